@@ -1,0 +1,67 @@
+/**
+ * The model folder contract: `model.json` + `weights.bin` (tf.io LayersModel format, generator
+ * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
+ * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
+ */
+export const FORMAT_VERSION = 1;
+export const INFO_FILE = 'flawscope.json';
+export const MODEL_FILE = 'model.json';
+
+export type ScoreKind = 'mean' | 'topPatch';
+
+export interface PatchSpec {
+  /** Patch side in model-input pixels (Table 3: 16 at 128 px, scaled with the image size). */
+  size: number;
+  stride: number;
+  /** How many of the largest patch means are averaged. */
+  topN: number;
+}
+
+export interface ModelInfo {
+  formatVersion: number;
+  input: { height: number; width: number; channels: 1 | 3 };
+  /** pixel/127.5 - 1: the generator ends in tanh, so inputs live in [-1, 1]. */
+  normalization: { scale: number; offset: number };
+  score: { kind: ScoreKind; patch: PatchSpec };
+  /** Score above which an image is called anomalous (F1-optimal on validation). */
+  threshold: number;
+  /** Score statistics of the normal validation images. */
+  normalStats: { mean: number; std: number; p95: number; p99: number; count: number };
+  dataset: Record<string, unknown>;
+  config: Record<string, unknown>;
+  metrics: Record<string, number | null>;
+  backend: string;
+  createdAt: string;
+  trainingSeconds: number;
+}
+
+export function defaultPatchSpec(size: number): PatchSpec {
+  // Paper: 16 px patches, stride 8, at 128 px. Scale both with the input, at least 2 px.
+  const patch = Math.max(2, Math.round((16 * size) / 128));
+  return { size: patch, stride: Math.max(1, Math.round(patch / 2)), topN: 3 };
+}
+
+/** Validate parsed flawscope.json; throws with the field that is wrong. */
+export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
+  const fail = (m: string): never => {
+    throw new Error(`${where}: ${m}`);
+  };
+  if (typeof raw !== 'object' || raw === null) fail('is not a JSON object');
+  const o = raw as Record<string, any>;
+  if (typeof o.formatVersion !== 'number') fail('missing "formatVersion"');
+  if (o.formatVersion > FORMAT_VERSION)
+    fail(`format version ${o.formatVersion} is newer than this Flawscope understands (${FORMAT_VERSION}); update Flawscope`);
+  if (o.formatVersion < 1) fail(`unknown format version ${o.formatVersion}`);
+  const inp = o.input;
+  if (!inp || !Number.isInteger(inp.height) || !Number.isInteger(inp.width) || inp.height < 16 || inp.width < 16)
+    fail('"input.height"/"input.width" must be integers ≥ 16');
+  if (inp.height % 16 || inp.width % 16) fail('"input" height and width must be multiples of 16');
+  if (inp.channels !== 1 && inp.channels !== 3) fail(`"input.channels" must be 1 or 3, got ${inp.channels}`);
+  if (!o.normalization || typeof o.normalization.scale !== 'number' || typeof o.normalization.offset !== 'number')
+    fail('"normalization" needs numeric "scale" and "offset"');
+  if (!o.score || (o.score.kind !== 'mean' && o.score.kind !== 'topPatch')) fail('"score.kind" must be "mean" or "topPatch"');
+  const p = o.score.patch;
+  if (!p || !(p.size >= 1) || !(p.stride >= 1) || !(p.topN >= 1)) fail('"score.patch" needs size, stride, topN ≥ 1');
+  if (typeof o.threshold !== 'number' || !Number.isFinite(o.threshold)) fail('"threshold" must be a finite number');
+  return o as ModelInfo;
+}

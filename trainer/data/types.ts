@@ -1,0 +1,69 @@
+/**
+ * The one dataset interface every reader (folder, masks, MVTec AD, IDX, CIFAR) produces and the
+ * trainer consumes. Pixels stay uint8 (NHWC, already resized to the model size and converted to
+ * the model's channel count) until a batch is drawn: 4x smaller than float32 and cheap to stream.
+ */
+
+/** A random-access set of equally sized images; big sets read from disk on demand. */
+export interface ImageSet {
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: 1 | 3;
+  /** NHWC uint8 pixels of the given images, in the given order. */
+  readBatch(indices: ArrayLike<number>): Promise<Uint8Array>;
+  /** Free file handles / caches, if any. */
+  close?(): Promise<void>;
+}
+
+/** An image set whose items carry a label: 0 = normal, 1 = anomaly (for AUROC). */
+export interface LabeledSet {
+  images: ImageSet;
+  isAnomaly: Uint8Array;
+  /** Class or defect-type name per item (for per-class reports). */
+  className?: string[];
+  /** Source path (or `file#index`) per item, for reports and error messages. */
+  source?: string[];
+  /** Pixel masks (same size as the images, 1 channel, 0/255), where the format has them. */
+  masks?: ImageSet;
+}
+
+export interface DatasetSummary {
+  root: string;
+  layout: string;
+  normalClass: string;
+  classes: { name: string; count: number; anomaly: boolean }[];
+  skipped: { path: string; reason: string }[];
+  warnings: string[];
+  counts: { trainNormal: number; trainAnomaly: number; validation: number; test: number };
+}
+
+/** What the trainer trains on. `anomaly` is null when the data has no labelled anomalies. */
+export interface TrainingData {
+  normal: ImageSet;
+  anomaly: ImageSet | null;
+  validation: LabeledSet;
+  test: LabeledSet | null;
+  summary: DatasetSummary;
+}
+
+export interface LoadOptions {
+  root: string;
+  /** Normal class name; detected from good/normal/ok/free when absent. */
+  normalClass?: string;
+  size: number;
+  channels?: 1 | 3;
+  seed: number;
+  /** Fraction of the training data held out for validation (default 0.1). */
+  validationFraction?: number;
+  /** Extra reader options (protocol, patches, sampling, augmentation...). */
+  [key: string]: unknown;
+}
+
+/** A bad input: the message names the file or field and what to do. The CLI exits 2 on it. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * `flawscope train --json` prints one of these per line on stdout. The extension parses them;
+ * anything else on stdout/stderr is log text.
+ */
+export type ProgressEvent =
+  | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number }
+  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
+  | { type: 'epoch'; epoch: number; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number }
+  | { type: 'warning'; message: string }
+  | { type: 'checkpoint'; path: string; epoch: number; reason: 'signal' | 'epoch' }
+  | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number }
+  | { type: 'cancelled'; checkpoint: string; epoch: number }
+  | { type: 'error'; message: string; code: number };
