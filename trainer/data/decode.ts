@@ -1,0 +1,149 @@
+/**
+ * Bounded image decoding with sharp: every image the readers touch goes through here, so the
+ * pixel limit, EXIF rotation and channel/bit-depth conversion are applied the same way everywhere.
+ */
+import sharp from 'sharp';
+import { InputError } from './types';
+
+/** File extensions the folder readers treat as images; anything else is counted and ignored. */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'] as const;
+
+export const DEFAULT_MAX_PIXELS = 50e6;
+
+export function isImageFile(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot >= 0 && (IMAGE_EXTENSIONS as readonly string[]).includes(name.slice(dot).toLowerCase());
+}
+
+export interface DecodeOptions {
+  /** Output is size x size. Non-square sources are stretched ('fill'), not cropped: cropping could
+   * cut a defect at the border out of the image and turn an anomaly into a "normal". */
+  size: number;
+  /** 1 or 3; when absent, 1 for greyscale sources and 3 for colour ones (the caller unifies). */
+  channels?: 1 | 3;
+  /** Refuse larger images (width x height, before decoding) — decompression bombs. */
+  maxPixels?: number;
+}
+
+export interface DecodedImage {
+  data: Uint8Array;
+  channels: 1 | 3;
+  /** The source had no colour (grey or grey+alpha, any bit depth). */
+  grey: boolean;
+  /** Source dimensions after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+export interface ImageInfo {
+  width: number;
+  height: number;
+  grey: boolean;
+  /** Channels in the file: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA or CMYK. */
+  fileChannels: number;
+  /** 'uchar' for 8-bit, 'ushort' for 16-bit, ... */
+  depth: string;
+  format: string;
+}
+
+/** Reads the header only (no pixel decoding): size, colour and bit depth. Throws InputError. */
+export async function probeImage(input: string | Buffer): Promise<ImageInfo> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new InputError(`${label(input)}: not a readable image (${shortReason(err)}). Remove or replace the file.`);
+  }
+  if (!meta.width || !meta.height) {
+    throw new InputError(`${label(input)}: image header has no size. Remove or replace the file.`);
+  }
+  // EXIF orientations 5-8 swap width and height.
+  const swap = (meta.orientation ?? 1) >= 5;
+  const fileChannels = meta.channels ?? 3;
+  return {
+    width: swap ? meta.height : meta.width,
+    height: swap ? meta.width : meta.height,
+    grey: meta.space === 'b-w' || meta.space === 'grey16' || fileChannels <= 2,
+    fileChannels,
+    depth: meta.depth ?? 'uchar',
+    format: meta.format ?? 'unknown',
+  };
+}
+
+/** Decodes one image to `size`x`size`x`channels` uint8. Throws InputError for unreadable,
+ * oversized or corrupt files (the message names the file). */
+export async function decodeImage(input: string | Buffer, opts: DecodeOptions): Promise<DecodedImage> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const info = await probeImage(input);
+  if (info.width * info.height > maxPixels) {
+    throw new InputError(
+      `${label(input)}: ${info.width}x${info.height} pixels exceeds the limit of ${maxPixels} pixels; ` +
+        'downscale it, cut it into tiles, or raise the limit (--max-pixels).',
+    );
+  }
+  const channels: 1 | 3 = opts.channels ?? (info.grey ? 1 : 3);
+  try {
+    // failOn 'warning' turns truncated/corrupt data into an error instead of a half-grey image.
+    let img = sharp(input, { limitInputPixels: maxPixels, failOn: 'warning' })
+      .autoOrient()
+      // Transparent pixels become black, the same for grey+alpha and RGBA.
+      .flatten({ background: '#000000' })
+      .resize(opts.size, opts.size, { fit: 'fill' });
+    img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
+    const { data, info: out } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    let px = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    if (out.channels !== channels) px = forceChannels(px, out.channels, channels);
+    if (px.length !== opts.size * opts.size * channels) {
+      throw new Error(`decoded ${px.length} bytes, expected ${opts.size * opts.size * channels}`);
+    }
+    return { data: px, channels, grey: info.grey, width: info.width, height: info.height };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${label(input)}: cannot decode (${shortReason(err)}). Remove or replace the file.`);
+  }
+}
+
+/** Fallback when libvips leaves an unexpected channel count (e.g. an alpha it did not drop). */
+function forceChannels(src: Uint8Array, from: number, to: 1 | 3): Uint8Array {
+  const n = src.length / from;
+  const out = new Uint8Array(n * to);
+  for (let i = 0; i < n; i++) {
+    const r = src[i * from];
+    const g = from >= 3 ? src[i * from + 1] : r;
+    const b = from >= 3 ? src[i * from + 2] : r;
+    if (to === 1) out[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    else {
+      out[i * 3] = r;
+      out[i * 3 + 1] = g;
+      out[i * 3 + 2] = b;
+    }
+  }
+  return out;
+}
+
+/** Resizes raw uint8 pixels (IDX/CIFAR records) to the model size and channel count. */
+export async function resizeRaw(
+  px: Uint8Array,
+  width: number,
+  height: number,
+  fromChannels: 1 | 3,
+  size: number,
+  channels: 1 | 3,
+): Promise<Uint8Array> {
+  if (width === size && height === size && fromChannels === channels) return px;
+  if (width === size && height === size) return forceChannels(px, fromChannels, channels);
+  let img = sharp(px, { raw: { width, height, channels: fromChannels } }).resize(size, size, { fit: 'fill' });
+  img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
+  const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const out = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return info.channels === channels ? out : forceChannels(out, info.channels, channels);
+}
+
+function label(input: string | Buffer): string {
+  return typeof input === 'string' ? input : '<image buffer>';
+}
+
+function shortReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].slice(0, 200);
+}
