@@ -17,8 +17,8 @@ export function patchMeans(map: tf.Tensor3D, patch: PatchSpec): tf.Tensor2D {
   return tf.tidy(() => {
     const [n, h, w] = map.shape;
     const size = Math.min(patch.size, h, w);
-    const pooled = tf.avgPool(map.reshape([n, h, w, 1]) as tf.Tensor4D, size, patch.stride, 'valid');
-    return pooled.reshape([n, -1]) as tf.Tensor2D;
+    const pooled = tf.avgPool(tf.reshape(map, [n, h, w, 1]) as tf.Tensor4D, size, patch.stride, 'valid');
+    return tf.reshape(pooled, [n, -1]) as tf.Tensor2D;
   });
 }
 

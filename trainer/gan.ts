@@ -1,0 +1,130 @@
+/**
+ * One GAN training step (paper §3.4): the generator update on a normal or an anomaly batch,
+ * then the matching discriminator's LSGAN update on the same batch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { buildDiscriminator, buildGenerator, type InputShape } from './model';
+import * as L from './losses';
+import type { PatchSpec } from '../scorer/model-format';
+
+export type Group = 'normal' | 'anomaly';
+
+export interface GanOptions {
+  shape: InputShape;
+  weights: L.LossWeights;
+  patch: PatchSpec;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  seed: number;
+}
+
+export type StepLosses = Record<string, number>;
+
+export class Gan {
+  readonly generator: tfl.LayersModel;
+  /** Same layers as the generator, two outputs: reconstruction and bottleneck z = G_E(x). */
+  private readonly withLatent: tfl.LayersModel;
+  private readonly encoder: tfl.LayersModel;
+  readonly dNormal: tfl.LayersModel;
+  readonly dAnomaly: tfl.LayersModel;
+  readonly optG: tf.AdamOptimizer;
+  readonly optDn: tf.AdamOptimizer;
+  readonly optDa: tf.AdamOptimizer;
+
+  constructor(readonly opts: GanOptions) {
+    const { shape, seed } = opts;
+    this.generator = buildGenerator(shape, seed);
+    const z = this.generator.getLayer('enc4_act').output as tfl.SymbolicTensor;
+    this.withLatent = tfl.model({ inputs: this.generator.inputs, outputs: [this.generator.outputs[0], z] });
+    this.encoder = tfl.model({ inputs: this.generator.inputs, outputs: z });
+    this.dNormal = buildDiscriminator(shape, seed + 1, 'd_normal');
+    this.dAnomaly = buildDiscriminator(shape, seed + 2, 'd_anomaly');
+    // One Adam per network: tfjs keeps one bias-correction step count per optimizer, and the two
+    // discriminators are updated on different steps.
+    const adam = () => tf.train.adam(opts.lr, opts.beta1, opts.beta2);
+    this.optG = adam();
+    this.optDn = adam();
+    this.optDa = adam();
+  }
+
+  setLearningRate(lr: number): void {
+    for (const o of [this.optG, this.optDn, this.optDa]) (o as unknown as { learningRate: number }).learningRate = lr;
+  }
+
+  private static vars(m: tfl.LayersModel): tf.Variable[] {
+    return m.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  /** One generator + discriminator update. `x` is a preprocessed batch in [-1, 1]. */
+  step(x: tf.Tensor4D, group: Group): StepLosses {
+    const w = this.opts.weights;
+    const D = group === 'normal' ? this.dNormal : this.dAnomaly;
+    const optD = group === 'normal' ? this.optDn : this.optDa;
+    const parts: Partial<Record<keyof L.LossWeights, tf.Scalar>> = {};
+    let recon: tf.Tensor4D | null = null;
+    const gLoss = this.optG.minimize(
+      () => {
+        const [y, zx] = this.withLatent.apply(x, { training: true }) as [tf.Tensor4D, tf.Tensor];
+        recon = tf.keep(y);
+        const dFake = D.apply(y, { training: true }) as tf.Tensor;
+        if (group === 'normal') {
+          parts.recon = L.reconstructionLoss(x, y);
+          parts.patch = L.patchLoss(x, y, this.opts.patch);
+          parts.latent = L.latentLoss(zx, this.encoder.apply(y, { training: true }) as tf.Tensor);
+          parts.normalAdv = L.normalAdversarialLoss(dFake);
+        } else {
+          parts.abc = L.abcLoss(x, y);
+          parts.anomalyAdv = L.anomalyAdversarialLoss(dFake);
+        }
+        for (const v of Object.values(parts)) tf.keep(v!);
+        return L.weightedSum(parts, w);
+      },
+      true,
+      Gan.vars(this.generator),
+    );
+    const y = recon as unknown as tf.Tensor4D;
+    const dLoss = optD.minimize(
+      () => L.discriminatorLoss(D.apply(x, { training: true }) as tf.Tensor, D.apply(y, { training: true }) as tf.Tensor),
+      true,
+      Gan.vars(D),
+    );
+    const out: StepLosses = { generator: gLoss!.dataSync()[0], [group === 'normal' ? 'dNormal' : 'dAnomaly']: dLoss!.dataSync()[0] };
+    for (const [k, v] of Object.entries(parts)) out[k] = v!.dataSync()[0];
+    tf.dispose([gLoss!, dLoss!, y, ...Object.values(parts)] as tf.Tensor[]);
+    return out;
+  }
+
+  /** Every weight and optimiser slot, by a stable name, for checkpoints. */
+  async stateTensors(): Promise<tf.NamedTensor[]> {
+    const out: tf.NamedTensor[] = [];
+    for (const [name, m] of [['g', this.generator], ['dn', this.dNormal], ['da', this.dAnomaly]] as const)
+      m.weights.forEach((w, i) => out.push({ name: `${name}/${i}`, tensor: w.read() }));
+    for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const)
+      (await o.getWeights()).forEach((t, i) => out.push({ name: `${name}/${i}`, tensor: t.tensor }));
+    return out;
+  }
+
+  async restoreState(tensors: Map<string, tf.Tensor>): Promise<void> {
+    const need = (n: string) => {
+      const t = tensors.get(n);
+      if (!t) throw new Error(`checkpoint is missing tensor "${n}"; it was written by a different model — start a new training`);
+      return t;
+    };
+    for (const [name, m] of [['g', this.generator], ['dn', this.dNormal], ['da', this.dAnomaly]] as const)
+      m.setWeights(m.weights.map((_, i) => need(`${name}/${i}`)));
+    for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const) {
+      const list: tf.NamedTensor[] = [];
+      for (let i = 0; tensors.has(`${name}/${i}`); i++) list.push({ name: '', tensor: tensors.get(`${name}/${i}`)! });
+      // Adam matches slots to variables by position; names are informational.
+      list.forEach((l, i) => (l.name = `${name}/${i}`));
+      if (list.length) await o.setWeights(list);
+    }
+  }
+
+  dispose(): void {
+    for (const o of [this.optG, this.optDn, this.optDa]) o.dispose();
+    for (const m of [this.generator, this.dNormal, this.dAnomaly]) m.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Paper §3.3: the U-Net generator, its encoder G_E, and the patch discriminator.
+ *
+ * Activations and normalisation are not named by the paper. We use LeakyReLU(0.2) in the encoder
+ * and discriminator and ReLU in the decoder (the usual pix2pix/GANomaly choice), tanh on the
+ * output (inputs are scaled to [-1, 1]), and no batch normalisation: batch statistics would make
+ * training-time scores differ from deployed scores (and batch 1, the paper's setting, breaks
+ * them), while without normalisation the same forward pass runs in validation and deployment.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+export interface InputShape {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+const KERNEL = 4;
+const ENCODER_FILTERS = [8, 16, 32, 64] as const;
+const DISC_STRIDED = [8, 16, 32] as const;
+const DISC_FLAT = [64, 32] as const;
+
+export function checkInputShape(s: InputShape): void {
+  if (!Number.isInteger(s.height) || !Number.isInteger(s.width) || s.height < 16 || s.width < 16 || s.height % 16 || s.width % 16)
+    throw new Error(`image size ${s.height}x${s.width}: height and width must be multiples of 16 (the generator halves them four times)`);
+  if (s.channels !== 1 && s.channels !== 3) throw new Error(`channels must be 1 or 3, got ${s.channels}`);
+}
+
+/** Seeded Glorot-uniform kernels: the same seed builds the same weights. */
+function init(seed: number, i: number) {
+  return tfl.initializers.glorotUniform({ seed: seed * 1000 + i });
+}
+
+function conv(filters: number, strides: number, seed: number, i: number, name: string) {
+  return tfl.layers.conv2d({ filters, kernelSize: KERNEL, strides, padding: 'same', kernelInitializer: init(seed, i), name });
+}
+
+/**
+ * The generator. Its layers named `enc1..enc4` form G_E; `buildEncoder` reuses them so the latent
+ * loss trains the very same weights.
+ */
+export function buildGenerator(shape: InputShape, seed = 0): tfl.LayersModel {
+  checkInputShape(shape);
+  const input = tfl.input({ shape: [shape.height, shape.width, shape.channels], name: 'image' });
+  const skips: tfl.SymbolicTensor[] = [];
+  let x: tfl.SymbolicTensor = input;
+  ENCODER_FILTERS.forEach((f, i) => {
+    x = conv(f, 2, seed, i, `enc${i + 1}`).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.leakyReLU({ alpha: 0.2, name: `enc${i + 1}_act` }).apply(x) as tfl.SymbolicTensor;
+    skips.push(x);
+  });
+  const decoderFilters = [32, 16, 8, shape.channels];
+  decoderFilters.forEach((f, i) => {
+    if (i > 0) x = tfl.layers.concatenate({ name: `skip${4 - i}` }).apply([x, skips[3 - i]]) as tfl.SymbolicTensor;
+    const last = i === decoderFilters.length - 1;
+    x = tfl.layers
+      .conv2dTranspose({ filters: f, kernelSize: KERNEL, strides: 2, padding: 'same', kernelInitializer: init(seed, 10 + i), name: `dec${i + 1}`, activation: last ? 'tanh' : 'relu' })
+      .apply(x) as tfl.SymbolicTensor;
+  });
+  return tfl.model({ inputs: input, outputs: x, name: 'flawscope_generator' });
+}
+
+/** G_E: input → bottleneck (H/16 x W/16 x 64), sharing the generator's encoder layers. */
+export function buildEncoder(generator: tfl.LayersModel): tfl.LayersModel {
+  const out = generator.getLayer('enc4_act').output as tfl.SymbolicTensor;
+  return tfl.model({ inputs: generator.inputs, outputs: out, name: 'flawscope_encoder' });
+}
+
+/** Patch discriminator (LSGAN): three stride-2 convs, two stride-1 convs → a patch map. */
+export function buildDiscriminator(shape: InputShape, seed: number, name: string): tfl.LayersModel {
+  checkInputShape(shape);
+  const input = tfl.input({ shape: [shape.height, shape.width, shape.channels] });
+  let x: tfl.SymbolicTensor = input;
+  const filters = [...DISC_STRIDED.map((f) => [f, 2]), ...DISC_FLAT.map((f) => [f, 1])];
+  filters.forEach(([f, s], i) => {
+    x = conv(f, s, seed, 20 + i, `${name}_conv${i + 1}`).apply(x) as tfl.SymbolicTensor;
+    if (i < filters.length - 1) x = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(x) as tfl.SymbolicTensor;
+  });
+  return tfl.model({ inputs: input, outputs: x, name });
+}
+
+export function countWeights(model: tfl.LayersModel): number {
+  return model.countParams();
+}
+
+/** The generator's forward pass, for training code that needs gradients. */
+export function generate(generator: tfl.LayersModel, x: tf.Tensor4D): tf.Tensor4D {
+  return generator.apply(x, { training: true }) as tf.Tensor4D;
+}
