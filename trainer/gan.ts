@@ -3,6 +3,7 @@
  * then the matching discriminator's LSGAN update on the same batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildDiscriminator, buildGenerator, type InputShape } from './model';
 import * as L from './losses';
@@ -97,8 +98,8 @@ export class Gan {
   }
 
   /** Every weight and optimiser slot, by a stable name, for checkpoints. */
-  async stateTensors(): Promise<tf.NamedTensor[]> {
-    const out: tf.NamedTensor[] = [];
+  async stateTensors(): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [];
     for (const [name, m] of [['g', this.generator], ['dn', this.dNormal], ['da', this.dAnomaly]] as const)
       m.weights.forEach((w, i) => out.push({ name: `${name}/${i}`, tensor: w.read() }));
     for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const)
@@ -115,7 +116,7 @@ export class Gan {
     for (const [name, m] of [['g', this.generator], ['dn', this.dNormal], ['da', this.dAnomaly]] as const)
       m.setWeights(m.weights.map((_, i) => need(`${name}/${i}`)));
     for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const) {
-      const list: tf.NamedTensor[] = [];
+      const list: NamedTensor[] = [];
       for (let i = 0; tensors.has(`${name}/${i}`); i++) list.push({ name: '', tensor: tensors.get(`${name}/${i}`)! });
       // Adam matches slots to variables by position; names are informational.
       list.forEach((l, i) => (l.name = `${name}/${i}`));

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { patchMeans } from '../scorer/score';
+import type { CustomGradientFunc } from '@tensorflow/tfjs-core/dist/engine';
 import type { PatchSpec } from '../scorer/model-format';
 
 /** Eq. 1, LSGAN: mean (D(x) − b)² + mean (D(G(x)) − a)², b = 1 (real), a = 0 (fake). */
@@ -33,7 +34,7 @@ export function patchLoss(x: tf.Tensor4D, y: tf.Tensor4D, patch: PatchSpec): tf.
  * so the gradient is written out: dy / (rows·k) at each selected entry, 0 elsewhere.
  */
 export function meanOfTopK(m: tf.Tensor2D, k: number): tf.Scalar {
-  const f = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const { values, indices } = tf.topk(x as tf.Tensor2D, k);
     save([indices]);
     return {
@@ -44,7 +45,7 @@ export function meanOfTopK(m: tf.Tensor2D, k: number): tf.Scalar {
         return tf.mul(picked, tf.div(dy, rows * k));
       },
     };
-  });
+  }) as unknown as CustomGradientFunc<tf.Scalar>);
   return f(m) as tf.Scalar;
 }
 
@@ -78,7 +79,7 @@ export function abcLoss(x: tf.Tensor4D, y: tf.Tensor4D): tf.Scalar {
  * For large l, f → e^−l → 0 and f' → −0: no NaN or ∞ at either end.
  */
 export function abcOfL1(l1: tf.Tensor1D): tf.Tensor1D {
-  const f = tf.customGrad((lRaw: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((lRaw: tf.Tensor, save: tf.GradSaveFunc) => {
     const l = tf.maximum(lRaw, 1e-6);
     const small = tf.less(l, 1e-3);
     const half = tf.div(tf.square(l), 2);
@@ -89,7 +90,7 @@ export function abcOfL1(l1: tf.Tensor1D): tf.Tensor1D {
       value: tf.neg(tf.log(oneMinusExp)),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.div(tf.neg(dy), saved[0]),
     };
-  });
+  }) as unknown as CustomGradientFunc<tf.Tensor>);
   return f(l1) as tf.Tensor1D;
 }
 
