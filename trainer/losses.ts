@@ -3,6 +3,8 @@
  * Tensors are NHWC. Every function returns a scalar.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients of the core ops are registered by this side-effect import (tfjs-layers does it too).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { patchMeans } from '../scorer/score';
 import type { CustomGradientFunc } from '@tensorflow/tfjs-core/dist/engine';
 import type { PatchSpec } from '../scorer/model-format';
