@@ -6,8 +6,11 @@ import { buildTrainingData } from './build';
 import type { Catalog } from './catalog';
 import { DEFAULT_MAX_PIXELS } from './decode';
 import { readImageFolder } from './folder';
+import { readCifar, findCifarDir } from './cifar';
+import { readIdx, findIdxFiles } from './idx';
 import { numberOpt, stringOpt } from './options';
-import { defaultPlan, resolveNormalClass } from './plan';
+import { defaultPlan, resolveNormalClass, type Plan } from './plan';
+import { oneVsRestPlan } from './protocol';
 import { checkDataRoot } from './walk';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
@@ -17,20 +20,39 @@ export type { DatasetSummary, ImageSet, LabeledSet, LoadOptions, TrainingData } 
 export { MemoryImageSet, SubsetImageSet, ConcatImageSet } from './image-set';
 export { decodeImage, probeImage, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS } from './decode';
 
-export const FORMATS = ['image-folder'] as const;
+export const FORMATS = ['image-folder', 'idx', 'cifar'] as const;
+export const PROTOCOLS = ['default', 'one-vs-rest'] as const;
 
 /** Reads what is on disk into a catalog, by `--format` or by detection. */
 export async function readCatalog(root: string, opts: Record<string, unknown> = {}): Promise<Catalog> {
   await checkDataRoot(root);
   const format = stringOpt(opts, 'format', ['auto', ...FORMATS], 'auto');
   switch (format) {
-    case 'auto':
+    case 'idx':
+      return readIdx(root);
+    case 'cifar':
+      return readCifar(root);
     case 'image-folder':
+      return readImageFolder(root);
+    case 'auto':
+      if ((await findIdxFiles(root)).length > 0) return readIdx(root);
+      if (await findCifarDir(root)) return readCifar(root);
       return readImageFolder(root);
   }
 }
 
-export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData> {
+export interface PlannedDataset {
+  catalog: Catalog;
+  plan: Plan;
+  normalClass: string;
+  size: number;
+  channels?: 1 | 3;
+  maxPixels: number;
+}
+
+/** Everything up to (not including) decoding the pixels: layout, roles and sampled items.
+ * Cheap, so tests and `datasets inspect` can check the protocol counts on the full data. */
+export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
   const size = numberOpt(opts, 'size', NaN, { min: 4, max: 4096, integer: true });
   if (!Number.isFinite(size)) throw new InputError('--size is required (the model input size in pixels).');
   const channelsRaw = opts.channels === undefined ? undefined : numberOpt(opts, 'channels', 3, { min: 1, max: 3, integer: true });
@@ -39,9 +61,27 @@ export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData>
   const seed = numberOpt(opts, 'seed', 0, { integer: true });
   const validationFraction = numberOpt(opts, 'validationFraction', 0.1, { min: 0, max: 0.9 });
   const maxPixels = numberOpt(opts, 'maxPixels', DEFAULT_MAX_PIXELS, { min: 1 });
+  const protocol = stringOpt(opts, 'protocol', PROTOCOLS, 'default');
+  const sampling = stringOpt(opts, 'sampling', ['kmeans', 'random'] as const, 'kmeans');
+  const clusters = numberOpt(opts, 'clusters', 10, { min: 1, max: 1000, integer: true });
+  const anomalyTotalRaw = numberOpt(opts, 'anomalyTotal', -1, { min: 0, integer: true });
+  const anomalyTotal = anomalyTotalRaw >= 0 ? anomalyTotalRaw : undefined;
 
-  const cat = await readCatalog(opts.root, opts);
-  const normalClass = resolveNormalClass(cat, opts.normalClass);
-  const plan = defaultPlan(cat, normalClass, validationFraction, seed);
-  return buildTrainingData(cat, plan, { size, channels, maxPixels, normalClass });
+  const catalog = await readCatalog(opts.root, opts);
+  const normalClass = resolveNormalClass(catalog, opts.normalClass === undefined ? undefined : String(opts.normalClass));
+  let plan: Plan;
+  switch (protocol) {
+    case 'one-vs-rest':
+      plan = await oneVsRestPlan(catalog, normalClass, { validationFraction, seed, sampling, clusters, anomalyTotal });
+      break;
+    default:
+      plan = defaultPlan(catalog, normalClass, validationFraction, seed);
+  }
+  return { catalog, plan, normalClass, size, channels, maxPixels };
+}
+
+/** Reads, plans and decodes: what the trainer trains on. Throws InputError on bad input. */
+export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData> {
+  const p = await planDataset(opts);
+  return buildTrainingData(p.catalog, p.plan, { size: p.size, channels: p.channels, maxPixels: p.maxPixels, normalClass: p.normalClass });
 }
