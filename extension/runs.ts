@@ -1,0 +1,160 @@
+/**
+ * A training run: the trainer CLI as a child process of system Node, its `--json` events, cancel by
+ * SIGTERM (the trainer saves a resumable checkpoint and exits 0). No `vscode` import.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { ProgressEvent } from '../trainer/progress';
+import type { RunView } from './protocol';
+import { LineSplitter, parseProgressLine, trainArgs, type TrainSpec } from './training';
+
+export type RunState = RunView['state'];
+
+export interface RunRecord {
+  id: string;
+  title: string;
+  spec: TrainSpec;
+  state: RunState;
+  startedAt: number;
+  endedAt: number | null;
+  checkpoint: string | null;
+  error: string | null;
+  lastEpoch: number;
+  metrics: Record<string, number | null> | null;
+}
+
+export class TrainingRun extends EventEmitter {
+  readonly events: ProgressEvent[] = [];
+  readonly logTail: string[] = [];
+  private child: ChildProcess | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  readonly finished: Promise<RunRecord>;
+  private finish!: (r: RunRecord) => void;
+  epochs: number;
+  startEpoch = 0;
+  fraction = 0;
+  cancelRequested = false;
+
+  constructor(readonly record: RunRecord) {
+    super();
+    this.epochs = record.spec.epochs ?? 1;
+    this.finished = new Promise((r) => (this.finish = r));
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  view(): RunView {
+    const r = this.record;
+    return { id: r.id, title: r.title, state: r.state, dataset: r.spec.data, normalClass: r.spec.normal, out: r.spec.out, epochs: this.epochs };
+  }
+
+  /** Starts `<node> <cli> train ... --json`. `onLog` gets every non-event line (stdout and stderr). */
+  start(nodePath: string, cli: string, cwd: string, onLog: (line: string, stream: 'stdout' | 'stderr') => void): void {
+    const args = trainArgs(cli, this.record.spec);
+    onLog(`$ ${nodePath} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`, 'stdout');
+    this.record.state = 'starting';
+    const child = spawn(nodePath, args, { cwd, shell: false, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    this.child = child;
+    const keep = (line: string) => {
+      this.logTail.push(line);
+      if (this.logTail.length > 40) this.logTail.shift();
+    };
+    const out = new LineSplitter((line) => {
+      const e = parseProgressLine(line);
+      if (e) this.onEvent(e);
+      else if (line.trim()) {
+        keep(line);
+        onLog(line, 'stdout');
+      }
+    });
+    const err = new LineSplitter((line) => {
+      if (line.trim()) {
+        keep(line);
+        onLog(line, 'stderr');
+      }
+    });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+    child.on('error', (e) => {
+      this.record.error = `could not start the trainer: ${e.message}`;
+      this.end('failed');
+    });
+    child.on('close', (code, signal) => {
+      out.end();
+      err.end();
+      if (this.killTimer) clearTimeout(this.killTimer);
+      if (this.record.state === 'done' || this.record.state === 'cancelled' || this.record.state === 'failed') {
+        if (code !== 0 && this.record.state === 'done') {
+          this.record.state = 'failed';
+          this.record.error = `the trainer exited with code ${code}`;
+        }
+        this.end(this.record.state);
+        return;
+      }
+      if (this.cancelRequested) {
+        this.record.error = this.record.error ?? (signal ? `stopped by ${signal} before a checkpoint was reported` : null);
+        this.end('cancelled');
+      } else {
+        this.record.error = this.record.error ?? `the trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}${this.logTail.length ? `: ${this.logTail.slice(-3).join(' | ')}` : ''}`;
+        this.end('failed');
+      }
+    });
+  }
+
+  private onEvent(e: ProgressEvent): void {
+    this.events.push(e);
+    if (this.events.length > 20000) this.events.splice(0, this.events.length - 20000);
+    switch (e.type) {
+      case 'start':
+        this.record.state = 'running';
+        this.epochs = e.epochs;
+        this.startEpoch = e.resumedFromEpoch ?? 0;
+        break;
+      case 'epoch':
+        this.record.lastEpoch = e.epoch;
+        break;
+      case 'checkpoint':
+        this.record.checkpoint = e.path;
+        this.record.lastEpoch = e.epoch;
+        break;
+      case 'done':
+        this.record.state = 'done';
+        this.record.metrics = e.metrics;
+        break;
+      case 'cancelled':
+        this.record.state = 'cancelled';
+        this.record.checkpoint = e.checkpoint;
+        this.record.lastEpoch = e.epoch;
+        break;
+      case 'error':
+        this.record.state = 'failed';
+        this.record.error = e.message;
+        break;
+      default:
+        break;
+    }
+    this.emit('event', e);
+  }
+
+  /** SIGTERM: the trainer saves a resumable checkpoint and exits 0. SIGKILL after `graceMs`. */
+  cancel(graceMs = 60000): void {
+    if (!this.child || this.child.exitCode !== null || this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.child.kill('SIGTERM');
+    this.killTimer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private end(state: RunState): void {
+    if (this.record.endedAt !== null) return;
+    this.record.state = state;
+    this.record.endedAt = Date.now();
+    this.emit('end', this.record);
+    this.finish(this.record);
+  }
+}

@@ -1,0 +1,84 @@
+/** Training dashboard: live loss curves (per step, per epoch) and validation AUROC per epoch. */
+import type { RunView } from '../../extension/protocol';
+import type { ProgressEvent } from '../../trainer/progress';
+import { el, onMessage, post } from './lib/host';
+import { PALETTE, drawPlot, type Series } from './lib/plot';
+
+const app = document.getElementById('app')!;
+const head = el('h2', { id: 'title' });
+const state = el('span', { id: 'state', class: 'badge' });
+const summary = el('p', { id: 'summary', class: 'muted' });
+const lossCanvas = el('canvas', { id: 'loss', class: 'plot' });
+const epochCanvas = el('canvas', { id: 'epoch-loss', class: 'plot' });
+const aurocCanvas = el('canvas', { id: 'auroc', class: 'plot' });
+const logList = el('ul', { id: 'events', class: 'small' });
+app.replaceChildren(el('header', {}, head, state), summary, lossCanvas, epochCanvas, aurocCanvas, el('details', {}, el('summary', {}, 'Events'), logList));
+
+let run: RunView | null = null;
+let events: ProgressEvent[] = [];
+let pending = false;
+
+function seriesOf(points: { x: number; losses: Record<string, number> }[]): Series[] {
+  const names = [...new Set(points.flatMap((p) => Object.keys(p.losses)))];
+  return names.map((n, i) => ({ name: n, color: PALETTE[i % PALETTE.length], points: points.filter((p) => Number.isFinite(p.losses[n])).map((p) => [p.x, p.losses[n]] as [number, number]) }));
+}
+
+function redraw(): void {
+  pending = false;
+  const steps = events.filter((e): e is Extract<ProgressEvent, { type: 'step' }> => e.type === 'step');
+  const epochs = events.filter((e): e is Extract<ProgressEvent, { type: 'epoch' }> => e.type === 'epoch');
+  drawPlot(lossCanvas, seriesOf(steps.map((s) => ({ x: s.epoch - 1 + s.step / Math.max(1, s.stepsPerEpoch), losses: s.losses }))), { title: 'Losses per step', xLabel: 'epoch' });
+  drawPlot(epochCanvas, seriesOf(epochs.map((e) => ({ x: e.epoch, losses: e.losses }))), { title: 'Losses per epoch', xLabel: 'epoch' });
+  drawPlot(aurocCanvas, [
+    { name: 'validation AUROC', color: PALETTE[4], points: epochs.filter((e) => e.valAuroc !== null).map((e) => [e.epoch, e.valAuroc as number]) },
+    { name: 'best', color: PALETTE[2], points: epochs.filter((e) => e.bestValAuroc !== null).map((e) => [e.epoch, e.bestValAuroc as number]) },
+  ], { title: 'Validation AUROC', xLabel: 'epoch', yMin: 0, yMax: 1 });
+  const last = [...events].reverse().find((e) => e.type === 'step' || e.type === 'epoch') as Extract<ProgressEvent, { type: 'step' | 'epoch' }> | undefined;
+  const start = events.find((e) => e.type === 'start') as Extract<ProgressEvent, { type: 'start' }> | undefined;
+  summary.textContent = [
+    start ? `backend ${start.backend} (${start.backendReason})` : '',
+    last ? `epoch ${last.epoch}/${run?.epochs ?? '?'}, ${last.imgPerSec.toFixed(1)} img/s, ETA ${Math.round(last.etaSec)} s` : '',
+    epochs.length ? `best validation AUROC ${epochs[epochs.length - 1].bestValAuroc?.toFixed(4) ?? 'n/a'}` : '',
+  ].filter(Boolean).join(' · ');
+  aurocCanvas.dataset.points = String(epochs.filter((e) => e.valAuroc !== null).length);
+  lossCanvas.dataset.points = String(steps.length);
+}
+
+function schedule(): void {
+  if (!pending) {
+    pending = true;
+    requestAnimationFrame(redraw);
+  }
+}
+
+function note(e: ProgressEvent): void {
+  if (e.type === 'step') return;
+  const text = e.type === 'epoch' ? `epoch ${e.epoch}: val AUROC ${e.valAuroc?.toFixed(4) ?? 'n/a'}` : e.type === 'warning' || e.type === 'error' ? `${e.type}: ${e.message}` : e.type === 'cancelled' ? `cancelled; checkpoint ${e.checkpoint}` : e.type === 'checkpoint' ? `checkpoint ${e.path}` : e.type === 'done' ? `done: ${e.out}` : `${e.type}`;
+  logList.append(el('li', {}, text));
+}
+
+function setRun(r: RunView): void {
+  run = r;
+  head.textContent = r.title;
+  state.textContent = r.state;
+  state.className = `badge state-${r.state}`;
+  document.body.dataset.state = r.state;
+}
+
+onMessage((m) => {
+  if (m.type === 'init' && m.panel === 'dashboard') {
+    setRun(m.run);
+    events = m.history.slice();
+    logList.replaceChildren();
+    events.forEach(note);
+    schedule();
+  } else if (m.type === 'progress' && run && m.runId === run.id) {
+    events.push(m.event);
+    note(m.event);
+    schedule();
+  } else if (m.type === 'runState') {
+    setRun(m.run);
+  }
+});
+window.addEventListener('resize', schedule);
+post({ type: 'ready', panel: 'dashboard' });

@@ -1,0 +1,99 @@
+/**
+ * Loads the scorer bundle (dist/scorer/index.js, browser ESM) inside the webview. The import is
+ * made from this nonced script, so the module inherits the nonce under the panel's CSP.
+ * The types mirror scorer/index.ts's public API (issue 5).
+ */
+import type { Colormap, ModelRef, ScorerRef } from '../../../extension/protocol';
+
+export interface Patch { x: number; y: number; w: number; h: number; score: number }
+export interface PixelsLike { data: ArrayLike<number>; width: number; height: number; channels?: number }
+export interface ScoreResult {
+  score: number;
+  normalized: number;
+  isAnomaly: boolean;
+  errorMap: Float32Array;
+  /** Some scorer versions report the error map's size explicitly. */
+  width?: number;
+  height?: number;
+  reconstruction: PixelsLike | ImageData | null;
+  topPatches: Patch[];
+}
+export interface ScorerInstance {
+  backend: string;
+  backendReason?: string;
+  score(image: ImageData | ImageBitmap | HTMLCanvasElement | PixelsLike): Promise<ScoreResult>;
+  overlay(result: ScoreResult, opts: { colormap: Colormap; alpha: number }): Uint8ClampedArray | Uint8Array | ImageData | PixelsLike;
+  dispose(): void;
+}
+interface ScorerModule {
+  Scorer: { load(source: string, opts: { backend: string; wasmPaths: string }): Promise<ScorerInstance> };
+}
+
+let modPromise: Promise<ScorerModule> | null = null;
+
+export async function loadScorer(ref: ScorerRef, model: ModelRef): Promise<ScorerInstance> {
+  if (!modPromise) {
+    modPromise = import(/* @vite-ignore */ ref.moduleUrl) as Promise<ScorerModule>;
+    modPromise.catch(() => (modPromise = null));
+  }
+  let mod: ScorerModule;
+  try {
+    mod = await modPromise;
+  } catch (e) {
+    throw new Error(`the scorer bundle could not be loaded (${ref.moduleUrl}): ${(e as Error).message}`);
+  }
+  if (!mod.Scorer || typeof mod.Scorer.load !== 'function') throw new Error('the scorer bundle does not export Scorer.load');
+  return mod.Scorer.load(model.url, { backend: ref.backend, wasmPaths: ref.wasmPrefix });
+}
+
+/** Fetches an image URL from the webview's resource origin and returns its pixels. */
+export async function loadImage(url: string): Promise<{ bitmap: ImageBitmap; data: ImageData }> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot read the image (HTTP ${res.status})`);
+  const blob = await res.blob();
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new Error('the image cannot be decoded here (the panel reads png, jpg, bmp and webp; TIFF is scored by the CLI: flawscope score)');
+  }
+  const c = document.createElement('canvas');
+  c.width = bitmap.width;
+  c.height = bitmap.height;
+  const ctx = c.getContext('2d', { willReadFrequently: true, colorSpace: 'srgb' })!;
+  ctx.drawImage(bitmap, 0, 0);
+  return { bitmap, data: ctx.getImageData(0, 0, c.width, c.height) };
+}
+
+/** Anything pixel-like → ImageData (RGBA) for drawing. */
+export function toImageData(p: PixelsLike | ImageData | Uint8ClampedArray | Uint8Array, width: number, height: number): ImageData {
+  if (typeof ImageData !== 'undefined' && p instanceof ImageData) return p;
+  const src = (p as PixelsLike).data ?? (p as Uint8Array);
+  const w = (p as PixelsLike).width ?? width;
+  const h = (p as PixelsLike).height ?? height;
+  const ch = (p as PixelsLike).channels ?? Math.round(src.length / (w * h));
+  const out = new ImageData(w, h);
+  const isFloat = src instanceof Float32Array;
+  for (let i = 0; i < w * h; i++) {
+    for (let k = 0; k < 3; k++) {
+      let v = Number(src[i * ch + (ch >= 3 ? k : 0)]);
+      if (isFloat) v = v <= 1.0001 && v >= -1.0001 ? (v + 1) * 127.5 : v; // tanh output in [-1, 1]
+      out.data[i * 4 + k] = v;
+    }
+    out.data[i * 4 + 3] = ch === 4 || ch === 2 ? Number(src[i * ch + ch - 1]) : 255;
+  }
+  return out;
+}
+
+/** An error map (Float32, one value per pixel) → grey ImageData scaled to its own maximum. */
+export function errorMapImage(map: Float32Array, width: number, height: number): ImageData {
+  let max = 1e-12;
+  for (let i = 0; i < map.length; i++) if (map[i] > max) max = map[i];
+  const out = new ImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const v = Math.round((255 * (map[i] ?? 0)) / max);
+    out.data[i * 4] = out.data[i * 4 + 1] = out.data[i * 4 + 2] = v;
+    out.data[i * 4 + 3] = 255;
+  }
+  return out;
+}

@@ -1,0 +1,227 @@
+/**
+ * Score panel: the image with the heatmap overlay (opacity slider, colormap), reconstruction,
+ * error map, score against the threshold, verdict badge, top-patch boxes and the backend in use.
+ * The scorer bundle runs here, in the webview.
+ */
+import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../extension/protocol';
+import { COLORMAPS } from '../../extension/protocol';
+import { el, log, onMessage, post } from './lib/host';
+import { errorMapImage, loadImage, loadScorer, toImageData, type ScoreResult, type ScorerInstance } from './lib/scorer';
+
+const app = document.getElementById('app')!;
+let scorerRef: ScorerRef | null = null;
+let model: ModelRef | null = null;
+let scorer: Promise<ScorerInstance> | null = null;
+let colormap: Colormap = 'turbo';
+let opacity = 0.5;
+let current: { name: string; path: string; bitmap: ImageBitmap; result: ScoreResult; threshold: number; width: number; height: number } | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+// ---- layout
+const status = el('p', { id: 'status', class: 'muted' }, 'Waiting for the host…');
+const title = el('h2', { id: 'title' });
+const backendBadge = el('span', { id: 'backend', class: 'badge' });
+const verdict = el('span', { id: 'verdict', class: 'verdict' });
+const scoreText = el('span', { id: 'score' });
+const bar = el('div', { class: 'bar', id: 'bar' }, el('div', { class: 'fill', id: 'bar-fill' }), el('div', { class: 'marker', id: 'bar-marker', title: 'threshold' }));
+const opacityInput = el('input', { id: 'opacity', type: 'range', min: '0', max: '1', step: '0.05' });
+const opacityValue = el('span', { id: 'opacity-value' });
+const cmapSelect = el('select', { id: 'colormap' }, ...COLORMAPS.map((c) => el('option', { value: c }, c)));
+const boxesToggle = el('input', { id: 'boxes', type: 'checkbox' });
+boxesToggle.checked = true;
+const heat = el('canvas', { id: 'heat', class: 'main', width: '1', height: '1' });
+const recon = el('canvas', { id: 'recon', class: 'thumb', width: '1', height: '1' });
+const errCanvas = el('canvas', { id: 'error', class: 'thumb', width: '1', height: '1' });
+const orig = el('canvas', { id: 'orig', class: 'thumb', width: '1', height: '1' });
+const patches = el('ol', { id: 'patches', class: 'small' });
+
+app.replaceChildren(
+  el('header', {}, title, backendBadge),
+  el('div', { class: 'row' }, verdict, scoreText),
+  bar,
+  el('div', { class: 'controls' },
+    el('label', {}, 'Overlay opacity ', opacityInput, opacityValue),
+    el('label', {}, 'Colormap ', cmapSelect),
+    el('label', {}, boxesToggle, ' top-patch boxes')),
+  el('figure', {}, heat, el('figcaption', {}, 'image + error heatmap')),
+  el('div', { class: 'row thumbs' },
+    el('figure', {}, orig, el('figcaption', {}, 'input')),
+    el('figure', {}, recon, el('figcaption', {}, 'reconstruction')),
+    el('figure', {}, errCanvas, el('figcaption', {}, 'error map'))),
+  el('details', {}, el('summary', {}, 'Top patches'), patches),
+  status,
+);
+
+function setStatus(text: string, kind: 'muted' | 'error' = 'muted'): void {
+  status.textContent = text;
+  status.className = kind;
+}
+
+function sizeCanvas(c: HTMLCanvasElement, w: number, h: number, maxCss: number): void {
+  c.width = w;
+  c.height = h;
+  const k = Math.max(1, Math.min(maxCss / w, maxCss / h));
+  c.style.width = `${Math.round(w * Math.min(k, maxCss / Math.max(w, h)))}px`;
+  c.style.height = `${Math.round(h * Math.min(k, maxCss / Math.max(w, h)))}px`;
+}
+
+function overlayImage(s: ScorerInstance, r: ScoreResult, w: number, h: number): ImageData {
+  const o = s.overlay(r, { colormap, alpha: opacity });
+  if (o instanceof Uint8ClampedArray || o instanceof Uint8Array) return new ImageData(new Uint8ClampedArray(o), w, h);
+  return toImageData(o, w, h);
+}
+
+async function render(): Promise<void> {
+  if (!current || !scorer) return;
+  const s = await scorer;
+  const { result, width: w, height: h } = current;
+  sizeCanvas(heat, w, h, 512);
+  const ctx = heat.getContext('2d')!;
+  ctx.imageSmoothingEnabled = false;
+  // The scorer blends the heat over the input pixels: (1 - alpha) * image + alpha * colormap(error).
+  ctx.putImageData(overlayImage(s, result, w, h), 0, 0);
+  if (boxesToggle.checked) {
+    ctx.lineWidth = Math.max(1, Math.round(Math.max(w, h) / 128));
+    result.topPatches.forEach((p, i) => {
+      ctx.strokeStyle = i === 0 ? '#ff2d2d' : '#ffd400';
+      ctx.strokeRect(p.x + 0.5, p.y + 0.5, Math.max(1, p.w - 1), Math.max(1, p.h - 1));
+    });
+  }
+  heat.dataset.opacity = String(opacity);
+  heat.dataset.colormap = colormap;
+  opacityValue.textContent = ` ${Math.round(opacity * 100)}%`;
+}
+
+function showResult(): void {
+  if (!current) return;
+  const { result, threshold } = current;
+  const anomaly = result.score > threshold;
+  verdict.textContent = anomaly ? 'ANOMALY' : 'NORMAL';
+  verdict.className = `verdict ${anomaly ? 'bad' : 'good'}`;
+  scoreText.textContent = `score ${result.score.toPrecision(5)} · threshold ${threshold.toPrecision(5)}`;
+  scoreText.dataset.score = String(result.score);
+  const max = Math.max(threshold * 2, result.score * 1.1, 1e-9);
+  (document.getElementById('bar-fill') as HTMLElement).style.width = `${Math.min(100, (100 * result.score) / max)}%`;
+  (document.getElementById('bar-fill') as HTMLElement).className = `fill ${anomaly ? 'bad' : 'good'}`;
+  (document.getElementById('bar-marker') as HTMLElement).style.left = `${(100 * threshold) / max}%`;
+  patches.replaceChildren(...result.topPatches.map((p) => el('li', {}, `(${p.x}, ${p.y}) ${p.w}×${p.h}: ${p.score.toPrecision(4)}`)));
+}
+
+async function scoreOne(m: Extract<HostToWebview, { type: 'scoreImage' }>): Promise<void> {
+  const t0 = performance.now();
+  try {
+    if (!scorer || !model) throw new Error('no model is loaded');
+    setStatus(`Scoring ${m.name}…`);
+    const s = await scorer;
+    const { bitmap, data } = await loadImage(m.url);
+    const result = await s.score(data);
+    const ms = performance.now() - t0;
+    const threshold = model.thresholdOverride ?? model.info.threshold;
+    const w = result.width ?? data.width;
+    const h = result.height ?? data.height;
+    current?.bitmap.close();
+    current = { name: m.name, path: m.path, bitmap, result, threshold, width: w, height: h };
+    title.textContent = m.name;
+    backendBadge.textContent = `${s.backend}${s.backendReason ? ` — ${s.backendReason}` : ''}`;
+    backendBadge.dataset.backend = s.backend;
+    sizeCanvas(orig, data.width, data.height, 160);
+    orig.getContext('2d')!.putImageData(data, 0, 0);
+    if (result.reconstruction) {
+      const r = toImageData(result.reconstruction, w, h);
+      sizeCanvas(recon, r.width, r.height, 160);
+      recon.getContext('2d')!.putImageData(r, 0, 0);
+    }
+    sizeCanvas(errCanvas, w, h, 160);
+    errCanvas.getContext('2d')!.putImageData(errorMapImage(result.errorMap, w, h), 0, 0);
+    showResult();
+    await render();
+    setStatus(`${m.name}: scored in ${ms.toFixed(0)} ms on ${s.backend} with ${model.name}`);
+    document.body.dataset.scored = String(m.requestId);
+    post({
+      type: 'scored',
+      requestId: m.requestId,
+      path: m.path,
+      result: {
+        score: result.score,
+        normalized: result.normalized,
+        isAnomaly: result.score > threshold,
+        threshold,
+        backend: s.backend,
+        ms,
+        topPatches: result.topPatches.slice(0, 64).map((p) => ({ x: p.x, y: p.y, w: p.w, h: p.h, score: p.score })),
+      },
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    setStatus(`Could not score ${m.name}: ${msg}`, 'error');
+    post({ type: 'scoreFailed', requestId: m.requestId, path: m.path, message: msg.slice(0, 4000) });
+  }
+}
+
+function useModel(m: ModelRef | null): void {
+  model = m;
+  if (!m || !scorerRef) {
+    scorer = null;
+    setStatus('No active model: train one or use “Flawscope: Select Active Model”.');
+    return;
+  }
+  const prev = scorer;
+  setStatus(`Loading ${m.name}…`);
+  scorer = loadScorer(scorerRef, m);
+  scorer.then(
+    (s) => {
+      backendBadge.textContent = `${s.backend}${s.backendReason ? ` — ${s.backendReason}` : ''}`;
+      backendBadge.dataset.backend = s.backend;
+      setStatus(`${m.name} loaded (${s.backend}). Right-click an image → Score Image.`);
+      prev?.then((p) => p.dispose()).catch(() => undefined);
+    },
+    (e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      setStatus(`Could not load the model ${m.name}: ${msg}`, 'error');
+      log('error', `loading ${m.url}: ${msg}`);
+    },
+  );
+}
+
+opacityInput.addEventListener('input', () => {
+  opacity = Number(opacityInput.value);
+  void render();
+});
+opacityInput.addEventListener('change', () => post({ type: 'setSetting', key: 'overlayOpacity', value: opacity }));
+cmapSelect.addEventListener('change', () => {
+  colormap = cmapSelect.value as Colormap;
+  void render();
+  post({ type: 'setSetting', key: 'colormap', value: colormap });
+});
+boxesToggle.addEventListener('change', () => void render());
+
+onMessage((m) => {
+  switch (m.type) {
+    case 'init':
+      if (m.panel !== 'score') return;
+      scorerRef = m.scorer;
+      colormap = m.colormap;
+      opacity = m.opacity;
+      opacityInput.value = String(opacity);
+      cmapSelect.value = colormap;
+      useModel(m.model);
+      return;
+    case 'setModel':
+      useModel(m.model);
+      return;
+    case 'settings':
+      colormap = m.colormap;
+      opacity = m.opacity;
+      opacityInput.value = String(opacity);
+      cmapSelect.value = colormap;
+      void render();
+      return;
+    case 'scoreImage':
+      queue = queue.then(() => scoreOne(m));
+      return;
+    default:
+      return;
+  }
+});
+
+post({ type: 'ready', panel: 'score' });

@@ -1,0 +1,168 @@
+// Message fuzzing for the host's webview-message validator (issue 7): unknown types, wrong field
+// types, huge payloads, path traversal and URIs outside the allowed roots are rejected with a
+// reason; valid messages pass; the validator never throws.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { validateWebviewMessage, checkPath, describeForLog } from '../../extension/validate';
+import { LIMITS, WEBVIEW_MESSAGE_TYPES } from '../../extension/protocol';
+
+let tmp: string, root: string, img: string, outside: string;
+before(() => {
+  tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'flawscope-ext-validate-')));
+  root = path.join(tmp, 'images');
+  fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+  img = path.join(root, 'sub', 'a.png');
+  fs.writeFileSync(img, 'x');
+  outside = path.join(tmp, 'secret.txt');
+  fs.writeFileSync(outside, 'secret');
+  fs.symlinkSync(outside, path.join(root, 'link-out.png'));
+  fs.symlinkSync(tmp, path.join(root, 'dirlink'));
+});
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const ctx = () => ({ allowedRoots: [root], realpath: fs.realpathSync.native });
+const result = { score: 0.1, normalized: 0.3, isAnomaly: false, threshold: 0.2, backend: 'wasm', ms: 12, topPatches: [{ x: 0, y: 0, w: 4, h: 4, score: 0.2 }] };
+const valid = () => [
+  { type: 'ready', panel: 'score' },
+  { type: 'log', level: 'info', message: 'hello' },
+  { type: 'scored', requestId: 1, path: img, result },
+  { type: 'scoreFailed', requestId: 2, path: img, message: 'nope' },
+  { type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 0.1, isAnomaly: false, label: null }], auroc: null, backend: 'wasm' },
+  { type: 'exportCsv', requestId: 4, suggestedName: 'images-scores.csv', csv: 'image,score\n' },
+  { type: 'openFile', path: img },
+  { type: 'openFile', path: pathToFileURL(img).toString() },
+  { type: 'setSetting', key: 'colormap', value: 'viridis' },
+  { type: 'setSetting', key: 'overlayOpacity', value: 0.25 },
+];
+
+test('every valid message of every type passes', () => {
+  const seen = new Set<string>();
+  for (const m of valid()) {
+    const r = validateWebviewMessage(m, ctx());
+    assert.ok(r.ok, `${JSON.stringify(m)} rejected: ${r.ok ? '' : r.reason}`);
+    seen.add(m.type);
+  }
+  assert.deepEqual([...seen].sort(), [...WEBVIEW_MESSAGE_TYPES].sort());
+});
+
+const rejects = (m: unknown, why: RegExp) => {
+  const r = validateWebviewMessage(m, ctx());
+  assert.equal(r.ok, false, `accepted: ${JSON.stringify(m)?.slice(0, 200)}`);
+  if (!r.ok) assert.match(r.reason, why);
+};
+
+test('non-objects and unknown types are rejected', () => {
+  for (const m of [null, undefined, 42, 'ready', [], [{ type: 'ready' }], true, () => 1]) rejects(m, /not an object/);
+  rejects({}, /"type" must be a string/);
+  rejects({ type: 7 }, /"type" must be a string/);
+  for (const t of ['READY', 'runCommand', 'eval', '__proto__', 'constructor', 'toString', '', 'x'.repeat(10000)]) rejects({ type: t }, /unknown message type/);
+});
+
+test('wrong field types are rejected', () => {
+  rejects({ type: 'ready', panel: 5 }, /"panel" must be a string/);
+  rejects({ type: 'ready', panel: 'terminal' }, /"panel" must be/);
+  rejects({ type: 'log', level: 'debug', message: 'x' }, /"level"/);
+  rejects({ type: 'log', level: 'info', message: { toString: 'x' } }, /"message" must be a string/);
+  rejects({ type: 'scored', requestId: '1', path: img, result }, /"requestId" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1.5, path: img, result }, /integer/);
+  rejects({ type: 'scored', requestId: -1, path: img, result }, /≥ 0/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: 'high' } }, /"score" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: NaN } }, /"score" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: Infinity } }, /"score" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, isAnomaly: 'yes' } }, /"isAnomaly" must be a boolean/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, topPatches: 'none' } }, /topPatches/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, extra: 1 } }, /unexpected field "extra"/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: null }, /"result" must be an object/);
+  rejects({ type: 'scored', requestId: 1, path: 17, result }, /"path" must be a string/);
+  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: {}, auroc: null, backend: 'wasm' }, /"rows" must be an array/);
+  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 1, isAnomaly: false, label: 2 }], auroc: null, backend: 'wasm' }, /"label"/);
+  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [], auroc: 1.5, backend: 'wasm' }, /"auroc" must be ≤ 1/);
+  rejects({ type: 'setSetting', key: 'colormap', value: 'jet' }, /"value" must be one of/);
+  rejects({ type: 'setSetting', key: 'overlayOpacity', value: 2 }, /≤ 1/);
+  rejects({ type: 'setSetting', key: 'nodePath', value: '/bin/sh' }, /unknown setting/);
+  rejects({ type: 'openFile', path: img, command: 'rm -rf /' }, /unexpected field "command"/);
+  rejects({ type: 'exportCsv', requestId: 4, suggestedName: '../../.bashrc', csv: 'x' }, /plain file name/);
+  rejects({ type: 'exportCsv', requestId: 4, suggestedName: '.bashrc', csv: 'x' }, /plain file name/);
+});
+
+test('huge payloads are rejected', () => {
+  rejects({ type: 'log', level: 'info', message: 'x'.repeat(LIMITS.string + 1) }, /too long/);
+  rejects({ type: 'openFile', path: root + '/' + 'a'.repeat(LIMITS.string) }, /too long/);
+  rejects({ type: 'exportCsv', requestId: 1, suggestedName: 'a.csv', csv: 'x'.repeat(LIMITS.csv + 1) }, /too long/);
+  const rows = Array.from({ length: LIMITS.rows + 1 }, () => ({ path: img, score: 0, isAnomaly: false, label: null }));
+  rejects({ type: 'folderScored', requestId: 1, folder: root, rows, auroc: null, backend: 'wasm' }, /too many/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, topPatches: Array(LIMITS.patches + 1).fill(result.topPatches[0]) } }, /too many/);
+  // a 50 MB message is answered quickly (no quadratic work)
+  const t0 = Date.now();
+  rejects({ type: 'log', level: 'info', message: 'y'.repeat(50 * 1024 * 1024) }, /too long/);
+  assert.ok(Date.now() - t0 < 2000);
+});
+
+test('path traversal, NUL bytes, relative paths, symlinks and URIs outside the roots are rejected', () => {
+  const bad = [
+    '../../etc/passwd',
+    `${root}/../../../../etc/passwd`,
+    `${root}/sub/../../secret.txt`,
+    '/etc/passwd',
+    outside,
+    path.join(root, 'link-out.png'), // symlink pointing outside
+    path.join(root, 'dirlink', 'secret.txt'), // directory symlink pointing outside
+    'file:///etc/passwd',
+    pathToFileURL(outside).toString(),
+    'https://evil.example/x.png',
+    'vscode-resource://file///etc/passwd',
+    'command:workbench.action.terminal.new',
+    `${img}\0.png`,
+    'sub/a.png',
+    '',
+    `${root}-sibling/a.png`,
+  ];
+  for (const p of bad) {
+    const r = validateWebviewMessage({ type: 'openFile', path: p }, ctx());
+    assert.equal(r.ok, false, `accepted path ${p}`);
+  }
+  for (const p of bad) {
+    const r = validateWebviewMessage({ type: 'folderScored', requestId: 1, folder: root, rows: [{ path: p, score: 0, isAnomaly: false, label: null }], auroc: null, backend: 'w' }, ctx());
+    assert.equal(r.ok, false, `accepted row path ${p}`);
+  }
+  rejects({ type: 'scored', requestId: 1, path: '../../etc/passwd', result }, /absolute path/);
+  rejects({ type: 'openFile', path: 'file:///etc/passwd' }, /outside the allowed folders|does not exist/);
+  rejects({ type: 'openFile', path: 'https://evil.example/x.png' }, /https: URI/);
+});
+
+test('with no roots, every path is rejected', () => {
+  const r = validateWebviewMessage({ type: 'openFile', path: img }, { allowedRoots: [] });
+  assert.equal(r.ok, false);
+});
+
+test('checkPath accepts the root itself and normalises', () => {
+  assert.equal(checkPath(root + '/sub/./a.png', ctx()), img);
+  assert.equal(checkPath(root, ctx()), root);
+});
+
+test('random garbage never throws and is never accepted as a path-bearing message outside roots', () => {
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+  const values: unknown[] = [null, 0, -1, 1e308, NaN, '', 'x', '../..', '/etc/passwd', [], {}, true, [1, 2], { a: 1 }, 'file:///etc/shadow', Symbol.iterator.toString()];
+  const keys = ['type', 'panel', 'level', 'message', 'requestId', 'path', 'result', 'folder', 'rows', 'auroc', 'backend', 'csv', 'suggestedName', 'key', 'value', '__proto__'];
+  for (let i = 0; i < 5000; i++) {
+    const m: Record<string, unknown> = { type: rnd() < 0.8 ? pick([...WEBVIEW_MESSAGE_TYPES]) : pick(values) };
+    const n = Math.floor(rnd() * 6);
+    for (let k = 0; k < n; k++) m[pick(keys)] = pick(values);
+    const r = validateWebviewMessage(m, ctx());
+    if (r.ok && 'path' in r.value) assert.ok(r.value.path.startsWith(root), `accepted ${JSON.stringify(m)}`);
+  }
+});
+
+test('describeForLog never dumps the payload', () => {
+  const s = describeForLog({ type: 'log', message: 'z'.repeat(100000) });
+  assert.ok(s.length < 100);
+  const cyc: Record<string, unknown> = { type: 'x' };
+  cyc.self = cyc;
+  assert.equal(describeForLog(cyc), 'unserialisable message');
+});
