@@ -1,0 +1,80 @@
+// Fast CPU training path for tfjs: a backend 'cpu-fast' = the stock tfjs cpu backend (plain JS
+// kernels, Float32Array storage) with the kernels that dominate GAN training replaced by
+// multi-threaded WebAssembly SIMD implementations (see native/kernels.c and wasm.ts).
+//
+//   const { backend } = await installFastKernels();
+//   await tf.setBackend(backend);          // 'cpu-fast'
+//   ... train ...
+//   await disposeFastKernels();            // stops the worker threads
+//
+// The stock 'cpu' backend is left untouched (tests compare against it in the same process).
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { KernelFunc } from '@tensorflow/tfjs-core';
+import { makeConvKernels } from './conv';
+import { WasmRuntime } from './wasm';
+
+export const FAST_BACKEND = 'cpu-fast';
+
+let runtime: WasmRuntime | null = null;
+let installing: Promise<{ backend: string; kernels: string[]; threads: number }> | null = null;
+let installedKernels: string[] = [];
+
+export interface FastKernelOptions {
+  /** Threads to compute on (the calling thread included). Default: all cores (os.availableParallelism()). */
+  threads?: number;
+}
+
+/** The running wasm runtime (after installFastKernels), for benchmarks and tests. */
+export function fastRuntime(): WasmRuntime | null {
+  return runtime;
+}
+
+export function installFastKernels(opts: FastKernelOptions = {}): Promise<{ backend: string; kernels: string[]; threads: number }> {
+  if (installing) return installing;
+  installing = (async () => {
+    runtime = await WasmRuntime.create(opts.threads);
+    const rt = runtime;
+    if (tf.findBackendFactory(FAST_BACKEND) == null) {
+      // Priority 0: never picked automatically; the trainer selects it with tf.setBackend.
+      tf.registerBackend(FAST_BACKEND, () => new MathBackendCPU(), 0);
+      for (const k of tf.getKernelsForBackend('cpu')) {
+        tf.registerKernel({ ...k, backendName: FAST_BACKEND });
+      }
+    }
+    const stock: Record<string, KernelFunc> = {};
+    for (const name of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+      const k = tf.getKernel(name, 'cpu');
+      if (!k) throw new Error(`stock cpu kernel ${name} missing`);
+      stock[name] = k.kernelFunc;
+    }
+    const fast: Record<string, KernelFunc> = { ...makeConvKernels(rt, stock) };
+    installedKernels = [];
+    for (const [name, kernelFunc] of Object.entries(fast)) {
+      if (tf.getKernel(name, FAST_BACKEND)) tf.unregisterKernel(name, FAST_BACKEND);
+      tf.registerKernel({ kernelName: name, backendName: FAST_BACKEND, kernelFunc });
+      installedKernels.push(name);
+    }
+    return { backend: FAST_BACKEND, kernels: [...installedKernels], threads: rt.threads };
+  })();
+  installing.catch(() => { installing = null; });
+  return installing;
+}
+
+/** Stops the worker threads. The backend stays registered but falls back to nothing: call
+ * installFastKernels again before using it. */
+export async function disposeFastKernels(): Promise<void> {
+  const rt = runtime;
+  runtime = null;
+  installing = null;
+  if (rt) await rt.dispose();
+  if (tf.findBackendFactory(FAST_BACKEND) != null) {
+    for (const name of installedKernels) tf.unregisterKernel(name, FAST_BACKEND);
+    // Put the stock kernels back so the backend keeps working (slowly) after disposal.
+    for (const name of installedKernels) {
+      const k = tf.getKernel(name, 'cpu');
+      if (k) tf.registerKernel({ ...k, backendName: FAST_BACKEND });
+    }
+  }
+  installedKernels = [];
+}

@@ -1,0 +1,385 @@
+// Flawscope fast training kernels: 2-D convolution forward / backprop-input / backprop-filter
+// in NHWC layout, WebAssembly SIMD (128-bit), shared memory, run by N threads at once.
+//
+// Build: node trainer/kernels/native/build.mjs   (clang --target=wasm32 -msimd128 -matomics ...)
+//
+// Every kernel is a "gather + GEMM": rows of a small gathered matrix (im2col rows for conv
+// forward and backprop-filter; tap-gathered dy rows for backprop-input, split by stride phase
+// so no multiply is ever wasted on a structural zero) are built chunk by chunk in a per-thread
+// scratch buffer that stays in cache, then multiplied with register-tiled SIMD micro-kernels.
+// Threads take chunks from a shared atomic counter (dynamic scheduling: robust when one core is
+// busy with something else). Backprop-filter accumulates into one partial dW per thread; the
+// caller reduces them (conv_reduce).
+//
+// No libc, no shadow stack use (no address-taken locals), so several instances sharing one
+// memory can run at once without per-thread stacks.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+typedef float f32;
+typedef int32_t i32;
+
+// Task block layout (i32 words); mirrored in trainer/kernels/wasm.ts (TASK_*).
+enum {
+  T_OP = 0, T_NEXT, T_NCHUNKS,
+  T_N, T_H, T_W, T_CI, T_OH, T_OW, T_CO, T_KH, T_KW, T_SH, T_SW, T_PT, T_PL,
+  T_X, T_WP, T_BIAS, T_Y, T_SCRATCH, T_SCRATCH_FLOATS, T_ACT, T_ALPHA, T_MC,
+  T_PARTIAL, T_NTHREADS, T_DY,
+  T_WORDS = 32
+};
+
+enum { OP_CONV = 1, OP_BP_INPUT = 2, OP_BP_FILTER = 3 };
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_RELU6 = 3 };
+
+#define F(p) ((f32 *)(uintptr_t)(p))
+// Per-thread scratch: MAX_MC row pointers, a 32-float tile, then the gathered rows (MC x K floats).
+#define MAX_MC 512
+#define SCRATCH_HDR (MAX_MC + 32)
+
+static inline i32 imin(i32 a, i32 b) { return a < b ? a : b; }
+static inline i32 imax(i32 a, i32 b) { return a > b ? a : b; }
+
+// ---------------------------------------------------------------------------------------------
+// Weight packing. B is [K x N] row-major (N = output columns). Packed into column panels of
+// width 8 (last panel width 4 when N % 8 is in 1..4), each panel K rows x width contiguous,
+// zero padded.
+__attribute__((export_name("pack_b")))
+void pack_b(const f32 *B, i32 K, i32 N, f32 *out) {
+  for (i32 n0 = 0; n0 < N; n0 += 8) {
+    i32 w = N - n0 >= 8 ? 8 : (N - n0 <= 4 ? 4 : 8);
+    i32 valid = imin(w, N - n0);
+    for (i32 k = 0; k < K; k++) {
+      const f32 *src = B + (intptr_t)k * N + n0;
+      i32 j = 0;
+      for (; j < valid; j++) out[j] = src[j];
+      for (; j < w; j++) out[j] = 0.f;
+      out += w;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM micro-kernels: C rows (up to 4) = A rows (K long) x packed panel.
+static void mk4x8(i32 K, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
+                  const f32 *b, f32 *c0, f32 *c1, f32 *c2, f32 *c3) {
+  v128_t z = wasm_f32x4_splat(0.f);
+  v128_t s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+  for (i32 k = 0; k < K; k++) {
+    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    b += 8;
+    v128_t x0 = wasm_v128_load32_splat(a0 + k);
+    v128_t x1 = wasm_v128_load32_splat(a1 + k);
+    s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, b0));
+    s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, b1));
+    v128_t x2 = wasm_v128_load32_splat(a2 + k);
+    s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, b0));
+    s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, b1));
+    v128_t x3 = wasm_v128_load32_splat(a3 + k);
+    s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0));
+    s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
+    s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0));
+    s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
+  }
+  wasm_v128_store(c0, s00); wasm_v128_store(c0 + 4, s01);
+  wasm_v128_store(c1, s10); wasm_v128_store(c1 + 4, s11);
+  wasm_v128_store(c2, s20); wasm_v128_store(c2 + 4, s21);
+  wasm_v128_store(c3, s30); wasm_v128_store(c3 + 4, s31);
+}
+
+static void mk4x4(i32 K, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
+                  const f32 *b, f32 *c0, f32 *c1, f32 *c2, f32 *c3) {
+  v128_t z = wasm_f32x4_splat(0.f);
+  v128_t s0 = z, s1 = z, s2 = z, s3 = z;
+  for (i32 k = 0; k < K; k++) {
+    v128_t b0 = wasm_v128_load(b);
+    b += 4;
+    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a0 + k), b0));
+    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load32_splat(a1 + k), b0));
+    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load32_splat(a2 + k), b0));
+    s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load32_splat(a3 + k), b0));
+  }
+  wasm_v128_store(c0, s0); wasm_v128_store(c1, s1);
+  wasm_v128_store(c2, s2); wasm_v128_store(c3, s3);
+}
+
+// C[r, :] (row pointer crow[r]) = A[r, 0:K] * Bpacked for r < M (A row stride lda).
+// tile: 32 floats of per-thread scratch for partial row/column blocks.
+static void gemm_rows(i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *Bp, f32 *const *crow, f32 *tile) {
+  const f32 *panel = Bp;
+  for (i32 n0 = 0; n0 < N; n0 += 8) {
+    i32 w = N - n0 >= 8 ? 8 : (N - n0 <= 4 ? 4 : 8);
+    i32 cols = imin(8, N - n0);
+    for (i32 m = 0; m < M; m += 4) {
+      i32 rows = imin(4, M - m);
+      const f32 *a0 = A + (intptr_t)m * lda;
+      const f32 *a1 = rows > 1 ? a0 + lda : a0;
+      const f32 *a2 = rows > 2 ? a0 + 2 * lda : a0;
+      const f32 *a3 = rows > 3 ? a0 + 3 * lda : a0;
+      if (cols == w && rows == 4) {
+        if (w == 8) mk4x8(K, a0, a1, a2, a3, panel, crow[m] + n0, crow[m + 1] + n0, crow[m + 2] + n0, crow[m + 3] + n0);
+        else mk4x4(K, a0, a1, a2, a3, panel, crow[m] + n0, crow[m + 1] + n0, crow[m + 2] + n0, crow[m + 3] + n0);
+      } else {
+        if (w == 8) mk4x8(K, a0, a1, a2, a3, panel, tile, tile + 8, tile + 16, tile + 24);
+        else mk4x4(K, a0, a1, a2, a3, panel, tile, tile + 8, tile + 16, tile + 24);
+        for (i32 r = 0; r < rows; r++)
+          for (i32 c = 0; c < cols; c++) crow[m + r][n0 + c] = tile[r * 8 + c];
+      }
+    }
+    panel += (intptr_t)K * w;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copy helpers (explicit loops: memory.copy is a runtime call in V8, slow for tiny sizes).
+static inline void copy_f(f32 *d, const f32 *s, i32 n) {
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_v128_load(s + i));
+  for (; i < n; i++) d[i] = s[i];
+}
+static inline void zero_f(f32 *d, i32 n) {
+  i32 i = 0;
+  v128_t z = wasm_f32x4_splat(0.f);
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, z);
+  for (; i < n; i++) d[i] = 0.f;
+}
+
+// im2col row for output pixel (n, oh, ow): K = KH*KW*CI floats, order (kh, kw, ci).
+static inline void im2col_row(const i32 *t, const f32 *x, i32 n, i32 oh, i32 ow, f32 *row) {
+  const i32 H = t[T_H], W = t[T_W], CI = t[T_CI], KH = t[T_KH], KW = t[T_KW];
+  const i32 ih0 = oh * t[T_SH] - t[T_PT], iw0 = ow * t[T_SW] - t[T_PL];
+  const i32 KWCI = KW * CI;
+  for (i32 kh = 0; kh < KH; kh++) {
+    i32 ih = ih0 + kh;
+    f32 *r = row + kh * KWCI;
+    if (ih < 0 || ih >= H) { zero_f(r, KWCI); continue; }
+    const f32 *xr = x + ((intptr_t)(n * H + ih) * W) * CI;
+    i32 kwlo = imax(0, -iw0), kwhi = imin(KW, W - iw0);
+    if (kwhi <= kwlo) { zero_f(r, KWCI); continue; }
+    if (kwlo > 0) zero_f(r, kwlo * CI);
+    copy_f(r + kwlo * CI, xr + (intptr_t)(iw0 + kwlo) * CI, (kwhi - kwlo) * CI);
+    if (kwhi < KW) zero_f(r + kwhi * CI, (KW - kwhi) * CI);
+  }
+}
+
+static inline i32 next_chunk(i32 *t) { return __atomic_fetch_add(&t[T_NEXT], 1, __ATOMIC_SEQ_CST); }
+
+// ---------------------------------------------------------------------------------------------
+// Conv forward: y[m, :] = act(im2col(x)[m, :] . Wp + bias), m over N*OH*OW output pixels.
+static void epilogue(const i32 *t, f32 *y, i32 rows, i32 CO) {
+  const f32 *bias = t[T_BIAS] ? F(t[T_BIAS]) : 0;
+  const i32 act = t[T_ACT];
+  const f32 alpha = *(const f32 *)&t[T_ALPHA];
+  if (!bias && act == ACT_LINEAR) return;
+  v128_t va = wasm_f32x4_splat(alpha), z = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f);
+  for (i32 r = 0; r < rows; r++) {
+    f32 *yr = y + (intptr_t)r * CO;
+    i32 c = 0;
+    for (; c + 4 <= CO; c += 4) {
+      v128_t v = wasm_v128_load(yr + c);
+      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+      if (act == ACT_RELU) v = wasm_f32x4_max(v, z);
+      else if (act == ACT_LEAKY) v = wasm_v128_bitselect(v, wasm_f32x4_mul(v, va), wasm_f32x4_gt(v, z));
+      else if (act == ACT_RELU6) v = wasm_f32x4_min(wasm_f32x4_max(v, z), six);
+      wasm_v128_store(yr + c, v);
+    }
+    for (; c < CO; c++) {
+      f32 v = yr[c];
+      if (bias) v += bias[c];
+      if (act == ACT_RELU) v = v > 0.f ? v : 0.f;
+      else if (act == ACT_LEAKY) v = v > 0.f ? v : v * alpha;
+      else if (act == ACT_RELU6) v = v > 0.f ? (v < 6.f ? v : 6.f) : 0.f;
+      yr[c] = v;
+    }
+  }
+}
+
+static void conv_fwd(i32 *t, i32 tid) {
+  const i32 OH = t[T_OH], OW = t[T_OW], CO = t[T_CO];
+  const i32 K = t[T_KH] * t[T_KW] * t[T_CI];
+  const i32 M = t[T_N] * OH * OW, MC = t[T_MC];
+  const f32 *x = F(t[T_X]), *Wp = F(t[T_WP]);
+  f32 *y = F(t[T_Y]);
+  f32 *col = F(t[T_SCRATCH]) + (intptr_t)tid * t[T_SCRATCH_FLOATS] + SCRATCH_HDR;
+  f32 **crow = (f32 **)(F(t[T_SCRATCH]) + (intptr_t)tid * t[T_SCRATCH_FLOATS]);
+  for (;;) {
+    i32 ch = next_chunk(t);
+    if (ch >= t[T_NCHUNKS]) break;
+    i32 m0 = ch * MC, rows = imin(MC, M - m0);
+    for (i32 r = 0; r < rows; r++) {
+      i32 m = m0 + r, n = m / (OH * OW), p = m - n * OH * OW, oh = p / OW, ow = p - oh * OW;
+      im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
+      crow[r] = y + (intptr_t)m * CO;
+    }
+    gemm_rows(rows, CO, K, col, K, Wp, crow, (f32 *)(crow + MAX_MC));
+    epilogue(t, y + (intptr_t)m0 * CO, rows, CO);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backprop input (also conv2dTranspose forward): dx[n, ih, iw, :] = sum over taps (kh, kw) with
+// ih + pt - kh = oh * sh, iw + pl - kw = ow * sw: dy[n, oh, ow, :] . W[kh, kw, :, :]^T.
+// Pixels are grouped by phase (ph, pw) = ((ih + pt) mod sh, (iw + pl) mod sw); in a phase the
+// taps are kh = ph, ph + sh, ... and kw = pw, pw + sw, ...; each phase has its own packed weight
+// matrix [ntaps*CO x CI] (built by the caller, offsets in the phase table at T_WP).
+// Phase table (i32): per phase p: [wp_offset, nkh, nkw, count_h, count_w, ih_first, iw_first, chunk_base]
+#define PH_WORDS 8
+
+static void bp_input(i32 *t, i32 tid) {
+  const i32 N = t[T_N], H = t[T_H], W = t[T_W], CI = t[T_CI], OH = t[T_OH], OW = t[T_OW], CO = t[T_CO];
+  const i32 SH = t[T_SH], SW = t[T_SW], PT = t[T_PT], PL = t[T_PL], MC = t[T_MC];
+  const i32 nph = SH * SW;
+  const i32 *ph = (const i32 *)F(t[T_WP]);
+  const f32 *dy = F(t[T_DY]);
+  f32 *dx = F(t[T_Y]);
+  f32 *g = F(t[T_SCRATCH]) + (intptr_t)tid * t[T_SCRATCH_FLOATS] + SCRATCH_HDR;
+  f32 **crow = (f32 **)(F(t[T_SCRATCH]) + (intptr_t)tid * t[T_SCRATCH_FLOATS]);
+  for (;;) {
+    i32 ch = next_chunk(t);
+    if (ch >= t[T_NCHUNKS]) break;
+    i32 p = 0;
+    while (p + 1 < nph && ph[(p + 1) * PH_WORDS + 7] <= ch) p++;
+    const i32 *e = ph + p * PH_WORDS;
+    const f32 *Wp = F(e[0]);
+    const i32 nkh = e[1], nkw = e[2], cw = e[4], ihf = e[5], iwf = e[6];
+    const i32 per_img = e[3] * cw, total = N * per_img;
+    const i32 Ks = nkh * nkw * CO;
+    const i32 khf = (ihf + PT) % SH, kwf = (iwf + PL) % SW;
+    i32 q0 = (ch - e[7]) * MC, rows = imin(MC, total - q0);
+    for (i32 r = 0; r < rows; r++) {
+      i32 q = q0 + r, n = q / per_img, rem = q - n * per_img, a = rem / cw, b = rem - a * cw;
+      i32 ih = ihf + a * SH, iw = iwf + b * SW;
+      f32 *row = g + (intptr_t)r * Ks;
+      for (i32 i = 0; i < nkh; i++) {
+        i32 kh = khf + i * SH, oh = (ih + PT - kh) / SH;  // exact division by construction
+        f32 *rr = row + i * nkw * CO;
+        if (ih + PT - kh < 0 || oh >= OH) { zero_f(rr, nkw * CO); continue; }
+        for (i32 j = 0; j < nkw; j++) {
+          i32 kw = kwf + j * SW, ow = (iw + PL - kw) / SW;
+          if (iw + PL - kw < 0 || ow >= OW) zero_f(rr + j * CO, CO);
+          else copy_f(rr + j * CO, dy + ((intptr_t)(n * OH + oh) * OW + ow) * CO, CO);
+        }
+      }
+      crow[r] = dx + ((intptr_t)(n * H + ih) * W + iw) * CI;
+    }
+    gemm_rows(rows, CI, Ks, g, Ks, Wp, crow, (f32 *)(crow + MAX_MC));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backprop filter: dW[k, co] = sum_m im2col(x)[m, k] * dy[m, co]. Per-thread partial dW at
+// T_PARTIAL + tid * K * CO (zeroed here first), reduced by conv_reduce.
+static void bpf_block(i32 rows, i32 K, i32 CO, const f32 *col, const f32 *dy, f32 *dw) {
+  i32 k0 = 0;
+  for (; k0 + 4 <= K; k0 += 4) {
+    i32 c0 = 0;
+    for (; c0 + 8 <= CO; c0 += 8) {
+      f32 *d0 = dw + (intptr_t)k0 * CO + c0;
+      v128_t s00 = wasm_v128_load(d0), s01 = wasm_v128_load(d0 + 4);
+      v128_t s10 = wasm_v128_load(d0 + CO), s11 = wasm_v128_load(d0 + CO + 4);
+      v128_t s20 = wasm_v128_load(d0 + 2 * CO), s21 = wasm_v128_load(d0 + 2 * CO + 4);
+      v128_t s30 = wasm_v128_load(d0 + 3 * CO), s31 = wasm_v128_load(d0 + 3 * CO + 4);
+      const f32 *a = col + k0, *b = dy + c0;
+      for (i32 m = 0; m < rows; m++) {
+        v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+        v128_t x0 = wasm_v128_load32_splat(a), x1 = wasm_v128_load32_splat(a + 1);
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, b0));
+        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, b1));
+        v128_t x2 = wasm_v128_load32_splat(a + 2);
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, b0));
+        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, b1));
+        v128_t x3 = wasm_v128_load32_splat(a + 3);
+        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0));
+        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
+        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0));
+        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
+        a += K; b += CO;
+      }
+      wasm_v128_store(d0, s00); wasm_v128_store(d0 + 4, s01);
+      wasm_v128_store(d0 + CO, s10); wasm_v128_store(d0 + CO + 4, s11);
+      wasm_v128_store(d0 + 2 * CO, s20); wasm_v128_store(d0 + 2 * CO + 4, s21);
+      wasm_v128_store(d0 + 3 * CO, s30); wasm_v128_store(d0 + 3 * CO + 4, s31);
+    }
+    for (; c0 + 4 <= CO; c0 += 4) {
+      f32 *d0 = dw + (intptr_t)k0 * CO + c0;
+      v128_t s0 = wasm_v128_load(d0), s1 = wasm_v128_load(d0 + CO);
+      v128_t s2 = wasm_v128_load(d0 + 2 * CO), s3 = wasm_v128_load(d0 + 3 * CO);
+      const f32 *a = col + k0, *b = dy + c0;
+      for (i32 m = 0; m < rows; m++) {
+        v128_t b0 = wasm_v128_load(b);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a), b0));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load32_splat(a + 1), b0));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load32_splat(a + 2), b0));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load32_splat(a + 3), b0));
+        a += K; b += CO;
+      }
+      wasm_v128_store(d0, s0); wasm_v128_store(d0 + CO, s1);
+      wasm_v128_store(d0 + 2 * CO, s2); wasm_v128_store(d0 + 3 * CO, s3);
+    }
+    for (; c0 < CO; c0++) {
+      f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const f32 *a = col + k0, *b = dy + c0;
+      for (i32 m = 0; m < rows; m++) {
+        f32 bv = *b;
+        s0 += a[0] * bv; s1 += a[1] * bv; s2 += a[2] * bv; s3 += a[3] * bv;
+        a += K; b += CO;
+      }
+      f32 *d0 = dw + (intptr_t)k0 * CO + c0;
+      d0[0] += s0; d0[CO] += s1; d0[2 * CO] += s2; d0[3 * CO] += s3;
+    }
+  }
+  for (; k0 < K; k0++) {
+    for (i32 c0 = 0; c0 < CO; c0++) {
+      f32 s = 0;
+      const f32 *a = col + k0, *b = dy + c0;
+      for (i32 m = 0; m < rows; m++) { s += *a * *b; a += K; b += CO; }
+      dw[(intptr_t)k0 * CO + c0] += s;
+    }
+  }
+}
+
+static void bp_filter(i32 *t, i32 tid) {
+  const i32 OH = t[T_OH], OW = t[T_OW], CO = t[T_CO];
+  const i32 K = t[T_KH] * t[T_KW] * t[T_CI];
+  const i32 M = t[T_N] * OH * OW, MC = t[T_MC];
+  const f32 *x = F(t[T_X]), *dy = F(t[T_DY]);
+  f32 *col = F(t[T_SCRATCH]) + (intptr_t)tid * t[T_SCRATCH_FLOATS] + SCRATCH_HDR;
+  f32 *dw = F(t[T_PARTIAL]) + (intptr_t)tid * K * CO;
+  zero_f(dw, K * CO);
+  for (;;) {
+    i32 ch = next_chunk(t);
+    if (ch >= t[T_NCHUNKS]) break;
+    i32 m0 = ch * MC, rows = imin(MC, M - m0);
+    for (i32 r = 0; r < rows; r++) {
+      i32 m = m0 + r, n = m / (OH * OW), p = m - n * OH * OW, oh = p / OW, ow = p - oh * OW;
+      im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
+    }
+    bpf_block(rows, K, CO, col, dy + (intptr_t)m0 * CO, dw);
+  }
+}
+
+// out[i] = sum over t < nparts of parts[t * len + i]
+__attribute__((export_name("reduce_parts")))
+void reduce_parts(const f32 *parts, i32 nparts, i32 len, f32 *out) {
+  i32 i = 0;
+  for (; i + 4 <= len; i += 4) {
+    v128_t s = wasm_v128_load(parts + i);
+    for (i32 p = 1; p < nparts; p++) s = wasm_f32x4_add(s, wasm_v128_load(parts + (intptr_t)p * len + i));
+    wasm_v128_store(out + i, s);
+  }
+  for (; i < len; i++) {
+    f32 s = parts[i];
+    for (i32 p = 1; p < nparts; p++) s += parts[(intptr_t)p * len + i];
+    out[i] = s;
+  }
+}
+
+// Entry point for every thread (tid 0 = the calling JS thread).
+__attribute__((export_name("run_task")))
+void run_task(i32 *t, i32 tid) {
+  switch (t[T_OP]) {
+    case OP_CONV: conv_fwd(t, tid); break;
+    case OP_BP_INPUT: bp_input(t, tid); break;
+    case OP_BP_FILTER: bp_filter(t, tid); break;
+    default: break;
+  }
+}

@@ -1,0 +1,197 @@
+// Runtime for the SIMD WebAssembly kernels (native/kernels.c): one shared WebAssembly.Memory, one
+// instance on the calling thread plus one per worker thread, a bump arena for per-call buffers,
+// and a dispatcher that runs one task on all threads (chunks are handed out by an atomic counter
+// inside the wasm code, so a busy core simply takes fewer chunks).
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { KERNELS_WASM_BASE64 } from './wasm-binary';
+
+// Task block word offsets; must match the enum in native/kernels.c.
+export const T = {
+  OP: 0, NEXT: 1, NCHUNKS: 2,
+  N: 3, H: 4, W: 5, CI: 6, OH: 7, OW: 8, CO: 9, KH: 10, KW: 11, SH: 12, SW: 13, PT: 14, PL: 15,
+  X: 16, WP: 17, BIAS: 18, Y: 19, SCRATCH: 20, SCRATCH_FLOATS: 21, ACT: 22, ALPHA: 23, MC: 24,
+  PARTIAL: 25, NTHREADS: 26, DY: 27,
+  WORDS: 32,
+} as const;
+export const OP = { CONV: 1, BP_INPUT: 2, BP_FILTER: 3 } as const;
+export const ACT = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3 } as const;
+/** Floats of per-thread scratch before the gathered rows: MAX_MC row pointers + a 32-float tile. */
+export const MAX_MC = 512;
+export const SCRATCH_HDR = MAX_MC + 32;
+
+interface KernelExports {
+  run_task(task: number, tid: number): void;
+  pack_b(b: number, k: number, n: number, out: number): void;
+  reduce_parts(parts: number, nparts: number, len: number, out: number): void;
+  __heap_base: WebAssembly.Global;
+}
+
+// Control words (Int32 index within the control block).
+const C_GEN = 0, C_DONE = 1, C_TASK = 2, C_EXIT = 3;
+const WORKER_SPIN = 20000; // polls before a worker sleeps (keeps back-to-back kernels cheap)
+
+const WORKER_SRC = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { module, memory, ctl, tid, spin } = workerData;
+const inst = new WebAssembly.Instance(module, { env: { memory } });
+const run = inst.exports.run_task;
+const c = new Int32Array(memory.buffer, ctl, 16);
+let gen = Atomics.load(c, ${C_GEN});
+parentPort.postMessage('ready');
+for (;;) {
+  let n = 0;
+  while (Atomics.load(c, ${C_GEN}) === gen) {
+    if (++n > spin) { Atomics.wait(c, ${C_GEN}, gen); n = 0; }
+  }
+  gen = Atomics.load(c, ${C_GEN});
+  if (Atomics.load(c, ${C_EXIT})) break;
+  run(Atomics.load(c, ${C_TASK}), tid);
+  Atomics.add(c, ${C_DONE}, 1);
+  Atomics.notify(c, ${C_DONE});
+}
+`;
+
+export class WasmRuntime {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  readonly threads: number;
+  private workers: Worker[] = [];
+  private ctl: Int32Array;
+  private ctlPtr: number;
+  readonly taskPtr: number;
+  private top: number;
+  private f32view: Float32Array;
+  private i32view: Int32Array;
+  /** Kernel runs so far: on the calling thread only / on all threads. */
+  stats = { single: 0, parallel: 0 };
+  /** Sum of MACs below which a kernel runs on the calling thread only. */
+  parallelThreshold = 150_000;
+
+  private constructor(memory: WebAssembly.Memory, instance: WebAssembly.Instance, threads: number) {
+    this.memory = memory;
+    this.exports = instance.exports as unknown as KernelExports;
+    this.threads = threads;
+    const heapBase = Number(this.exports.__heap_base.value);
+    this.ctlPtr = align(heapBase, 64);
+    this.taskPtr = this.ctlPtr + 64;
+    this.top = align(this.taskPtr + T.WORDS * 4, 64);
+    this.ctl = new Int32Array(memory.buffer, this.ctlPtr, 16);
+    this.f32view = new Float32Array(memory.buffer);
+    this.i32view = new Int32Array(memory.buffer);
+  }
+
+  static async create(threads = availableParallelism()): Promise<WasmRuntime> {
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+    const module = await WebAssembly.compile(bytes);
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 32768, shared: true });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const rt = new WasmRuntime(memory, instance, Math.max(1, threads));
+    const ready: Promise<void>[] = [];
+    for (let tid = 1; tid < rt.threads; tid++) {
+      const w = new Worker(WORKER_SRC, {
+        eval: true,
+        workerData: { module, memory, ctl: rt.ctlPtr, tid, spin: WORKER_SPIN },
+      });
+      w.unref();
+      ready.push(new Promise((res, rej) => {
+        w.once('message', () => res());
+        w.once('error', rej);
+      }));
+      rt.workers.push(w);
+    }
+    await Promise.all(ready);
+    return rt;
+  }
+
+  /** Current views (refreshed after memory growth). */
+  get f32(): Float32Array {
+    if (this.f32view.buffer.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.f32view;
+  }
+  get i32(): Int32Array {
+    if (this.i32view.buffer.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.i32view;
+  }
+  private refresh(): void {
+    this.f32view = new Float32Array(this.memory.buffer);
+    this.i32view = new Int32Array(this.memory.buffer);
+  }
+
+  mark(): number { return this.top; }
+  release(mark: number): void { this.top = mark; }
+  /** Allocates `floats` float32 slots (64-byte aligned); returns the byte address. */
+  alloc(floats: number): number {
+    const p = this.top;
+    this.top = align(p + floats * 4, 64);
+    const need = this.top - this.memory.buffer.byteLength;
+    if (need > 0) this.memory.grow(Math.ceil(need / 65536) + 16);
+    return p;
+  }
+  /** Allocates and copies `src` in; returns the byte address. */
+  put(src: ArrayLike<number>): number {
+    const p = this.alloc(src.length);
+    this.f32.set(src, p >> 2);
+    return p;
+  }
+  /** Copies `n` floats out of wasm memory into a fresh Float32Array. */
+  take(ptr: number, n: number): Float32Array {
+    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+  }
+
+  setTask(fields: Partial<Record<keyof typeof T, number>>): void {
+    const i32 = this.i32;
+    const base = this.taskPtr >> 2;
+    i32.fill(0, base, base + T.WORDS);
+    for (const [k, v] of Object.entries(fields)) i32[base + T[k as keyof typeof T]] = v as number;
+  }
+  setTaskF32(field: keyof typeof T, v: number): void {
+    this.f32[(this.taskPtr >> 2) + T[field]] = v;
+  }
+
+  /** How many threads a task of `macs` multiply-adds should use. */
+  threadsFor(macs: number): number {
+    return macs < this.parallelThreshold ? 1 : this.threads;
+  }
+
+  /** Runs the task block on `nthreads` threads (the calling thread is thread 0). */
+  run(nthreads: number): void {
+    const base = this.taskPtr >> 2;
+    const i32 = this.i32;
+    i32[base + T.NEXT] = 0;
+    i32[base + T.NTHREADS] = nthreads;
+    if (nthreads <= 1 || this.workers.length === 0) {
+      this.stats.single++;
+      this.exports.run_task(this.taskPtr, 0);
+      return;
+    }
+    this.stats.parallel++;
+    // All workers join every dispatch (they may find no chunks left); `nthreads` > 1 means all.
+    const c = this.ctl;
+    Atomics.store(c, C_DONE, 0);
+    Atomics.store(c, C_TASK, this.taskPtr);
+    Atomics.add(c, C_GEN, 1);
+    Atomics.notify(c, C_GEN);
+    this.exports.run_task(this.taskPtr, 0);
+    const want = this.workers.length;
+    let spins = 0;
+    for (;;) {
+      const d = Atomics.load(c, C_DONE);
+      if (d >= want) break;
+      if (++spins > 2000) Atomics.wait(c, C_DONE, d, 1);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const c = this.ctl;
+    Atomics.store(c, C_EXIT, 1);
+    Atomics.add(c, C_GEN, 1);
+    Atomics.notify(c, C_GEN);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+  }
+}
+
+function align(p: number, a: number): number {
+  return Math.ceil(p / a) * a;
+}
