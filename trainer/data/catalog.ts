@@ -46,6 +46,10 @@ export interface Catalog {
   warnings: string[];
   /** Files that are not images (by extension), ignored. */
   ignoredFiles: number;
+  /** Mask bookkeeping for layouts with masks. */
+  masks?: { found: number; imagesWithoutMask: number; masksWithoutImage: number; empty?: number };
+  /** Container formats (IDX, CIFAR): every image has this shape, no need to probe files. */
+  recordShape?: { width: number; height: number; channels: 1 | 3 };
   /** Decodes the given items (a subset of `items`) into one uint8 NHWC set. */
   decode(items: CatalogItem[], req: DecodeRequest): Promise<DecodeResult>;
 }

@@ -97,6 +97,7 @@ export async function readCifar(root: string): Promise<Catalog> {
     skipped: [],
     warnings: [],
     ignoredFiles: 0,
+    recordShape: { width: 32, height: 32, channels: 3 },
     decode: async (its, req) => decodeRecords(src, its, req),
   };
 }

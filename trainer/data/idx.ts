@@ -124,6 +124,7 @@ export async function readIdx(root: string): Promise<Catalog> {
     skipped: [],
     warnings,
     ignoredFiles: 0,
+    recordShape: { width, height, channels: 1 },
     decode: async (its, req) => ({ ...decodeRecords(src, its, req), sourceSizes: undefined }),
   };
 }

@@ -93,7 +93,7 @@ export async function checkDataRoot(root: string): Promise<void> {
   try {
     st = await fs.stat(root);
   } catch {
-    throw new InputError(`Data folder ${root} does not exist. Check the --data path.`);
+    throw new InputError(`Data folder ${root} does not exist. Check the path (--data for train).`);
   }
   if (!st.isDirectory()) {
     throw new InputError(`${root} is not a folder. --data expects a folder of class sub-folders (or IDX/CIFAR files).`);
