@@ -3,8 +3,10 @@
  * Tensors are NHWC. Every function returns a scalar.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients of the core ops are registered by this side-effect import (tfjs-layers does it too).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-core's main (CJS) bundle registers no gradients; tfjs-layers registers all of them on
+// import, in both its CJS and ESM builds. (The deep import tfjs-core/dist/register_all_gradients
+// is ESM-only and fails under Node's require.)
+import '@tensorflow/tfjs-layers';
 import { patchMeans } from '../scorer/score';
 import type { CustomGradientFunc } from '@tensorflow/tfjs-core/dist/engine';
 import type { PatchSpec } from '../scorer/model-format';
