@@ -1,0 +1,19 @@
+/**
+ * Flawscope scorer — browser ESM entry (dist/scorer/index.js). No Node-only imports; the Node
+ * adapter lives in scorer/node.
+ */
+export { Scorer, tileStarts, normalizeScore, tensorCount } from './scorer';
+export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch } from './scorer';
+export { ScorerError } from './errors';
+export type { ScorerErrorCode } from './errors';
+export type { ImageInput, PixelImage, ImageLimits } from './image';
+export { DEFAULT_LIMITS } from './image';
+export type { ModelSource, ModelFileReader } from './loader';
+export { selectBackend } from './backend';
+export type { BackendChoice, BackendName, BackendOptions, BackendResult } from './backend';
+export { colormapLut, blendHeat } from './colormap';
+export type { ColormapName } from './colormap';
+export { FORMAT_VERSION, validateModelInfo, defaultPatchSpec } from './model-format';
+export type { ModelInfo, PatchSpec, ScoreKind } from './model-format';
+export { NORMALIZATION, convertChannels, toInputTensor, resizePixels, resampleFloat } from './preprocess';
+export { errorMap, patchMeans, topPatchScore, scoreMap, scoreBatchTensor } from './score';

@@ -1,0 +1,129 @@
+/**
+ * Node adapter for the scorer: load a model folder from a path, decode image files with sharp,
+ * write overlay PNGs, and the `flawscope score` command. Node only (imports fs and sharp).
+ */
+import { promises as fsp, realpathSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import sharp from 'sharp';
+import { Scorer, type LoadOptions } from '../scorer';
+import { ScorerError, errorText } from '../errors';
+import { DEFAULT_LIMITS, checkSize, type PixelImage } from '../image';
+import type { ModelFileReader } from '../loader';
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
+
+/** A ModelFileReader over a folder on disk (names are resolved inside the folder only). */
+export function folderReader(dir: string): ModelFileReader {
+  const root = resolve(dir);
+  return {
+    describe: root,
+    async read(name) {
+      const p = resolve(root, name);
+      if (relative(root, p).startsWith('..')) throw new ScorerError('MODEL_CORRUPT', `${name}: points outside the model folder`);
+      try {
+        const st = await fsp.stat(p);
+        if (!st.isFile()) return null;
+        return new Uint8Array(await fsp.readFile(p));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+        throw new ScorerError('MODEL_MISSING', `cannot read ${p}: ${errorText(e)}`);
+      }
+    },
+  };
+}
+
+/** Scorer.load for a folder path; Node defaults to the WASM backend. */
+export async function loadScorerFromDir(dir: string, opts: LoadOptions = {}): Promise<Scorer> {
+  try {
+    const st = await fsp.stat(dir);
+    if (!st.isDirectory()) throw new ScorerError('MODEL_MISSING', `${dir} is not a folder: pass the model folder (holding model.json and flawscope.json)`);
+  } catch (e) {
+    if (e instanceof ScorerError) throw e;
+    throw new ScorerError('MODEL_MISSING', `model folder ${dir} not found`);
+  }
+  return Scorer.load(folderReader(dir), { backend: 'wasm', ...opts });
+}
+
+/**
+ * Decodes an image file at its own resolution: EXIF orientation applied, alpha flattened onto
+ * black, 8 bits per channel, 1 channel for greyscale sources and 3 otherwise (the same sharp
+ * pipeline as the trainer's reader, without its resize). Throws ScorerError naming the file.
+ */
+export async function decodeImageFile(path: string, maxPixels = DEFAULT_LIMITS.maxPixels): Promise<PixelImage & { data: Uint8Array }> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ScorerError('IMAGE_INVALID', `${path}: not a readable image (${errorText(e).split('\n')[0]})`);
+  }
+  const swap = (meta.orientation ?? 1) >= 5;
+  const w = (swap ? meta.height : meta.width) ?? 0, h = (swap ? meta.width : meta.height) ?? 0;
+  checkSize(w, h, { ...DEFAULT_LIMITS, maxPixels }, path);
+  const grey = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2;
+  try {
+    let img = sharp(path, { limitInputPixels: maxPixels, failOn: 'warning', animated: false }).autoOrient().flatten({ background: '#000000' });
+    img = grey ? img.toColourspace('b-w') : img.toColourspace('srgb');
+    const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    let px = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    let c = info.channels;
+    const want = grey ? 1 : 3;
+    if (c !== want) {
+      const n = info.width * info.height, out = new Uint8Array(n * want);
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < want; k++) out[i * want + k] = px[i * c + Math.min(k, c - 1)];
+      px = out;
+      c = want;
+    }
+    return { data: px, width: info.width, height: info.height, channels: c };
+  } catch (e) {
+    throw new ScorerError('IMAGE_INVALID', `${path}: cannot decode (${errorText(e).split('\n')[0]})`);
+  }
+}
+
+/** Writes RGBA pixels as a PNG (to a temporary name, then renamed: no partial files). */
+export async function writePng(path: string, rgba: Uint8ClampedArray | Uint8Array, width: number, height: number): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } }).png().toFile(tmp);
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Image files named on the command line: files as given, folders walked recursively (sorted; symlink loops skipped). */
+export async function collectImages(paths: string[]): Promise<{ files: string[]; problems: string[] }> {
+  const files: string[] = [], problems: string[] = [];
+  const seen = new Set<string>();
+  const walk = async (dir: string) => {
+    let real: string;
+    try { real = realpathSync(dir); } catch (e) { problems.push(`${dir}: ${errorText(e)}`); return; }
+    if (seen.has(real)) return;
+    seen.add(real);
+    let ents;
+    try { ents = await fsp.readdir(dir, { withFileTypes: true }); } catch (e) { problems.push(`${dir}: cannot list (${errorText(e)})`); return; }
+    ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of ents) {
+      const p = join(dir, e.name);
+      let isDir = e.isDirectory(), isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try { const st = await fsp.stat(p); isDir = st.isDirectory(); isFile = st.isFile(); } catch { problems.push(`${p}: broken link`); continue; }
+      }
+      if (isDir) await walk(p);
+      else if (isFile && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) files.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try { st = await fsp.stat(p); } catch { problems.push(`${p}: not found`); continue; }
+    if (st.isDirectory()) {
+      const before = files.length;
+      await walk(p);
+      if (files.length === before) problems.push(`${p}: no image files (${IMAGE_EXTENSIONS.join(' ')}) in this folder`);
+    } else files.push(p);
+  }
+  return { files, problems };
+}
+
+export { runScoreCommand } from './cli-score';

@@ -1,0 +1,342 @@
+/**
+ * The Scorer: loads a generator model folder and turns any image into a score, a full-resolution
+ * error map, a reconstruction and a heat overlay. The math is scorer/score.ts and the pixel
+ * preprocessing scorer/preprocess.ts — the same code the trainer's evaluation uses.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
+import type { ModelInfo, PatchSpec, ScoreKind } from './model-format';
+import { convertChannels, resampleFloat, resizePixels, toInputTensor, toPixelValue } from './preprocess';
+import { errorMap, patchMeans, scoreMap } from './score';
+import { ScorerError, errorText, withTimeout } from './errors';
+import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
+import { readModelFolder, toReader, type ModelSource, type ReadOptions } from './loader';
+import { selectBackend, type BackendChoice, type BackendName, type BackendOptions } from './backend';
+import { blendHeat, type ColormapName } from './colormap';
+
+export interface LoadOptions extends BackendOptions, ReadOptions {
+  backend?: BackendChoice;
+  /** Run one inference at load so the first score is fast (default true). */
+  warmup?: boolean;
+  /** Image size limits (default 50 MP, 32768 px a side). */
+  limits?: Partial<ImageLimits>;
+  /** Tiles per inference batch (default: 16 at 128x128, 64 at 32x32). */
+  batchSize?: number;
+  /** Time allowed for building the model from its files (default 60 s). */
+  loadTimeoutMs?: number;
+}
+
+export interface ScoreOptions {
+  /** 'tile' (default): cut images larger than the model input into model-size tiles at their own resolution and stitch; smaller images are enlarged first. 'resize': squeeze the whole image to the model input (as whole-image training does). */
+  mode?: 'tile' | 'resize';
+  /** Tile stride in pixels (default: the model size, i.e. no overlap except the last row/column; smaller = overlapping tiles, averaged). */
+  stride?: number | { x: number; y: number };
+  /** Also return the reconstruction (default true). */
+  reconstruction?: boolean;
+}
+
+export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
+
+export interface ScoreResult {
+  /** The image score by the model's own definition (flawscope.json score.kind). */
+  score: number;
+  kind: ScoreKind;
+  /** Both score definitions: mean L1 and the mean of the top-n patch means. */
+  scores: { mean: number; topPatch: number };
+  /** 0–1, monotone in score; 0.5 = the model's threshold (score/threshold/2 below it, 1 - threshold/score/2 above). */
+  normalized: number;
+  isAnomaly: boolean;
+  threshold: number;
+  width: number;
+  height: number;
+  /** Per-pixel L1 error (averaged over channels, in normalised units 0..2), width x height, at the image's own resolution. */
+  errorMap: Float32Array;
+  /** The generator's reconstruction at the image's own resolution, model channel count (empty data when not requested). */
+  reconstruction: PixelImage & { data: Uint8ClampedArray };
+  /** The top-n patches of the patch score, in image pixels. */
+  topPatches: TopPatch[];
+  /** Model-size tiles run for this image. */
+  tiles: number;
+  /** The input pixels (kept for overlay()). */
+  image: PixelImage;
+}
+
+export interface OverlayOptions {
+  colormap?: ColormapName;
+  /** Heat opacity 0..1 (default 0.5). */
+  alpha?: number;
+  /** Error values mapped to the colormap's ends. 'model' (default): [0, 2 x threshold] so colours compare across images; 'image': [0, this map's max]; or explicit. */
+  range?: 'model' | 'image' | [number, number];
+}
+
+interface Job {
+  px: PixelImage;
+  work: Uint8Array; // model channels, at ww x wh
+  ww: number;
+  wh: number;
+  tiles: Array<[number, number]>; // [x, y]
+  err: Float32Array;
+  rec: Float32Array | null;
+  cnt: Float32Array;
+}
+
+/** Tile origins along one axis: 0, stride, … and a last tile flush with the end. */
+export function tileStarts(size: number, tile: number, stride: number): number[] {
+  if (size <= tile) return [0];
+  const s: number[] = [];
+  for (let p = 0; p + tile < size; p += stride) s.push(p);
+  s.push(size - tile);
+  return s;
+}
+
+/** score → 0..1 with 0.5 at the threshold. */
+export function normalizeScore(score: number, threshold: number): number {
+  if (!(threshold > 0)) return score > threshold ? 1 : 0;
+  if (score <= threshold) return Math.max(0, 0.5 * (score / threshold));
+  return Math.min(1, 1 - 0.5 * (threshold / score));
+}
+
+export class Scorer {
+  readonly info: ModelInfo;
+  readonly backend: BackendName;
+  /** Why this backend was chosen. */
+  readonly backendReason: string;
+  /** Milliseconds from load() start to ready (backend + files + build + warm-up). */
+  readonly loadMs: number;
+  private model: LayersModel | null;
+  private readonly limits: ImageLimits;
+  private readonly batchSize: number;
+
+  private constructor(model: LayersModel, info: ModelInfo, backend: BackendName, reason: string, loadMs: number, opts: LoadOptions) {
+    this.model = model;
+    this.info = info;
+    this.backend = backend;
+    this.backendReason = reason;
+    this.loadMs = loadMs;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // Default batch: about 16 tiles at 128x128, 64 at 32x32 (kept between 1 and 64).
+    const auto = Math.round((16 * 128 * 128) / (info.input.height * info.input.width));
+    this.batchSize = Math.max(1, Math.min(64, Math.floor(opts.batchSize ?? auto)));
+  }
+
+  /** Loads a model folder; see ModelSource for what `source` can be. Throws ScorerError with a clear message on any bad input. */
+  static async load(source: ModelSource, opts: LoadOptions = {}): Promise<Scorer> {
+    const t0 = performance.now();
+    const reader = toReader(source, opts);
+    const [{ backend, reason }, folder] = await Promise.all([selectBackend(opts.backend ?? 'auto', opts), readModelFolder(reader)]);
+    const { info, artifacts, inputShape } = folder;
+    const want = [info.input.height, info.input.width, info.input.channels];
+    if (inputShape.length && (inputShape.length !== 3 || inputShape.some((d, i) => d !== want[i])))
+      throw new ScorerError('MODEL_MISMATCH', `model.json's input is ${inputShape.join('x')}, flawscope.json says ${want.join('x')}: the files come from different models`);
+    let model: LayersModel;
+    try {
+      model = await withTimeout(loadLayersModel(tf.io.fromMemory(artifacts), { strict: true }), opts.loadTimeoutMs ?? 60000, 'building the model');
+    } catch (e) {
+      if (e instanceof ScorerError) throw e;
+      const m = errorText(e);
+      const code = /shape|mismatch|expected|weight/i.test(m) ? 'MODEL_MISMATCH' : 'MODEL_CORRUPT';
+      throw new ScorerError(code, `model.json in ${reader.describe} could not be built${code === 'MODEL_MISMATCH' ? ' with its weights' : ''}: ${m}`, { cause: e });
+    }
+    const ins = model.inputs[0]?.shape ?? [], outs = (model.outputs[0]?.shape ?? []) as number[];
+    const ok = (s: (number | null)[]) => s.length === 4 && s[1] === want[0] && s[2] === want[1] && s[3] === want[2];
+    if (model.inputs.length !== 1 || model.outputs.length !== 1 || !ok(ins) || !ok(outs)) {
+      model.dispose();
+      throw new ScorerError('MODEL_MISMATCH', `model maps ${JSON.stringify(ins)} → ${JSON.stringify(outs)}; a Flawscope generator must map [null,${want}] to the same shape`);
+    }
+    const scorer = new Scorer(model, info, backend, reason, 0, opts);
+    if (opts.warmup !== false) {
+      const y = tf.tidy(() => model.predict(tf.zeros([1, ...want])) as tf.Tensor);
+      await y.data();
+      y.dispose();
+    }
+    (scorer as { loadMs: number }).loadMs = performance.now() - t0;
+    return scorer;
+  }
+
+  get inputSize(): { height: number; width: number; channels: 1 | 3 } {
+    return { ...this.info.input };
+  }
+
+  get disposed(): boolean {
+    return this.model === null;
+  }
+
+  private live(): LayersModel {
+    if (!this.model) throw new ScorerError('DISPOSED', 'this Scorer was disposed');
+    return this.model;
+  }
+
+  /** The generator's raw forward pass on a normalised NHWC batch (for benchmarks and advanced use). Caller disposes. */
+  predict(x: tf.Tensor4D): tf.Tensor4D {
+    return this.live().predict(x) as tf.Tensor4D;
+  }
+
+  async score(image: ImageInput, opts: ScoreOptions = {}): Promise<ScoreResult> {
+    return (await this.scoreBatch([image], opts))[0];
+  }
+
+  async scoreBatch(images: ImageInput[], opts: ScoreOptions = {}): Promise<ScoreResult[]> {
+    const model = this.live();
+    const { height: H, width: W, channels: C } = this.info.input;
+    const wantRec = opts.reconstruction !== false;
+    const jobs = images.map((img, i) => {
+      try {
+        return this.prepare(img, opts, wantRec);
+      } catch (e) {
+        if (images.length > 1 && e instanceof ScorerError) throw new ScorerError(e.code, `image ${i}: ${e.message}`);
+        throw e;
+      }
+    });
+
+    // Run every tile of every image through the generator, batchSize at a time.
+    const all: Array<[Job, number, number]> = [];
+    for (const j of jobs) for (const [x, y] of j.tiles) all.push([j, x, y]);
+    const tileLen = H * W * C;
+    for (let s = 0; s < all.length; s += this.batchSize) {
+      const chunk = all.slice(s, s + this.batchSize);
+      const buf = new Uint8Array(chunk.length * tileLen);
+      chunk.forEach(([j, x, y], k) => {
+        const o = k * tileLen;
+        if (j.ww === W && j.wh === H) buf.set(j.work, o);
+        else for (let r = 0; r < H; r++) buf.set(j.work.subarray(((y + r) * j.ww + x) * C, ((y + r) * j.ww + x + W) * C), o + r * W * C);
+      });
+      const out = tf.tidy(() => {
+        const xt = toInputTensor(buf, chunk.length, H, W, C, this.info.normalization);
+        const yt = model.predict(xt) as tf.Tensor4D;
+        return wantRec ? [errorMap(xt, yt), yt] : [errorMap(xt, yt)];
+      });
+      const e = out[0], yRec = out[1] ?? null;
+      const [ed, yd] = await Promise.all([e.data() as Promise<Float32Array>, yRec ? (yRec.data() as Promise<Float32Array>) : null]);
+      e.dispose();
+      yRec?.dispose();
+      chunk.forEach(([j, x, y], k) => {
+        for (let r = 0; r < H; r++) {
+          const rowE = (y + r) * j.ww + x;
+          for (let q = 0; q < W; q++) {
+            j.err[rowE + q] += ed[k * H * W + r * W + q];
+            j.cnt[rowE + q] += 1;
+          }
+          if (yd && j.rec) {
+            const src = k * tileLen + r * W * C;
+            for (let q = 0; q < W * C; q++) j.rec[rowE * C + q] += yd[src + q];
+          }
+        }
+      });
+    }
+    for (const j of jobs) {
+      for (let i = 0; i < j.err.length; i++) j.err[i] /= j.cnt[i];
+      if (j.rec) for (let i = 0; i < j.rec.length; i++) j.rec[i] /= j.cnt[(i / C) | 0];
+    }
+
+    // Scores on the backend with the shared math, images of equal working size batched together.
+    const results: ScoreResult[] = new Array(jobs.length);
+    const groups = new Map<string, number[]>();
+    jobs.forEach((j, i) => groups.set(`${j.ww}x${j.wh}`, [...(groups.get(`${j.ww}x${j.wh}`) ?? []), i]));
+    for (const idx of groups.values()) {
+      const { ww, wh } = jobs[idx[0]];
+      const flat = new Float32Array(idx.length * ww * wh);
+      idx.forEach((ji, k) => flat.set(jobs[ji].err, k * ww * wh));
+      const patch = this.info.score.patch;
+      const k = Math.min(patch.topN, patchCount(wh, ww, patch));
+      const [mean, top, tv, ti] = tf.tidy(() => {
+        const map = tf.tensor3d(flat, [idx.length, wh, ww]);
+        const pm = patchMeans(map, patch);
+        const tk = tf.topk(pm, k);
+        return [scoreMap(map, 'mean', patch), scoreMap(map, 'topPatch', patch), tk.values, tk.indices];
+      });
+      const [md, td, tvd, tid] = await Promise.all([mean.data(), top.data(), tv.data(), ti.data()]);
+      tf.dispose([mean, top, tv, ti]);
+      idx.forEach((ji, n) => {
+        results[ji] = this.finish(jobs[ji], md[n], td[n], Array.from(tvd.subarray(n * k, (n + 1) * k)), Array.from(tid.subarray(n * k, (n + 1) * k)), wantRec);
+      });
+    }
+    return results;
+  }
+
+  private prepare(img: ImageInput, opts: ScoreOptions, wantRec: boolean): Job {
+    const { height: H, width: W, channels: C } = this.info.input;
+    const px = toPixels(img, this.limits);
+    const { width: w, height: h } = px;
+    let work = convertChannels(px.data, w * h, px.channels, C);
+    let ww = w, wh = h;
+    if (opts.mode === 'resize') {
+      ww = W; wh = H;
+    } else if (w < W || h < H) {
+      const s = Math.max(W / w, H / h);
+      ww = Math.max(W, Math.round(w * s));
+      wh = Math.max(H, Math.round(h * s));
+    }
+    if (ww !== w || wh !== h) work = resizePixels(work, w, h, C, ww, wh);
+    const st = opts.stride ?? { x: W, y: H };
+    const sx = typeof st === 'number' ? st : st.x, sy = typeof st === 'number' ? st : st.y;
+    if (!(Number.isInteger(sx) && sx >= 1 && sx <= W && Number.isInteger(sy) && sy >= 1 && sy <= H))
+      throw new ScorerError('IMAGE_INVALID', `tile stride must be an integer from 1 to the model size (${W}x${H}), got ${JSON.stringify(st)}`);
+    const tiles: Array<[number, number]> = [];
+    for (const y of tileStarts(wh, H, sy)) for (const x of tileStarts(ww, W, sx)) tiles.push([x, y]);
+    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, cnt: new Float32Array(ww * wh) };
+  }
+
+  private finish(j: Job, mean: number, top: number, topVals: number[], topIdx: number[], wantRec: boolean): ScoreResult {
+    const { width: w, height: h } = j.px;
+    const C = this.info.input.channels;
+    const patch = this.info.score.patch;
+    const size = Math.min(patch.size, j.wh, j.ww);
+    const cols = Math.floor((j.ww - size) / patch.stride) + 1;
+    const fx = w / j.ww, fy = h / j.wh;
+    const topPatches = topIdx.map((pi, n) => {
+      const r = Math.floor(pi / cols), c = pi % cols;
+      return { x: Math.round(c * patch.stride * fx), y: Math.round(r * patch.stride * fy), w: Math.max(1, Math.round(size * fx)), h: Math.max(1, Math.round(size * fy)), score: topVals[n] };
+    });
+    const err = j.ww === w && j.wh === h ? j.err : resampleFloat(j.err, j.ww, j.wh, 1, w, h);
+    let rec = new Uint8ClampedArray(0);
+    if (wantRec && j.rec) {
+      const rf = j.ww === w && j.wh === h ? j.rec : resampleFloat(j.rec, j.ww, j.wh, C, w, h);
+      rec = new Uint8ClampedArray(rf.length);
+      for (let i = 0; i < rf.length; i++) rec[i] = toPixelValue(rf[i], this.info.normalization);
+    }
+    const kind = this.info.score.kind;
+    const score = kind === 'mean' ? mean : top;
+    return {
+      score, kind, scores: { mean, topPatch: top },
+      normalized: normalizeScore(score, this.info.threshold),
+      isAnomaly: score > this.info.threshold,
+      threshold: this.info.threshold,
+      width: w, height: h, errorMap: err,
+      reconstruction: { data: rec, width: w, height: h, channels: C },
+      topPatches, tiles: j.tiles.length, image: j.px,
+    };
+  }
+
+  /** RGBA pixels (width x height x 4) of the error heat blended over the input image. */
+  overlay(result: ScoreResult, opts: OverlayOptions = {}): Uint8ClampedArray {
+    const range = opts.range ?? 'model';
+    let lo = 0, hi: number;
+    if (Array.isArray(range)) [lo, hi] = range;
+    else if (range === 'image' || !(this.info.threshold > 0)) {
+      hi = 0;
+      for (let i = 0; i < result.errorMap.length; i++) if (result.errorMap[i] > hi) hi = result.errorMap[i];
+    } else hi = 2 * this.info.threshold;
+    return blendHeat(result.image, result.errorMap, lo, hi, opts.colormap ?? 'turbo', opts.alpha ?? 0.5);
+  }
+
+  /** overlay() as an ImageData (browser only). */
+  overlayImageData(result: ScoreResult, opts: OverlayOptions = {}): ImageData {
+    return new ImageData(this.overlay(result, opts) as Uint8ClampedArray<ArrayBuffer>, result.width, result.height);
+  }
+
+  /** Frees the model's tensors. The tfjs backend itself stays active for other users. */
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+  }
+}
+
+function patchCount(h: number, w: number, p: PatchSpec): number {
+  const size = Math.min(p.size, h, w);
+  return (Math.floor((h - size) / p.stride) + 1) * (Math.floor((w - size) / p.stride) + 1);
+}
+
+/** Live tfjs tensors (for leak checks: dispose() returns this to its value before load()). */
+export function tensorCount(): number {
+  return tf.engine().state.numTensors; // works before any backend is initialised, unlike tf.memory()
+}

@@ -1,0 +1,102 @@
+/**
+ * Test helpers for the scorer tests: a model folder from the trainer's generator (random or
+ * hand-set weights), deterministic test images, and Magnetic-tile samples.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildGenerator } from '../../trainer/model';
+import { writeModelFolder } from '../../trainer/model-folder';
+import { FORMAT_VERSION, defaultPatchSpec, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
+
+export interface FolderSpec {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  seed?: number;
+  kind?: ScoreKind;
+  threshold?: number;
+  /** Replace all weights: kernels and biases zero except the last layer's bias → G(x) = tanh(bias) everywhere (a "mean image" reconstructor). */
+  constantOutput?: number;
+}
+
+export function info(spec: FolderSpec): ModelInfo {
+  return {
+    formatVersion: FORMAT_VERSION,
+    input: { height: spec.height, width: spec.width, channels: spec.channels },
+    normalization: { scale: 1 / 127.5, offset: -1 },
+    score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)) },
+    threshold: spec.threshold ?? 0.3,
+    normalStats: { mean: 0.2, std: 0.05, p95: 0.28, p99: 0.3, count: 10 },
+    dataset: { name: 'test' },
+    config: {},
+    metrics: {},
+    backend: 'test',
+    createdAt: new Date(0).toISOString(),
+    trainingSeconds: 0,
+  };
+}
+
+/** Writes a complete model folder with the trainer's writer; returns its path. Needs a tfjs backend set. */
+export async function makeModelFolder(dir: string, spec: FolderSpec): Promise<string> {
+  const g = buildGenerator({ height: spec.height, width: spec.width, channels: spec.channels }, spec.seed ?? 1);
+  if (spec.constantOutput !== undefined) {
+    const ws = g.getWeights();
+    const zeroed = ws.map((w) => tf.zerosLike(w));
+    // getWeights() follows layer order: the last tensor is dec4's bias (the tanh layer).
+    zeroed[ws.length - 1].dispose();
+    zeroed[ws.length - 1] = tf.fill([spec.channels], Math.atanh(spec.constantOutput));
+    g.setWeights(zeroed);
+    tf.dispose(zeroed);
+  }
+  await writeModelFolder(dir, g, info(spec), { force: true });
+  g.dispose();
+  return dir;
+}
+
+export function tempDir(prefix = 'flawscope-scorer-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Deterministic pseudo-random uint8 image with some structure (gradients + noise + a blob). */
+export function testImage(w: number, h: number, c: number, seed = 1): { data: Uint8Array; width: number; height: number; channels: number } {
+  let s = seed >>> 0 || 1;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const d = new Uint8Array(w * h * c);
+  const bx = rnd() * w, by = rnd() * h, br = 3 + rnd() * Math.min(w, h) * 0.2;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let k = 0; k < c; k++) {
+        const blob = (x - bx) ** 2 + (y - by) ** 2 < br * br ? 90 : 0;
+        d[(y * w + x) * c + k] = Math.max(0, Math.min(255, Math.round(40 + (150 * x) / w + (40 * y) / h + k * 10 + blob + rnd() * 30)));
+      }
+  return { data: d, width: w, height: h, channels: c };
+}
+
+const MT_TAR = '/work/shared/data/magnetic-tile/magnetic-tile.tar.gz';
+let mtRoot: string | null = null;
+
+/** Unpacks the Magnetic-tile set once per process (only the MT_Blowhole class) into a temp dir; null when unavailable. */
+export function magneticTile(): string | null {
+  if (mtRoot) return mtRoot;
+  if (!existsSync(MT_TAR)) return null;
+  const dir = tempDir('flawscope-mt-');
+  execFileSync('tar', ['-xzf', MT_TAR, '-C', dir, '--wildcards', '*MT_Blowhole*'], { stdio: 'ignore' });
+  mtRoot = dir;
+  return dir;
+}
+
+export function findMtImages(root: string, cls: string): Array<{ image: string; mask: string }> {
+  const out: Array<{ image: string; mask: string }> = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.includes(cls) && e.name.endsWith('.jpg') && existsSync(p.replace(/\.jpg$/, '.png'))) out.push({ image: p, mask: p.replace(/\.jpg$/, '.png') });
+    }
+  };
+  walk(root);
+  return out.sort((a, b) => (a.image < b.image ? -1 : 1));
+}
