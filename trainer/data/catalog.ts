@@ -16,6 +16,10 @@ export interface CatalogItem {
   maskPath?: string;
   /** Record number inside a container file (IDX, CIFAR). */
   record?: number;
+  /** A patch of the source image (pixels, after EXIF orientation), for defect data. */
+  crop?: { x: number; y: number; w: number; h: number };
+  /** Fraction of defect pixels in the patch (or image), where a mask was read. */
+  maskFraction?: number;
 }
 
 export interface DecodeRequest {

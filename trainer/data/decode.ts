@@ -103,6 +103,30 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions): 
   }
 }
 
+/** Decodes at the source resolution (EXIF-oriented), for cutting patches. Same limits and
+ * conversions as decodeImage. */
+export async function decodeFull(
+  input: string,
+  opts: { channels?: 1 | 3; maxPixels?: number },
+): Promise<{ data: Uint8Array; width: number; height: number; channels: 1 | 3; grey: boolean }> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const info = await probeImage(input);
+  if (info.width * info.height > maxPixels) {
+    throw new InputError(`${input}: ${info.width}x${info.height} pixels exceeds the limit of ${maxPixels} pixels; downscale it, or raise the limit (--max-pixels).`);
+  }
+  const channels: 1 | 3 = opts.channels ?? (info.grey ? 1 : 3);
+  try {
+    let img = sharp(input, { limitInputPixels: maxPixels, failOn: 'warning' }).autoOrient().flatten({ background: '#000000' });
+    img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
+    const { data, info: out } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    let px = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    if (out.channels !== channels) px = forceChannels(px, out.channels, channels);
+    return { data: px, width: out.width, height: out.height, channels, grey: info.grey };
+  } catch (err) {
+    throw new InputError(`${input}: cannot decode (${shortReason(err)}). Remove or replace the file.`);
+  }
+}
+
 /** Fallback when libvips leaves an unexpected channel count (e.g. an alpha it did not drop). */
 function forceChannels(src: Uint8Array, from: number, to: 1 | 3): Uint8Array {
   const n = src.length / from;

@@ -11,6 +11,10 @@ import { readIdx, findIdxFiles } from './idx';
 import { numberOpt, stringOpt } from './options';
 import { defaultPlan, resolveNormalClass, type Plan } from './plan';
 import { oneVsRestPlan } from './protocol';
+import { defectPlan } from './defect';
+import { boolOpt } from './options';
+import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
+import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
 import { checkDataRoot } from './walk';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
@@ -20,8 +24,8 @@ export type { DatasetSummary, ImageSet, LabeledSet, LoadOptions, TrainingData } 
 export { MemoryImageSet, SubsetImageSet, ConcatImageSet } from './image-set';
 export { decodeImage, probeImage, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS } from './decode';
 
-export const FORMATS = ['image-folder', 'idx', 'cifar'] as const;
-export const PROTOCOLS = ['default', 'one-vs-rest'] as const;
+export const FORMATS = ['image-folder', 'masks', 'mvtec', 'idx', 'cifar'] as const;
+export const PROTOCOLS = ['default', 'one-vs-rest', 'defect'] as const;
 
 /** Reads what is on disk into a catalog, by `--format` or by detection. */
 export async function readCatalog(root: string, opts: Record<string, unknown> = {}): Promise<Catalog> {
@@ -34,9 +38,15 @@ export async function readCatalog(root: string, opts: Record<string, unknown> = 
       return readCifar(root);
     case 'image-folder':
       return readImageFolder(root);
+    case 'masks':
+      return readMaskFolder(root, maskRule(opts));
+    case 'mvtec':
+      return readMvtec(root, opts);
     case 'auto':
       if ((await findIdxFiles(root)).length > 0) return readIdx(root);
       if (await findCifarDir(root)) return readCifar(root);
+      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts);
+      if (await looksLikeMaskFolder(root, maskRule(opts))) return readMaskFolder(root, maskRule(opts));
       return readImageFolder(root);
   }
 }
@@ -74,6 +84,25 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
     case 'one-vs-rest':
       plan = await oneVsRestPlan(catalog, normalClass, { validationFraction, seed, sampling, clusters, anomalyTotal });
       break;
+    case 'defect': {
+      const patchSizeRaw = numberOpt(opts, 'patchSize', -1, { min: 4, max: 8192, integer: true });
+      const patchSize = patchSizeRaw > 0 ? patchSizeRaw : undefined;
+      const strideRaw = numberOpt(opts, 'patchStride', -1, { min: 1, max: 8192, integer: true });
+      if (strideRaw > 0 && !patchSize) throw new InputError('--patch-stride needs --patch-size.');
+      plan = await defectPlan(catalog, normalClass, {
+        seed,
+        validationFraction,
+        testFraction: numberOpt(opts, 'testFraction', 0.2, { min: 0, max: 0.9 }),
+        patchSize,
+        patchStride: strideRaw > 0 ? strideRaw : undefined,
+        maskFraction: numberOpt(opts, 'maskFraction', 0.01, { min: 0, max: 1 }),
+        sampling,
+        clusters,
+        balance: boolOpt(opts, 'balance', true),
+        maxPixels,
+      });
+      break;
+    }
     default:
       plan = defaultPlan(catalog, normalClass, validationFraction, seed);
   }
@@ -83,5 +112,5 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
 /** Reads, plans and decodes: what the trainer trains on. Throws InputError on bad input. */
 export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData> {
   const p = await planDataset(opts);
-  return buildTrainingData(p.catalog, p.plan, { size: p.size, channels: p.channels, maxPixels: p.maxPixels, normalClass: p.normalClass });
+  return buildTrainingData(p.plan.catalog ?? p.catalog, p.plan, { size: p.size, channels: p.channels, maxPixels: p.maxPixels, normalClass: p.normalClass });
 }

@@ -17,6 +17,8 @@ export interface Plan {
   testNormal: CatalogItem[] | null;
   testAnomaly: CatalogItem[] | null;
   warnings: string[];
+  /** When the plan needs a different decoder (crops), the catalog to decode with. */
+  catalog?: Catalog;
 }
 
 const NORMAL_WORDS = new Set(['good', 'normal', 'ok', 'free']);

@@ -26,7 +26,7 @@ export function decodeRecords(src: RecordSource, items: CatalogItem[], req: Deco
     const file = it.source.slice(0, it.source.lastIndexOf('#'));
     src.read(file, it.record!, raw);
     const c = convertChannels(raw, src.channels, channels, conv);
-    resizeBilinear(c, src.width, src.height, channels, req.size, req.size, data.subarray(i * per, (i + 1) * per));
+    resizeImage(c, src.width, src.height, channels, req.size, req.size, data.subarray(i * per, (i + 1) * per));
   }
   return {
     images: new MemoryImageSet(data, items.length, req.size, req.size, channels),
@@ -45,6 +45,34 @@ function convertChannels(src: Uint8Array, from: 1 | 3, to: 1 | 3, out: Uint8Arra
     for (let p = 0; p < n; p++) out[p] = Math.round(0.299 * src[p * 3] + 0.587 * src[p * 3 + 1] + 0.114 * src[p * 3 + 2]);
   }
   return out;
+}
+
+/** Resize for crops and records: box average when shrinking by 2x or more (bilinear alone would
+ * alias, skipping most source pixels), bilinear otherwise. */
+export function resizeImage(src: Uint8Array, sw: number, sh: number, c: number, dw: number, dh: number, out: Uint8Array): void {
+  const fx = Math.floor(sw / dw);
+  const fy = Math.floor(sh / dh);
+  if (fx < 2 && fy < 2) return resizeBilinear(src, sw, sh, c, dw, dh, out);
+  // Box-filter down by the integer factors, then bilinear for the rest.
+  const bx = Math.max(1, fx);
+  const by = Math.max(1, fy);
+  const mw = Math.floor(sw / bx);
+  const mh = Math.floor(sh / by);
+  const mid = new Uint8Array(mw * mh * c);
+  const area = bx * by;
+  for (let y = 0; y < mh; y++) {
+    for (let x = 0; x < mw; x++) {
+      for (let k = 0; k < c; k++) {
+        let s = 0;
+        for (let yy = 0; yy < by; yy++) {
+          const row = ((y * by + yy) * sw + x * bx) * c + k;
+          for (let xx = 0; xx < bx; xx++) s += src[row + xx * c];
+        }
+        mid[(y * mw + x) * c + k] = Math.round(s / area);
+      }
+    }
+  }
+  resizeBilinear(mid, mw, mh, c, dw, dh, out);
 }
 
 /** Bilinear resize with half-pixel centres (as sharp/TF), HWC uint8. Identity when sizes match. */

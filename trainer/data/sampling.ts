@@ -34,9 +34,17 @@ export async function imageFeatures(cat: Catalog, items: CatalogItem[]): Promise
 export function clusterLabels(features: number[][], k: number, seed: number): number[] {
   const kk = Math.max(1, Math.min(k, features.length));
   if (kk <= 1) return features.map(() => 0);
-  const init = kmeansPlusPlus(features, kk, createRng(seed));
-  return kmeans(features, kk, { seed, initialization: init, maxIterations: 100 }).clusters;
+  const rng = createRng(seed);
+  // Big pools (tens of thousands of defect-image patches) are clustered on a seeded subsample
+  // and every point is then assigned to its nearest centre: the centres of 8,000 points are as
+  // good as those of 45,000 for sampling purposes, at a fraction of the time.
+  const fit = features.length > KMEANS_FIT_MAX ? sampleWithoutReplacement(features, KMEANS_FIT_MAX, rng) : features;
+  const init = kmeansPlusPlus(fit, kk, rng);
+  const res = kmeans(fit, kk, { seed, initialization: init, maxIterations: 100 });
+  return fit === features ? res.clusters : res.nearest(features);
 }
+
+export const KMEANS_FIT_MAX = 8000;
 
 /** k-means++ seeding: each next centre drawn with probability proportional to squared distance
  * from the nearest centre chosen so far. */

@@ -1,0 +1,102 @@
+/**
+ * MVTec AD layout: <category>/train/good/*.png, test/good, test/<defect>/*.png and
+ * ground_truth/<defect>/<name>_mask.png. ROOT is one category folder; given the MVTec root
+ * (several categories), `--category` picks one. `good` is the normal class; the official split is
+ * kept (train has only normal images, so anomalies for training come only from other options).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Catalog, CatalogItem } from './catalog';
+import { decodeFiles } from './decode-files';
+import { isImageFile } from './decode';
+import { stringOpt } from './options';
+import { listSubdirs, walkFiles } from './walk';
+import { InputError } from './types';
+
+async function isDir(p: string): Promise<boolean> {
+  return (await fs.stat(p).catch(() => null))?.isDirectory() ?? false;
+}
+
+export async function isMvtecCategory(dir: string): Promise<boolean> {
+  return (await isDir(path.join(dir, 'train', 'good'))) && (await isDir(path.join(dir, 'test')));
+}
+
+/** Categories below an MVTec root (folders that are themselves MVTec categories). */
+export async function mvtecCategories(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await listSubdirs(root)) if (await isMvtecCategory(path.join(root, d))) out.push(d);
+  return out;
+}
+
+export async function readMvtec(root: string, opts: Record<string, unknown>): Promise<Catalog> {
+  let dir = root;
+  if (!(await isMvtecCategory(root))) {
+    const cats = await mvtecCategories(root);
+    const category = stringOpt(opts, 'category');
+    if (!category) {
+      throw new InputError(`${root} holds several MVTec AD categories; choose one with --category (${cats.join(', ') || 'none found'}).`);
+    }
+    if (!cats.includes(category)) throw new InputError(`Unknown --category "${category}" in ${root}. Categories found: ${cats.join(', ')}.`);
+    dir = path.join(root, category);
+  }
+  const items: CatalogItem[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  const warnings: string[] = [];
+  let ignoredFiles = 0;
+  let found = 0;
+  let imagesWithoutMask = 0;
+  const classSet = new Set<string>(['good']);
+  const usedMasks = new Set<string>();
+  for (const split of ['train', 'test'] as const) {
+    if (!(await isDir(path.join(dir, split)))) continue;
+    for (const cls of await listSubdirs(path.join(dir, split))) {
+      classSet.add(cls);
+      const { files, problems } = await walkFiles(path.join(dir, split, cls));
+      skipped.push(...problems);
+      for (const f of files) {
+        if (!isImageFile(f)) {
+          ignoredFiles++;
+          continue;
+        }
+        let maskPath: string | undefined;
+        if (cls !== 'good') {
+          const m = path.join(dir, 'ground_truth', cls, path.basename(f, path.extname(f)) + '_mask.png');
+          if (await fs.stat(m).catch(() => null)) {
+            maskPath = m;
+            usedMasks.add(m);
+            found++;
+          } else {
+            imagesWithoutMask++;
+            warnings.push(`${f}: defect image without its mask (${m}).`);
+          }
+        }
+        items.push({ className: cls, source: f, split, maskPath });
+      }
+    }
+  }
+  let masksWithoutImage = 0;
+  if (await isDir(path.join(dir, 'ground_truth'))) {
+    const { files } = await walkFiles(path.join(dir, 'ground_truth'));
+    for (const m of files.filter(isImageFile)) {
+      if (!usedMasks.has(m)) {
+        masksWithoutImage++;
+        warnings.push(`${m}: mask without its image; ignored.`);
+      }
+    }
+  }
+  if (!items.some((i) => i.className === 'good' && i.split === 'train')) {
+    throw new InputError(`No normal images: ${path.join(dir, 'train', 'good')} has no images.`);
+  }
+  return {
+    layout: 'mvtec',
+    root: dir,
+    items,
+    classNames: [...classSet].sort((a, b) => (a === 'good' ? -1 : b === 'good' ? 1 : a < b ? -1 : 1)),
+    declaredNormal: 'good',
+    skipped,
+    warnings,
+    ignoredFiles,
+    masks: { found, imagesWithoutMask, masksWithoutImage },
+    decode: decodeFiles,
+  };
+}
