@@ -24,7 +24,7 @@ for (const [split, imgs, labels, perDigit] of [
     const dir = join(out, split, String(d));
     mkdirSync(dir, { recursive: true });
     const px = X.subarray(16 + i * 784, 16 + (i + 1) * 784);
-    await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(join(dir, `${String(i).padStart(5, '0')}.png`));
+    await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } }).toColourspace('b-w').png().toFile(join(dir, `${String(i).padStart(5, '0')}.png`));
     taken[d]++;
   }
 }

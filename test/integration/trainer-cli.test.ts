@@ -15,7 +15,8 @@ const MNIST = join(ROOT, 'test/fixtures/mnist-small');
 async function writePng(path: string, w: number, h: number, channels: 1 | 3 | 4, fill: (i: number) => number) {
   const px = Buffer.alloc(w * h * channels);
   for (let i = 0; i < px.length; i++) px[i] = fill(i);
-  await sharp(px, { raw: { width: w, height: h, channels } }).png().toFile(path);
+  const img = sharp(px, { raw: { width: w, height: h, channels } });
+  await (channels === 1 ? img.toColourspace('b-w') : img).png().toFile(path);
 }
 
 /** A small two-class folder: `good` (n) and `bad` (m) images of random noise with a bright square. */
