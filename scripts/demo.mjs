@@ -16,7 +16,7 @@ const run = (args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 rmSync(out, { recursive: true, force: true });
-run(['train', '--data', data, '--normal', '1', '--out', join(out, 'model'), '--epochs', '10', '--batch', '32', '--seed', '1']);
+run(['train', '--data', data, '--normal', '1', '--out', join(out, 'model'), '--epochs', '25', '--batch', '16', '--seed', '1']);
 const pick = (digit, n) => readdirSync(join(data, 'test', digit)).slice(0, n).map((f) => join(data, 'test', digit, f));
 run(['score', '--model', join(out, 'model'), ...pick('1', 3), ...pick('7', 2), ...pick('3', 2), '--heatmap', join(out, 'heatmaps')]);
 console.log(`\nModel: ${join(out, 'model')}\nHeatmaps: ${join(out, 'heatmaps')}`);
