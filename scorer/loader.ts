@@ -192,12 +192,64 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
   let off = 0;
   for (const b of buffers) { all.set(b, off); off += b.length; }
 
+  checkTopologyGraph(model.modelTopology, `${MODEL_FILE} in ${where}`);
   const inputShape = topologyInputShape(model.modelTopology);
   return {
     artifacts: { modelTopology: model.modelTopology, weightSpecs: specs, weightData: all.buffer, format: model.format, generatedBy: model.generatedBy, convertedBy: model.convertedBy },
     info,
     inputShape,
   };
+}
+
+/**
+ * Checks that every layer input of a functional topology can be built, by replaying tfjs-layers'
+ * own build order on the names alone. tfjs re-queues a node whose input layer or node does not
+ * exist and loops forever (synchronously: no timeout can stop it), so a model.json with a missing
+ * layer or a cycle must be refused here. Nested models are checked too.
+ */
+export function checkTopologyGraph(topo: any, where: string): void {
+  const cfg = topo?.model_config ?? topo;
+  const check = (c: any, path: string) => {
+    const layers: any[] = c?.config?.layers;
+    if (!Array.isArray(layers)) return;
+    const nodesOf = (l: any): any[] => l?.inbound_nodes ?? l?.inboundNodes ?? [];
+    const built = new Map<string, number>();
+    const pending = new Map<string, any[][]>();
+    for (const l of layers) {
+      if (!l || typeof l.name !== 'string') throw new ScorerError('MODEL_CORRUPT', `${where}: a layer of ${path} has no name`);
+      if (built.has(l.name)) throw new ScorerError('MODEL_CORRUPT', `${where}: layer name "${l.name}" is used twice in ${path}`);
+      if (l.config?.layers) check(l, `${path}/${l.name}`);
+      const nodes = nodesOf(l);
+      if (!Array.isArray(nodes) || nodes.some((n) => !Array.isArray(n)))
+        throw new ScorerError('MODEL_CORRUPT', `${where}: layer "${l.name}" has malformed inbound_nodes`);
+      built.set(l.name, l.class_name === 'InputLayer' ? 1 : 0);
+      pending.set(l.name, nodes.slice());
+    }
+    const ready = (node: any[]) => node.every((inp) => Array.isArray(inp) && (built.get(inp[0]) ?? 0) > (inp[1] ?? 0));
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const l of layers) {
+        const q = pending.get(l.name)!;
+        while (q.length && ready(q[0])) { q.shift(); built.set(l.name, built.get(l.name)! + 1); progress = true; }
+      }
+    }
+    for (const l of layers) {
+      const node = pending.get(l.name)![0];
+      if (!node) continue;
+      const bad = node.find((inp: any) => !Array.isArray(inp) || !((built.get(inp[0]) ?? 0) > (inp[1] ?? 0)));
+      const name = Array.isArray(bad) ? bad[0] : JSON.stringify(bad);
+      throw new ScorerError('MODEL_CORRUPT', `${where}: layer "${l.name}" takes its input from ${built.has(name) ? `layer "${name}", which is never built (a cycle or a wrong node index)` : `layer "${name}", which is missing`}: the model cannot be built`);
+    }
+    for (const key of ['input_layers', 'output_layers', 'inputLayers', 'outputLayers']) {
+      const list = c.config[key];
+      if (list === undefined) continue;
+      for (const e of Array.isArray(list) ? list : [list]) {
+        const name = Array.isArray(e) ? e[0] : e;
+        if (!built.has(name)) throw new ScorerError('MODEL_CORRUPT', `${where}: ${key} names layer "${name}", which is missing: the model cannot be built`);
+      }
+    }
+  };
+  check(cfg, 'the model');
 }
 
 /** [H, W, C] of the first InputLayer in a Keras topology (or [] when it cannot be found). */
