@@ -50,6 +50,14 @@ export async function loadScorerFromDir(dir: string, opts: LoadOptions = {}): Pr
  * pipeline as the trainer's reader, without its resize). Throws ScorerError naming the file.
  */
 export async function decodeImageFile(path: string, maxPixels = DEFAULT_LIMITS.maxPixels): Promise<PixelImage & { data: Uint8Array }> {
+  // Only regular files: opening a FIFO (or a socket) named *.png blocks libvips forever.
+  let st;
+  try {
+    st = await fsp.stat(path);
+  } catch (e) {
+    throw new ScorerError('IMAGE_INVALID', `${path}: cannot read (${errorText(e)})`);
+  }
+  if (!st.isFile()) throw new ScorerError('IMAGE_INVALID', `${path}: not a regular file (${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : 'a device or socket'}); only image files can be scored`);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
