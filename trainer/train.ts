@@ -126,7 +126,13 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     const history: Record<string, unknown>[] = [];
     let elapsed = 0;
     if (resumed) {
-      await gan.restoreState(resumed.tensors);
+      try {
+        await gan.restoreState(resumed.tensors);
+      } catch (e) {
+        // A checkpoint of another model (names or shapes differ): bad input, not a crash.
+        gan.dispose();
+        throw new Error(`--resume ${resume!.dir}: the checkpoint does not fit this model (${(e as Error).message})`);
+      }
       const s = resumed.state;
       startEpoch = s.epoch;
       (rng as unknown as { state: number }).state = s.rngState;
