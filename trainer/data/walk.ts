@@ -18,6 +18,7 @@ export async function walkFiles(dir: string, maxDepth = 32): Promise<WalkResult>
   const files: string[] = [];
   const problems: { path: string; reason: string }[] = [];
   const visiting = new Set<string>();
+  let startReal = '';
 
   async function visit(d: string, depth: number): Promise<void> {
     let real: string;
@@ -25,6 +26,13 @@ export async function walkFiles(dir: string, maxDepth = 32): Promise<WalkResult>
       real = await fs.realpath(d);
     } catch (err) {
       problems.push({ path: d, reason: `cannot resolve (${(err as Error).message})` });
+      return;
+    }
+    if (depth === 0) startReal = real;
+    // A link to a folder above the start (e.g. class/loop -> ..) would pull the other classes'
+    // images into this one before the loop is noticed: treat it as the loop it is.
+    else if (startReal.startsWith(real + path.sep) || real === path.parse(real).root) {
+      problems.push({ path: d, reason: 'symlink loop (links to a parent folder); ignored' });
       return;
     }
     if (visiting.has(real)) {
