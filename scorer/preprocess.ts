@@ -66,8 +66,8 @@ function taps(inSize: number, outSize: number): Taps {
 }
 
 /**
- * Resamples interleaved float pixels (w x h x c) to (nw x nh x c): bilinear when enlarging,
- * an area-weighted triangle filter when shrinking (no aliasing). Separable; pure JS, so training
+ * Resamples interleaved float pixels (w x h x c) to (nw x nh x c): bilinear when enlarging, the
+ * triangle filter widened by the scale when shrinking (antialiased, as Pillow's BILINEAR). Separable; pure JS, so training
  * and every scorer backend resize identically.
  */
 export function resampleFloat(src: ArrayLike<number>, w: number, h: number, c: number, nw: number, nh: number): Float32Array {

@@ -285,7 +285,9 @@ export class Scorer {
     const fx = w / j.ww, fy = h / j.wh;
     const topPatches = topIdx.map((pi, n) => {
       const r = Math.floor(pi / cols), c = pi % cols;
-      return { x: Math.round(c * patch.stride * fx), y: Math.round(r * patch.stride * fy), w: Math.max(1, Math.round(size * fx)), h: Math.max(1, Math.round(size * fy)), score: topVals[n] };
+      const x0 = Math.min(w - 1, Math.floor(c * patch.stride * fx)), y0 = Math.min(h - 1, Math.floor(r * patch.stride * fy));
+      const x1 = Math.min(w, Math.max(x0 + 1, Math.ceil((c * patch.stride + size) * fx))), y1 = Math.min(h, Math.max(y0 + 1, Math.ceil((r * patch.stride + size) * fy)));
+      return { x: x0, y: y0, w: x1 - x0, h: y1 - y0, score: topVals[n] };
     });
     const err = j.ww === w && j.wh === h ? j.err : resampleFloat(j.err, j.ww, j.wh, 1, w, h);
     let rec = new Uint8ClampedArray(0);

@@ -60,16 +60,19 @@ const round = (x: number) => Number(x.toPrecision(6));
  * reported); 2 bad usage or an unusable model (nothing scored, nothing written).
  * With --json every line on stdout is one JSON object: {event:'model'|'result'|'error'|'done', ...}.
  */
-export async function runScoreCommand(argv: string[]): Promise<number> {
+export async function runScoreCommand(
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) },
+): Promise<number> {
   let args: ScoreArgs;
-  const err = (m: string) => process.stderr.write(m.endsWith('\n') ? m : m + '\n');
+  const err = (m: string) => io.err(m.endsWith('\n') ? m : m + '\n');
   try {
     args = parseArgs(argv);
   } catch (e) {
     err(`flawscope score: ${errorText(e)}`);
     return 2;
   }
-  const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
+  const emit = (o: Record<string, unknown>) => io.out(JSON.stringify(o) + '\n');
   let scorer: Scorer;
   try {
     scorer = await loadScorerFromDir(args.model, { backend: args.backend });
@@ -126,7 +129,7 @@ export async function runScoreCommand(argv: string[]): Promise<number> {
       }
       if (args.json)
         emit({ event: 'result', file: f, score: round(res.score), normalized: round(res.normalized), isAnomaly: res.isAnomaly, kind: res.kind, scores: { mean: round(res.scores.mean), topPatch: round(res.scores.topPatch) }, width: res.width, height: res.height, tiles: res.tiles, topPatches: res.topPatches.map((p) => ({ ...p, score: round(p.score) })), ...(heatmap ? { heatmap } : {}) });
-      else process.stdout.write(`${res.isAnomaly ? 'ANOMALY' : 'normal '}  score ${res.score.toFixed(5)}  (${(res.normalized * 100).toFixed(1)}%)  ${f}${heatmap ? `  → ${heatmap}` : ''}\n`);
+      else io.out(`${res.isAnomaly ? 'ANOMALY' : 'normal '}  score ${res.score.toFixed(5)}  (${(res.normalized * 100).toFixed(1)}%)  ${f}${heatmap ? `  → ${heatmap}` : ''}\n`);
     }
     if (args.json) emit({ event: 'done', scored, anomalies, failed });
     else err(`${scored} scored, ${anomalies} anomalous${failed ? `, ${failed} failed` : ''}`);

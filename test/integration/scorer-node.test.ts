@@ -1,0 +1,198 @@
+/**
+ * The scorer in Node (WASM backend): tiling and stitching, scoreBatch, dispose, the CLI, and every
+ * bad model folder / bad image giving a clear ScorerError quickly (never a hang).
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync, truncateSync, rmSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { makeModelFolder, tempDir, testImage } from '../browser/fixtures';
+import { loadScorerFromDir, decodeImageFile, runScoreCommand } from '../../scorer/node';
+import { Scorer, tensorCount } from '../../scorer/scorer';
+import { ScorerError } from '../../scorer/errors';
+
+let good: string; // 32x32x3
+let good1: string; // 32x32x1
+before(async () => {
+  await tf.setBackend('cpu');
+  good = await makeModelFolder(join(tempDir(), 'm3'), { height: 32, width: 32, channels: 3, seed: 5 });
+  good1 = await makeModelFolder(join(tempDir(), 'm1'), { height: 32, width: 32, channels: 1, seed: 6, kind: 'topPatch' });
+});
+
+describe('scoring in Node (WASM)', () => {
+  test('a 2192x1000 photo gets a 2192x1000 error map; stitched tiles equal the tiles scored alone', async () => {
+    const s = await loadScorerFromDir(good);
+    assert.equal(s.backend, 'wasm');
+    const big = testImage(2192, 1000, 3, 3);
+    const r = await s.score(big, { reconstruction: false });
+    assert.equal(r.errorMap.length, 2192 * 1000);
+    assert.equal(r.tiles, 69 * 32);
+    // tile at (64, 96) scored on its own
+    const crop = new Uint8Array(32 * 32 * 3);
+    for (let y = 0; y < 32; y++) crop.set(big.data.subarray(((96 + y) * 2192 + 64) * 3, ((96 + y) * 2192 + 96) * 3), y * 96);
+    const one = await s.score({ data: crop, width: 32, height: 32, channels: 3 });
+    let worst = 0;
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) worst = Math.max(worst, Math.abs(one.errorMap[y * 32 + x] - r.errorMap[(96 + y) * 2192 + 64 + x]));
+    assert.ok(worst < 1e-6, `stitched tile differs by ${worst}`);
+    let mean = 0;
+    for (const v of r.errorMap) mean += v;
+    assert.ok(Math.abs(mean / r.errorMap.length - r.scores.mean) < 1e-4 * r.scores.mean);
+    s.dispose();
+  });
+
+  test('overlapping tiles are averaged; small images are enlarged and mapped back; resize mode', async () => {
+    const s = await loadScorerFromDir(good);
+    const img = testImage(48, 32, 3, 9);
+    const r = await s.score(img, { stride: 8 }); // x origins 0, 8, 16 → the middle columns are the mean of 3 tiles
+    assert.equal(r.tiles, 3);
+    const tiles = await Promise.all([0, 8, 16].map((x0) => {
+      const d = new Uint8Array(32 * 32 * 3);
+      for (let y = 0; y < 32; y++) d.set(img.data.subarray((y * 48 + x0) * 3, (y * 48 + x0 + 32) * 3), y * 96);
+      return s.score({ data: d, width: 32, height: 32, channels: 3 });
+    }));
+    const px = (t: number, x: number, y: number) => tiles[t].errorMap[y * 32 + x];
+    const want = (px(0, 20, 5) + px(1, 12, 5) + px(2, 4, 5)) / 3;
+    assert.ok(Math.abs(r.errorMap[5 * 48 + 20] - want) < 1e-5, `${r.errorMap[5 * 48 + 20]} vs ${want}`);
+    const small = await s.score(testImage(20, 12, 3, 2));
+    assert.equal(small.errorMap.length, 20 * 12);
+    assert.equal(small.reconstruction.data.length, 20 * 12 * 3);
+    const rs = await s.score(testImage(300, 100, 3, 2), { mode: 'resize' });
+    assert.equal(rs.tiles, 1);
+    assert.equal(rs.errorMap.length, 300 * 100);
+    for (const p of rs.topPatches) assert.ok(p.x + p.w <= 300 && p.y + p.h <= 100);
+    await assert.rejects(s.score(img, { stride: 0 }), /stride/);
+    s.dispose();
+  });
+
+  test('scoreBatch equals score one by one; overlay is RGBA at image size; dispose frees every tensor', async () => {
+    const t0 = tensorCount();
+    const s = await loadScorerFromDir(good1);
+    const imgs = [0, 1, 2, 3, 4].map((i) => testImage(32, 32, i % 2 ? 3 : 1, 30 + i));
+    const batch = await s.scoreBatch(imgs);
+    for (const [i, im] of imgs.entries()) {
+      const one = await s.score(im);
+      assert.ok(Math.abs(one.score - batch[i].score) <= 1e-5 * one.score);
+      assert.equal(one.kind, 'topPatch');
+      assert.equal(one.score, one.scores.topPatch);
+      assert.equal(one.topPatches.length, 3);
+      assert.ok(Math.abs(one.topPatches.reduce((a, p) => a + p.score, 0) / 3 - one.score) < 1e-5);
+      assert.equal(one.isAnomaly, one.score > s.info.threshold);
+    }
+    for (const cm of ['turbo', 'viridis', 'grey'] as const) assert.equal(s.overlay(batch[0], { colormap: cm, alpha: 0.3 }).length, 32 * 32 * 4);
+    for (let i = 0; i < 20; i++) await s.score(testImage(70, 40, 3, i));
+    s.dispose();
+    assert.equal(tensorCount(), t0);
+    await assert.rejects(s.score(imgs[0]), (e: unknown) => e instanceof ScorerError && e.code === 'DISPOSED');
+  });
+});
+
+describe('bad model folders → clear errors, quickly', () => {
+  const cases: Array<[string, (dir: string) => void, string, RegExp]> = [
+    ['missing folder', (d) => rmSync(d, { recursive: true }), 'MODEL_MISSING', /not found/],
+    ['missing model.json', (d) => rmSync(join(d, 'model.json')), 'MODEL_MISSING', /model\.json not found/],
+    ['model.json not JSON', (d) => writeFileSync(join(d, 'model.json'), '{"modelTopology": [1, 2'), 'MODEL_CORRUPT', /not valid JSON/],
+    ['model.json without topology', (d) => writeFileSync(join(d, 'model.json'), '{"weightsManifest": []}'), 'MODEL_CORRUPT', /modelTopology/],
+    ['missing weights.bin', (d) => rmSync(join(d, 'weights.bin')), 'WEIGHTS_MISSING', /weights\.bin.*not found/],
+    ['weights.bin cut short', (d) => truncateSync(join(d, 'weights.bin'), 1000), 'WEIGHTS_SIZE', /1000 bytes.*cut short/],
+    ['weights.bin too long', (d) => writeFileSync(join(d, 'weights.bin'), Buffer.concat([readFileSync(join(d, 'weights.bin')), Buffer.alloc(8)])), 'WEIGHTS_SIZE', /too long/],
+    ['weights of the wrong shape', (d) => {
+      const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      const w = m.weightsManifest[0].weights;
+      w[0].shape = [4, 4, 8, 3]; // enc1 kernel should be [4,4,3,8]: same byte size, wrong shape
+      writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    }, 'MODEL_MISMATCH', /shape|could not be built/i],
+    ['model.json with a missing layer', (d) => {
+      const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      const cfg = (m.modelTopology.model_config ?? m.modelTopology).config;
+      cfg.layers = cfg.layers.filter((l: { name: string }) => l.name !== 'enc2');
+      writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    }, 'MODEL_CORRUPT', /missing: the model cannot be built|could not be built/],
+    ['flawscope.json missing', (d) => rmSync(join(d, 'flawscope.json')), 'MODEL_MISSING', /flawscope\.json not found/],
+    ['flawscope.json from the future', (d) => {
+      const i = JSON.parse(readFileSync(join(d, 'flawscope.json'), 'utf8'));
+      i.formatVersion = 99;
+      writeFileSync(join(d, 'flawscope.json'), JSON.stringify(i));
+    }, 'INFO_INVALID', /format version 99 is newer/],
+    ['flawscope.json input size differs from model.json', (d) => {
+      const i = JSON.parse(readFileSync(join(d, 'flawscope.json'), 'utf8'));
+      i.input.height = 64;
+      writeFileSync(join(d, 'flawscope.json'), JSON.stringify(i));
+    }, 'MODEL_MISMATCH', /different models/],
+    ['weight path escaping the folder', (d) => {
+      const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      m.weightsManifest[0].paths = ['../../etc/passwd'];
+      writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    }, 'MODEL_CORRUPT', /plain file name/],
+  ];
+  for (const [name, damage, code, re] of cases) {
+    test(name, async () => {
+      const d = join(tempDir(), 'model');
+      cpSync(good, d, { recursive: true });
+      damage(d);
+      const t = Date.now();
+      await assert.rejects(loadScorerFromDir(d), (e: unknown) => {
+        assert.ok(e instanceof ScorerError, String(e));
+        assert.equal(e.code, code, e.message);
+        assert.match(e.message, re);
+        return true;
+      });
+      assert.ok(Date.now() - t < 10000);
+    });
+  }
+  test('a forced backend that does not exist here is refused (WebGPU in Node)', async () => {
+    await assert.rejects(Scorer.load({ read: async () => null, describe: 'x' }, { backend: 'webgpu' }), /WebGPU was requested but is unavailable/);
+  });
+});
+
+describe('image files and the score command', () => {
+  let dir: string;
+  before(async () => {
+    dir = tempDir();
+    const g = testImage(40, 36, 3, 4);
+    await sharp(Buffer.from(g.data), { raw: { width: 40, height: 36, channels: 3 } }).png().toFile(join(dir, 'ok one.png'));
+    mkdirSync(join(dir, 'sub'));
+    await sharp(Buffer.from(g.data), { raw: { width: 40, height: 36, channels: 3 } }).jpeg().toFile(join(dir, 'sub', 'zwei-ü.jpg'));
+    writeFileSync(join(dir, 'text.png'), 'not an image');
+    writeFileSync(join(dir, 'empty.png'), '');
+  });
+
+  test('decodeImageFile: bad files give IMAGE_INVALID naming the file', async () => {
+    await assert.rejects(decodeImageFile(join(dir, 'text.png')), /text\.png: not a readable image/);
+    await assert.rejects(decodeImageFile(join(dir, 'empty.png')), /empty\.png/);
+    const ok = await decodeImageFile(join(dir, 'ok one.png'));
+    assert.deepEqual([ok.width, ok.height, ok.channels], [40, 36, 3]);
+  });
+
+  test('flawscope score --json --heatmap: one result per image, errors listed, PNGs at image size, exit 1', async () => {
+    const out = join(tempDir(), 'heat');
+    let text = '';
+    const code = await runScoreCommand(['--model', good, dir, '--json', '--heatmap', out], { out: (s) => (text += s), err: () => {} });
+    const ev = text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(code, 1);
+    assert.equal(ev[0].event, 'model');
+    assert.equal(ev[0].backend, 'wasm');
+    const results = ev.filter((e) => e.event === 'result');
+    assert.equal(results.length, 2);
+    assert.equal(ev.filter((e) => e.event === 'error').length, 2);
+    assert.deepEqual(ev.at(-1), { event: 'done', scored: 2, anomalies: results.filter((r) => r.isAnomaly).length, failed: 2 });
+    for (const r of results) {
+      const meta = await sharp(r.heatmap).metadata();
+      assert.deepEqual([meta.width, meta.height], [40, 36]);
+    }
+    assert.equal(readdirSync(out).filter((f) => f.startsWith('.')).length, 0, 'no temporary files left');
+  });
+
+  test('flawscope score: usage and model errors exit 2 and write nothing', async () => {
+    const quiet = (argv: string[]) => runScoreCommand(argv, { out: () => {}, err: () => {} });
+    assert.equal(await quiet([dir]), 2);
+    assert.equal(await quiet(['--model', good]), 2);
+    assert.equal(await quiet(['--model', good, dir, '--backend', 'webgpu']), 2);
+    const out = join(tempDir(), 'never');
+    assert.equal(await quiet(['--model', join(dir, 'nope'), dir, '--heatmap', out]), 2);
+    assert.ok(!existsSync(out));
+    assert.equal(await quiet(['score', '--model', good, join(dir, 'text.png')]), 2);
+  });
+});

@@ -1,0 +1,93 @@
+/** Pure parts of the scorer: resampling, tiling, score normalisation, colormaps, image validation. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChannels, NORMALIZATION } from '../../scorer/preprocess';
+import { tileStarts, normalizeScore } from '../../scorer/scorer';
+import { colormapLut, blendHeat } from '../../scorer/colormap';
+import { toPixels, DEFAULT_LIMITS } from '../../scorer/image';
+import { ScorerError } from '../../scorer/errors';
+
+describe('preprocess', () => {
+  test('resampling keeps a constant image constant and is the identity at the same size', () => {
+    const c = new Float32Array(10 * 7 * 2).fill(3.5);
+    for (const [w, h] of [[3, 2], [10, 7], [25, 31], [1, 1]]) for (const v of resampleFloat(c, 10, 7, 2, w, h)) assert.ok(Math.abs(v - 3.5) < 1e-5);
+    const r = Float32Array.from({ length: 12 }, (_, i) => i);
+    assert.deepEqual(Array.from(resampleFloat(r, 4, 3, 1, 4, 3)), Array.from(r));
+  });
+  test('shrinking uses the widened triangle filter (antialiased bilinear); enlarging interpolates between neighbours', () => {
+    const src = Float32Array.from([0, 2, 10, 10, 4, 6, 10, 10]); // 4x2
+    const half = resampleFloat(src, 4, 2, 1, 2, 1); // taps .75 .75 .25 (/1.75) per row, rows averaged
+    assert.ok(Math.abs(half[0] - 4) < 1e-5 && Math.abs(half[1] - 64 / 7) < 1e-5, String(half));
+    const up = resampleFloat(Float32Array.from([0, 10]), 2, 1, 1, 4, 1);
+    assert.deepEqual(Array.from(up).map((v) => +v.toFixed(3)), [0, 2.5, 7.5, 10]);
+    assert.deepEqual(Array.from(resizePixels(Uint8Array.from([0, 255]), 2, 1, 1, 4, 1)), [0, 64, 191, 255]);
+  });
+  test('normalisation maps 0..255 to -1..1 and back', async () => {
+    await tf.setBackend('cpu');
+    const t = toInputTensor(Uint8Array.from([0, 127, 255]), 1, 1, 3, 1);
+    const d = await t.data();
+    t.dispose();
+    assert.ok(Math.abs(d[0] + 1) < 1e-6 && Math.abs(d[2] - 1) < 1e-6);
+    for (const p of [0, 1, 127, 128, 254, 255]) assert.equal(toPixelValue(p * NORMALIZATION.scale + NORMALIZATION.offset), p);
+    assert.deepEqual(Array.from(convertChannels([10, 20, 30, 255], 1, 4, 3)), [10, 20, 30]);
+  });
+});
+
+describe('tiling and scores', () => {
+  test('tile origins cover the image with the last tile flush to the edge', () => {
+    assert.deepEqual(tileStarts(32, 32, 32), [0]);
+    assert.deepEqual(tileStarts(2192, 128, 128).slice(-2), [2048, 2064]);
+    assert.equal(tileStarts(2192, 128, 128).length, 18);
+    assert.deepEqual(tileStarts(80, 32, 16), [0, 16, 32, 48]);
+    assert.deepEqual(tileStarts(100, 32, 32), [0, 32, 64, 68]);
+  });
+  test('normalized score: 0 at 0, 0.5 at the threshold, monotone, → 1', () => {
+    assert.equal(normalizeScore(0, 0.2), 0);
+    assert.equal(normalizeScore(0.2, 0.2), 0.5);
+    assert.equal(normalizeScore(0.4, 0.2), 0.75);
+    assert.ok(normalizeScore(1e9, 0.2) < 1 && normalizeScore(1e9, 0.2) > 0.999);
+    let prev = -1;
+    for (let s = 0; s < 2; s += 0.01) { const n = normalizeScore(s, 0.3); assert.ok(n >= prev); prev = n; }
+  });
+});
+
+describe('colormaps and overlay', () => {
+  test('turbo runs dark blue → red, viridis purple → yellow, grey black → white', () => {
+    const t = colormapLut('turbo'), v = colormapLut('viridis'), g = colormapLut('grey');
+    assert.ok(t[38 * 3 + 2] > t[38 * 3] && t[255 * 3] > 100 && t[255 * 3 + 2] < 30);
+    assert.ok(v[2] > v[1] && v[255 * 3] > 200 && v[255 * 3 + 1] > 200 && v[255 * 3 + 2] < 60);
+    assert.deepEqual([g[0], g[255 * 3]], [0, 255]);
+    assert.throws(() => colormapLut('jet' as never), /unknown colormap/);
+  });
+  test('blendHeat: alpha 0 is the image, alpha 1 the colormap', () => {
+    const base = { data: Uint8Array.from([10, 200]), width: 2, height: 1, channels: 1 };
+    const err = Float32Array.from([0, 1]);
+    assert.deepEqual(Array.from(blendHeat(base, err, 0, 1, 'grey', 0)), [10, 10, 10, 255, 200, 200, 200, 255]);
+    assert.deepEqual(Array.from(blendHeat(base, err, 0, 1, 'grey', 1)), [0, 0, 0, 255, 255, 255, 255, 255]);
+  });
+});
+
+describe('image validation', () => {
+  const bad = (x: unknown, re: RegExp, code = 'IMAGE_INVALID') =>
+    assert.throws(() => toPixels(x as never), (e: unknown) => e instanceof ScorerError && e.code === code && re.test(e.message));
+  test('rejects empty, oversized, wrong-length, float and 5-channel images with clear errors', () => {
+    bad({ data: new Uint8Array(0), width: 0, height: 0, channels: 1 }, /empty \(0x0/);
+    bad({ data: new Uint8Array(0), width: 10, height: 0, channels: 1 }, /empty/);
+    bad({ data: new Uint8Array(0), width: 100000, height: 100000, channels: 1 }, /over the limit/, 'IMAGE_TOO_LARGE');
+    bad({ data: new Uint8Array(5 * 4 * 5), width: 5, height: 4, channels: 5 }, /unsupported channel count 5/);
+    bad({ data: new Uint8Array(10), width: 5, height: 4, channels: 3 }, /expected 5x4x3/);
+    bad({ data: new Float32Array(20), width: 5, height: 4, channels: 1 }, /8-bit/);
+    bad({ data: new Uint8Array(7), width: 2, height: 2 }, /whole number of channels/);
+    bad(null, /not an image/);
+    bad({ foo: 1 }, /unsupported image/);
+    bad({ data: new Uint8Array(4), width: 2.5, height: 2, channels: 1 }, /integers/);
+  });
+  test('infers ImageData-like RGBA and accepts plain arrays', () => {
+    const p = toPixels({ data: new Uint8ClampedArray(2 * 2 * 4), width: 2, height: 2 });
+    assert.equal(p.channels, 4);
+    assert.equal(toPixels({ data: [1, 2, 3, 4], width: 2, height: 2, channels: 1 }).data[3], 4);
+    assert.equal(DEFAULT_LIMITS.maxPixels, 50_000_000);
+  });
+});
