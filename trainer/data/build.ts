@@ -3,7 +3,11 @@
  * assembles the TrainingData views. Unreadable files are skipped and reported; more than 1%
  * unreadable means something is wrong with the data, so it stops.
  */
-import type { Catalog, CatalogItem } from './catalog';
+import os from 'node:os';
+import type { Catalog, CatalogItem, DecodeRequest } from './catalog';
+import { probeImage } from './decode';
+import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
+import { DiskImageWriter } from './disk-set';
 import { countByClass } from './catalog';
 import { ConcatImageSet, SubsetImageSet } from './image-set';
 import type { Plan } from './plan';
@@ -20,6 +24,56 @@ export interface BuildOptions {
   channels?: 1 | 3;
   maxPixels?: number;
   normalClass: string;
+  /** Above this many bytes of decoded pixels, stream from a disk cache instead of memory. */
+  memoryLimitBytes?: number;
+  /** Where the disk cache goes (default: the OS temp folder). */
+  cacheDir?: string;
+}
+
+/** Default: 40% of RAM, at most 4 GiB — leaves room for tfjs tensors and the model. */
+export function defaultMemoryLimitBytes(): number {
+  return Math.min(4 * 2 ** 30, 0.4 * os.totalmem());
+}
+
+export const STREAM_CHUNK = 2048;
+
+/** Decodes `all`, into memory when it fits, else chunk by chunk into a disk cache. */
+export async function decodeAll(
+  cat: Catalog,
+  all: CatalogItem[],
+  req: DecodeRequest,
+  limitBytes: number,
+  cacheDir?: string,
+): Promise<{ images: ImageSet; kept: number[]; skipped: { path: string; reason: string }[]; streamed: boolean }> {
+  const estimate = all.length * req.size * req.size * (req.channels ?? cat.recordShape?.channels ?? 3);
+  if (estimate <= limitBytes) return { ...(await cat.decode(all, req)), streamed: false };
+  // Chunks must agree on channels, so settle it first from the headers.
+  let channels = req.channels ?? cat.recordShape?.channels;
+  if (!channels) {
+    let colour = false;
+    await forEachLimit(all.length, DECODE_CONCURRENCY, async (i) => {
+      if (colour) return;
+      const info = await probeImage(all[i].source).catch(() => null);
+      if (info && !info.grey) colour = true;
+    });
+    channels = colour ? 3 : 1;
+  }
+  const writer = await DiskImageWriter.create(req.size, req.size, channels, cacheDir);
+  const kept: number[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  try {
+    for (let start = 0; start < all.length; start += STREAM_CHUNK) {
+      const chunk = all.slice(start, start + STREAM_CHUNK);
+      const res = await cat.decode(chunk, { ...req, channels });
+      writer.append(res.images.data.subarray(0, res.images.count * res.images.imageBytes));
+      for (const k of res.kept) kept.push(start + k);
+      skipped.push(...res.skipped);
+    }
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  return { images: writer.finish(), kept, skipped, streamed: true };
 }
 
 export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOptions): Promise<TrainingData> {
@@ -31,9 +85,16 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
       roleOf.push(r);
     }
   }
-  const res = await cat.decode(all, { size: opts.size, channels: opts.channels, maxPixels: opts.maxPixels });
+  const res = await decodeAll(
+    cat,
+    all,
+    { size: opts.size, channels: opts.channels, maxPixels: opts.maxPixels },
+    opts.memoryLimitBytes ?? defaultMemoryLimitBytes(),
+    opts.cacheDir,
+  );
   const skipped = [...cat.skipped, ...res.skipped];
   if (res.skipped.length > MAX_UNREADABLE_FRACTION * all.length) {
+    await res.images.close?.();
     const list = res.skipped.slice(0, 10).map((s) => `  ${s.path}: ${s.reason}`).join('\n');
     throw new InputError(
       `${res.skipped.length} of ${all.length} images in ${cat.root} are unreadable (more than ${MAX_UNREADABLE_FRACTION * 100}%). ` +
@@ -48,6 +109,7 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
     itemsOf[r].push(all[reqIndex]);
   });
   if (idx.trainNormal.length === 0) {
+    await res.images.close?.();
     throw new InputError(`No normal images: every image of class "${opts.normalClass}" in ${cat.root} was unreadable.`);
   }
   const images = res.images;
@@ -65,6 +127,7 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
     };
   };
   const warnings = [...cat.warnings, ...plan.warnings];
+  if (res.streamed) warnings.push(`Decoded images exceed the memory limit; streaming them from a cache file (${(res.images as { file?: string }).file}).`);
   if (res.skipped.length > 0) warnings.push(`${res.skipped.length} unreadable image(s) skipped; see summary.skipped.`);
   const hasTest = plan.testNormal !== null || plan.testAnomaly !== null;
   const counts = countByClass(cat);

@@ -74,8 +74,10 @@ export class SubsetImageSet implements ImageSet {
     return this.base.readBatch(mapped);
   }
 
+  /** Views do not own their base (train, validation and test share one decoded set), so closing
+   * a view frees nothing; disk caches are removed at process exit. */
   close(): Promise<void> {
-    return this.base.close?.() ?? Promise.resolve();
+    return Promise.resolve();
   }
 }
 
@@ -127,7 +129,8 @@ export class ConcatImageSet implements ImageSet {
     return out;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.parts.map((p) => p.close?.()));
+  /** Parts are views on shared data; see SubsetImageSet.close. */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -13,6 +13,8 @@ import { defaultPlan, resolveNormalClass, type Plan } from './plan';
 import { oneVsRestPlan } from './protocol';
 import { defectPlan } from './defect';
 import { boolOpt } from './options';
+import { AugmentedImageSet, augmentConfig, autoFamily, isIdentity } from './augment';
+import { subSeed } from './random';
 import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
 import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
 import { checkDataRoot } from './walk';
@@ -23,6 +25,11 @@ export { InputError } from './types';
 export type { DatasetSummary, ImageSet, LabeledSet, LoadOptions, TrainingData } from './types';
 export { MemoryImageSet, SubsetImageSet, ConcatImageSet } from './image-set';
 export { decodeImage, probeImage, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS } from './decode';
+export { DiskImageSet } from './disk-set';
+export { AugmentedImageSet, FAMILY_DEFAULTS, AUGMENT_FAMILIES } from './augment';
+export type { AugmentConfig, AugmentFamily } from './augment';
+export { inspectDataset } from './cli-datasets';
+export type { DatasetReport } from './inspect';
 
 export const FORMATS = ['image-folder', 'masks', 'mvtec', 'idx', 'cifar'] as const;
 export const PROTOCOLS = ['default', 'one-vs-rest', 'defect'] as const;
@@ -58,6 +65,9 @@ export interface PlannedDataset {
   size: number;
   channels?: 1 | 3;
   maxPixels: number;
+  memoryLimitBytes?: number;
+  cacheDir?: string;
+  protocol: string;
 }
 
 /** Everything up to (not including) decoding the pixels: layout, roles and sampled items.
@@ -106,11 +116,30 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
     default:
       plan = defaultPlan(catalog, normalClass, validationFraction, seed);
   }
-  return { catalog, plan, normalClass, size, channels, maxPixels };
+  const memMb = numberOpt(opts, 'memoryLimitMb', -1, { min: 0 }); // 0 = always stream
+  const cacheDir = stringOpt(opts, 'cacheDir');
+  return { catalog, plan, normalClass, size, channels, maxPixels, protocol, memoryLimitBytes: memMb >= 0 ? memMb * 2 ** 20 : undefined, cacheDir };
 }
 
 /** Reads, plans and decodes: what the trainer trains on. Throws InputError on bad input. */
 export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData> {
   const p = await planDataset(opts);
-  return buildTrainingData(p.plan.catalog ?? p.catalog, p.plan, { size: p.size, channels: p.channels, maxPixels: p.maxPixels, normalClass: p.normalClass });
+  // Validate augmentation flags before the (slow) decode.
+  const { family, config } = augmentConfig(opts, autoFamily(p.catalog.layout, p.catalog.root, p.protocol));
+  const data = await buildTrainingData(p.plan.catalog ?? p.catalog, p.plan, {
+    size: p.size,
+    channels: p.channels,
+    maxPixels: p.maxPixels,
+    normalClass: p.normalClass,
+    memoryLimitBytes: p.memoryLimitBytes,
+    cacheDir: p.cacheDir,
+  });
+  if (!isIdentity(config)) {
+    const seed = numberOpt(opts, 'seed', 0, { integer: true });
+    if (config.rotate90 && data.normal.height !== data.normal.width) throw new InputError('--augment-rotate needs square images.');
+    data.normal = new AugmentedImageSet(data.normal, config, subSeed(seed, 'augment-normal'));
+    if (data.anomaly) data.anomaly = new AugmentedImageSet(data.anomaly, config, subSeed(seed, 'augment-anomaly'));
+  }
+  data.summary.augmentation = { family, ...config };
+  return data;
 }

@@ -36,6 +36,8 @@ export interface DatasetSummary {
   skipped: { path: string; reason: string }[];
   warnings: string[];
   counts: { trainNormal: number; trainAnomaly: number; validation: number; test: number };
+  /** Training-time augmentation applied to `normal`/`anomaly` (added by the data issue). */
+  augmentation?: { family: string; crop: number; flip: boolean; rotate90: boolean; jitter: number };
 }
 
 /** What the trainer trains on. `anomaly` is null when the data has no labelled anomalies. */
