@@ -6,6 +6,7 @@
  */
 import type { Catalog } from './catalog';
 import { countByClass } from './catalog';
+import sharp from 'sharp';
 import { probeImage } from './decode';
 import { forEachLimit, DECODE_CONCURRENCY } from './decode-files';
 import { numberOpt } from './options';
@@ -30,6 +31,8 @@ export interface DatasetReport {
     common: { size: string; count: number }[];
   };
   channels: { grey: number; colour: number; alpha: number; highBitDepth: number };
+  /** `empty`: masks of defect images with no defect pixel (counted when the normal class is known
+   * or none of the masks belongs to it). */
   masks: { found: number; imagesWithoutMask: number; masksWithoutImage: number; empty?: number } | null;
   /** Largest class count / smallest non-empty class count; and normal : anomaly when known. */
   imbalance: { ratio: number | null; normalToAnomaly: number | null };
@@ -108,6 +111,22 @@ export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown>
       }
     });
   }
+  // Defect masks with no defect pixels (Magnetic-tile has four): found from the mask's maximum,
+  // without decoding into our own buffers.
+  let masks = cat.masks ? { ...cat.masks } : null;
+  if (masks) {
+    const defectMasks = cat.items.filter((i) => i.maskPath && i.className !== normalClass).map((i) => i.maskPath!);
+    let empty = 0;
+    await forEachLimit(defectMasks.length, DECODE_CONCURRENCY, async (k) => {
+      try {
+        const st = await sharp(defectMasks[k], { limitInputPixels: 50e6 }).stats();
+        if (st.channels.every((c) => c.max < 128)) empty++;
+      } catch {
+        skipped.push({ path: defectMasks[k], reason: 'unreadable mask' });
+      }
+    });
+    masks = { ...masks, empty };
+  }
   const nonEmpty = classes.filter((c) => c.count > 0).map((c) => c.count);
   const normalCount = normalClass ? counts.get(normalClass) ?? 0 : 0;
   const anomalyCount = cat.items.length - normalCount;
@@ -127,7 +146,7 @@ export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown>
       common: [...sizes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5).map(([size, count]) => ({ size, count })),
     },
     channels,
-    masks: cat.masks ?? null,
+    masks,
     imbalance: {
       ratio: nonEmpty.length > 1 ? round(Math.max(...nonEmpty) / Math.min(...nonEmpty)) : null,
       normalToAnomaly: normalClass && anomalyCount > 0 ? round(normalCount / anomalyCount) : null,
