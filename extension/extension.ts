@@ -47,9 +47,9 @@ export interface FlawscopeApi {
   readonly datasets: () => string[];
   readonly activeModel: () => string | null;
   readonly waitForRun: (id: string) => Promise<RunRecord>;
-  readonly scorePanel: () => { html: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean } | null;
-  readonly folderPanel: () => { html: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
-  readonly dashboard: (runId: string) => { html: string; roots: string[] } | null;
+  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean } | null;
+  readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
+  readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
   readonly processLaunches: () => number;
   readonly cliPath: string;
@@ -338,8 +338,8 @@ class Flawscope {
           : await vscode.window.showInputBox({ title: 'Train Model (2/3): normal class name' });
       if (!normal) return { status: 'aborted', reason: 'no normal class chosen' };
     }
-    const spec: TrainSpec = { data, normal, out: args.out ?? '', size: args.size, epochs: args.epochs, batch: args.batch, seed: args.seed, backend: args.backend, resume: args.resume, extraArgs: args.extraArgs };
-    const needPreset = args.size === undefined && args.epochs === undefined && args.batch === undefined && !args.resume;
+    const spec: TrainSpec = { data, normal, out: args.out ?? '', size: args.size, epochs: args.epochs, batch: args.batch, seed: args.seed, backend: args.backend, resume: args.resume, weights: args.weights, config: args.config, extraArgs: args.extraArgs };
+    const needPreset = args.size === undefined && args.epochs === undefined && args.batch === undefined && !args.resume && !args.config;
     if (needPreset) {
       let preset = args.preset;
       if (!preset) {
@@ -353,16 +353,10 @@ class Flawscope {
         const pick = await vscode.window.showQuickPick(items, { title: 'Train Model (3/3): preset' });
         if (!pick) return { status: 'aborted', reason: 'no preset chosen' };
         if (pick.label === 'config file…') {
-          const u = await vscode.window.showOpenDialog({ filters: { JSON: ['json'] }, title: 'Training config' });
+          const u = await vscode.window.showOpenDialog({ filters: { JSON: ['json'] }, title: 'Training config (flawscope train --config)' });
           if (!u?.[0]) return { status: 'aborted', reason: 'no config chosen' };
-          try {
-            const c = JSON.parse(fs.readFileSync(u[0].fsPath, 'utf8'));
-            Object.assign(spec, { size: c.size, epochs: c.epochs, batch: c.batch, seed: c.seed });
-            if (c.weights && typeof c.weights === 'object') spec.extraArgs = Object.entries(c.weights).flatMap(([k, v]) => [`--w-${k}`, String(v)]);
-          } catch (e) {
-            void vscode.window.showErrorMessage(`Flawscope: cannot read ${u[0].fsPath}: ${(e as Error).message}`);
-            return { status: 'aborted', reason: 'bad config file' };
-          }
+          spec.config = u[0].fsPath;
+          spec.size = -1; // the config decides; nothing more to ask
           preset = 'custom';
         } else preset = pick.label as PresetName;
         if (preset === 'custom' && spec.size === undefined) {
@@ -372,10 +366,16 @@ class Flawscope {
           const batch = epochs && (await ask('Batch size', '32'));
           if (!size || !epochs || !batch) return { status: 'aborted', reason: 'custom preset abandoned' };
           Object.assign(spec, { size: Number(size), epochs: Number(epochs), batch: Number(batch) });
-          const w = await vscode.window.showInputBox({ title: 'Loss weights (optional), e.g. recon=1.5,patch=1.5,abc=0.5 — empty for the paper defaults', value: '' });
-          if (w) spec.extraArgs = w.split(',').map((kv) => kv.split('=')).filter((kv) => kv.length === 2).flatMap(([k, v]) => [`--w-${k.trim()}`, v.trim()]);
+          const w = await vscode.window.showInputBox({
+            title: 'Loss weights (optional; empty = the paper defaults)',
+            placeHolder: 'recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1',
+            validateInput: (v) => (v === '' || /^\s*\w+\s*=\s*[\d.]+\s*(,\s*\w+\s*=\s*[\d.]+\s*)*$/.test(v) ? null : 'name=number pairs separated by commas'),
+          });
+          if (w === undefined) return { status: 'aborted', reason: 'custom preset abandoned' };
+          if (w) spec.weights = w.replace(/\s+/g, '');
         }
       }
+      if (spec.size === -1) spec.size = undefined;
       if (preset && preset !== 'custom') Object.assign(spec, { size: PRESETS[preset].size, epochs: PRESETS[preset].epochs, batch: PRESETS[preset].batch });
     }
     if (!spec.out) {
@@ -471,7 +471,7 @@ class Flawscope {
       void vscode.window.showErrorMessage('Flawscope: this run has no checkpoint to resume from.');
       return { status: 'aborted', reason: 'no checkpoint' };
     }
-    return this.train({ ...rec.spec, resume: rec.checkpoint, extraArgs: [...(rec.spec.extraArgs ?? []), '--force'].filter((v, i, a) => a.indexOf(v) === i) });
+    return this.train({ ...rec.spec, resume: rec.checkpoint });
   }
 
   openDashboard(id: string, background = false): void {
@@ -628,17 +628,17 @@ class Flawscope {
       waitForRun: (id) => this.runs.get(id)?.finished ?? Promise.reject(new Error(`no run ${id}`)),
       scorePanel: () => {
         const p = this.scorePanel;
-        return p && !p.isDisposed ? { html: p.html, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw) } : null;
+        return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw) } : null;
       },
       folderPanel: () => {
         const p = this.folderPanel;
         return p && !p.isDisposed
-          ? { html: p.html, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw) }
+          ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw) }
           : null;
       },
       dashboard: (id) => {
         const d = this.dashboards.get(id);
-        return d && !d.isDisposed ? { html: d.html, roots: d.localResourceRoots() } : null;
+        return d && !d.isDisposed ? { html: d.html, cspSource: d.panel.webview.cspSource, roots: d.localResourceRoots() } : null;
       },
       rejectedMessages: () => [...this.rejected],
       processLaunches: () => this.launches,

@@ -17,7 +17,10 @@ export interface TrainSpec {
   seed?: number;
   backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   resume?: string;
-  /** Loss weights (custom preset); passed as --w-<name> only when the CLI supports them. */
+  /** Loss weights (custom preset), e.g. "recon=1.5,patch=1.5" → --weights. */
+  weights?: string;
+  /** A saved training config file (--config). */
+  config?: string;
   extraArgs?: string[];
 }
 
@@ -28,13 +31,16 @@ export const PRESETS: Record<Exclude<PresetName, 'custom'>, { size: number; epoc
 };
 
 export function trainArgs(cli: string, s: TrainSpec): string[] {
+  // A resumed run takes everything (data, output, config) from its checkpoint; only --epochs may change.
+  if (s.resume) return [cli, 'train', '--resume', s.resume, '--json', ...(s.epochs !== undefined ? ['--epochs', String(s.epochs)] : [])];
   const a = [cli, 'train', '--data', s.data, '--normal', s.normal, '--out', s.out, '--json'];
+  if (s.config) a.push('--config', s.config);
   if (s.size !== undefined) a.push('--size', String(s.size));
   if (s.epochs !== undefined) a.push('--epochs', String(s.epochs));
   if (s.batch !== undefined) a.push('--batch', String(s.batch));
   if (s.seed !== undefined) a.push('--seed', String(s.seed));
   if (s.backend && s.backend !== 'auto') a.push('--backend', s.backend);
-  if (s.resume) a.push('--resume', s.resume);
+  if (s.weights) a.push('--weights', s.weights);
   if (s.extraArgs) a.push(...s.extraArgs);
   return a;
 }

@@ -75,20 +75,31 @@ async function render(): Promise<void> {
   if (!current || !scorer) return;
   const s = await scorer;
   const { result, width: w, height: h } = current;
-  sizeCanvas(heat, w, h, 512);
+  // Small images are drawn enlarged (nearest neighbour) so that patch boxes stay thin lines.
+  const k = Math.max(1, Math.floor(512 / Math.max(w, h)));
+  heat.width = w * k;
+  heat.height = h * k;
+  const css = Math.min(1, 512 / Math.max(w * k, h * k));
+  heat.style.width = `${Math.round(w * k * css)}px`;
+  heat.style.height = `${Math.round(h * k * css)}px`;
+  const tmp = document.createElement('canvas');
+  tmp.width = w;
+  tmp.height = h;
+  // The scorer blends the heat over the input pixels: (1 - alpha) * image + alpha * colormap(error).
+  tmp.getContext('2d')!.putImageData(overlayImage(s, result, w, h), 0, 0);
   const ctx = heat.getContext('2d')!;
   ctx.imageSmoothingEnabled = false;
-  // The scorer blends the heat over the input pixels: (1 - alpha) * image + alpha * colormap(error).
-  ctx.putImageData(overlayImage(s, result, w, h), 0, 0);
+  ctx.drawImage(tmp, 0, 0, w * k, h * k);
   if (boxesToggle.checked) {
-    ctx.lineWidth = Math.max(1, Math.round(Math.max(w, h) / 128));
+    ctx.lineWidth = Math.max(1, Math.round(Math.max(w * k, h * k) / 256));
     result.topPatches.forEach((p, i) => {
       ctx.strokeStyle = i === 0 ? '#ff2d2d' : '#ffd400';
-      ctx.strokeRect(p.x + 0.5, p.y + 0.5, Math.max(1, p.w - 1), Math.max(1, p.h - 1));
+      ctx.strokeRect(p.x * k + ctx.lineWidth / 2, p.y * k + ctx.lineWidth / 2, Math.max(1, p.w * k - ctx.lineWidth), Math.max(1, p.h * k - ctx.lineWidth));
     });
   }
   heat.dataset.opacity = String(opacity);
   heat.dataset.colormap = colormap;
+  heat.dataset.scale = String(k);
   opacityValue.textContent = ` ${Math.round(opacity * 100)}%`;
 }
 

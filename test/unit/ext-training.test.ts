@@ -12,7 +12,9 @@ test('trainArgs builds the CLI contract', () => {
   assert.deepEqual(trainArgs('/x/cli.js', { data: '/d', normal: '1', out: '/o', size: 16, epochs: 1, batch: 8, seed: 3, backend: 'cpu' }), [
     '/x/cli.js', 'train', '--data', '/d', '--normal', '1', '--out', '/o', '--json', '--size', '16', '--epochs', '1', '--batch', '8', '--seed', '3', '--backend', 'cpu',
   ]);
-  assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', backend: 'auto', resume: '/ck' }).slice(-2), ['--resume', '/ck']);
+  assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', backend: 'auto', resume: '/ck' }), ['c', 'train', '--resume', '/ck', '--json']);
+  assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', resume: '/ck', epochs: 9 }).slice(-2), ['--epochs', '9']);
+  assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', weights: 'recon=2', config: '/c.json' }).slice(-4), ['--config', '/c.json', '--weights', 'recon=2']);
 });
 
 test('parseNodeMajor', () => {

@@ -12,6 +12,8 @@ import type { PanelKind } from '../../extension/protocol';
 const CSP_SOURCE = 'https://*.vscode-cdn.net';
 const EXT = '/opt/ext/flawscope';
 const panels: PanelKind[] = ['score', 'folder', 'dashboard'];
+// code-server 4.100 gives two tokens.
+const CSP_SOURCE_CS = "'self' https://*.vscode-cdn.net";
 
 const html = (panel: PanelKind, nonce = makeNonce()) =>
   buildWebviewHtml({
@@ -38,6 +40,14 @@ for (const panel of panels) {
     assert.deepEqual(a.csp.get('worker-src'), ["'none'"]);
   });
 }
+
+test('multi-token cspSource (code-server) passes; a foreign token does not', () => {
+  for (const panel of panels) {
+    const h = buildWebviewHtml({ panel, title: 't', cspSource: CSP_SOURCE_CS, nonce: makeNonce(), scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/x.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/x.css' });
+    assert.deepEqual(auditWebviewHtml(h, { cspSource: CSP_SOURCE_CS, expectWasm: panel !== 'dashboard' }).problems, []);
+    assert.ok(auditWebviewHtml(h, { cspSource: CSP_SOURCE, expectWasm: panel !== 'dashboard' }).problems.length > 0);
+  }
+});
 
 test('the title is escaped (no injected script)', () => {
   const h = html('score');

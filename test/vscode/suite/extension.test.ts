@@ -1,0 +1,166 @@
+// Runs inside the real VS Code extension host (code-server 4.100.3 = VS Code 1.100.3), trusted workspace.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { auditWebviewHtml } from '../../../extension/csp-audit';
+import { validateModelInfo } from '../../../scorer/model-format';
+import { config } from './config';
+import { api, cliJson, until } from './util';
+
+const cfg = config();
+const log = (...a: unknown[]) => fs.appendFileSync(path.join(cfg.out, 'host-tests.log'), a.map(String).join(' ') + '\n');
+
+suite('Flawscope in a real VS Code (trusted workspace)', () => {
+  let trainedModel = '';
+
+  suiteSetup(async () => {
+    fs.mkdirSync(cfg.out, { recursive: true });
+    await vscode.workspace.getConfiguration('flawscope').update('nodePath', cfg.nodePath, vscode.ConfigurationTarget.Global);
+  });
+
+  test('the workspace is trusted and the extension activates', async () => {
+    assert.equal(vscode.workspace.isTrusted, true);
+    const a = await api();
+    assert.ok(fs.existsSync(a.cliPath), `CLI at ${a.cliPath}`);
+  });
+
+  test('every contributed command is registered', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(cfg.repo, 'package.json'), 'utf8'));
+    const contributed: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
+    const all = new Set(await vscode.commands.getCommands(true));
+    const missing = contributed.filter((c) => !all.has(c));
+    assert.deepEqual(missing, []);
+    for (const c of ['flawscope.addDataset', 'flawscope.trainModel', 'flawscope.cancelTraining', 'flawscope.scoreImage', 'flawscope.scoreFolder', 'flawscope.openHeatmapPanel', 'flawscope.selectActiveModel', 'flawscope.evaluateModel'])
+      assert.ok(contributed.includes(c), c);
+    log('commands:', contributed.length);
+  });
+
+  test('Add Dataset + inspect through the CLI', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('flawscope.addDataset', vscode.Uri.file(cfg.dataset));
+    assert.ok(a.datasets().includes(cfg.dataset));
+    const rep = (await vscode.commands.executeCommand('flawscope.inspectDataset', cfg.dataset)) as { classes?: { name: string; count: number }[] } | null;
+    log('inspect:', JSON.stringify(rep)?.slice(0, 400));
+    assert.ok(rep && Array.isArray(rep.classes) && rep.classes.some((c) => c.name === cfg.normalClass && c.count > 0), 'inspect report lists the classes');
+  });
+
+  test('Train Model on the fixture runs to completion and the model appears in Models', async () => {
+    const a = await api();
+    const out = path.join(cfg.workspace, '.flawscope', 'models', 'ext-test-model');
+    fs.rmSync(out, { recursive: true, force: true });
+    const t0 = Date.now();
+    const r = (await vscode.commands.executeCommand('flawscope.trainModel', { data: cfg.dataset, normal: cfg.normalClass, size: 16, epochs: 1, batch: 32, seed: 1, out })) as { status: string; runId: string; record?: { error: string | null } };
+    log('train:', JSON.stringify(r).slice(0, 500), Date.now() - t0, 'ms');
+    assert.equal(r.status, 'done', `training ended ${r.status}: ${r.record?.error}`);
+    const info = validateModelInfo(JSON.parse(fs.readFileSync(path.join(out, 'flawscope.json'), 'utf8')));
+    assert.equal(info.input.width, 16);
+    assert.ok(fs.existsSync(path.join(out, 'model.json')));
+    assert.ok(a.models().some((m) => m.path === out && m.info !== null), 'listed in Models');
+    const run = a.runs().find((x) => x.id === r.runId)!;
+    assert.equal(run.state, 'done');
+    const d = a.dashboard(r.runId);
+    assert.ok(d, 'dashboard panel open');
+    assert.deepEqual(auditWebviewHtml(d!.html, { cspSource: d!.cspSource, expectWasm: false }).problems, []);
+    trainedModel = out;
+  });
+
+  test('Cancel stops a run and leaves a resumable checkpoint; Resume continues from it', async () => {
+    const a = await api();
+    const out = path.join(cfg.workspace, '.flawscope', 'models', 'ext-test-cancel');
+    fs.rmSync(out, { recursive: true, force: true });
+    const started = (await vscode.commands.executeCommand('flawscope.trainModel', { data: cfg.dataset, normal: cfg.normalClass, size: 16, epochs: 40, batch: 8, seed: 2, out, wait: false })) as { status: string; runId: string };
+    assert.equal(started.status, 'started');
+    await until(() => a.runs().find((r) => r.id === started.runId && r.state === 'running' && r.lastEpoch >= 1), 120000, 'first epoch');
+    assert.equal(await vscode.commands.executeCommand('flawscope.cancelTraining', started.runId), true);
+    const rec = await a.waitForRun(started.runId);
+    log('cancelled:', JSON.stringify(rec));
+    assert.equal(rec.state, 'cancelled');
+    assert.ok(rec.checkpoint && fs.existsSync(rec.checkpoint), `checkpoint ${rec.checkpoint} exists`);
+    assert.ok(!a.models().some((m) => m.path === out), 'a cancelled run is not a finished model');
+    // Resume: the trainer starts from the checkpoint (resumedFromEpoch) — cancel again right away.
+    const resumed = (await vscode.commands.executeCommand('flawscope.trainModel', { data: cfg.dataset, normal: cfg.normalClass, size: 16, epochs: 40, batch: 8, seed: 2, out, resume: rec.checkpoint!, wait: false })) as { status: string; runId: string };
+    assert.equal(resumed.status, 'started');
+    const startEv = await until(() => a.runs().find((r) => r.id === resumed.runId && r.state === 'running'), 120000, 'resumed start');
+    assert.ok(startEv);
+    await vscode.commands.executeCommand('flawscope.cancelTraining', resumed.runId);
+    const rec2 = await a.waitForRun(resumed.runId);
+    log('resumed+cancelled:', JSON.stringify(rec2));
+    assert.equal(rec2.state, 'cancelled');
+    assert.ok(rec2.lastEpoch >= rec.lastEpoch, `resumed run continued from epoch ${rec.lastEpoch}, now ${rec2.lastEpoch}`);
+  });
+
+  test('Score Image opens the panel and the webview score equals the CLI score', async function () {
+    assert.ok(trainedModel, 'needs the trained model');
+    const a = await api();
+    await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
+    assert.equal(a.activeModel(), trainedModel);
+    const images = fs.readdirSync(path.join(cfg.workspace, 'images', 'anomaly')).slice(0, 2).map((f) => path.join(cfg.workspace, 'images', 'anomaly', f));
+    images.push(path.join(cfg.workspace, 'sample.png'));
+    for (const img of images) {
+      const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(img))) as { score: number; backend: string; isAnomaly: boolean; threshold: number } | null;
+      assert.ok(r, `webview scored ${img}`);
+      const cli = (await cliJson(cfg.nodePath, a.cliPath, ['score', '--model', trainedModel, img, '--json'])) as { event: string; score?: number }[];
+      const res = cli.find((e) => e.event === 'result')!;
+      log('score', path.basename(img), 'webview', r.score, r.backend, 'cli', res.score);
+      assert.ok(Math.abs(r.score - res.score!) <= 1e-4 * Math.max(1e-6, Math.abs(res.score!)) + 1e-6, `webview ${r.score} vs CLI ${res.score}`);
+      assert.equal(r.isAnomaly, r.score > r.threshold);
+    }
+    const p = a.scorePanel()!;
+    assert.ok(p, 'score panel open');
+    assert.equal(p.lastResult?.path, images[images.length - 1]);
+    const audit = auditWebviewHtml(p.html, { cspSource: p.cspSource, expectWasm: true });
+    assert.deepEqual(audit.problems, []);
+    const ext = path.dirname(path.dirname(a.cliPath));
+    assert.deepEqual(p.roots.slice(0, 3), [path.join(ext, 'media'), path.join(ext, 'dist', 'webview'), path.join(ext, 'dist', 'scorer')]);
+    assert.ok(p.roots.includes(trainedModel));
+    for (const r of p.roots.slice(3)) assert.ok(r === trainedModel || images.some((i) => path.dirname(i) === r), `unexpected root ${r}`);
+  });
+
+  test('the host rejects and logs bad webview messages; the panel keeps working', async () => {
+    const a = await api();
+    const p = a.scorePanel()!;
+    const before = a.rejectedMessages().length;
+    const bad: unknown[] = [
+      { type: 'runCommand', command: 'workbench.action.terminal.new' },
+      { type: 'openFile', path: '../../etc/passwd' },
+      { type: 'openFile', path: '/etc/passwd' },
+      { type: 'openFile', path: 'file:///etc/passwd' },
+      { type: 'openFile', path: path.join(cfg.workspace, 'images', '..', '..', '..', 'etc', 'passwd') },
+      { type: 'scored', requestId: 'x', path: trainedModel, result: {} },
+      { type: 'log', level: 'info', message: 'x'.repeat(1 << 20) },
+      { type: 'setSetting', key: 'nodePath', value: '/bin/sh' },
+      null,
+      'ready',
+    ];
+    for (const m of bad) assert.equal(p.receive(m), false, JSON.stringify(m)?.slice(0, 100));
+    assert.equal(a.rejectedMessages().length - before, bad.length);
+    assert.equal(vscode.workspace.getConfiguration('flawscope').get('nodePath'), cfg.nodePath, 'setting untouched');
+    const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')))) as { score: number } | null;
+    assert.ok(r && Number.isFinite(r.score), 'still scores after the bad messages');
+  });
+
+  test('Score Folder: every image scored, AUROC from folder names, CSV export', async () => {
+    const a = await api();
+    const folder = path.join(cfg.workspace, 'images');
+    const outcome = (await vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(folder))) as { rows: { path: string; score: number; label: 0 | 1 | null }[]; auroc: number | null; backend: string } | null;
+    assert.ok(outcome, 'folder scored');
+    const n = fs.readdirSync(path.join(folder, 'normal')).length + fs.readdirSync(path.join(folder, 'anomaly')).length;
+    assert.equal(outcome!.rows.length, n);
+    assert.ok(outcome!.auroc !== null && outcome!.auroc >= 0 && outcome!.auroc <= 1, `AUROC ${outcome!.auroc}`);
+    log('folder AUROC', outcome!.auroc, outcome!.backend, n);
+    const fp = a.folderPanel()!;
+    assert.deepEqual(auditWebviewHtml(fp.html, { cspSource: fp.cspSource, expectWasm: true }).problems, []);
+    const csvPath = path.join(cfg.out, 'scores.csv');
+    fp.setCsvTarget(csvPath);
+    assert.equal(fp.receive({ type: 'exportCsv', requestId: 1, suggestedName: 'images-scores.csv', csv: 'image,score\na.png,0.1\n' }), true);
+    await until(() => fs.existsSync(csvPath), 5000, 'CSV written');
+  });
+
+  test('Open Heatmap Panel reuses the one score panel', async () => {
+    const a = await api();
+    const html = a.scorePanel()!.html;
+    await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
+    assert.equal(a.scorePanel()!.html, html);
+  });
+});

@@ -1,0 +1,182 @@
+// UI test through the browser: code-server with the packaged .vsix installed, driven by Debian
+// chromium via playwright-core. Palette Train (QuickPicks), explorer right-click → Add Dataset and
+// → Score Image, palette Score Image on the open image, screenshots of the heatmap panel and a
+// pixel check that the overlay is visible and follows the opacity slider. Env: PORT, WS, SHOTS, NORMAL.
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const PORT = process.env.PORT || 18080;
+const WS = process.env.WS;
+const SHOTS = process.env.SHOTS || path.join(os.tmpdir(), 'flawscope-shots');
+const NORMAL = process.env.NORMAL || '1';
+fs.mkdirSync(SHOTS, { recursive: true });
+const t0 = Date.now();
+const say = (...a) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+let failures = 0;
+const check = (cond, what) => {
+  console.log(`  ${cond ? '✔' : '✘'} ${what}`);
+  if (!cond) failures++;
+};
+
+(async () => {
+  const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'chrome-'));
+  const browser = await chromium.launchPersistentContext(udd, {
+    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1500, height: 950 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = browser.pages()[0] || (await browser.newPage());
+  global.__page = page;
+  page.on('console', (m) => { if (m.type() === 'error' && !/vsda|Failed to load resource/.test(m.text())) console.log('[console.error]', m.text().slice(0, 200)); });
+  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(WS)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const explorerRow = (name) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${esc(name)}\\s*$`) }).first();
+  await explorerRow('sample.png').waitFor({ timeout: 60000 });
+  say('workbench ready');
+
+  const input = page.locator('.quick-input-widget input');
+  async function runCommand(title) {
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('F1');
+      await input.waitFor();
+      await input.fill('>' + title);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      try { await row.waitFor({ timeout: 3000 }); await page.keyboard.press('Enter'); return; } catch { await page.keyboard.press('Escape'); }
+    }
+    throw new Error('command not found in palette: ' + title);
+  }
+  async function pick(label, title) {
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ timeout: 30000 });
+    const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${esc(label)}\\s*$`) }) }).first();
+    await row.waitFor({ timeout: 30000 });
+    await row.click();
+  }
+  async function answer(title, value) {
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ timeout: 30000 });
+    await input.fill(value);
+    await page.keyboard.press('Enter');
+  }
+  async function contextMenu(rowName, item) {
+    // Contributed menu items appear once the extension host has registered the extension: retry.
+    for (let i = 0; i < 15; i++) {
+      await explorerRow(rowName).click({ button: 'right' });
+      const mi = page.getByRole('menuitem', { name: item, exact: true });
+      try {
+        await mi.waitFor({ timeout: 2000 });
+        await mi.click();
+        return;
+      } catch {
+        if (i === 0) await page.screenshot({ path: `${SHOTS}/00-context-menu-${rowName}.png` });
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(1000);
+      }
+    }
+    throw new Error(`no "${item}" in the explorer context menu of ${rowName}`);
+  }
+  /** The frame of our webview with body[data-panel=kind]. */
+  async function panelFrame(kind, timeoutMs = 60000) {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      for (const f of page.frames()) {
+        const k = await f.evaluate(() => document.body && document.body.dataset.panel).catch(() => null);
+        if (k === kind) return f;
+      }
+      await page.waitForTimeout(250);
+    }
+    throw new Error(`no ${kind} webview`);
+  }
+
+  // 1) explorer right-click on a folder → Add Dataset
+  await contextMenu('digits', 'Add Dataset');
+  say('dataset added from the explorer');
+
+  // 2) palette → Train Model, answering the QuickPicks
+  await runCommand('Flawscope: Train Model');
+  await pick('digits', 'Train Model (1/3)');
+  await pick(NORMAL, 'Train Model (2/3)');
+  await pick('custom', 'Train Model (3/3)');
+  await answer('Image size', '16');
+  await answer('Epochs', '1');
+  await answer('Batch size', '32');
+  await answer('Loss weights', '');
+  say('training started from the palette');
+  const toast = page.locator('.notification-toast', { hasText: 'model trained' });
+  await toast.waitFor({ timeout: 180000 });
+  say('notification:', (await toast.textContent()).slice(0, 160));
+  const dash = await panelFrame('dashboard', 10000).catch(() => null);
+  if (dash) {
+    await dash.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 20000 }).catch(() => undefined);
+    const pts = await dash.evaluate(() => [document.getElementById('loss').dataset.points, document.getElementById('auroc').dataset.points, document.body.dataset.state]);
+    check(Number(pts[0]) > 0 && Number(pts[1]) > 0 && pts[2] === 'done', `dashboard plotted ${pts[0]} steps and ${pts[1]} AUROC points, state ${pts[2]}`);
+  } else check(false, 'training dashboard webview found');
+  await page.screenshot({ path: `${SHOTS}/01-trained-dashboard.png` });
+  await toast.getByRole('button', { name: 'Make Active' }).click();
+  check(true, 'Train Model from the palette finished; Make Active clicked');
+  await page.waitForTimeout(500);
+  await runCommand('View: Close All Editors');
+
+  // 3) explorer right-click on an image → Score Image
+  await contextMenu('sample.png', 'Score Image');
+  const f = await panelFrame('score');
+  await f.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 });
+  const info = await f.evaluate(() => ({
+    title: document.getElementById('title').textContent,
+    verdict: document.getElementById('verdict').textContent,
+    score: Number(document.getElementById('score').dataset.score),
+    scoreText: document.getElementById('score').textContent,
+    backend: document.getElementById('backend').dataset.backend,
+    w: document.getElementById('heat').width,
+    h: document.getElementById('heat').height,
+  }));
+  say('panel:', JSON.stringify(info));
+  check(info.title === 'sample.png' && /^(NORMAL|ANOMALY)$/.test(info.verdict) && Number.isFinite(info.score) && !!info.backend, 'right-click → Score Image shows verdict, score and backend');
+  // The overlay: coloured (turbo) pixels present; opacity 0 gives back the grey digit; the slider changes the canvas.
+  const stats = (frame) => frame.evaluate(() => {
+    const c = document.getElementById('heat');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let coloured = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.max(Math.abs(d[i] - d[i + 1]), Math.abs(d[i + 1] - d[i + 2])) > 40) coloured++;
+    return { coloured, total: d.length / 4 };
+  });
+  const setOpacity = (frame, v) => frame.evaluate((v) => { const s = document.getElementById('opacity'); s.value = String(v); s.dispatchEvent(new Event('input')); }, v);
+  await setOpacity(f, 0.8);
+  const hot = await stats(f);
+  await f.evaluate(() => { const b = document.getElementById('boxes'); b.checked = false; b.dispatchEvent(new Event('change')); });
+  await setOpacity(f, 0);
+  const cold = await stats(f);
+  await f.evaluate(() => { const b = document.getElementById('boxes'); b.checked = true; b.dispatchEvent(new Event('change')); });
+  await setOpacity(f, 0.6);
+  say('overlay pixels at opacity 0.8:', JSON.stringify(hot), 'at 0:', JSON.stringify(cold));
+  check(hot.coloured > hot.total * 0.5 && cold.coloured === 0, 'heatmap overlay visible (coloured pixels at opacity 0.8, none at 0)');
+  await page.screenshot({ path: `${SHOTS}/02-heatmap-panel.png` });
+  const iframe = page.locator('iframe.webview.ready').last();
+  await iframe.screenshot({ path: `${SHOTS}/03-heatmap-panel-only.png` }).catch(() => undefined);
+
+  // 4) palette → Score Image on the image open in the editor
+  await explorerRow('images').click();
+  await explorerRow('anomaly').click();
+  const firstAnomaly = page.locator('.explorer-folders-view .monaco-list-row .label-name', { hasText: /^\d-.*\.png$/ }).first();
+  await firstAnomaly.waitFor({ timeout: 10000 });
+  const name = (await firstAnomaly.textContent()).trim();
+  await firstAnomaly.dblclick();
+  await page.waitForTimeout(1000);
+  await runCommand('Flawscope: Score Image');
+  let s2 = NaN;
+  for (let i = 0; i < 60 && !Number.isFinite(s2); i++) {
+    const f2 = await panelFrame('score');
+    s2 = await f2.evaluate((n) => (document.getElementById('title').textContent === n ? Number(document.getElementById('score').dataset.score) : NaN), name).catch(() => NaN);
+    if (!Number.isFinite(s2)) await page.waitForTimeout(500);
+  }
+  check(Number.isFinite(s2), `palette Score Image on the open editor (${name}) → score ${s2}`);
+  await page.screenshot({ path: `${SHOTS}/04-palette-score.png` });
+
+  say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
+  await browser.close();
+  fs.rmSync(udd, { recursive: true, force: true });
+  process.exit(failures === 0 ? 0 : 1);
+})().catch(async (e) => {
+  console.error('UI FAIL', e);
+  try { await global.__page?.screenshot({ path: `${SHOTS}/99-failure.png` }); } catch { /* ignore */ }
+  process.exit(1);
+});
