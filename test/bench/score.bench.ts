@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:score` — scorer throughput and latency, printed side by side.
+ * 1. Node WASM generator images/s at 32x32x3, batch 64 (raw forward pass, and full scoreBatch with
+ *    error maps and scores), run alternately with ../shared/bench/torch_ref.py (infer_img_s,
+ *    PyTorch CPU, batch 256) in the same run; the ratio is printed per round and as a median.
+ * 2. Headless Chromium, WASM and WebGPU (SwiftShader here, forced): time to first score (load +
+ *    warm-up + one 128x128 score), latency of one 128x128 image scored with its overlay, and of a
+ *    tiled 2192x1000 image (128x128x1 model: 18x8 = 144 tiles).
+ * Options: --rounds N (default 3), --skip-browser, --skip-torch, --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeModelFolder, tempDir, testImage } from '../browser/fixtures';
+import { buildBundle, chromiumAvailable, launch, serve } from '../browser/harness';
+import { loadScorerFromDir } from '../../scorer/node';
+
+const argv = process.argv.slice(2);
+const rounds = Number(argv[argv.indexOf('--rounds') + 1]) || 3;
+const TORCH = '/work/shared/bench/torch_ref.py';
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+
+async function nodeWasm(dir: string): Promise<{ raw: number; full: number }> {
+  const s = await loadScorerFromDir(dir, { batchSize: 64 });
+  const imgs = Array.from({ length: 64 }, (_, i) => testImage(32, 32, 3, i + 1));
+  const x = tf.tidy(() => tf.randomUniform([64, 32, 32, 3], -1, 1) as tf.Tensor4D);
+  for (let i = 0; i < 3; i++) { const y = s.predict(x); await y.data(); y.dispose(); }
+  let n = 0, t = performance.now();
+  while (performance.now() - t < 3000) { const y = s.predict(x); await y.data(); y.dispose(); n += 64; }
+  const raw = n / ((performance.now() - t) / 1000);
+  await s.scoreBatch(imgs, { reconstruction: false });
+  n = 0; t = performance.now();
+  while (performance.now() - t < 3000) { await s.scoreBatch(imgs, { reconstruction: false }); n += 64; }
+  const full = n / ((performance.now() - t) / 1000);
+  x.dispose();
+  s.dispose();
+  return { raw, full };
+}
+
+function torch(): number | null {
+  if (!existsSync(TORCH) || !existsSync('/usr/bin/python3')) return null;
+  try {
+    const out = execFileSync('/usr/bin/python3', [TORCH, '--steps', '3', '--size', '32', '--batch', '64', '--threads', '2'], { encoding: 'utf8', timeout: 300000 });
+    const m = /infer_img_s=([\d.]+)/.exec(out);
+    return m ? Number(m[1]) : null;
+  } catch (e) {
+    console.log(`torch_ref.py failed: ${(e as Error).message.split('\n')[0]}`);
+    return null;
+  }
+}
+
+const PAGE = `async (a) => {
+  const m = await import(a.bundle);
+  const t0 = performance.now();
+  const s = await m.Scorer.load(a.model, { backend: a.backend });
+  const loadMs = performance.now() - t0;
+  const mk = (w, h) => { const d = new Uint8Array(w * h); for (let i = 0; i < d.length; i++) d[i] = (i * 2654435761 >>> 24) & 255; return { data: d, width: w, height: h, channels: 1 }; };
+  const small = mk(128, 128);
+  let r = await s.score(small); s.overlay(r);
+  const firstMs = performance.now() - t0;
+  const lat = [];
+  for (let i = 0; i < a.reps; i++) { const t = performance.now(); r = await s.score(small); s.overlay(r); lat.push(performance.now() - t); }
+  lat.sort((x, y) => x - y);
+  let tiledMs = null;
+  if (a.tiled) { const big = mk(2192, 1000); const t = performance.now(); const rb = await s.score(big, { reconstruction: false }); s.overlay(rb); tiledMs = performance.now() - t; if (rb.errorMap.length !== 2192 * 1000) throw new Error('bad map'); }
+  const out = { backend: s.backend, reason: s.backendReason, loadMs, firstMs, p50: lat[lat.length >> 1], min: lat[0], tiledMs };
+  s.dispose();
+  return out;
+}`;
+
+async function main() {
+  await tf.setBackend('cpu');
+  const dir32 = await makeModelFolder(join(tempDir(), 'g32'), { height: 32, width: 32, channels: 3, seed: 1 });
+  console.log(`# Node WASM generator, 32x32x3, batch 64, vs PyTorch CPU (torch_ref.py --steps 3, infer batch 256), ${rounds} alternating rounds`);
+  const ratios: number[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const ours = await nodeWasm(dir32);
+    const ref = argv.includes('--skip-torch') ? null : torch();
+    const ratio = ref ? ours.raw / ref : null;
+    if (ratio) ratios.push(ratio);
+    console.log(`round ${r}: node-wasm raw ${ours.raw.toFixed(0)} img/s, full scoreBatch ${ours.full.toFixed(0)} img/s | torch infer ${ref?.toFixed(0) ?? 'n/a'} img/s | ratio raw/torch ${ratio?.toFixed(2) ?? 'n/a'}x`);
+  }
+  if (ratios.length) console.log(`median ratio node-wasm / torch: ${median(ratios).toFixed(2)}x (target >= 1.5x)`);
+
+  if (argv.includes('--skip-browser') || !chromiumAvailable()) {
+    console.log(chromiumAvailable() ? '# browser part skipped (--skip-browser)' : '# browser part skipped: no /usr/bin/chromium');
+    return;
+  }
+  const dir128 = await makeModelFolder(join(tempDir(), 'g128'), { height: 128, width: 128, channels: 1, seed: 2 });
+  const bundle = await buildBundle();
+  const srv = await serve({ '/': bundle, '/model/': dir128 });
+  const browser = await launch();
+  console.log('# Chromium (headless, fresh page per backend), 128x128x1 model');
+  try {
+    for (const backend of ['wasm', 'webgpu']) {
+      const page = await browser.newPage();
+      await page.goto(`${srv.url}/blank`);
+      const tiled = backend === 'wasm' || argv.includes('--webgpu-tiled');
+      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/`, backend, reps: backend === 'wasm' ? 30 : 10, tiled };
+      const o = (await page.evaluate(`(${PAGE})(${JSON.stringify(args)})`)) as Record<string, number | string | null>;
+      const f = (x: unknown) => (typeof x === 'number' ? `${x.toFixed(1)} ms` : 'not run');
+      console.log(`${backend}: ${o.reason}`);
+      console.log(`  load ${f(o.loadMs)}; time to first score (load + warm-up + first 128x128 score + overlay) ${f(o.firstMs)} (target < 1000 ms after load: ${f((o.firstMs as number) - (o.loadMs as number))} after load)`);
+      console.log(`  128x128 score + overlay: median ${f(o.p50)}, best ${f(o.min)} (target < 50 ms on WASM)`);
+      console.log(`  2192x1000 tiled (144 tiles) score + overlay: ${f(o.tiledMs)}${tiled ? '' : ' (pass --webgpu-tiled)'}`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await srv.close();
+  }
+  writeFileSync(join(tempDir(), 'done'), '');
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
