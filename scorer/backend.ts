@@ -78,8 +78,17 @@ async function trySet(name: BackendName, ms: number): Promise<string | null> {
   }
 }
 
-/** Activates a tfjs backend (tfjs has one global backend). Throws ScorerError('BACKEND') when a forced backend is unavailable. */
-export async function selectBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendResult> {
+let pending: Promise<unknown> = Promise.resolve();
+
+/** Activates a tfjs backend (tfjs has one global backend). Throws ScorerError('BACKEND') when a forced backend is unavailable.
+ * Calls are serialised: two concurrent tf.setBackend() calls make all but the last fail. */
+export function selectBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendResult> {
+  const run = pending.then(() => selectBackendNow(choice, opts));
+  pending = run.catch(() => undefined);
+  return run;
+}
+
+async function selectBackendNow(choice: BackendChoice, opts: BackendOptions): Promise<BackendResult> {
   const ms = opts.backendTimeoutMs ?? 15000;
   if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(choice))
     throw new ScorerError('BACKEND', `unknown backend "${choice}" (use auto, webgpu, wasm or cpu)`);
