@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { makeConvKernels } from './conv';
+import { makeElementwiseKernels } from './elementwise';
 import { WasmRuntime } from './wasm';
 
 export const FAST_BACKEND = 'cpu-fast';
@@ -48,7 +49,12 @@ export function installFastKernels(opts: FastKernelOptions = {}): Promise<{ back
       if (!k) throw new Error(`stock cpu kernel ${name} missing`);
       stock[name] = k.kernelFunc;
     }
-    const fast: Record<string, KernelFunc> = { ...makeConvKernels(rt, stock) };
+    const stockKernel = (name: string): KernelFunc => {
+      const k = tf.getKernel(name, 'cpu');
+      if (!k) throw new Error(`stock cpu kernel ${name} missing`);
+      return k.kernelFunc;
+    };
+    const fast: Record<string, KernelFunc> = { ...makeElementwiseKernels(stockKernel), ...makeConvKernels(rt, stock) };
     installedKernels = [];
     for (const [name, kernelFunc] of Object.entries(fast)) {
       if (tf.getKernel(name, FAST_BACKEND)) tf.unregisterKernel(name, FAST_BACKEND);

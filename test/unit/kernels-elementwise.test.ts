@@ -1,0 +1,135 @@
+// Fast element-wise / reduction / concat / pooling kernels of 'cpu-fast' against the stock tfjs
+// cpu backend, including their gradients and every broadcast fast path (and a fallback one).
+// Relative error = max_i |fast_i - stock_i| / max(1e-6, max_i |stock_i|), ≤ 1e-4 (most are exact).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { disposeFastKernels, installFastKernels } from '../../trainer/kernels/index';
+
+const TOL = 1e-4;
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  let s = seed >>> 0;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    a[i] = s / 4294967296 * 4 - 2;
+  }
+  return tf.tensor(a, shape);
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
+    if (!Number.isNaN(x)) num = Math.max(num, Math.abs(x - y));
+    den = Math.max(den, Number.isNaN(y) ? 0 : Math.abs(y));
+  }
+  return num / Math.max(1e-6, den);
+}
+
+/** Runs `f` (inputs built from shapes/seeds) on a backend; returns output values and input grads. */
+function run(backend: string, shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor, withGrad: boolean): { y: Float32Array | Int32Array | Uint8Array; shape: number[]; dtype: string; grads: Float32Array[] } {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const xs = shapes.map((s, i) => rand(s, 7 + i * 13));
+    const y = f(...xs);
+    let grads: Float32Array[] = [];
+    if (withGrad) {
+      const r = rand(y.shape, 99);
+      grads = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), r)))(xs).map((g) => g.dataSync() as Float32Array);
+    }
+    return { y: y.dataSync() as Float32Array, shape: y.shape, dtype: y.dtype, grads };
+  });
+}
+
+type Case = [string, number[][], (...xs: tf.Tensor[]) => tf.Tensor, boolean];
+
+const N4 = [64, 5, 6, 3];
+const cases: Case[] = [
+  // binary: same shape, scalar, trailing vector (bias), leading block ([N,1,1,1]), generic fallback
+  ['add same', [N4, N4], (a, b) => tf.add(a, b), true],
+  ['add bias [C]', [N4, [3]], (a, b) => tf.add(a, b), true],
+  ['add bias [1,1,W,C]', [N4, [1, 1, 6, 3]], (a, b) => tf.add(a, b), true],
+  ['sub scalar right', [N4, []], (a, b) => tf.sub(a, b), true],
+  ['sub scalar left', [[], N4], (a, b) => tf.sub(a, b), true],
+  ['mul per-image [N,1,1,1]', [N4, [64, 1, 1, 1]], (a, b) => tf.mul(a, b), true],
+  ['mul per-row [N,H,1,1] left', [[64, 5, 1, 1], N4], (a, b) => tf.mul(a, b), true],
+  ['mul generic broadcast (fallback) [N,1,W,1]', [N4, [64, 1, 6, 1]], (a, b) => tf.mul(a, b), true],
+  ['div', [N4, N4], (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5)), true],
+  ['maximum/minimum', [N4, N4], (a, b) => tf.add(tf.maximum(a, b), tf.minimum(a, 0.3)), true],
+  ['squaredDifference', [N4, N4], (a, b) => tf.squaredDifference(a, b), true],
+  ['greater/less (bool)', [N4, N4], (a, b) => tf.add(tf.cast(tf.greater(a, b), 'float32'), tf.cast(tf.lessEqual(a, 0.1), 'float32')), false],
+  ['where', [N4, N4, N4], (c, t, e) => tf.where(tf.greaterEqual(c, 0), t, e), true],
+  // unary
+  ['relu', [N4], (a) => tf.relu(a), true],
+  ['leakyRelu', [N4], (a) => tf.leakyRelu(a, 0.2), true],
+  ['step', [N4], (a) => tf.step(a, 0.3), false],
+  ['tanh', [N4], (a) => tf.tanh(a), true],
+  ['abs/neg/sign', [N4], (a) => tf.add(tf.abs(a), tf.mul(tf.neg(a), tf.sign(a))), true],
+  ['sqrt/square/exp/log', [N4], (a) => tf.add(tf.sqrt(tf.add(tf.square(a), 1)), tf.log(tf.add(tf.exp(a), 1))), true],
+  // reductions
+  ['sum all', [N4], (a) => tf.sum(a), true],
+  ['sum leading [0,1,2] (bias grad)', [N4], (a) => tf.sum(a, [0, 1, 2]), true],
+  ['sum trailing [1,2,3] keepDims', [N4], (a) => tf.sum(a, [1, 2, 3], true), true],
+  ['sum middle [1,2]', [N4], (a) => tf.sum(a, [1, 2]), true],
+  ['sum non-contiguous (fallback) [0,2]', [N4], (a) => tf.sum(a, [0, 2]), true],
+  ['mean last axis', [N4], (a) => tf.mean(a, 3), true],
+  ['mean all', [N4], (a) => tf.mean(a), true],
+  // concat / split
+  ['concat last axis', [N4, [64, 5, 6, 5]], (a, b) => tf.concat([a, b], 3), true],
+  ['concat axis 1 (big rows)', [[4, 3, 70], [4, 2, 70]], (a, b) => tf.concat([a, b], 1), true],
+  ['split last axis', [[64, 5, 6, 8]], (a) => { const [p, q] = tf.split(a, [3, 5], 3); return tf.add(tf.sum(p!, 3), tf.sum(q!, 3)); }, true],
+  ['addN', [N4, N4, N4], (a, b, c) => tf.addN([a, b, c]), true],
+  // pooling (patch loss)
+  ['avgPool 4/2 valid', [[64, 32, 32, 1]], (a) => tf.avgPool(a as tf.Tensor4D, 4, 2, 'valid'), true],
+  ['avgPool 3/2 same, 3 channels', [[8, 9, 10, 3]], (a) => tf.avgPool(a as tf.Tensor4D, 3, 2, 'same'), true],
+];
+
+describe('fast element-wise kernels vs stock cpu', () => {
+  let backend = '';
+  before(async () => {
+    backend = (await installFastKernels({ threads: 2 })).backend;
+  });
+  after(async () => {
+    tf.setBackend('cpu');
+    await disposeFastKernels();
+  });
+
+  for (const [name, shapes, f, g] of cases) {
+    it(name, () => {
+      const a = run(backend, shapes, f, g), b = run('cpu', shapes, f, g);
+      assert.deepEqual(a.shape, b.shape);
+      assert.equal(a.dtype, b.dtype);
+      const e = relErr(a.y, b.y);
+      assert.ok(e <= TOL, `forward rel err ${e}`);
+      a.grads.forEach((ga, i) => {
+        const eg = relErr(ga, b.grads[i]!);
+        assert.ok(eg <= TOL, `grad ${i} rel err ${eg}`);
+      });
+    });
+  }
+
+  it('NaN propagates like stock (relu, step, maximum)', () => {
+    const f = () => {
+      const x = tf.tensor1d([NaN, -1, 0, 2]);
+      return [tf.relu(x), tf.step(x, 0.5), tf.maximum(x, 0), tf.leakyRelu(x, 0.2)].map((t) => Array.from(t.dataSync()));
+    };
+    tf.setBackend(backend);
+    const a = tf.tidy(f);
+    tf.setBackend('cpu');
+    const b = tf.tidy(f);
+    assert.deepEqual(a, b);
+  });
+
+  it('the fast kernels are the ones registered', () => {
+    for (const k of ['Add', 'Multiply', 'Sum', 'Concat', 'SplitV', 'AvgPoolGrad', 'LeakyRelu', 'Select']) {
+      assert.notEqual(tf.getKernel(k, backend)!.kernelFunc, tf.getKernel(k, 'cpu')!.kernelFunc, k);
+    }
+  });
+});

@@ -1,0 +1,366 @@
+// Fast plain-JS kernels for the element-wise, reduction, concat/split and pooling ops of GAN
+// training. The stock cpu backend handles any broadcast by converting every flat index to a
+// multi-index (tens of ns per element) and its unary/binary ops call a closure per element; here
+// each op gets its own generated, monomorphic loop, with fast paths for the shapes training uses
+// (same shape, scalar, trailing-vector and leading-block broadcasts). Anything else falls back to
+// the stock kernel, so semantics never change: every formula below is the stock one (computed in
+// float64, stored as float32, exactly as the stock kernels do).
+import { backend_util, util } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { CpuLikeBackend, KernelArgs } from './conv';
+
+type Stock = (name: string) => KernelFunc;
+
+function vals(backend: CpuLikeBackend, t: TensorInfo): Float32Array | null {
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : null;
+}
+
+type Loop = (o: Float32Array | Uint8Array, a: Float32Array, b: Float32Array, n: number, m: number) => void;
+
+// One generated function per (op, broadcast case): V8 optimises each loop for its op alone.
+function gen(body: string): Loop {
+  return new Function('o', 'a', 'b', 'n', 'm', `"use strict";\n${body}`) as Loop;
+}
+
+function binaryLoops(expr: string) {
+  return {
+    same: gen(`for (let i = 0; i < n; i++) { const x = a[i], y = b[i]; o[i] = ${expr}; }`),
+    scalarB: gen(`const y = b[0]; for (let i = 0; i < n; i++) { const x = a[i]; o[i] = ${expr}; }`),
+    scalarA: gen(`const x = a[0]; for (let i = 0; i < n; i++) { const y = b[i]; o[i] = ${expr}; }`),
+    // b repeats with period m (b = trailing dims of the output)
+    tailB: gen(`for (let i = 0, j = 0; i < n; i++) { const x = a[i], y = b[j]; o[i] = ${expr}; if (++j === m) j = 0; }`),
+    tailA: gen(`for (let i = 0, j = 0; i < n; i++) { const x = a[j], y = b[i]; o[i] = ${expr}; if (++j === m) j = 0; }`),
+    // b holds one value per block of m consecutive outputs (b = leading dims of the output)
+    headB: gen(`for (let i = 0, j = 0; i < n; j++) { const y = b[j]; const e = i + m; for (; i < e; i++) { const x = a[i]; o[i] = ${expr}; } }`),
+    headA: gen(`for (let i = 0, j = 0; i < n; j++) { const x = a[j]; const e = i + m; for (; i < e; i++) { const y = b[i]; o[i] = ${expr}; } }`),
+  };
+}
+
+function stripOnes(shape: number[]): number[] {
+  let i = 0;
+  while (i < shape.length && shape[i] === 1) i++;
+  return shape.slice(i);
+}
+function stripTrailingOnes(shape: number[]): number[] {
+  let e = shape.length;
+  while (e > 0 && shape[e - 1] === 1) e--;
+  return shape.slice(0, e);
+}
+function isSuffix(s: number[], of: number[]): boolean {
+  if (s.length > of.length) return false;
+  for (let i = 0; i < s.length; i++) if (s[s.length - 1 - i] !== of[of.length - 1 - i]) return false;
+  return true;
+}
+/** `small` (rank-aligned with `out`) is out's leading dims followed by ones. */
+function isHead(small: number[], out: number[]): number {
+  const aligned = [...new Array(out.length - small.length).fill(1), ...small];
+  // aligned must equal out on a prefix [0, p) and be 1 after, with the leading alignment ones
+  // only where out is 1 as well.
+  let p = out.length;
+  while (p > 0 && aligned[p - 1] === 1) p--;
+  for (let i = 0; i < p; i++) if (aligned[i] !== out[i]) return -1;
+  let inner = 1;
+  for (let i = p; i < out.length; i++) inner *= out[i]!;
+  return inner;
+}
+
+function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock): KernelFunc {
+  const L = binaryLoops(expr);
+  const fallback = stock(name);
+  return (args) => {
+    const { inputs, backend } = args as unknown as KernelArgs;
+    const a = inputs.a!, b = inputs.b!;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args);
+    const av = vals(backend, a), bv = vals(backend, b);
+    if (!av || !bv) return fallback(args);
+    const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = util.sizeFromShape(outShape);
+    const o = outDtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
+    const na = av.length, nb = bv.length;
+    if (na === n && nb === n) L.same(o, av, bv, n, 0);
+    else if (nb === 1 && na === n) L.scalarB(o, av, bv, n, 0);
+    else if (na === 1 && nb === n) L.scalarA(o, av, bv, n, 0);
+    else if (na === n && isSuffix(stripOnes(b.shape), outShape)) L.tailB(o, av, bv, n, nb);
+    else if (nb === n && isSuffix(stripOnes(a.shape), outShape)) L.tailA(o, av, bv, n, na);
+    else if (na === n && stripTrailingOnes(b.shape).length > 0 && isHead(b.shape, outShape) > 0 && nb * isHead(b.shape, outShape) === n)
+      L.headB(o, av, bv, n, isHead(b.shape, outShape));
+    else if (nb === n && stripTrailingOnes(a.shape).length > 0 && isHead(a.shape, outShape) > 0 && na * isHead(a.shape, outShape) === n)
+      L.headA(o, av, bv, n, isHead(a.shape, outShape));
+    else return fallback(args);
+    return backend.makeTensorInfo(outShape, outDtype, o);
+  };
+}
+
+type ULoop = (o: Float32Array, a: Float32Array, n: number, alpha: number) => void;
+
+function unary(name: string, expr: string, stock: Stock, alphaAttr?: string): KernelFunc {
+  const loop = new Function('o', 'a', 'n', 'alpha', `"use strict";\nfor (let i = 0; i < n; i++) { const x = a[i]; o[i] = ${expr}; }`) as ULoop;
+  const fallback = stock(name);
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x!;
+    const xv = x.dtype === 'float32' ? vals(backend, x) : null;
+    if (!xv) return fallback(args);
+    const o = new Float32Array(xv.length);
+    const alpha = alphaAttr ? Number((attrs as Record<string, unknown>)[alphaAttr]) : 0;
+    loop(o, xv, xv.length, alpha);
+    return backend.makeTensorInfo(x.shape, 'float32', o);
+  };
+}
+
+// --- reductions -------------------------------------------------------------------------------
+
+/** Splits `shape` at the reduced axes: returns [outer, reduce, inner] when the axes are one
+ * contiguous run, else null. */
+function contiguousAxes(shape: number[], axes: number[]): [number, number, number] | null {
+  const s = [...axes].sort((p, q) => p - q);
+  for (let i = 1; i < s.length; i++) if (s[i] !== s[i - 1]! + 1) return null;
+  const lo = s[0] ?? 0, hi = (s[s.length - 1] ?? -1) + 1;
+  let outer = 1, red = 1, inner = 1;
+  shape.forEach((d, i) => { if (i < lo) outer *= d; else if (i < hi) red *= d; else inner *= d; });
+  return [outer, red, inner];
+}
+
+function reduceSum(xv: Float32Array, outer: number, red: number, inner: number, scale: number): Float32Array {
+  const out = new Float32Array(outer * inner);
+  if (inner === 1) {
+    for (let o = 0, p = 0; o < outer; o++) {
+      let s = 0;
+      const e = p + red;
+      if (scale === 1) for (; p < e; p++) s += xv[p]!;
+      else for (; p < e; p++) s += xv[p]! / scale;
+      out[o] = s;
+    }
+    return out;
+  }
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    let p = o * red * inner;
+    for (let r = 0; r < red; r++) {
+      if (scale === 1) for (let j = 0; j < inner; j++) acc[j] += xv[p + j]!;
+      else for (let j = 0; j < inner; j++) acc[j] += xv[p + j]! / scale;
+      p += inner;
+    }
+    for (let j = 0; j < inner; j++) out[o * inner + j] = acc[j]!;
+  }
+  return out;
+}
+
+function reduction(name: 'Sum' | 'Mean', stock: Stock): KernelFunc {
+  const fallback = stock(name);
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x!;
+    const xv = x.dtype === 'float32' ? vals(backend, x) : null;
+    if (!xv) return fallback(args);
+    const a = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const axes = util.parseAxisParam(a.axis, x.shape);
+    const split = contiguousAxes(x.shape, axes);
+    if (!split) return fallback(args);
+    const [outer, red, inner] = split;
+    const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const shape = a.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+    const out = reduceSum(xv, outer, red, inner, name === 'Mean' ? red : 1);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+// --- concat / split / select / addN -------------------------------------------------------------
+
+function copyRows(dst: Float32Array, dOff: number, dStride: number, src: Float32Array, sOff: number, sStride: number, rows: number, len: number): void {
+  if (len >= 64) {
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(sOff + r * sStride, sOff + r * sStride + len), dOff + r * dStride);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    let d = dOff + r * dStride, s = sOff + r * sStride;
+    const e = s + len;
+    for (; s < e; s++, d++) dst[d] = src[s]!;
+  }
+}
+
+function concat(stock: Stock): KernelFunc {
+  const fallback = stock('Concat');
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const ts = Object.values(inputs) as TensorInfo[];
+    if (ts.length === 0 || ts.some((t) => t.dtype !== 'float32')) return fallback(args);
+    const axis = util.parseAxisParam((attrs as { axis: number }).axis, ts[0]!.shape)[0]!;
+    const shapes = ts.map((t) => t.shape);
+    const outShape = backend_util.computeOutShape(shapes, axis);
+    const outer = util.sizeFromShape(outShape.slice(0, axis));
+    const outRow = util.sizeFromShape(outShape.slice(axis));
+    const out = new Float32Array(outer * outRow);
+    let col = 0;
+    for (const t of ts) {
+      const v = vals(backend, t);
+      if (!v) return fallback(args);
+      const len = util.sizeFromShape(t.shape.slice(axis));
+      if (len > 0) copyRows(out, col, outRow, v, 0, len, outer, len);
+      col += len;
+    }
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+}
+
+function splitV(stock: Stock): KernelFunc {
+  const fallback = stock('SplitV');
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x!;
+    const xv = x.dtype === 'float32' ? vals(backend, x) : null;
+    if (!xv) return fallback(args) as TensorInfo[];
+    const a = attrs as unknown as { numOrSizeSplits: number[] | number; axis: number };
+    const axis = util.parseAxisParam(a.axis, x.shape)[0]!;
+    const sizes = backend_util.prepareSplitSize(x as never, a.numOrSizeSplits, axis) as number[];
+    const outer = util.sizeFromShape(x.shape.slice(0, axis));
+    const innerUnit = util.sizeFromShape(x.shape.slice(axis + 1));
+    const row = x.shape[axis]! * innerUnit;
+    const outs: TensorInfo[] = [];
+    let col = 0;
+    for (const s of sizes) {
+      const len = s * innerUnit;
+      const o = new Float32Array(outer * len);
+      if (len > 0) copyRows(o, 0, len, xv, col, row, outer, len);
+      const shape = x.shape.slice();
+      shape[axis] = s;
+      outs.push(backend.makeTensorInfo(shape, 'float32', o));
+      col += len;
+    }
+    return outs;
+  };
+}
+
+function select(stock: Stock): KernelFunc {
+  const fallback = stock('Select');
+  return (args) => {
+    const { inputs, backend } = args as unknown as KernelArgs;
+    const c = inputs.condition!, t = inputs.t!, e = inputs.e!;
+    const cv = backend.data.get(c.dataId).values;
+    const tv = vals(backend, t), ev = vals(backend, e);
+    if (!(cv instanceof Uint8Array) || !tv || !ev || t.dtype !== 'float32' || e.dtype !== 'float32' ||
+      cv.length !== tv.length || ev.length !== tv.length) return fallback(args);
+    const o = new Float32Array(tv.length);
+    for (let i = 0; i < o.length; i++) o[i] = cv[i] ? tv[i]! : ev[i]!;
+    return backend.makeTensorInfo(t.shape, 'float32', o);
+  };
+}
+
+function addN(stock: Stock): KernelFunc {
+  const fallback = stock('AddN');
+  return (args) => {
+    const { inputs, backend } = args as unknown as KernelArgs;
+    const ts = Object.values(inputs) as TensorInfo[];
+    const vs = ts.map((t) => (t.dtype === 'float32' ? vals(backend, t) : null));
+    if (ts.length === 0 || vs.some((v) => !v || v.length !== vs[0]!.length)) return fallback(args);
+    const n = vs[0]!.length;
+    const acc = new Float64Array(n);
+    for (const v of vs) for (let i = 0; i < n; i++) acc[i] += v![i]!;
+    return backend.makeTensorInfo(ts[0]!.shape, 'float32', Float32Array.from(acc));
+  };
+}
+
+// --- average pooling ----------------------------------------------------------------------------
+
+function avgPool(stock: Stock): KernelFunc {
+  const fallback = stock('AvgPool');
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x!;
+    const xv = x.dtype === 'float32' ? vals(backend, x) : null;
+    const a = attrs as unknown as { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+    if (!xv) return fallback(args);
+    const ci = backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    if (ci.dilationHeight !== 1 || ci.dilationWidth !== 1) return fallback(args);
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = ci;
+    const out = new Float32Array(N * OH * OW * C);
+    const sum = new Float64Array(C);
+    for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * ci.strideHeight - ci.padInfo.top;
+      const hs = Math.max(0, h0), he = Math.min(H, h0 + ci.filterHeight);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * ci.strideWidth - ci.padInfo.left;
+        const ws = Math.max(0, w0), we = Math.min(W, w0 + ci.filterWidth);
+        sum.fill(0);
+        for (let h = hs; h < he; h++) {
+          let p = ((n * H + h) * W + ws) * C;
+          for (let w = ws; w < we; w++) for (let c = 0; c < C; c++) sum[c] += xv[p++]!;
+        }
+        const count = Math.max(0, he - hs) * Math.max(0, we - ws);
+        const o = ((n * OH + oh) * OW + ow) * C;
+        for (let c = 0; c < C; c++) out[o + c] = sum[c]! / count;
+      }
+    }
+    return backend.makeTensorInfo(ci.outShape, 'float32', out);
+  };
+}
+
+function avgPoolGrad(stock: Stock): KernelFunc {
+  const fallback = stock('AvgPoolGrad');
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const dy = inputs.dy!, x = inputs.input!;
+    const dyv = dy.dtype === 'float32' ? vals(backend, dy) : null;
+    const a = attrs as unknown as { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'same' | 'valid' | number };
+    if (!dyv) return fallback(args);
+    const ci = backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad);
+    if (ci.dilationHeight !== 1 || ci.dilationWidth !== 1) return fallback(args);
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = ci;
+    // Stock semantics: every window spreads dy / (filterHeight * filterWidth) over its in-range pixels.
+    const mult = 1 / (ci.filterHeight * ci.filterWidth);
+    const acc = new Float64Array(N * H * W * C);
+    for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * ci.strideHeight - ci.padInfo.top;
+      const hs = Math.max(0, h0), he = Math.min(H, h0 + ci.filterHeight);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * ci.strideWidth - ci.padInfo.left;
+        const ws = Math.max(0, w0), we = Math.min(W, w0 + ci.filterWidth);
+        const d = ((n * OH + oh) * OW + ow) * C;
+        for (let h = hs; h < he; h++) {
+          let p = ((n * H + h) * W + ws) * C;
+          for (let w = ws; w < we; w++) for (let c = 0; c < C; c++) acc[p++] += dyv[d + c]!;
+        }
+      }
+    }
+    const out = new Float32Array(acc.length);
+    for (let i = 0; i < out.length; i++) out[i] = acc[i]! * mult;
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+}
+
+export function makeElementwiseKernels(stock: Stock): Record<string, KernelFunc> {
+  return {
+    Add: binary('Add', 'x + y', 'float32', stock),
+    Sub: binary('Sub', 'x - y', 'float32', stock),
+    Multiply: binary('Multiply', 'x * y', 'float32', stock),
+    RealDiv: binary('RealDiv', 'x / y', 'float32', stock),
+    Maximum: binary('Maximum', 'Math.max(x, y)', 'float32', stock),
+    Minimum: binary('Minimum', 'Math.min(x, y)', 'float32', stock),
+    SquaredDifference: binary('SquaredDifference', '(x - y) * (x - y)', 'float32', stock),
+    Greater: binary('Greater', 'x > y ? 1 : 0', 'bool', stock),
+    GreaterEqual: binary('GreaterEqual', 'x >= y ? 1 : 0', 'bool', stock),
+    Less: binary('Less', 'x < y ? 1 : 0', 'bool', stock),
+    LessEqual: binary('LessEqual', 'x <= y ? 1 : 0', 'bool', stock),
+    Relu: unary('Relu', 'Math.max(0, x)', stock),
+    LeakyRelu: unary('LeakyRelu', 'x < 0 ? alpha * x : x', stock, 'alpha'),
+    Step: unary('Step', 'x !== x ? NaN : (x > 0 ? 1 : alpha)', stock, 'alpha'),
+    Tanh: unary('Tanh', 'Math.tanh(x)', stock),
+    Abs: unary('Abs', 'Math.abs(x)', stock),
+    Neg: unary('Neg', '-x', stock),
+    Sqrt: unary('Sqrt', 'Math.sqrt(x)', stock),
+    Square: unary('Square', 'x * x', stock),
+    Exp: unary('Exp', 'Math.exp(x)', stock),
+    Log: unary('Log', 'Math.log(x)', stock),
+    Sign: unary('Sign', 'x < 0 ? -1 : (x > 0 ? 1 : 0)', stock),
+    Sum: reduction('Sum', stock),
+    Mean: reduction('Mean', stock),
+    Concat: concat(stock),
+    SplitV: splitV(stock),
+    Select: select(stock),
+    AddN: addN(stock),
+    AvgPool: avgPool(stock),
+    AvgPoolGrad: avgPoolGrad(stock),
+  };
+}
