@@ -47,6 +47,7 @@ export interface FlawscopeApi {
   readonly datasets: () => string[];
   readonly activeModel: () => string | null;
   readonly waitForRun: (id: string) => Promise<RunRecord>;
+  readonly runEvents: (id: string) => ProgressEvent[];
   readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean } | null;
   readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
   readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
@@ -625,6 +626,7 @@ class Flawscope {
       models: () => this.models(),
       datasets: () => this.datasets(),
       activeModel: () => this.activeModelPath(),
+      runEvents: (id) => [...(this.runs.get(id)?.events ?? [])],
       waitForRun: (id) => this.runs.get(id)?.finished ?? Promise.reject(new Error(`no run ${id}`)),
       scorePanel: () => {
         const p = this.scorePanel;

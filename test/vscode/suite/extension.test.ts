@@ -81,8 +81,8 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     // Resume: the trainer starts from the checkpoint (resumedFromEpoch) — cancel again right away.
     const resumed = (await vscode.commands.executeCommand('flawscope.trainModel', { data: cfg.dataset, normal: cfg.normalClass, size: 16, epochs: 40, batch: 8, seed: 2, out, resume: rec.checkpoint!, wait: false })) as { status: string; runId: string };
     assert.equal(resumed.status, 'started');
-    const startEv = await until(() => a.runs().find((r) => r.id === resumed.runId && r.state === 'running'), 120000, 'resumed start');
-    assert.ok(startEv);
+    const startEv = await until(() => a.runEvents(resumed.runId).find((e) => e.type === 'start'), 120000, 'resumed start event');
+    assert.equal(startEv.type === 'start' && startEv.resumedFromEpoch, rec.lastEpoch, 'the trainer resumed after the checkpointed epoch');
     await vscode.commands.executeCommand('flawscope.cancelTraining', resumed.runId);
     const rec2 = await a.waitForRun(resumed.runId);
     log('resumed+cancelled:', JSON.stringify(rec2));
