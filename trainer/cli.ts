@@ -183,6 +183,10 @@ async function main(argv: string[]): Promise<number> {
       const { runDatasetsCommand } = await import('./data/cli-datasets');
       return runDatasetsCommand(rest);
     }
+    case 'eval': return (await import('./eval/commands')).runEvalCommand(rest);
+    case 'reproduce': return (await import('./eval/commands')).runReproduceCommand(rest);
+    case 'grid': return (await import('./eval/commands')).runGridCommand(rest);
+    case 'ablation': return (await import('./eval/commands')).runAblationCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,173 @@
+/**
+ * Evaluation of a saved model folder: every score comes from the scorer module (the same Scorer
+ * the CLI, the extension and the web page use), so what we report is what users get.
+ * Image AUROC (exact, ties half) for the model's own score and both score definitions, per
+ * anomaly class AUROC (normal vs that class), the ROC curve, the F1-optimal threshold, precision /
+ * recall at the model's own threshold, and pixel AUROC where masks exist.
+ */
+import type { Scorer } from '../../scorer/scorer';
+import type { ScoreKind } from '../../scorer/model-format';
+import type { ImageSet } from '../data/types';
+import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
+import { pixelAuroc } from './pixel';
+
+export interface EvalSet {
+  images: ImageSet;
+  /** 1 = anomaly. */
+  isAnomaly: Uint8Array;
+  className?: string[];
+  /** One-channel masks (0/255) at the images' size, where the layout has them; null entries = no mask (all normal). */
+  masks?: (Uint8Array | null)[];
+  /** Source image per item where items are crops of larger photos: enables the image-level AUROC (max over crops). */
+  groups?: string[];
+}
+
+export interface ClassResult { className: string; count: number; anomaly: boolean; auroc: number | null; meanScore: number }
+
+export interface EvalResult {
+  count: number;
+  normals: number;
+  anomalies: number;
+  kind: ScoreKind;
+  /** AUROC of the model's own score definition. */
+  auroc: number | null;
+  aurocMean: number | null;
+  aurocTopPatch: number | null;
+  /** Best F1 over thresholds (an optimistic figure: the threshold is chosen on this very set). */
+  f1Optimal: { threshold: number; f1: number };
+  /** Detection at the model's own threshold (chosen on validation when it was trained). */
+  atModelThreshold: { threshold: number; precision: number | null; recall: number | null; f1: number | null; accuracy: number };
+  perClass: ClassResult[];
+  pixelAuroc: number | null;
+  /** Where items are crops: AUROC over source images, each scored by its highest crop score, anomalous when any of its crops is. */
+  sourceAuroc: { auroc: number | null; images: number; normals: number; anomalies: number } | null;
+  /** ROC points, thinned to at most ~400 for drawing. */
+  roc: RocPoint[];
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+const nanToNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Thins a ROC curve to about `max` points, keeping the first and last and every corner it can. */
+export function thinRoc(pts: RocPoint[], max = 400): RocPoint[] {
+  if (pts.length <= max) return pts;
+  const step = (pts.length - 1) / (max - 1);
+  const out: RocPoint[] = [];
+  for (let i = 0; i < max; i++) out.push(pts[Math.round(i * step)]);
+  return out;
+}
+
+/** Detection counts at a threshold (anomaly when score > threshold, as the scorer decides). */
+export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number) {
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const pred = scores[i] > threshold;
+    if (labels[i]) pred ? tp++ : fn++;
+    else pred ? fp++ : tn++;
+  }
+  const precision = tp + fp ? tp / (tp + fp) : null;
+  const recall = tp + fn ? tp / (tp + fn) : null;
+  const f1 = precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : precision === null ? null : 0;
+  return { tp, fp, fn, tn, precision, recall, f1, accuracy: scores.length ? (tp + tn) / scores.length : 0 };
+}
+
+/** Image-level AUROC from crop scores: max over each source's crops; a source is anomalous when any crop is. */
+export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>, groups: string[]): { auroc: number | null; images: number; normals: number; anomalies: number } {
+  const best = new Map<string, { s: number; a: number }>();
+  groups.forEach((g, i) => {
+    const b = best.get(g);
+    if (!b) best.set(g, { s: scores[i], a: labels[i] ? 1 : 0 });
+    else { if (scores[i] > b.s) b.s = scores[i]; if (labels[i]) b.a = 1; }
+  });
+  const v = [...best.values()];
+  const anomalies = v.filter((x) => x.a).length;
+  return { auroc: nanToNull(auroc(v.map((x) => x.s), v.map((x) => x.a))), images: v.length, normals: v.length - anomalies, anomalies };
+}
+
+/** Per anomaly class: AUROC of the normal images against the images of that class only. */
+export function perClassAuroc(scores: ArrayLike<number>, labels: Uint8Array, classes: string[] | undefined): ClassResult[] {
+  if (!classes) return [];
+  const byClass = new Map<string, number[]>();
+  classes.forEach((c, i) => byClass.set(c, [...(byClass.get(c) ?? []), i]));
+  const normalIdx: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (!labels[i]) normalIdx.push(i);
+  const out: ClassResult[] = [];
+  for (const [c, idx] of byClass) {
+    const anomaly = idx.some((i) => labels[i] === 1);
+    const meanScore = idx.reduce((a, i) => a + scores[i], 0) / idx.length;
+    let a: number | null = null;
+    if (anomaly) {
+      const sel = [...normalIdx, ...idx.filter((i) => labels[i] === 1)];
+      a = nanToNull(auroc(sel.map((i) => scores[i]), sel.map((i) => labels[i])));
+    }
+    out.push({ className: c, count: idx.length, anomaly, auroc: a, meanScore });
+  }
+  return out.sort((x, y) => (x.className < y.className ? -1 : x.className > y.className ? 1 : 0));
+}
+
+export interface ScoredSet { mean: Float32Array; topPatch: Float32Array; own: Float32Array; pixelAuroc: number | null }
+
+/** Scores every image of the set with the Scorer, batch by batch ('resize' mode: the set is already at model size). */
+export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<ScoredSet> {
+  const n = set.images.count;
+  const { height: h, width: w, channels: c } = set.images;
+  const mean = new Float32Array(n), topPatch = new Float32Array(n), own = new Float32Array(n);
+  const batch = opts.batch ?? 256;
+  const wantPixels = !!set.masks && set.masks.some((m) => m);
+  const pixErr: Float32Array[] = [];
+  const pixLab: Uint8Array[] = [];
+  for (let s = 0; s < n; s += batch) {
+    const idx = Array.from({ length: Math.min(batch, n - s) }, (_, k) => s + k);
+    const px = await set.images.readBatch(idx);
+    const bytes = h * w * c;
+    const imgs = idx.map((_, k) => ({ data: px.subarray(k * bytes, (k + 1) * bytes), width: w, height: h, channels: c }));
+    const res = await scorer.scoreBatch(imgs, { mode: 'resize', reconstruction: false });
+    res.forEach((r, k) => {
+      mean[s + k] = r.scores.mean;
+      topPatch[s + k] = r.scores.topPatch;
+      own[s + k] = r.score;
+      if (wantPixels) {
+        const m = set.masks![s + k];
+        const lab = new Uint8Array(r.errorMap.length);
+        if (m) {
+          if (m.length !== lab.length) throw new Error(`mask ${s + k} has ${m.length} pixels, its error map ${lab.length}`);
+          for (let q = 0; q < lab.length; q++) lab[q] = m[q] > 127 ? 1 : 0;
+        }
+        pixErr.push(r.errorMap);
+        pixLab.push(lab);
+      }
+    });
+    opts.onProgress?.(Math.min(n, s + batch), n);
+  }
+  return { mean, topPatch, own, pixelAuroc: wantPixels ? pixelAuroc(pixErr, pixLab) : null };
+}
+
+/** Scores and measures. */
+export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
+  const t0 = performance.now();
+  const scores = await scoreSet(scorer, set, opts);
+  const seconds = (performance.now() - t0) / 1000;
+  const labels = set.isAnomaly;
+  const anomalies = labels.reduce((a, v) => a + (v ? 1 : 0), 0);
+  const threshold = scorer.info.threshold;
+  const conf = confusionAt(scores.own, labels, threshold);
+  const result: EvalResult = {
+    count: labels.length,
+    normals: labels.length - anomalies,
+    anomalies,
+    kind: scorer.info.score.kind,
+    auroc: nanToNull(auroc(scores.own, labels)),
+    aurocMean: nanToNull(auroc(scores.mean, labels)),
+    aurocTopPatch: nanToNull(auroc(scores.topPatch, labels)),
+    f1Optimal: f1OptimalThreshold(scores.own, labels),
+    atModelThreshold: { threshold, precision: conf.precision, recall: conf.recall, f1: conf.f1, accuracy: conf.accuracy },
+    perClass: perClassAuroc(scores.own, labels, set.className),
+    pixelAuroc: scores.pixelAuroc,
+    sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
+    roc: thinRoc(rocCurve(scores.own, labels)),
+    seconds,
+    imagesPerSecond: labels.length / Math.max(seconds, 1e-6),
+  };
+  return { result, scores };
+}
