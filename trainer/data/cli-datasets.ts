@@ -2,8 +2,7 @@
  * `flawscope datasets inspect DIR [--json] [--format F] [--normal CLASS] [--max-probe N]`.
  * Exit 0 with the report; 2 with a one-paragraph message on bad input or usage.
  */
-import { readCatalog } from './index';
-import { formatReport, inspectCatalog, type DatasetReport } from './inspect';
+import { formatReport, inspectDataset } from './inspect';
 import { InputError } from './types';
 
 const USAGE = `usage: flawscope datasets inspect DIR [--json] [--format auto|image-folder|masks|mvtec|idx|cifar] [--normal CLASS] [--max-probe N]
@@ -28,41 +27,46 @@ export function parseFlags(args: string[]): { positional: string[]; flags: Recor
   return { positional, flags };
 }
 
-export async function inspectDataset(root: string, opts: Record<string, unknown> = {}): Promise<DatasetReport> {
-  const cat = await readCatalog(root, opts);
-  return inspectCatalog(cat, opts);
+export { inspectDataset };
+
+/** Where output goes; tests pass their own to capture it. */
+export interface CommandIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
 }
 
-export async function runDatasetsCommand(argv: string[]): Promise<number> {
+const STDIO: CommandIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export async function runDatasetsCommand(argv: string[], io: CommandIO = STDIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(USAGE);
+    io.out(USAGE);
     return 0;
   }
   if (sub !== 'inspect') {
-    process.stderr.write(sub ? `unknown datasets command "${sub}"\n${USAGE}` : USAGE);
+    io.err(sub ? `unknown datasets command "${sub}"\n${USAGE}` : USAGE);
     return 2;
   }
   const { positional, flags } = parseFlags(rest);
   if (positional.length !== 1) {
-    process.stderr.write(`datasets inspect needs exactly one folder; got ${positional.length}.\n${USAGE}`);
+    io.err(`datasets inspect needs exactly one folder; got ${positional.length}.\n${USAGE}`);
     return 2;
   }
   const known = new Set(['json', 'format', 'normal', 'maxProbe', 'maskSuffix', 'maskDir', 'imageDir']);
   const unknown = Object.keys(flags).filter((k) => !known.has(k));
   if (unknown.length) {
-    process.stderr.write(`unknown flag(s) ${unknown.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}\n${USAGE}`);
+    io.err(`unknown flag(s) ${unknown.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}\n${USAGE}`);
     return 2;
   }
   const { normal, json, ...opts } = flags;
   try {
     const report = await inspectDataset(positional[0], { ...opts, ...(typeof normal === 'string' ? { normalClass: normal } : {}) });
-    process.stdout.write(json ? JSON.stringify(report) + '\n' : formatReport(report));
+    io.out(json ? JSON.stringify(report) + '\n' : formatReport(report));
     return 0;
   } catch (err) {
     if (err instanceof InputError) {
-      if (json) process.stdout.write(JSON.stringify({ error: err.message, code: 2 }) + '\n');
-      process.stderr.write(`error: ${err.message}\n`);
+      if (json) io.out(JSON.stringify({ error: err.message, code: 2 }) + '\n');
+      io.err(`error: ${err.message}\n`);
       return 2;
     }
     throw err;

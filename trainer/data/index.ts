@@ -4,20 +4,14 @@
  */
 import { buildTrainingData } from './build';
 import type { Catalog } from './catalog';
+import { readCatalog } from './read';
 import { DEFAULT_MAX_PIXELS } from './decode';
-import { readImageFolder } from './folder';
-import { readCifar, findCifarDir } from './cifar';
-import { readIdx, findIdxFiles } from './idx';
-import { numberOpt, stringOpt } from './options';
+import { boolOpt, numberOpt, stringOpt } from './options';
 import { defaultPlan, resolveNormalClass, type Plan } from './plan';
 import { oneVsRestPlan } from './protocol';
 import { defectPlan } from './defect';
-import { boolOpt } from './options';
 import { AugmentedImageSet, augmentConfig, autoFamily, isIdentity } from './augment';
 import { subSeed } from './random';
-import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
-import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
-import { checkDataRoot } from './walk';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
 
@@ -28,35 +22,11 @@ export { decodeImage, probeImage, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS } from '.
 export { DiskImageSet } from './disk-set';
 export { AugmentedImageSet, FAMILY_DEFAULTS, AUGMENT_FAMILIES } from './augment';
 export type { AugmentConfig, AugmentFamily } from './augment';
-export { inspectDataset } from './cli-datasets';
+export { inspectDataset } from './inspect';
+export { readCatalog, FORMATS } from './read';
 export type { DatasetReport } from './inspect';
 
-export const FORMATS = ['image-folder', 'masks', 'mvtec', 'idx', 'cifar'] as const;
 export const PROTOCOLS = ['default', 'one-vs-rest', 'defect'] as const;
-
-/** Reads what is on disk into a catalog, by `--format` or by detection. */
-export async function readCatalog(root: string, opts: Record<string, unknown> = {}): Promise<Catalog> {
-  await checkDataRoot(root);
-  const format = stringOpt(opts, 'format', ['auto', ...FORMATS], 'auto');
-  switch (format) {
-    case 'idx':
-      return readIdx(root);
-    case 'cifar':
-      return readCifar(root);
-    case 'image-folder':
-      return readImageFolder(root);
-    case 'masks':
-      return readMaskFolder(root, maskRule(opts));
-    case 'mvtec':
-      return readMvtec(root, opts);
-    case 'auto':
-      if ((await findIdxFiles(root)).length > 0) return readIdx(root);
-      if (await findCifarDir(root)) return readCifar(root);
-      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts);
-      if (await looksLikeMaskFolder(root, maskRule(opts))) return readMaskFolder(root, maskRule(opts));
-      return readImageFolder(root);
-  }
-}
 
 export interface PlannedDataset {
   catalog: Catalog;

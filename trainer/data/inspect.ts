@@ -11,6 +11,7 @@ import { probeImage } from './decode';
 import { forEachLimit, DECODE_CONCURRENCY } from './decode-files';
 import { numberOpt } from './options';
 import { resolveNormalClass } from './plan';
+import { readCatalog } from './read';
 import { InputError } from './types';
 
 export interface DatasetReport {
@@ -155,6 +156,11 @@ export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown>
     ignoredFiles: cat.ignoredFiles,
     warnings: [...cat.warnings],
   };
+}
+
+/** Reads ROOT with the detected (or `--format`) reader and reports on it. */
+export async function inspectDataset(root: string, opts: Record<string, unknown> = {}): Promise<DatasetReport> {
+  return inspectCatalog(await readCatalog(root, opts), opts);
 }
 
 function round(x: number): number {

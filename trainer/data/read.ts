@@ -1,0 +1,39 @@
+/**
+ * Layout detection: which reader a folder needs, by `--format` or by what is on disk (IDX files,
+ * CIFAR .bin files, an MVTec category, sibling masks, else plain class folders).
+ */
+import type { Catalog } from './catalog';
+import { readCifar, findCifarDir } from './cifar';
+import { readImageFolder } from './folder';
+import { readIdx, findIdxFiles } from './idx';
+import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
+import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
+import { stringOpt } from './options';
+import { checkDataRoot } from './walk';
+
+export const FORMATS = ['image-folder', 'masks', 'mvtec', 'idx', 'cifar'] as const;
+
+/** Reads what is on disk into a catalog, by `--format` or by detection. */
+export async function readCatalog(root: string, opts: Record<string, unknown> = {}): Promise<Catalog> {
+  await checkDataRoot(root);
+  const format = stringOpt(opts, 'format', ['auto', ...FORMATS], 'auto');
+  switch (format) {
+    case 'idx':
+      return readIdx(root);
+    case 'cifar':
+      return readCifar(root);
+    case 'image-folder':
+      return readImageFolder(root);
+    case 'masks':
+      return readMaskFolder(root, maskRule(opts));
+    case 'mvtec':
+      return readMvtec(root, opts);
+    case 'auto':
+      if ((await findIdxFiles(root)).length > 0) return readIdx(root);
+      if (await findCifarDir(root)) return readCifar(root);
+      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts);
+      if (await looksLikeMaskFolder(root, maskRule(opts))) return readMaskFolder(root, maskRule(opts));
+      return readImageFolder(root);
+  }
+}
+
