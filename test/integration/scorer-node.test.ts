@@ -10,7 +10,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync, truncateS
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { makeModelFolder, tempDir, testImage } from '../browser/fixtures';
-import { loadScorerFromDir, decodeImageFile, runScoreCommand } from '../../scorer/node';
+import { loadScorerFromDir, decodeImageFile, runScoreCommand, folderReader } from '../../scorer/node';
 import { Scorer, tensorCount } from '../../scorer/scorer';
 import { ScorerError } from '../../scorer/errors';
 
@@ -143,7 +143,7 @@ describe('bad model folders → clear errors, quickly', () => {
     });
   }
   test('a forced backend that does not exist here is refused (WebGPU in Node)', async () => {
-    await assert.rejects(Scorer.load({ read: async () => null, describe: 'x' }, { backend: 'webgpu' }), /WebGPU was requested but is unavailable/);
+    await assert.rejects(Scorer.load(folderReader(good), { backend: 'webgpu' }), /WebGPU was requested but is unavailable/);
   });
 });
 
