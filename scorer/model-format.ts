@@ -17,12 +17,23 @@ export interface PatchSpec {
   topN: number;
 }
 
+export interface Preprocess {
+  mode: 'resize' | 'tile';
+  scale: number;
+}
+
 export interface ModelInfo {
   formatVersion: number;
   input: { height: number; width: number; channels: 1 | 3 };
   /** pixel/127.5 - 1: the generator ends in tanh, so inputs live in [-1, 1]. */
   normalization: { scale: number; offset: number };
   score: { kind: ScoreKind; patch: PatchSpec };
+  /**
+   * How training saw images, so scoring sees them the same way. 'resize': whole images squeezed
+   * to the model input. 'tile': model-size tiles of the image after scaling it by `scale`
+   * (model pixels per source pixel; e.g. 64 px patches resized to 32 → 0.5). Absent = 'resize'.
+   */
+  preprocess?: Preprocess;
   /** Score above which an image is called anomalous (F1-optimal on validation). */
   threshold: number;
   /** Score statistics of the normal validation images. */
@@ -62,6 +73,11 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   if (!o.score || (o.score.kind !== 'mean' && o.score.kind !== 'topPatch')) fail('"score.kind" must be "mean" or "topPatch"');
   const p = o.score.patch;
   if (!p || !(p.size >= 1) || !(p.stride >= 1) || !(p.topN >= 1)) fail('"score.patch" needs size, stride, topN ≥ 1');
+  if (o.preprocess !== undefined) {
+    const pp = o.preprocess;
+    if (!pp || (pp.mode !== 'resize' && pp.mode !== 'tile')) fail('"preprocess.mode" must be "resize" or "tile"');
+    if (!(typeof pp.scale === 'number' && pp.scale > 0 && pp.scale <= 64)) fail('"preprocess.scale" must be a number in (0, 64]');
+  }
   if (typeof o.threshold !== 'number' || !Number.isFinite(o.threshold)) fail('"threshold" must be a finite number');
   return o as ModelInfo;
 }

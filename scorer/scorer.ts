@@ -27,7 +27,7 @@ export interface LoadOptions extends BackendOptions, ReadOptions {
 }
 
 export interface ScoreOptions {
-  /** 'tile' (default): cut images larger than the model input into model-size tiles at their own resolution and stitch; smaller images are enlarged first. 'resize': squeeze the whole image to the model input (as whole-image training does). */
+  /** Default: the model's own flawscope.json `preprocess` (absent: 'resize'). 'tile': scale the image by `preprocess.scale` (1 when the model has none), cut it into model-size tiles and stitch; smaller images are enlarged first. 'resize': squeeze the whole image to the model input (as whole-image training does). */
   mode?: 'tile' | 'resize';
   /** Tile stride in pixels (default: the model size, i.e. no overlap except the last row/column; smaller = overlapping tiles, averaged). */
   stride?: number | { x: number; y: number };
@@ -259,12 +259,19 @@ export class Scorer {
     const { width: w, height: h } = px;
     let work = convertChannels(px.data, w * h, px.channels, C);
     let ww = w, wh = h;
-    if (opts.mode === 'resize') {
+    const mode = opts.mode ?? this.info.preprocess?.mode ?? 'resize';
+    if (mode === 'resize') {
       ww = W; wh = H;
-    } else if (w < W || h < H) {
-      const s = Math.max(W / w, H / h);
-      ww = Math.max(W, Math.round(w * s));
-      wh = Math.max(H, Math.round(h * s));
+    } else {
+      // Tiles must show the defect at the scale training patches had.
+      const scale = this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
+      ww = Math.max(1, Math.round(w * scale));
+      wh = Math.max(1, Math.round(h * scale));
+      if (ww < W || wh < H) {
+        const s = Math.max(W / ww, H / wh);
+        ww = Math.max(W, Math.round(ww * s));
+        wh = Math.max(H, Math.round(wh * s));
+      }
     }
     if (ww !== w || wh !== h) work = resizePixels(work, w, h, C, ww, wh);
     const st = opts.stride ?? { x: W, y: H };

@@ -242,6 +242,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       input: shape,
       normalization: { ...NORMALIZATION },
       score: { kind, patch },
+      preprocess: data.preprocess ?? { mode: 'resize', scale: 1 },
       threshold,
       normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },
       dataset: data.summary as unknown as Record<string, unknown>,

@@ -8,11 +8,11 @@ import { collectImages, decodeImageFile, loadScorerFromDir, writePng } from './i
 
 const USAGE = 'usage: flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR] [--backend wasm|cpu] [--mode tile|resize] [--stride N] [--colormap turbo|viridis|grey] [--alpha A]';
 
-interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'wasm' | 'cpu'; mode: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number }
+interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number }
 
 function parseArgs(argv: string[]): ScoreArgs {
   const a = argv[0] === 'score' ? argv.slice(1) : argv.slice();
-  const out: Partial<ScoreArgs> & { inputs: string[] } = { inputs: [], json: false, backend: 'wasm', mode: 'tile', colormap: 'turbo', alpha: 0.5 };
+  const out: Partial<ScoreArgs> & { inputs: string[] } = { inputs: [], json: false, backend: 'wasm', colormap: 'turbo', alpha: 0.5 };
   const need = (i: number, flag: string) => {
     const v = a[i + 1];
     if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new ScorerError('IMAGE_INVALID', `${flag} needs a value\n${USAGE}`);

@@ -20,6 +20,8 @@ export interface FolderSpec {
   threshold?: number;
   /** Replace all weights: kernels and biases zero except the last layer's bias → G(x) = tanh(bias) everywhere (a "mean image" reconstructor). */
   constantOutput?: number;
+  /** How scoring feeds images (default: tiles at the image's own scale). */
+  preprocess?: ModelInfo['preprocess'];
 }
 
 export function info(spec: FolderSpec): ModelInfo {
@@ -28,6 +30,7 @@ export function info(spec: FolderSpec): ModelInfo {
     input: { height: spec.height, width: spec.width, channels: spec.channels },
     normalization: { scale: 1 / 127.5, offset: -1 },
     score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)) },
+    preprocess: spec.preprocess ?? { mode: 'tile', scale: 1 },
     threshold: spec.threshold ?? 0.3,
     normalStats: { mean: 0.2, std: 0.05, p95: 0.28, p99: 0.3, count: 10 },
     dataset: { name: 'test' },

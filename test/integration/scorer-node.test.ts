@@ -67,6 +67,23 @@ describe('scoring in Node (WASM)', () => {
     s.dispose();
   });
 
+  test("the model's own preprocess decides: whole-image models resize, patch models tile at their training scale", async () => {
+    const whole = await makeModelFolder(join(tempDir(), 'whole'), { height: 32, width: 32, channels: 3, seed: 5, preprocess: { mode: 'resize', scale: 1 } });
+    const patch = await makeModelFolder(join(tempDir(), 'patch'), { height: 32, width: 32, channels: 3, seed: 5, preprocess: { mode: 'tile', scale: 0.5 } });
+    const img = testImage(128, 64, 3, 4);
+    const sw = await loadScorerFromDir(whole);
+    const rw = await sw.score(img);
+    assert.equal(rw.tiles, 1, 'squeezed to one model input');
+    assert.equal(rw.errorMap.length, 128 * 64);
+    const sp = await loadScorerFromDir(patch);
+    const rp = await sp.score(img);
+    assert.equal(rp.tiles, 2, '128x64 scaled by 0.5 → 64x32 → two 32x32 tiles');
+    assert.equal(rp.errorMap.length, 128 * 64, 'the map is back at the image resolution');
+    assert.equal((await sp.score(img, { mode: 'resize' })).tiles, 1, 'an explicit mode wins');
+    sw.dispose();
+    sp.dispose();
+  });
+
   test('scoreBatch equals score one by one; overlay is RGBA at image size; dispose frees every tensor', async () => {
     const t0 = tensorCount();
     const s = await loadScorerFromDir(good1);

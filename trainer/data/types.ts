@@ -3,6 +3,7 @@
  * trainer consumes. Pixels stay uint8 (NHWC, already resized to the model size and converted to
  * the model's channel count) until a batch is drawn: 4x smaller than float32 and cheap to stream.
  */
+import type { Preprocess } from '../../scorer/model-format';
 
 /** A random-access set of equally sized images; big sets read from disk on demand. */
 export interface ImageSet {
@@ -47,6 +48,12 @@ export interface TrainingData {
   validation: LabeledSet;
   test: LabeledSet | null;
   summary: DatasetSummary;
+  /**
+   * How images became model inputs, recorded in flawscope.json so the scorer feeds new images
+   * the same way: patches cut from large images → { mode: 'tile', scale: modelSize / patchSize };
+   * whole images resized (the default when absent) → { mode: 'resize', scale: 1 }.
+   */
+  preprocess?: Preprocess;
 }
 
 export interface LoadOptions {
