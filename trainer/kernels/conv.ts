@@ -142,8 +142,15 @@ export function convBackpropInput(rt: WasmRuntime, dy: Float32Array, filter: Flo
               }
             }
           }
-          wpp = rt.alloc(packedFloats(ks, g.CI));
-          packInto(rt, sub, ks, g.CI, wpp);
+          if (g.CI <= 4) {
+            // Small-N kernel (gemm_dot in kernels.c) wants the transpose: CI rows of ks.
+            wpp = rt.alloc(ks * g.CI);
+            const f32 = rt.f32, o = wpp >> 2;
+            for (let c = 0; c < g.CI; c++) for (let k = 0; k < ks; k++) f32[o + c * ks + k] = sub[k * g.CI + c]!;
+          } else {
+            wpp = rt.alloc(packedFloats(ks, g.CI));
+            packInto(rt, sub, ks, g.CI, wpp);
+          }
         }
         const p = ph * g.SW + pw;
         const t = rt.i32;

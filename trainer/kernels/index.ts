@@ -10,9 +10,12 @@
 // The stock 'cpu' backend is left untouched (tests compare against it in the same process).
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+// The stock gradients must be registered before installFusedGradients wraps three of them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { makeConvKernels } from './conv';
 import { makeElementwiseKernels } from './elementwise';
+import { GRAD_KERNELS, installFusedGradients, restoreGradients } from './grads';
 import { WasmRuntime } from './wasm';
 
 export const FAST_BACKEND = 'cpu-fast';
@@ -54,14 +57,15 @@ export function installFastKernels(opts: FastKernelOptions = {}): Promise<{ back
       if (!k) throw new Error(`stock cpu kernel ${name} missing`);
       return k.kernelFunc;
     };
-    const fast: Record<string, KernelFunc> = { ...makeElementwiseKernels(stockKernel), ...makeConvKernels(rt, stock) };
+    const fast: Record<string, KernelFunc> = { ...makeElementwiseKernels(stockKernel), ...makeConvKernels(rt, stock), ...GRAD_KERNELS };
     installedKernels = [];
     for (const [name, kernelFunc] of Object.entries(fast)) {
       if (tf.getKernel(name, FAST_BACKEND)) tf.unregisterKernel(name, FAST_BACKEND);
       tf.registerKernel({ kernelName: name, backendName: FAST_BACKEND, kernelFunc });
       installedKernels.push(name);
     }
-    return { backend: FAST_BACKEND, kernels: [...installedKernels], threads: rt.threads };
+    const grads = installFusedGradients(FAST_BACKEND);
+    return { backend: FAST_BACKEND, kernels: [...installedKernels, ...grads], threads: rt.threads };
   })();
   installing.catch(() => { installing = null; });
   return installing;
@@ -74,6 +78,7 @@ export async function disposeFastKernels(): Promise<void> {
   runtime = null;
   installing = null;
   if (rt) await rt.dispose();
+  restoreGradients();
   if (tf.findBackendFactory(FAST_BACKEND) != null) {
     for (const name of installedKernels) tf.unregisterKernel(name, FAST_BACKEND);
     // Put the stock kernels back so the backend keeps working (slowly) after disposal.

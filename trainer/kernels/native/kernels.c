@@ -129,6 +129,59 @@ static void gemm_rows(i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *Bp,
   }
 }
 
+// Small-N GEMM (N <= 4 output columns, e.g. 3 colour channels): C[r, 0:N] = A[r, 0:K] . Bt[0:N, 0:K]
+// with Bt the transposed weights (N rows of K). Vectorised along K, 4 rows at a time, lanes summed at
+// the end with a 4x4 transpose-add; no work is wasted on padding columns.
+static inline v128_t hsum4(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
+  v128_t a = wasm_f32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 1, 5), wasm_i32x4_shuffle(s0, s1, 2, 6, 3, 7));
+  v128_t b = wasm_f32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 1, 5), wasm_i32x4_shuffle(s2, s3, 2, 6, 3, 7));
+  return wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+}
+
+static inline void store_n(f32 *c, v128_t v, i32 n) {
+  wasm_v128_store32_lane(c, v, 0);
+  if (n > 1) wasm_v128_store32_lane(c + 1, v, 1);
+  if (n > 2) wasm_v128_store32_lane(c + 2, v, 2);
+  if (n > 3) wasm_v128_store32_lane(c + 3, v, 3);
+}
+
+static void gemm_dot(i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *Bt, f32 *const *crow) {
+  const i32 K4 = K & ~3;
+  const f32 *b0 = Bt, *b1 = N > 1 ? Bt + K : Bt, *b2 = N > 2 ? Bt + 2 * K : Bt, *b3 = N > 3 ? Bt + 3 * K : Bt;
+  v128_t z = wasm_f32x4_splat(0.f);
+  for (i32 m = 0; m < M; m += 2) {
+    i32 rows = imin(2, M - m);
+    const f32 *a0 = A + (intptr_t)m * lda;
+    const f32 *a1 = rows > 1 ? a0 + lda : a0;
+    v128_t s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+    for (i32 k = 0; k < K4; k += 4) {
+      v128_t x0 = wasm_v128_load(a0 + k), x1 = wasm_v128_load(a1 + k);
+      v128_t w0 = wasm_v128_load(b0 + k), w1 = wasm_v128_load(b1 + k);
+      v128_t w2 = wasm_v128_load(b2 + k), w3 = wasm_v128_load(b3 + k);
+      s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, w0));
+      s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, w1));
+      s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, w2));
+      s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, w3));
+      s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, w0));
+      s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, w1));
+      s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, w2));
+      s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, w3));
+    }
+    v128_t r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
+    if (K4 < K) {
+      f32 t0 = 0, t1 = 0, t2 = 0, t3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+      for (i32 k = K4; k < K; k++) {
+        t0 += a0[k] * b0[k]; t1 += a0[k] * b1[k]; t2 += a0[k] * b2[k]; t3 += a0[k] * b3[k];
+        u0 += a1[k] * b0[k]; u1 += a1[k] * b1[k]; u2 += a1[k] * b2[k]; u3 += a1[k] * b3[k];
+      }
+      r0 = wasm_f32x4_add(r0, wasm_f32x4_make(t0, t1, t2, t3));
+      r1 = wasm_f32x4_add(r1, wasm_f32x4_make(u0, u1, u2, u3));
+    }
+    store_n(crow[m], r0, N);
+    if (rows > 1) store_n(crow[m + 1], r1, N);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Copy helpers (explicit loops: memory.copy is a runtime call in V8, slow for tiny sizes).
 static inline void copy_f(f32 *d, const f32 *s, i32 n) {
@@ -261,7 +314,8 @@ static void bp_input(i32 *t, i32 tid) {
       }
       crow[r] = dx + ((intptr_t)(n * H + ih) * W + iw) * CI;
     }
-    gemm_rows(rows, CI, Ks, g, Ks, Wp, crow, (f32 *)(crow + MAX_MC));
+    if (CI <= 4) gemm_dot(rows, CI, Ks, g, Ks, Wp, crow);  // Wp: transposed [CI x Ks], see conv.ts
+    else gemm_rows(rows, CI, Ks, g, Ks, Wp, crow, (f32 *)(crow + MAX_MC));
   }
 }
 
