@@ -11,7 +11,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 // The stock gradients must be registered before installFusedGradients wraps three of them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// tfjs-layers registers all of them on import (CJS and ESM); the deep import
+// tfjs-core/dist/register_all_gradients is ESM with extensionless imports and fails under plain
+// Node (dist/cli.js): ERR_MODULE_NOT_FOUND .../gradients/Abs_grad.
+import '@tensorflow/tfjs-layers';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { makeConvKernels } from './conv';
 import { makeElementwiseKernels } from './elementwise';
