@@ -65,6 +65,12 @@ test('a reduced IDX copy keeps N training images per class and the whole test sp
   for (let k = 0; k < 6; k++) assert.equal(raw[k * 4] % 3, lab[k]);
   // reused while the marker matches
   assert.equal(subsampledCopy(src, dest, 2, 0), dest);
+  // the grid's copy has no test files at all
+  const noTest = join(mkdtempSync(join(tmpdir(), 'ss-nt-')), 'copy');
+  subsampledCopy(src, noTest, 2, 0, false);
+  const nt = await readIdx(noTest);
+  assert.equal(nt.items.filter((i) => i.split === 'test').length, 0);
+  assert.equal(nt.items.length, 6);
 });
 
 test('a reduced folder tree links N files per training class and the test folder', () => {
@@ -79,6 +85,11 @@ test('a reduced folder tree links N files per training class and the test folder
   assert.equal(readdirSync(join(dest, 'train', 'a')).length, 3);
   assert.equal(readdirSync(join(dest, 'train', 'b')).length, 3);
   assert.ok(lstatSync(join(dest, 'test')).isSymbolicLink());
+  // without the test split (the grid): a plain <class>/ tree of the training side
+  const noTest = join(mkdtempSync(join(tmpdir(), 'ss-tree-nt-')), 'copy');
+  subsampledCopy(src, noTest, 0, 1, false);
+  assert.deepEqual(readdirSync(noTest).filter((n) => !n.startsWith('.')).sort(), ['a', 'b']);
+  assert.equal(readdirSync(join(noTest, 'a')).length, 5);
 });
 
 test('ablation rows: autoencoder alone, + each loss alone, all losses (Table 2 weights when on)', () => {

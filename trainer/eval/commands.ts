@@ -154,10 +154,10 @@ function budgetFromFlags(mine: Map<string, string>, dflt: BudgetName): BudgetFla
 }
 
 /** The data folder a budget trains on: the benchmark's own, or its reduced copy. */
-function budgetData(spec: BenchSpec, b: BudgetFlags, cache: string): string {
-  if (!b.trainPerClass || spec.dataset === 'magnetic-tile') return spec.data;
+function budgetData(spec: BenchSpec, b: BudgetFlags, cache: string, withTest = true): string {
+  if ((!b.trainPerClass && withTest) || spec.dataset === 'magnetic-tile') return spec.data;
   const tag = createHash('sha256').update(resolve(spec.data)).digest('hex').slice(0, 8);
-  return subsampledCopy(spec.data, join(cache, `${spec.dataset}-${b.trainPerClass}-per-class-${tag}`), b.trainPerClass, 0);
+  return subsampledCopy(spec.data, join(cache, `${spec.dataset}-${b.trainPerClass || 'all'}-per-class-${tag}${withTest ? '' : '-no-test'}`), b.trainPerClass, 0, withTest);
 }
 
 function budgetArgs(b: BudgetFlags): string[] {
@@ -300,7 +300,7 @@ function writeReproduceReport(out: string, dataset: BenchDataset, ids: string[],
 // ---------------------------------------------------------------------------------------------
 // grid
 
-const GRID_USAGE = `usage: flawscope grid --data DIR --normal CLASS --out DIR [--values 0.5,1,1.5] [--ratio 2]
+const GRID_USAGE = `usage: flawscope grid (--data DIR | --dataset mnist|fashion-mnist|cifar10) --normal CLASS --out DIR [--values 0.5,1,1.5] [--ratio 2]
                    [--strict] [--sample N] [--grid-seed N] [--parallel N] [--budget quick|standard|paper]
                    [--epochs N] [--batch N] [--lr X] [--dry-run] [--json] [train/reader flags]
   §3.4: each of the six loss weights in --values; keeps combinations whose normal-group sum
@@ -309,8 +309,10 @@ const GRID_USAGE = `usage: flawscope grid --data DIR --normal CLASS --out DIR [-
   the best-by-validation model (the test split is never looked at), writes grid.md, grid.csv and
   best-config.json (use it with: flawscope train --config best-config.json --out DIR).
   --sample N runs a seeded random N of the valid combinations. --dry-run only counts and lists.
+  --dataset uses a benchmark's §4.1 protocol and the budget's training images, with the test
+  split removed from the copy the runs train on.
 `;
-const GRID_OWN = new Set(['data', 'normal', 'out', 'values', 'ratio', 'strict', 'sample', 'grid-seed', 'parallel', 'budget', 'epochs', 'batch', 'lr', 'dry-run', 'json', 'help']);
+const GRID_OWN = new Set(['dataset', 'train-per-class', 'cache', 'data', 'normal', 'out', 'values', 'ratio', 'strict', 'sample', 'grid-seed', 'parallel', 'budget', 'epochs', 'batch', 'lr', 'dry-run', 'json', 'help']);
 
 export async function runGridCommand(argv: string[]): Promise<number> {
   return guarded('grid', async () => {
@@ -333,13 +335,24 @@ export async function runGridCommand(argv: string[]): Promise<number> {
       else process.stdout.write(countLine + '\n' + chosen.map((w) => comboId(w)).join('\n') + '\n');
       return 0;
     }
-    const data = mine.get('data'), out = mine.get('out');
-    if (!data) throw new UsageError(`--data DIR is required\n${GRID_USAGE}`);
+    const out = mine.get('out');
+    const b = budgetFromFlags(mine, 'quick');
+    let data = mine.get('data');
+    let normal = mine.get('normal');
+    if (mine.has('dataset')) {
+      const dataset = mine.get('dataset') as BenchDataset;
+      if (!BENCH_DATASETS.includes(dataset)) throw new UsageError(`--dataset ${dataset}: use one of ${BENCH_DATASETS.join(', ')}`);
+      const cache = mine.get('cache') ?? defaultCacheDir();
+      const spec = benchSpec(dataset, data, cache);
+      if (!normal) throw new UsageError('--normal CLASS is required with --dataset');
+      normal = parseClasses(normal, spec)[0];
+      data = budgetData(spec, b, cache, false);
+      pass.unshift('--size', String(spec.size), ...spec.flags);
+    } else if (mine.has('train-per-class')) throw new UsageError('--train-per-class needs --dataset');
+    if (!data) throw new UsageError(`--data DIR (or --dataset NAME) is required\n${GRID_USAGE}`);
     if (!existsSync(data)) throw new UsageError(`--data ${data}: not found`);
     if (!out) throw new UsageError(`--out DIR is required\n${GRID_USAGE}`);
     const parallel = numFlag(mine, 'parallel', 1, { integer: true, min: 1, max: 64 });
-    const b = budgetFromFlags(mine, 'quick');
-    const normal = mine.get('normal');
     mkdirSync(join(out, 'runs'), { recursive: true });
     if (!json) process.stdout.write(countLine + `; ${parallel} at a time; budget ${b.label}\n`);
     const uninstall = installStop();

@@ -44,10 +44,16 @@ function isTestPrefix(name: string): boolean {
   return /^(t10k|test)/i.test(name);
 }
 
-/** Makes (or reuses) the reduced copy of `src` under `dest`; returns `dest`. */
-export function subsampledCopy(src: string, dest: string, perClass: number, seed = 0): string {
+/**
+ * Makes (or reuses) the reduced copy of `src` under `dest`; returns `dest`. `perClass` 0 keeps
+ * every training image. `withTest: false` leaves the test split out altogether (the grid search:
+ * nothing in its runs can even look at test images); a split folder tree then becomes a plain
+ * `<class>/` tree of its training side.
+ */
+export function subsampledCopy(src: string, dest: string, perClass: number, seed = 0, withTest = true): string {
   const marker = join(dest, '.flawscope-subsample.json');
-  const want = { src: resolve(src), perClass, seed, version: 1 };
+  const want = { src: resolve(src), perClass, seed, withTest, version: 2 };
+  const limit = perClass > 0 ? perClass : Number.MAX_SAFE_INTEGER;
   if (existsSync(marker)) {
     try { if (JSON.stringify(JSON.parse(readFileSync(marker, 'utf8'))) === JSON.stringify(want)) return dest; } catch { /* remake */ }
   }
@@ -59,7 +65,7 @@ export function subsampledCopy(src: string, dest: string, perClass: number, seed
   if (idx.length) {
     for (const n of idx) {
       const m = IDX_RE.exec(n)!;
-      if (isTestPrefix(n)) { symlinkSync(resolve(src, n), join(tmp, n)); continue; }
+      if (isTestPrefix(n)) { if (withTest) symlinkSync(resolve(src, n), join(tmp, n)); continue; }
       if (m[2].toLowerCase() !== 'labels') continue;
       const imgName = idx.find((x) => { const k = IDX_RE.exec(x)!; return k[1] === m[1] && k[2].toLowerCase() === 'images'; });
       if (!imgName) continue;
@@ -69,7 +75,7 @@ export function subsampledCopy(src: string, dest: string, perClass: number, seed
       const byClass = new Map<number, number[]>();
       labels.data.forEach((l, i) => byClass.set(l, [...(byClass.get(l) ?? []), i]));
       const keep: number[] = [];
-      for (const [l, list] of [...byClass].sort((a, b) => a[0] - b[0])) for (const k of chooseInOrder(list.length, perClass, seed + l)) keep.push(list[k]);
+      for (const [l, list] of [...byClass].sort((a, b) => a[0] - b[0])) for (const k of chooseInOrder(list.length, limit, seed + l)) keep.push(list[k]);
       keep.sort((a, b) => a - b);
       const li = new Uint8Array(keep.length), im = new Uint8Array(keep.length * per);
       keep.forEach((r, k) => { li[k] = labels.data[r]; im.set(images.data.subarray(r * per, (r + 1) * per), k * per); });
@@ -77,11 +83,12 @@ export function subsampledCopy(src: string, dest: string, perClass: number, seed
       writeIdxRaw(join(tmp, imgName.replace(/\.gz$/i, '')), [keep.length, ...images.dims.slice(1)], im);
     }
   } else if (names.includes('train') && names.includes('test')) {
-    symlinkSync(resolve(src, 'test'), join(tmp, 'test'));
+    if (withTest) symlinkSync(resolve(src, 'test'), join(tmp, 'test'));
     for (const cls of readdirSync(join(src, 'train')).sort()) {
       const files = readdirSync(join(src, 'train', cls)).sort();
-      mkdirSync(join(tmp, 'train', cls), { recursive: true });
-      for (const k of chooseInOrder(files.length, perClass, seed + cls.length * 31 + cls.charCodeAt(0))) symlinkSync(resolve(src, 'train', cls, files[k]), join(tmp, 'train', cls, files[k]));
+      const to = withTest ? join(tmp, 'train', cls) : join(tmp, cls);
+      mkdirSync(to, { recursive: true });
+      for (const k of chooseInOrder(files.length, limit, seed + cls.length * 31 + cls.charCodeAt(0))) symlinkSync(resolve(src, 'train', cls, files[k]), join(to, files[k]));
     }
   } else {
     rmSync(tmp, { recursive: true, force: true });
