@@ -7,7 +7,7 @@ import { camel, numFlag, parseArgs, UsageError } from './args';
 import { BACKEND_REQUESTS, BackendUnavailableError, type BackendRequest } from './backend';
 import { loadTrainingData } from './data';
 import { InputError } from './data/types';
-import { LockedError, OutputExistsError } from './fs-safe';
+import { LockedError, OutputExistsError, WriteError } from './fs-safe';
 import type { LossWeights } from './losses';
 import type { ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, train, type TrainConfig } from './train';
@@ -165,7 +165,7 @@ async function trainCommand(argv: string[]): Promise<number> {
   } catch (e) {
     const code = isInputError(e) ? 2 : 1;
     emit({ type: 'error', message: (e as Error).message ?? String(e), code });
-    if (code === 1 && !json) process.stderr.write(((e as Error).stack ?? '') + '\n');
+    if (code === 1 && !json && !(e instanceof WriteError)) process.stderr.write(((e as Error).stack ?? '') + '\n');
     return code;
   }
 }

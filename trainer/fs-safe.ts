@@ -10,6 +10,7 @@ export async function writeFolderAtomically(dest: string, fill: (tmp: string) =>
   if (existsSync(dest) && !opts.force) throw new OutputExistsError(dest);
   await fs.mkdir(dirname(dest), { recursive: true });
   const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${Date.now()}`);
+  const existed = existsSync(dest);
   try {
     await fs.mkdir(tmp);
     await fill(tmp);
@@ -22,8 +23,31 @@ export async function writeFolderAtomically(dest: string, fill: (tmp: string) =>
     } else await fs.rename(tmp, dest);
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw e;
+    throw ioError(e, dest, existed);
   }
+}
+
+/** A failed write (disk full, read-only, no permission...) of `path`; what was there before is untouched. */
+export class WriteError extends Error {
+  constructor(readonly path: string, readonly code: string | undefined, message: string) {
+    super(message);
+    this.name = 'WriteError';
+  }
+}
+
+const IO_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+};
+
+function ioError(e: unknown, dest: string, existed: boolean): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code || !(code in IO_REASONS)) return e;
+  return new WriteError(dest, code, `cannot write ${dest}: ${IO_REASONS[code]} (${code}); ${existed ? 'the previous version is unchanged' : 'nothing was written'}`);
 }
 
 /** Writes one file atomically (temp file + rename). */
