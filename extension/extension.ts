@@ -22,6 +22,12 @@ export interface DatasetReport {
   normalClass?: string | null;
   classes?: { name: string; count: number; anomaly?: boolean }[];
   imbalanceRatio?: number | null;
+  imbalance?: { ratio?: number | null; normalToAnomaly?: number | null } | null;
+  normalClassNote?: string;
+  total?: number;
+  imageSizes?: { common?: { size: string; count: number }[] } | null;
+  channels?: Record<string, number> | null;
+  ignoredFiles?: number;
   skipped?: { path: string; reason: string }[] | number;
   warnings?: string[];
   [k: string]: unknown;
@@ -51,6 +57,7 @@ export interface FlawscopeApi {
   readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean } | null;
   readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
   readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
+  readonly treeLabels: (view: 'datasets' | 'models' | 'runs') => Promise<string[]>;
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
   readonly processLaunches: () => number;
   readonly cliPath: string;
@@ -642,6 +649,12 @@ class Flawscope {
         const d = this.dashboards.get(id);
         return d && !d.isDisposed ? { html: d.html, cspSource: d.panel.webview.cspSource, roots: d.localResourceRoots() } : null;
       },
+      treeLabels: async (view) => {
+        const label = (t: vscode.TreeItem) => `${typeof t.label === 'string' ? t.label : t.label?.label ?? ''}${t.description ? ` — ${t.description}` : ''}`;
+        if (view === 'models') return this.modelsView.getChildren().map((m) => label(this.modelsView.getTreeItem(m)));
+        if (view === 'runs') return this.runsView.getChildren().map((r) => label(this.runsView.getTreeItem(r)));
+        return this.datasetsView.getChildren().flatMap((d) => [label(this.datasetsView.getTreeItem(d)), ...this.datasetsView.getChildren(d).map((c) => '  ' + c.label)]);
+      },
       rejectedMessages: () => [...this.rejected],
       processLaunches: () => this.launches,
       cliPath: this.cliPath,
@@ -683,12 +696,18 @@ class DatasetsProvider implements vscode.TreeDataProvider<Node> {
     const r = this.fx.report(n.path!);
     if (!r) return [{ kind: 'info', label: this.fx.trusted() ? 'Not inspected yet: use Inspect' : 'Inspect needs a trusted workspace' }];
     if ('error' in r) return [{ kind: 'info', label: `Error: ${r.error}` }];
-    const out: Node[] = [{ kind: 'info', label: `Layout: ${r.layout ?? 'unknown'}` }];
-    for (const c of r.classes ?? []) out.push({ kind: 'class', label: `${c.name}: ${c.count}${c.anomaly === false || c.name === r.normalClass ? ' (normal)' : ''}` });
-    const ratio = r.imbalanceRatio;
-    if (typeof ratio === 'number') out.push({ kind: 'info', label: `Imbalance ratio: ${ratio.toFixed(2)}` });
+    const out: Node[] = [{ kind: 'info', label: `Layout: ${r.layout ?? 'unknown'}${typeof r.total === 'number' ? ` · ${r.total} images` : ''}` }];
+    for (const c of r.classes ?? []) out.push({ kind: 'class', label: `${c.name}: ${c.count}${c.name === r.normalClass ? ' (normal)' : c.anomaly === true ? ' (anomaly)' : ''}` });
+    const ratio = r.imbalance?.ratio ?? r.imbalanceRatio;
+    if (typeof ratio === 'number') out.push({ kind: 'info', label: `Imbalance ratio (largest/smallest class): ${+ratio.toFixed(2)}` });
+    if (typeof r.imbalance?.normalToAnomaly === 'number') out.push({ kind: 'info', label: `Normal : anomaly = ${+r.imbalance.normalToAnomaly.toFixed(2)} : 1` });
+    const sizes = r.imageSizes?.common?.map((c) => `${c.size} (${c.count})`).join(', ');
+    if (sizes) out.push({ kind: 'info', label: `Image sizes: ${sizes}` });
+    if (r.channels) out.push({ kind: 'info', label: `Channels: ${Object.entries(r.channels).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}` });
     const sk = Array.isArray(r.skipped) ? r.skipped.length : typeof r.skipped === 'number' ? r.skipped : 0;
-    out.push({ kind: 'info', label: `Skipped files: ${sk}` });
+    out.push({ kind: 'info', label: `Skipped files: ${sk}${r.ignoredFiles ? ` · ignored non-images: ${r.ignoredFiles}` : ''}` });
+    if (Array.isArray(r.skipped)) for (const f of r.skipped.slice(0, 20)) out.push({ kind: 'info', label: `  ${path.basename(f.path)}: ${f.reason}` });
+    if (r.normalClassNote) out.push({ kind: 'info', label: `ℹ ${r.normalClassNote}` });
     for (const w of r.warnings ?? []) out.push({ kind: 'info', label: `⚠ ${w}` });
     return out;
   }

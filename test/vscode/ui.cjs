@@ -64,7 +64,13 @@ const check = (cond, what) => {
       const mi = page.getByRole('menuitem', { name: item, exact: true });
       try {
         await mi.waitFor({ timeout: 2000 });
+        await page.waitForTimeout(200); // let the menu settle (a click during its fade-in can be lost)
         await mi.click();
+        await page.waitForTimeout(300);
+        if (await mi.isVisible().catch(() => false)) {
+          await mi.focus().catch(() => undefined);
+          await page.keyboard.press('Enter');
+        }
         return;
       } catch {
         if (i === 0) await page.screenshot({ path: `${SHOTS}/00-context-menu-${rowName}.png` });
@@ -170,6 +176,16 @@ const check = (cond, what) => {
   }
   check(Number.isFinite(s2), `palette Score Image on the open editor (${name}) → score ${s2}`);
   await page.screenshot({ path: `${SHOTS}/04-palette-score.png` });
+
+  // 5) explorer right-click on a folder → Score Folder: table, ROC/AUROC from the folder names
+  await contextMenu('images', 'Score Folder');
+  const ff = await panelFrame('folder');
+  await ff.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 });
+  await ff.waitForFunction(() => [...document.querySelectorAll('#results img')].some((i) => i.complete && i.naturalWidth > 0), null, { timeout: 15000 }).catch(() => undefined);
+  const fi = await ff.evaluate(() => ({ rows: document.querySelectorAll('#results tbody tr').length, auroc: document.getElementById('auroc-text').dataset.auroc, thumbs: [...document.querySelectorAll('#results img')].filter((i) => i.naturalWidth > 0).length, srcs: [...document.querySelectorAll('#results img')].filter((i) => /vscode-(cdn|resource)/.test(i.src)).length, text: document.getElementById('auroc-text').textContent }));
+  say('folder panel:', JSON.stringify(fi));
+  check(fi.rows === 24 && fi.srcs === 24 && fi.thumbs >= 1 && Number(fi.auroc) >= 0 && Number(fi.auroc) <= 1, 'Score Folder: 24 rows with (lazy-loaded) thumbnails, AUROC from folder names');
+  await page.screenshot({ path: `${SHOTS}/05-score-folder.png` });
 
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
   await browser.close();

@@ -43,6 +43,12 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     const rep = (await vscode.commands.executeCommand('flawscope.inspectDataset', cfg.dataset)) as { classes?: { name: string; count: number }[] } | null;
     log('inspect:', JSON.stringify(rep)?.slice(0, 400));
     assert.ok(rep && Array.isArray(rep.classes) && rep.classes.some((c) => c.name === cfg.normalClass && c.count > 0), 'inspect report lists the classes');
+    const tree = await a.treeLabels('datasets');
+    log('datasets view:', JSON.stringify(tree));
+    assert.ok(tree.some((l) => l.startsWith(path.basename(cfg.dataset)) && /image-folder/.test(l)), 'dataset row with its layout');
+    assert.ok(tree.some((l) => /Imbalance ratio/.test(l)), 'imbalance ratio shown');
+    assert.ok(tree.some((l) => /Skipped files: \d+/.test(l)), 'skipped files shown');
+    assert.ok(tree.some((l) => l.trim().startsWith(`${cfg.normalClass}: `)), 'class counts shown');
   });
 
   test('Train Model on the fixture runs to completion and the model appears in Models', async () => {
@@ -57,6 +63,10 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.equal(info.input.width, 16);
     assert.ok(fs.existsSync(path.join(out, 'model.json')));
     assert.ok(a.models().some((m) => m.path === out && m.info !== null), 'listed in Models');
+    const models = await a.treeLabels('models');
+    log('models view:', JSON.stringify(models));
+    assert.ok(models.some((l) => l.startsWith('ext-test-model') && /AUROC/.test(l)), 'Models view row with metrics');
+    assert.ok((await a.treeLabels('runs')).some((l) => /done/.test(l)), 'Runs view shows the finished run');
     const run = a.runs().find((x) => x.id === r.runId)!;
     assert.equal(run.state, 'done');
     const d = a.dashboard(r.runId);
@@ -155,6 +165,23 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     fp.setCsvTarget(csvPath);
     assert.equal(fp.receive({ type: 'exportCsv', requestId: 1, suggestedName: 'images-scores.csv', csv: 'image,score\na.png,0.1\n' }), true);
     await until(() => fs.existsSync(csvPath), 5000, 'CSV written');
+  });
+
+  test('flawscope.thresholdOverride changes the verdict and the reported threshold', async () => {
+    const c = vscode.workspace.getConfiguration('flawscope');
+    const img = vscode.Uri.file(path.join(cfg.workspace, 'sample.png'));
+    try {
+      await c.update('thresholdOverride', 1e9, vscode.ConfigurationTarget.Global);
+      const hi = (await vscode.commands.executeCommand('flawscope.scoreImage', img)) as { threshold: number; isAnomaly: boolean };
+      assert.equal(hi.threshold, 1e9);
+      assert.equal(hi.isAnomaly, false);
+      await c.update('thresholdOverride', 0, vscode.ConfigurationTarget.Global);
+      const lo = (await vscode.commands.executeCommand('flawscope.scoreImage', img)) as { threshold: number; isAnomaly: boolean };
+      assert.equal(lo.threshold, 0);
+      assert.equal(lo.isAnomaly, true);
+    } finally {
+      await c.update('thresholdOverride', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('Open Heatmap Panel reuses the one score panel', async () => {
