@@ -94,3 +94,24 @@ test('corrupt files: clear InputError naming the file', async () => {
     await assert.rejects(decodeImage(f, { size: 8 }), (e: Error) => e instanceof InputError && e.message.startsWith(f), name);
   }
 });
+
+test('CMYK JPEG, paths with spaces and non-ASCII names, GIF ignored as a non-image', async () => {
+  const { loadTrainingData } = await import('../../trainer/data/index');
+  const root = path.join(tmp, 'dätä set');
+  const good = path.join(root, 'gööd class');
+  await fs.mkdir(good, { recursive: true });
+  for (let i = 0; i < 3; i++) await writeImage(path.join(good, `ïmage ${i}.png`), { width: 12, height: 12, kind: 'rgb', value: 100 });
+  const cmyk = path.join(root, 'défaut', 'cmyk file.jpg');
+  await fs.mkdir(path.dirname(cmyk), { recursive: true });
+  await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: 220, g: 30, b: 30 } } }).toColourspace('cmyk').jpeg().toFile(cmyk);
+  assert.equal((await sharp(cmyk).metadata()).space, 'cmyk', 'fixture is CMYK');
+  const d = await decodeImage(cmyk, { size: 4 });
+  assert.equal(d.channels, 3);
+  assert.ok(d.data[0] > 150 && d.data[1] < 90, `CMYK red decodes as red: ${[...d.data.subarray(0, 3)]}`);
+  await sharp({ create: { width: 4, height: 4, channels: 3, background: '#888' } }).gif().toFile(path.join(good, 'anim.gif'));
+  const t = await loadTrainingData({ root, size: 8, seed: 1, normalClass: 'gööd class', validationFraction: 0 });
+  assert.equal(t.normal.count, 3);
+  assert.equal(t.anomaly!.count, 1);
+  assert.equal(t.normal.channels, 3);
+  assert.ok(t.summary.skipped.length === 0);
+});

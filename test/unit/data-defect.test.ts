@@ -120,6 +120,17 @@ test('defect protocol with patches: labels follow the masks, split by source, ba
   assert.equal(d.normal.count, p.plan.trainNormal.length);
   assert.equal(d.normal.height, 16);
   assert.equal(d.summary.augmentation?.family, 'none');
+  // Evaluation masks line up with the items: defect crops here lie wholly inside RECT (all 255),
+  // normal crops are all 0.
+  for (const set of [d.validation, d.test!]) {
+    assert.ok(set.masks, 'masks present');
+    assert.equal(set.masks!.count, set.images.count);
+    const m = await set.masks!.readBatch(Array.from({ length: set.masks!.count }, (_, i) => i));
+    for (let i = 0; i < set.masks!.count; i++) {
+      const px = m.subarray(i * 256, (i + 1) * 256);
+      assert.ok(px.every((v) => v === (set.isAnomaly[i] ? 255 : 0)), `mask of item ${i} (${set.className![i]})`);
+    }
+  }
   const withAug = await loadTrainingData(opts);
   assert.equal(withAug.summary.augmentation?.family, 'defect');
   await assert.rejects(planDataset({ ...opts, patchSize: 'big' }), /--patch-size must be an integer/);
@@ -156,6 +167,11 @@ test('MVTec AD layout: official split, good is normal, ground-truth masks; sever
   assert.equal(d.anomaly, null);
   assert.equal(d.test!.images.count, 4);
   assert.deepEqual([...d.test!.isAnomaly], [0, 0, 1, 1]);
+  const tm = await d.test!.masks!.readBatch([0, 1, 2, 3]);
+  const white = (i: number) => tm.subarray(i * 256, (i + 1) * 256).filter((v) => v === 255).length;
+  // 000 has a mask (RECT is 1/15 of the image, ~17 of 256 pixels after resizing), 001 has none.
+  assert.deepEqual([0, 1, 3].map(white), [0, 0, 0]);
+  assert.ok(Math.abs(white(2) - 256 / 15) <= 3, `mask pixels ${white(2)}`);
   assert.equal(d.normal.channels, 3);
   await assert.rejects(readCatalog(root), (e: Error) => e instanceof InputError && /--category \(bottle, screw\)/.test(e.message));
   assert.equal((await readCatalog(root, { category: 'bottle' })).items.length, 8);

@@ -49,7 +49,7 @@ test('IDX: gz and raw, train/test split, labels and pixels', async () => {
     assert.deepEqual(cat.classNames, ['0', '1', '2']);
     assert.equal(cat.items.filter((i) => i.split === 'train').length, 30);
     assert.equal(cat.items.filter((i) => i.split === 'test').length, 9);
-    const d = await loadTrainingData({ root: dir, size: 4, seed: 3, normalClass: '1', validationFraction: 0 });
+    const d = await loadTrainingData({ root: dir, size: 4, seed: 3, normalClass: '1', validationFraction: 0, augment: 'none' });
     assert.equal(d.normal.count, 10);
     assert.equal(d.anomaly!.count, 20);
     assert.equal(d.test!.images.count, 9);
@@ -112,7 +112,7 @@ test('CIFAR-10 binary: batches, class names, planar to interleaved', async () =>
   assert.equal(cat.layout, 'cifar10');
   assert.equal(cat.classNames[9], 'truck');
   assert.equal(cat.items.length, 22);
-  const d = await loadTrainingData({ root: path.join(tmp, 'c10'), size: 32, seed: 1, normalClass: 'automobile', validationFraction: 0 });
+  const d = await loadTrainingData({ root: path.join(tmp, 'c10'), size: 32, seed: 1, normalClass: 'automobile', validationFraction: 0, augment: 'none' });
   assert.equal(d.normal.count, 6); // 5 batches x label 1, plus data_batch_1's extra label 1
   assert.equal(d.normal.channels, 3);
   const px = await d.normal.readBatch([0]);
@@ -134,7 +134,7 @@ test('CIFAR-100 binary: coarse labels become the 20 superclasses', async () => {
   assert.deepEqual(names('train'), ['aquatic_mammals', 'vehicles_2', 'vehicles_2', 'insects']);
   assert.deepEqual(names('test'), ['vehicles_2', 'food_containers']);
   assert.equal(CIFAR100_SUPERCLASSES[19], 'vehicles_2');
-  const d = await loadTrainingData({ root: dir, size: 16, seed: 1, normalClass: 'vehicles_2', validationFraction: 0 });
+  const d = await loadTrainingData({ root: dir, size: 16, seed: 1, normalClass: 'vehicles_2', validationFraction: 0, augment: 'none' });
   assert.equal(d.normal.count, 2);
   const px = await d.normal.readBatch([0]);
   assert.deepEqual([...px.subarray(0, 3)], [19, 69, 119]); // resized flat image keeps its colour

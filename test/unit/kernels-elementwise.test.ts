@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { disposeFastKernels, installFastKernels } from '../../trainer/kernels/index';
+import { profileKernels } from '../../trainer/kernels/profile';
 
 const TOL = 1e-4;
 
@@ -125,6 +126,24 @@ describe('fast element-wise kernels vs stock cpu', () => {
     tf.setBackend('cpu');
     const b = tf.tidy(f);
     assert.deepEqual(a, b);
+  });
+
+  it('one-pass activation gradients run on the fast backend and equal stock bit for bit', () => {
+    const f = (a: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.add(tf.leakyRelu(a, 0.2), tf.relu(tf.neg(a))), tf.add(tf.tanh(a), tf.abs(a))), tf.range(0, a.size)));
+    const grad = (b: string) => {
+      tf.setBackend(b);
+      return tf.tidy(() => Array.from(tf.grad(f)(tf.concat([rand([500], 5), tf.tensor1d([0, -0, NaN, 1e-30, -1e-30])])).dataSync()));
+    };
+    const prof = profileKernels(backend);
+    let fast: number[];
+    try {
+      fast = grad(backend);
+    } finally {
+      prof.stop();
+    }
+    const ran = prof.table().map((r) => r.kernel);
+    for (const k of ['FlawscopeLeakyReluGrad', 'FlawscopeReluGrad', 'FlawscopeTanhGrad', 'FlawscopeAbsGrad']) assert.ok(ran.includes(k), `${k} ran`);
+    assert.deepEqual(fast, grad('cpu'));
   });
 
   it('the fast kernels are the ones registered', () => {

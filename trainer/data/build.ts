@@ -9,7 +9,9 @@ import { probeImage } from './decode';
 import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
 import { DiskImageWriter } from './disk-set';
 import { countByClass } from './catalog';
-import { ConcatImageSet, SubsetImageSet } from './image-set';
+import { ConcatImageSet, MemoryImageSet, SubsetImageSet } from './image-set';
+import { readMask } from './patches';
+import { resizeImage } from './records';
 import type { Plan } from './plan';
 import type { DatasetSummary, ImageSet, LabeledSet, TrainingData } from './types';
 import { InputError } from './types';
@@ -114,17 +116,24 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
   }
   const images = res.images;
   const sub = (r: Role): ImageSet => new SubsetImageSet(images, idx[r]);
-  const labeled = (n: Role, a: Role): LabeledSet => {
+  const limit = opts.memoryLimitBytes ?? defaultMemoryLimitBytes();
+  const labeled = async (n: Role, a: Role): Promise<LabeledSet> => {
     const parts = [sub(n), sub(a)];
     const items = [...itemsOf[n], ...itemsOf[a]];
     const isAnomaly = new Uint8Array(items.length);
     isAnomaly.fill(1, itemsOf[n].length);
-    return {
+    const set: LabeledSet = {
       images: new ConcatImageSet(parts),
       isAnomaly,
       className: items.map((i) => i.className),
       source: items.map((i) => i.source),
     };
+    // Pixel masks for evaluation (pixel-level scores, heat-map checks), when the layout has them
+    // and they fit comfortably in memory.
+    if (items.some((i) => i.maskPath) && items.length * opts.size * opts.size <= limit / 4) {
+      set.masks = await decodeMasks(items, opts.size, opts.maxPixels);
+    }
+    return set;
   };
   const warnings = [...cat.warnings, ...plan.warnings];
   if (res.streamed) warnings.push(`Decoded images exceed the memory limit; streaming them from a cache file (${(res.images as { file?: string }).file}).`);
@@ -148,8 +157,46 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
   return {
     normal: sub('trainNormal'),
     anomaly: idx.trainAnomaly.length > 0 ? sub('trainAnomaly') : null,
-    validation: labeled('valNormal', 'valAnomaly'),
-    test: hasTest ? labeled('testNormal', 'testAnomaly') : null,
+    validation: await labeled('valNormal', 'valAnomaly'),
+    test: hasTest ? await labeled('testNormal', 'testAnomaly') : null,
     summary,
   };
+}
+
+/** Masks (1 channel, 0/255, model size) aligned with `items`; items without a mask get zeros.
+ * Crops take the same region of the mask as of the image. An unreadable mask gives zeros and is
+ * not fatal: the image label still holds. */
+export async function decodeMasks(items: CatalogItem[], size: number, maxPixels?: number): Promise<MemoryImageSet> {
+  const per = size * size;
+  const data = new Uint8Array(items.length * per);
+  const bySource = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    if (it.maskPath) bySource.set(it.source, [...(bySource.get(it.source) ?? []), i]);
+  });
+  const sources = [...bySource.keys()];
+  await forEachLimit(sources.length, DECODE_CONCURRENCY, async (k) => {
+    const idx = bySource.get(sources[k])!;
+    const first = items[idx[0]];
+    let mask: Uint8Array;
+    let w: number;
+    let h: number;
+    try {
+      const info = await probeImage(first.source);
+      w = info.width;
+      h = info.height;
+      mask = await readMask(first.maskPath!, w, h, maxPixels);
+    } catch (err) {
+      if (err instanceof InputError) return;
+      throw err;
+    }
+    for (const i of idx) {
+      const c = items[i].crop ?? { x: 0, y: 0, w, h };
+      const crop = new Uint8Array(c.w * c.h);
+      for (let y = 0; y < c.h; y++) crop.set(mask.subarray((c.y + y) * w + c.x, (c.y + y) * w + c.x + c.w), y * c.w);
+      const out = data.subarray(i * per, (i + 1) * per);
+      resizeImage(crop, c.w, c.h, 1, size, size, out);
+      for (let p = 0; p < per; p++) out[p] = out[p] >= 128 ? 255 : 0;
+    }
+  });
+  return new MemoryImageSet(data, items.length, size, size, 1);
 }

@@ -1,0 +1,45 @@
+// The committed WebAssembly (trainer/kernels/native/kernels.wasm and its embedded base64 copy in
+// trainer/kernels/wasm-binary.ts) is exactly what native/build.mjs makes from kernels.c.
+// Rebuilding needs clang + wasm-ld (Debian: apt-get install -y clang lld); without them that
+// check is reported as skipped, never as passed.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KERNELS_WASM_BASE64 } from '../../trainer/kernels/wasm-binary';
+
+const dir = join(__dirname, '..', '..', 'trainer', 'kernels', 'native');
+
+function haveClang(): boolean {
+  const c = spawnSync(process.env.CLANG ?? 'clang', ['--version']);
+  const l = spawnSync('wasm-ld', ['--version']);
+  return c.status === 0 && l.status === 0;
+}
+
+describe('kernels.wasm', () => {
+  it('the embedded base64 equals native/kernels.wasm', () => {
+    assert.ok(Buffer.from(KERNELS_WASM_BASE64, 'base64').equals(readFileSync(join(dir, 'kernels.wasm'))));
+  });
+
+  it('is valid WebAssembly that uses SIMD and shared memory', () => {
+    const mod = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    const imports = WebAssembly.Module.imports(mod);
+    assert.deepEqual(imports.map((i) => `${i.module}.${i.name}:${i.kind}`), ['env.memory:memory']);
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name);
+    for (const n of ['run_task', 'pack_b', 'reduce_parts', '__heap_base']) assert.ok(names.includes(n), n);
+  });
+
+  it('rebuilding kernels.c gives the committed bytes', { skip: haveClang() ? false : 'clang/wasm-ld not installed (apt-get install -y clang lld)' }, () => {
+    const out = mkdtempSync(join(tmpdir(), 'flawscope-wasm-'));
+    try {
+      execFileSync(process.execPath, [join(dir, 'build.mjs'), '--out', out], { stdio: 'pipe' });
+      const fresh = readFileSync(join(out, 'kernels.wasm'));
+      assert.ok(fresh.equals(readFileSync(join(dir, 'kernels.wasm'))),
+        'kernels.wasm is stale or was built by another clang: run node trainer/kernels/native/build.mjs and commit');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
