@@ -2,6 +2,7 @@
 //   LeakyRelu': where(greater(x, 0), dy, mul(dy, alpha))    (3 passes, 3 tensors)
 //   Relu':      mul(dy, cast(step(x), 'float32'))             (3 passes)
 //   Tanh':      mul(sub(1, square(y)), dy)                    (3 passes)
+//   Abs':       mul(dy, step(cast(x, 'float32'), -1))         (3 passes; the L1 losses)
 // Gradients are registered per kernel name for every backend, so the override below keeps the
 // stock gradient function for any backend other than ours and, on ours, runs one fused kernel
 // that computes exactly the same float32 values (same operations, same roundings).
@@ -34,6 +35,13 @@ export const GRAD_KERNELS: Record<string, KernelFunc> = {
     for (let i = 0; i < o.length; i++) { const v = x[i]!; o[i] = dy[i]! * (v !== v ? NaN : v > 0 ? 1 : 0); }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },
+  FlawscopeAbsGrad: (a) => {
+    const args = a as unknown as KernelArgs;
+    const dy = vals(args, 'dy'), x = vals(args, 'x');
+    const o = new Float32Array(dy.length);
+    for (let i = 0; i < o.length; i++) { const v = x[i]!; o[i] = dy[i]! * (v !== v ? NaN : v > 0 ? 1 : -1); }
+    return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
+  },
   FlawscopeTanhGrad: (a) => {
     const args = a as unknown as KernelArgs;
     const dy = vals(args, 'dy'), y = vals(args, 'y');
@@ -49,7 +57,7 @@ function fastOk(dy: Tensor, t: Tensor): boolean {
   return dy.dtype === 'float32' && t.dtype === 'float32' && dy.size === t.size;
 }
 
-/** Overrides the gradients of LeakyRelu, Relu and Tanh; on backends other than `backend` the stock
+/** Overrides the gradients of LeakyRelu, Relu, Abs and Tanh; on backends other than `backend` the stock
  * gradient runs unchanged. */
 export function installFusedGradients(backend: string): string[] {
   const run = (kernel: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}) =>
@@ -64,6 +72,11 @@ export function installFusedGradients(backend: string): string[] {
       const d = dy as Tensor, x = saved[0]!;
       if (tf.getBackend() !== backend || !fastOk(d, x)) return orig.gradFunc(dy, saved, attrs);
       return { x: () => run('FlawscopeReluGrad', { dy: d, x }) };
+    },
+    Abs: (orig) => (dy, saved, attrs) => {
+      const d = dy as Tensor, x = saved[0]!;
+      if (tf.getBackend() !== backend || !fastOk(d, x)) return orig.gradFunc(dy, saved, attrs);
+      return { x: () => run('FlawscopeAbsGrad', { dy: d, x }) };
     },
     Tanh: (orig) => (dy, saved, attrs) => {
       const d = dy as Tensor, y = saved[0]!;

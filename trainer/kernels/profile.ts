@@ -11,7 +11,8 @@ export interface KernelProfile {
   stop(): void;
 }
 
-export function profileKernels(backendName: string): KernelProfile {
+/** `byShape`: one row per kernel and input shapes (e.g. which conv layer is slow). */
+export function profileKernels(backendName: string, byShape = false): KernelProfile {
   const originals: KernelConfig[] = tf.getKernelsForBackend(backendName).map((k) => ({ ...k }));
   const acc = new Map<string, { ms: number; calls: number }>();
   let depth = 0;
@@ -29,10 +30,13 @@ export function profileKernels(backendName: string): KernelProfile {
           return f(args);
         } finally {
           depth--;
-          const e = acc.get(k.kernelName) ?? { ms: 0, calls: 0 };
+          const key = byShape
+            ? `${k.kernelName} ${Object.values(args.inputs).map((t) => (t ? `[${t.shape.join(',')}]` : '-')).join(' ')}`
+            : k.kernelName;
+          const e = acc.get(key) ?? { ms: 0, calls: 0 };
           e.ms += performance.now() - t0;
           e.calls++;
-          acc.set(k.kernelName, e);
+          acc.set(key, e);
         }
       },
     });
