@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runDatasetsCommand } from '../../trainer/data/cli-datasets';
-import { writeClassFolder } from '../../trainer/data/synth';
+import { pngHeaderOnly, writeClassFolder } from '../../trainer/data/synth';
+import { loadTrainingData } from '../../trainer/data/index';
 
 let tmp: string;
 before(async () => {
@@ -84,4 +85,20 @@ test('the flawscope CLI entry point routes `datasets` here', { skip: !existsSync
   const bad = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../trainer/cli.ts'), 'datasets', 'inspect', path.join(tmp, 'nope')], { encoding: 'utf8', timeout: 60000 });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /does not exist/);
+});
+
+test('a decompression bomb in a class folder: reported by inspect, skipped by loading', async () => {
+  const root = path.join(tmp, 'bomb');
+  await writeClassFolder(root, { good: 120, bad: 10 });
+  await fs.writeFile(path.join(root, 'good', 'bomb.png'), pngHeaderOnly(100000, 100000));
+  const t0 = Date.now();
+  const j = await run(['inspect', root, '--json']);
+  assert.equal(j.code, 0);
+  const r = JSON.parse(j.out);
+  assert.equal(r.skipped.length, 1);
+  assert.match(r.skipped[0].reason, /100000x100000 pixels exceeds the limit of 50000000/);
+  const d = await loadTrainingData({ root, size: 8, seed: 1 });
+  assert.equal(d.summary.skipped.length, 1);
+  assert.match(d.summary.skipped[0].path, /bomb\.png$/);
+  assert.ok(Date.now() - t0 < 20000, 'bounded in time');
 });

@@ -94,7 +94,9 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
     opts.memoryLimitBytes ?? defaultMemoryLimitBytes(),
     opts.cacheDir,
   );
-  const skipped = [...cat.skipped, ...res.skipped];
+  // Crops of one unreadable photo each report it; list the file once.
+  const seen = new Set<string>();
+  const skipped = [...cat.skipped, ...res.skipped].filter((k) => !seen.has(k.path + '\0' + k.reason) && seen.add(k.path + '\0' + k.reason));
   if (res.skipped.length > MAX_UNREADABLE_FRACTION * all.length) {
     await res.images.close?.();
     const list = res.skipped.slice(0, 10).map((s) => `  ${s.path}: ${s.reason}`).join('\n');

@@ -6,6 +6,7 @@ import { formatReport, inspectDataset } from './inspect';
 import { InputError } from './types';
 
 const USAGE = `usage: flawscope datasets inspect DIR [--json] [--format auto|image-folder|masks|mvtec|idx|cifar] [--normal CLASS] [--max-probe N]
+                         [--max-pixels N] [--mask-suffix .png] [--category NAME]
   Shows the detected layout, classes or defect types with counts, image sizes, colour, masks,
   imbalance and skipped files. --json prints the same as one JSON object.
 `;
@@ -52,7 +53,7 @@ export async function runDatasetsCommand(argv: string[], io: CommandIO = STDIO):
     io.err(`datasets inspect needs exactly one folder; got ${positional.length}.\n${USAGE}`);
     return 2;
   }
-  const known = new Set(['json', 'format', 'normal', 'maxProbe', 'maskSuffix', 'maskDir', 'imageDir']);
+  const known = new Set(['json', 'format', 'normal', 'maxProbe', 'maxPixels', 'maskSuffix', 'category']);
   const unknown = Object.keys(flags).filter((k) => !known.has(k));
   if (unknown.length) {
     io.err(`unknown flag(s) ${unknown.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}\n${USAGE}`);

@@ -7,7 +7,7 @@
 import type { Catalog } from './catalog';
 import { countByClass } from './catalog';
 import sharp from 'sharp';
-import { probeImage } from './decode';
+import { DEFAULT_MAX_PIXELS, probeImage } from './decode';
 import { forEachLimit, DECODE_CONCURRENCY } from './decode-files';
 import { numberOpt } from './options';
 import { resolveNormalClass } from './plan';
@@ -44,6 +44,7 @@ export interface DatasetReport {
 
 export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown> = {}): Promise<DatasetReport> {
   const maxProbe = numberOpt(opts, 'maxProbe', 5000, { min: 1, integer: true });
+  const maxPixels = numberOpt(opts, 'maxPixels', DEFAULT_MAX_PIXELS, { min: 1 });
   const counts = countByClass(cat);
   let normalClass: string | null = null;
   let normalClassNote: string | undefined;
@@ -98,6 +99,10 @@ export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown>
       try {
         const info = await probeImage(it.source);
         probed++;
+        if (info.width * info.height > maxPixels) {
+          skipped.push({ path: it.source, reason: `${info.width}x${info.height} pixels exceeds the limit of ${maxPixels} (--max-pixels); training would skip it` });
+          return;
+        }
         const key = `${info.width}x${info.height}`;
         sizes.set(key, (sizes.get(key) ?? 0) + 1);
         if (!min || info.width * info.height < min.width * min.height) min = { width: info.width, height: info.height };
