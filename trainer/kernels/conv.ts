@@ -169,9 +169,12 @@ export function convBackpropInput(rt: WasmRuntime, dy: Float32Array, filter: Flo
       chunkBase += Math.ceil(phases[p]!.count / MC);
     }
     if (anyEmpty) rt.f32.fill(0, dxp >> 2, (dxp >> 2) + nx);
+    // CO zeros: the small-N path points taps outside dy at them.
+    const zp = rt.alloc(g.CO + 4);
+    rt.f32.fill(0, zp >> 2, (zp >> 2) + g.CO + 4);
     const scratchFloats = SCRATCH_HDR + MC * Math.max(4, maxKs) + 16;
     const sp = rt.alloc(scratchFloats * nt);
-    rt.setTask({ OP: OP.BP_INPUT, NCHUNKS: chunkBase, ...g, WP: table, DY: dyp, Y: dxp,
+    rt.setTask({ OP: OP.BP_INPUT, NCHUNKS: chunkBase, ...g, WP: table, DY: dyp, Y: dxp, BIAS: zp,
       SCRATCH: sp, SCRATCH_FLOATS: scratchFloats, MC });
     if (chunkBase > 0) rt.run(nt);
     return rt.take(dxp, nx);

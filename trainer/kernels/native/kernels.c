@@ -130,8 +130,8 @@ static void gemm_rows(i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *Bp,
 }
 
 // Small-N GEMM (N <= 4 output columns, e.g. 3 colour channels): C[r, 0:N] = A[r, 0:K] . Bt[0:N, 0:K]
-// with Bt the transposed weights (N rows of K). Vectorised along K, 4 rows at a time, lanes summed at
-// the end with a 4x4 transpose-add; no work is wasted on padding columns.
+// with Bt the transposed weights (N rows of K). Vectorised along K, 2 rows at a time, lanes summed
+// at the end with a 4x4 transpose-add; no work is wasted on padding columns.
 static inline v128_t hsum4(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
   v128_t a = wasm_f32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 1, 5), wasm_i32x4_shuffle(s0, s1, 2, 6, 3, 7));
   v128_t b = wasm_f32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 1, 5), wasm_i32x4_shuffle(s2, s3, 2, 6, 3, 7));
@@ -145,38 +145,43 @@ static inline void store_n(f32 *c, v128_t v, i32 n) {
   if (n > 3) wasm_v128_store32_lane(c + 3, v, 3);
 }
 
-static void gemm_dot(i32 M, i32 N, i32 K, const f32 *A, i32 lda, const f32 *Bt, f32 *const *crow) {
-  const i32 K4 = K & ~3;
+// Row r's K = nt * CO inputs are nt segments of CO floats found through the pointer list P[r * nt + t] (dy pixels, or a zero segment for taps outside dy): no gathered
+// copy is made. Used by backprop-input with <= 4 output channels, where gathering cost more than
+// the arithmetic.
+static void gemm_dot_ptrs(i32 M, i32 N, i32 nt, i32 CO, const f32 *const *P, const f32 *Bt, f32 *const *crow) {
+  const i32 K = nt * CO, C4 = CO & ~3;
   const f32 *b0 = Bt, *b1 = N > 1 ? Bt + K : Bt, *b2 = N > 2 ? Bt + 2 * K : Bt, *b3 = N > 3 ? Bt + 3 * K : Bt;
   v128_t z = wasm_f32x4_splat(0.f);
   for (i32 m = 0; m < M; m += 2) {
     i32 rows = imin(2, M - m);
-    const f32 *a0 = A + (intptr_t)m * lda;
-    const f32 *a1 = rows > 1 ? a0 + lda : a0;
+    const f32 *const *p0 = P + (intptr_t)m * nt;
+    const f32 *const *p1 = rows > 1 ? p0 + nt : p0;
     v128_t s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-    for (i32 k = 0; k < K4; k += 4) {
-      v128_t x0 = wasm_v128_load(a0 + k), x1 = wasm_v128_load(a1 + k);
-      v128_t w0 = wasm_v128_load(b0 + k), w1 = wasm_v128_load(b1 + k);
-      v128_t w2 = wasm_v128_load(b2 + k), w3 = wasm_v128_load(b3 + k);
-      s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, w0));
-      s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, w1));
-      s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, w2));
-      s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, w3));
-      s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, w0));
-      s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, w1));
-      s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, w2));
-      s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, w3));
-    }
-    v128_t r0 = hsum4(s00, s01, s02, s03), r1 = hsum4(s10, s11, s12, s13);
-    if (K4 < K) {
-      f32 t0 = 0, t1 = 0, t2 = 0, t3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-      for (i32 k = K4; k < K; k++) {
-        t0 += a0[k] * b0[k]; t1 += a0[k] * b1[k]; t2 += a0[k] * b2[k]; t3 += a0[k] * b3[k];
-        u0 += a1[k] * b0[k]; u1 += a1[k] * b1[k]; u2 += a1[k] * b2[k]; u3 += a1[k] * b3[k];
+    f32 t0 = 0, t1 = 0, t2 = 0, t3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+    for (i32 t = 0; t < nt; t++) {
+      const f32 *a0 = p0[t], *a1 = p1[t];
+      const i32 o = t * CO;
+      for (i32 k = 0; k < C4; k += 4) {
+        v128_t x0 = wasm_v128_load(a0 + k), x1 = wasm_v128_load(a1 + k);
+        v128_t w0 = wasm_v128_load(b0 + o + k), w1 = wasm_v128_load(b1 + o + k);
+        v128_t w2 = wasm_v128_load(b2 + o + k), w3 = wasm_v128_load(b3 + o + k);
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, w0));
+        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, w1));
+        s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, w2));
+        s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, w3));
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, w0));
+        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, w1));
+        s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, w2));
+        s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, w3));
       }
-      r0 = wasm_f32x4_add(r0, wasm_f32x4_make(t0, t1, t2, t3));
-      r1 = wasm_f32x4_add(r1, wasm_f32x4_make(u0, u1, u2, u3));
+      for (i32 k = C4; k < CO; k++) {
+        f32 x0 = a0[k], x1 = a1[k];
+        t0 += x0 * b0[o + k]; t1 += x0 * b1[o + k]; t2 += x0 * b2[o + k]; t3 += x0 * b3[o + k];
+        u0 += x1 * b0[o + k]; u1 += x1 * b1[o + k]; u2 += x1 * b2[o + k]; u3 += x1 * b3[o + k];
+      }
     }
+    v128_t r0 = wasm_f32x4_add(hsum4(s00, s01, s02, s03), wasm_f32x4_make(t0, t1, t2, t3));
+    v128_t r1 = wasm_f32x4_add(hsum4(s10, s11, s12, s13), wasm_f32x4_make(u0, u1, u2, u3));
     store_n(crow[m], r0, N);
     if (rows > 1) store_n(crow[m + 1], r1, N);
   }
@@ -258,10 +263,11 @@ static void conv_fwd(i32 *t, i32 tid) {
     i32 ch = next_chunk(t);
     if (ch >= t[T_NCHUNKS]) break;
     i32 m0 = ch * MC, rows = imin(MC, M - m0);
+    i32 n = m0 / (OH * OW), p = m0 - n * OH * OW, oh = p / OW, ow = p - oh * OW;
     for (i32 r = 0; r < rows; r++) {
-      i32 m = m0 + r, n = m / (OH * OW), p = m - n * OH * OW, oh = p / OW, ow = p - oh * OW;
       im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
-      crow[r] = y + (intptr_t)m * CO;
+      crow[r] = y + (intptr_t)(m0 + r) * CO;
+      if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
     }
     gemm_rows(rows, CO, K, col, K, Wp, crow, (f32 *)(crow + MAX_MC));
     epilogue(t, y + (intptr_t)m0 * CO, rows, CO);
@@ -297,25 +303,53 @@ static void bp_input(i32 *t, i32 tid) {
     const i32 per_img = e[3] * cw, total = N * per_img;
     const i32 Ks = nkh * nkw * CO;
     const i32 khf = (ihf + PT) % SH, kwf = (iwf + PL) % SW;
+    // ih + PT - kh = (ihf + PT - khf) + (a - i) * SH exactly, so oh = oh0 + a - i (no division).
+    const i32 oh0 = (ihf + PT - khf) / SH, ow0 = (iwf + PL - kwf) / SW, chh = e[3];
     i32 q0 = (ch - e[7]) * MC, rows = imin(MC, total - q0);
+    i32 n = q0 / per_img, rem = q0 - n * per_img, a = rem / cw, b = rem - a * cw;
+    if (CI <= 4) {
+      // Pointer lists instead of gathered rows (see gemm_dot_ptrs); T_BIAS holds CO zeros.
+      const f32 *zero = F(t[T_BIAS]);
+      const f32 **P = (const f32 **)g;
+      const i32 nt = nkh * nkw;
+      for (i32 r = 0; r < rows; r++) {
+        const i32 ih = ihf + a * SH, iw = iwf + b * SW;
+        const f32 *dyn = dy + (intptr_t)n * OH * OW * CO;
+        const f32 **pr = P + (intptr_t)r * nt;
+        for (i32 i = 0; i < nkh; i++) {
+          const i32 oh = oh0 + a - i;
+          const int okh = oh >= 0 && oh < OH;
+          const f32 *dyr = dyn + (intptr_t)oh * OW * CO;
+          for (i32 j = 0; j < nkw; j++) {
+            const i32 ow = ow0 + b - j;
+            pr[i * nkw + j] = (okh && ow >= 0 && ow < OW) ? dyr + (intptr_t)ow * CO : zero;
+          }
+        }
+        crow[r] = dx + ((intptr_t)(n * H + ih) * W + iw) * CI;
+        if (++b == cw) { b = 0; if (++a == chh) { a = 0; n++; } }
+      }
+      gemm_dot_ptrs(rows, CI, nt, CO, (const f32 *const *)P, Wp, crow);  // Wp: transposed [CI x Ks]
+      continue;
+    }
     for (i32 r = 0; r < rows; r++) {
-      i32 q = q0 + r, n = q / per_img, rem = q - n * per_img, a = rem / cw, b = rem - a * cw;
-      i32 ih = ihf + a * SH, iw = iwf + b * SW;
+      const i32 ih = ihf + a * SH, iw = iwf + b * SW;
+      const f32 *dyn = dy + (intptr_t)n * OH * OW * CO;
       f32 *row = g + (intptr_t)r * Ks;
       for (i32 i = 0; i < nkh; i++) {
-        i32 kh = khf + i * SH, oh = (ih + PT - kh) / SH;  // exact division by construction
+        const i32 oh = oh0 + a - i;
         f32 *rr = row + i * nkw * CO;
-        if (ih + PT - kh < 0 || oh >= OH) { zero_f(rr, nkw * CO); continue; }
+        if (oh < 0 || oh >= OH) { zero_f(rr, nkw * CO); continue; }
+        const f32 *dyr = dyn + (intptr_t)oh * OW * CO;
         for (i32 j = 0; j < nkw; j++) {
-          i32 kw = kwf + j * SW, ow = (iw + PL - kw) / SW;
-          if (iw + PL - kw < 0 || ow >= OW) zero_f(rr + j * CO, CO);
-          else copy_f(rr + j * CO, dy + ((intptr_t)(n * OH + oh) * OW + ow) * CO, CO);
+          const i32 ow = ow0 + b - j;
+          if (ow < 0 || ow >= OW) zero_f(rr + j * CO, CO);
+          else copy_f(rr + j * CO, dyr + (intptr_t)ow * CO, CO);
         }
       }
       crow[r] = dx + ((intptr_t)(n * H + ih) * W + iw) * CI;
+      if (++b == cw) { b = 0; if (++a == chh) { a = 0; n++; } }
     }
-    if (CI <= 4) gemm_dot(rows, CI, Ks, g, Ks, Wp, crow);  // Wp: transposed [CI x Ks], see conv.ts
-    else gemm_rows(rows, CI, Ks, g, Ks, Wp, crow, (f32 *)(crow + MAX_MC));
+    gemm_rows(rows, CI, Ks, g, Ks, Wp, crow, (f32 *)(crow + MAX_MC));
   }
 }
 
@@ -403,9 +437,10 @@ static void bp_filter(i32 *t, i32 tid) {
     i32 ch = next_chunk(t);
     if (ch >= t[T_NCHUNKS]) break;
     i32 m0 = ch * MC, rows = imin(MC, M - m0);
+    i32 n = m0 / (OH * OW), p = m0 - n * OH * OW, oh = p / OW, ow = p - oh * OW;
     for (i32 r = 0; r < rows; r++) {
-      i32 m = m0 + r, n = m / (OH * OW), p = m - n * OH * OW, oh = p / OW, ow = p - oh * OW;
       im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
+      if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
     }
     bpf_block(rows, K, CO, col, dy + (intptr_t)m0 * CO, dw);
   }
