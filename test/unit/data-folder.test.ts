@@ -141,3 +141,8 @@ test('MemoryImageSet returns copies in the order asked and rejects bad indices',
   b[0] = 99;
   assert.equal(data[4], 4);
 });
+
+test('a mistyped data flag is refused, naming it', async () => {
+  const root = await mk('typo', { good: 3, bad: 2 });
+  await assert.rejects(loadTrainingData({ root, size: 8, seed: 1, protocl: 'one-vs-rest' }), (e: Error) => e instanceof InputError && /Unknown option --protocl\. Data options: --format --protocol/.test(e.message));
+});

@@ -6,7 +6,7 @@ import { buildTrainingData } from './build';
 import type { Catalog } from './catalog';
 import { readCatalog } from './read';
 import { DEFAULT_MAX_PIXELS } from './decode';
-import { boolOpt, numberOpt, stringOpt } from './options';
+import { boolOpt, flagName, numberOpt, stringOpt } from './options';
 import { defaultPlan, resolveNormalClass, type Plan } from './plan';
 import { oneVsRestPlan } from './protocol';
 import { defectPlan } from './defect';
@@ -40,9 +40,30 @@ export interface PlannedDataset {
   protocol: string;
 }
 
+/** Every option key the data pipeline reads. Anything else in `opts` is a mistyped flag (the
+ * CLI forwards every flag it does not know itself), so it is refused rather than ignored. */
+export const DATA_OPTION_KEYS = [
+  'root', 'normalClass', 'size', 'channels', 'seed', 'validationFraction',
+  'format', 'protocol', 'sampling', 'clusters', 'anomalyTotal',
+  'patchSize', 'patchStride', 'maskFraction', 'testFraction', 'balance',
+  'augment', 'augmentCrop', 'augmentFlip', 'augmentRotate', 'augmentJitter',
+  'maxPixels', 'memoryLimitMb', 'cacheDir', 'maskSuffix', 'category', 'maxProbe',
+] as const;
+
+function checkOptionKeys(opts: Record<string, unknown>): void {
+  const known = new Set<string>(DATA_OPTION_KEYS);
+  const unknown = Object.keys(opts).filter((k) => !known.has(k) && opts[k] !== undefined);
+  if (unknown.length) {
+    throw new InputError(
+      `Unknown option ${unknown.map(flagName).join(', ')}. Data options: ${DATA_OPTION_KEYS.slice(6).map(flagName).join(' ')} (see trainer/data/README.md).`,
+    );
+  }
+}
+
 /** Everything up to (not including) decoding the pixels: layout, roles and sampled items.
  * Cheap, so tests and `datasets inspect` can check the protocol counts on the full data. */
 export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
+  checkOptionKeys(opts);
   const size = numberOpt(opts, 'size', NaN, { min: 4, max: 4096, integer: true });
   if (!Number.isFinite(size)) throw new InputError('--size is required (the model input size in pixels).');
   const channelsRaw = opts.channels === undefined ? undefined : numberOpt(opts, 'channels', 3, { min: 1, max: 3, integer: true });
