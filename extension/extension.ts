@@ -228,19 +228,28 @@ class Flawscope {
   }
 
   /** Runs the CLI once with --json and parses its (last JSON) stdout. Trust-gated. */
-  async runCliJson<T>(args: string[], timeoutMs = 120000): Promise<T> {
+  async runCliJson<T>(args: string[], timeoutMs = 120000, signal?: AbortSignal): Promise<T> {
     if (!this.trusted()) throw new Error(RESTRICTED_MSG);
     const nodePath = await this.nodeOk();
     if (!nodePath) throw new Error('Node.js is not available (see the Flawscope output)');
     this.launches++;
     this.log.info(`$ ${nodePath} ${this.cliPath} ${args.join(' ')}`);
     return new Promise<T>((resolve, reject) => {
-      execFile(nodePath, [this.cliPath, ...args], { cwd: this.context.extensionPath, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+      execFile(nodePath, [this.cliPath, ...args], { cwd: this.context.extensionPath, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, windowsHide: true, signal, killSignal: 'SIGTERM' }, (err, stdout, stderr) => {
         if (stderr.trim()) this.log.info(stderr.trim());
         const lines = stdout.trim().split('\n').filter((l) => l.trim().startsWith('{') || l.trim().startsWith('['));
         if (err && lines.length === 0) return reject(new Error(stderr.trim().split('\n').slice(-3).join(' ') || err.message));
         try {
-          const parsed = lines.length === 1 ? JSON.parse(lines[0]) : JSON.parse(stdout);
+          // One JSON document, or JSON lines (progress events, then the result last).
+          let parsed: any;
+          try {
+            parsed = JSON.parse(stdout);
+          } catch {
+            const events = lines.map((l) => JSON.parse(l));
+            const failed = events.find((e) => e && typeof e === 'object' && e.type === 'error');
+            if (failed) return reject(new Error(failed.message));
+            parsed = events[events.length - 1];
+          }
           if (parsed && typeof parsed === 'object' && parsed.type === 'error') return reject(new Error(parsed.message));
           resolve(parsed as T);
         } catch {
@@ -327,25 +336,8 @@ class Flawscope {
       data = pick.p ?? (await this.addDataset()) ?? undefined;
       if (!data) return { status: 'aborted', reason: 'no dataset chosen' };
     }
-    let normal = args.normal;
-    if (!normal) {
-      let classes: string[] = [];
-      const rep = this.reports.get(data) ?? (await this.inspect(data));
-      if (rep && 'classes' in rep && Array.isArray(rep.classes)) classes = rep.classes.map((c) => c.name);
-      if (classes.length === 0) {
-        try {
-          classes = fs.readdirSync(data, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
-        } catch {
-          /* not a folder */
-        }
-      }
-      const counts = new Map(rep && 'classes' in rep && rep.classes ? rep.classes.map((c) => [c.name, c.count]) : []);
-      normal =
-        classes.length > 0
-          ? (await vscode.window.showQuickPick(classes.map((c) => ({ label: c, description: counts.has(c) ? `${counts.get(c)} images` : undefined })), { title: 'Train Model (2/3): the normal class (everything else is anomaly)' }))?.label
-          : await vscode.window.showInputBox({ title: 'Train Model (2/3): normal class name' });
-      if (!normal) return { status: 'aborted', reason: 'no normal class chosen' };
-    }
+    const normal = args.normal ?? (await this.pickNormalClass(data, 'Train Model (2/3): the normal class (everything else is anomaly)'));
+    if (!normal) return { status: 'aborted', reason: 'no normal class chosen' };
     const spec: TrainSpec = { data, normal, out: args.out ?? '', size: args.size, epochs: args.epochs, batch: args.batch, seed: args.seed, backend: args.backend, resume: args.resume, weights: args.weights, config: args.config, extraArgs: args.extraArgs };
     const needPreset = args.size === undefined && args.epochs === undefined && args.batch === undefined && !args.resume && !args.config;
     if (needPreset) {
@@ -595,6 +587,52 @@ class Flawscope {
     }
   }
 
+  /** QuickPick of a dataset's classes (from its inspect report, else its sub-folders). */
+  async pickNormalClass(data: string, title: string): Promise<string | undefined> {
+    let classes: string[] = [];
+    const rep = this.reports.get(data) ?? (await this.inspect(data));
+    if (rep && 'classes' in rep && Array.isArray(rep.classes)) classes = rep.classes.map((c) => c.name);
+    if (classes.length === 0) {
+      try {
+        classes = fs.readdirSync(data, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+      } catch {
+        /* not a folder */
+      }
+    }
+    const counts = new Map(rep && 'classes' in rep && rep.classes ? rep.classes.map((c) => [c.name, c.count]) : []);
+    return classes.length > 0
+      ? (await vscode.window.showQuickPick(classes.map((c) => ({ label: c, description: counts.has(c) ? `${counts.get(c)} images` : undefined })), { title }))?.label
+      : await vscode.window.showInputBox({ title });
+  }
+
+  /**
+   * Grid Search (paper §3.4) through the CLI's `grid`: a seeded sample of the valid loss-weight
+   * combinations at a quick budget, ranked on validation; opens the results table when done.
+   */
+  async gridSearch(args: { data?: string; normal?: string; sample?: number; budget?: string; extraArgs?: string[] } = {}): Promise<unknown> {
+    if (this.blockedByTrust()) return null;
+    const data = args.data ?? (await vscode.window.showQuickPick(this.datasets().map((d) => ({ label: path.basename(d), description: d })), { title: 'Grid Search (1/2): dataset' }))?.description;
+    if (!data) return null;
+    const normal = args.normal ?? (await this.pickNormalClass(data, 'Grid Search (2/2): the normal class'));
+    if (!normal) return null;
+    const out = path.join(this.modelsFolder(), `grid-${normal.replace(/[^\w.-]+/g, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const cliArgs = ['grid', '--data', data, '--normal', normal, '--out', out, '--sample', String(args.sample ?? 8), '--budget', args.budget ?? 'quick', '--json', ...(args.extraArgs ?? [])];
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Flawscope: grid search on ${path.basename(data)} (normal: ${normal})`, cancellable: true }, async (_p, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      try {
+        const r = await this.runCliJson<Record<string, unknown>>(cliArgs, 12 * 3600_000, abort.signal);
+        this.log.info(`grid search done: ${JSON.stringify(r)}`);
+        const table = path.join(out, 'grid.md');
+        if (fs.existsSync(table)) await vscode.window.showTextDocument(vscode.Uri.file(table), { preview: true });
+        return { ...r, out };
+      } catch (e) {
+        if (!abort.signal.aborted) void vscode.window.showErrorMessage(`Flawscope: grid search failed: ${(e as Error).message}`);
+        return null;
+      }
+    });
+  }
+
   async evaluate(modelPath?: string): Promise<unknown> {
     if (this.blockedByTrust()) return null;
     const m = modelPath ?? (await this.pickModel('Evaluate which model?'))?.path;
@@ -815,6 +853,7 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi {
     return p ?? null;
   });
   reg('flawscope.evaluateModel', (a?: unknown) => fx.evaluate(pathOf(a)));
+  reg('flawscope.gridSearch', (a?: unknown) => fx.gridSearch(a && typeof a === 'object' && !(a instanceof vscode.Uri) ? (a as Parameters<typeof fx.gridSearch>[0]) : {}));
   reg('flawscope.revealModel', (a?: unknown) => {
     const p = pathOf(a) ?? fx.activeModelPath();
     if (p) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(p)).then(undefined, () => vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(p)));

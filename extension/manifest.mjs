@@ -47,6 +47,7 @@ pkg.contributes = {
     cmd('flawscope.openHeatmapPanel', 'Open Heatmap Panel', 'flame'),
     cmd('flawscope.selectActiveModel', 'Select Active Model', 'check'),
     cmd('flawscope.evaluateModel', 'Evaluate Model', 'beaker'),
+    cmd('flawscope.gridSearch', 'Grid Search (Loss Weights)', 'symbol-numeric'),
     cmd('flawscope.revealModel', 'Reveal Model Folder', 'folder-opened'),
     cmd('flawscope.deleteModel', 'Delete Model', 'trash'),
     cmd('flawscope.refresh', 'Refresh Views', 'refresh'),

@@ -184,6 +184,19 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     }
   });
 
+  test('Grid Search runs the CLI grid on a sample of weight combinations and opens the results table', async () => {
+    const r = (await vscode.commands.executeCommand('flawscope.gridSearch', {
+      data: cfg.dataset, normal: cfg.normalClass, sample: 2, extraArgs: ['--epochs', '1', '--size', '16', '--batch', '32', '--parallel', '1'],
+    })) as { type: string; runs: number; best: { valAuroc: number } | null; out: string } | null;
+    log('grid:', JSON.stringify(r));
+    assert.ok(r, 'grid search returned a result');
+    assert.equal(r!.type, 'grid-done');
+    assert.equal(r!.runs, 2);
+    assert.ok(r!.best && Number.isFinite(r!.best.valAuroc), 'a best combination ranked on validation');
+    assert.ok(fs.existsSync(path.join(r!.out, 'grid.md')) && fs.existsSync(path.join(r!.out, 'best-config.json')));
+    await until(() => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(r!.out, 'grid.md'), 10000, 'grid.md opened');
+  });
+
   test('Open Heatmap Panel reuses the one score panel', async () => {
     const a = await api();
     const html = a.scorePanel()!.html;
