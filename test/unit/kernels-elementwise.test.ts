@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { disposeFastKernels, installFastKernels } from '../../trainer/kernels/index';
+import { disposeFastKernels, fastRuntime, installFastKernels } from '../../trainer/kernels/index';
 import { profileKernels } from '../../trainer/kernels/profile';
 
 const TOL = 1e-4;
@@ -92,6 +92,19 @@ const cases: Case[] = [
   ['avgPool 3/2 same, 3 channels', [[8, 9, 10, 3]], (a) => tf.avgPool(a as tf.Tensor4D, 3, 2, 'same'), true],
 ];
 
+// Big tensors (>= 65536 elements) take the threaded wasm path; those results are bit-exact.
+const BIG = [64, 16, 16, 8];
+const bigCases: Case[] = [
+  ['big add same', [BIG, BIG], (a, b) => tf.add(a, b), true],
+  ['big add bias [C]', [BIG, [8]], (a, b) => tf.add(a, b), true],
+  ['big add bias [W,C] (period 128)', [BIG, [16, 8]], (a, b) => tf.add(a, b), true],
+  ['big multiply same', [BIG, BIG], (a, b) => tf.mul(a, b), true],
+  ['big leakyRelu', [BIG], (a) => tf.leakyRelu(a, 0.2), true],
+  ['big relu', [BIG], (a) => tf.relu(a), true],
+  ['big abs', [BIG], (a) => tf.abs(a), true],
+  ['big odd length relu/leaky (tails)', [[65539]], (a) => tf.add(tf.relu(a), tf.leakyRelu(a, 0.3)), true],
+];
+
 describe('fast element-wise kernels vs stock cpu', () => {
   let backend = '';
   before(async () => {
@@ -115,6 +128,37 @@ describe('fast element-wise kernels vs stock cpu', () => {
       });
     });
   }
+
+  for (const [name, shapes, f, g] of bigCases) {
+    it(`${name}: bit-exact`, () => {
+      const before = fastRuntime()!.stats.parallel;
+      const a = run(backend, shapes, f, g);
+      assert.ok(fastRuntime()!.stats.parallel > before, 'ran on the threaded wasm path');
+      const b = run('cpu', shapes, f, g);
+      assert.deepEqual(a.shape, b.shape);
+      assert.ok(Buffer.from(a.y.buffer, a.y.byteOffset, a.y.byteLength).equals(Buffer.from(b.y.buffer, b.y.byteOffset, b.y.byteLength)), 'forward differs');
+      a.grads.forEach((ga, i) => {
+        const gb = b.grads[i]!;
+        assert.ok(Buffer.from(ga.buffer, ga.byteOffset, ga.byteLength).equals(Buffer.from(gb.buffer, gb.byteOffset, gb.byteLength)), `grad ${i} differs`);
+      });
+    });
+  }
+
+  it('big tensors with NaN, -0 and infinities: wasm path equals stock', () => {
+    const f = () => {
+      const v = new Float32Array(70000);
+      for (let i = 0; i < v.length; i++) v[i] = [NaN, -0, 0, Infinity, -Infinity, 1e-40, -2.5, 3][i % 8]!;
+      const x = tf.tensor1d(v);
+      const ys = [tf.relu(x), tf.leakyRelu(x, 0.2), tf.add(x, x), tf.mul(x, x)];
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.add(tf.add(tf.relu(t), tf.leakyRelu(t, 0.2)), tf.abs(t))))(x);
+      return [...ys, g].map((t) => Array.from(t.dataSync()));
+    };
+    tf.setBackend(backend);
+    const a = tf.tidy(f);
+    tf.setBackend('cpu');
+    const b = tf.tidy(f);
+    assert.deepEqual(a, b);
+  });
 
   it('NaN propagates like stock (relu, step, maximum)', () => {
     const f = () => {

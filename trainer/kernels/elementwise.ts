@@ -8,6 +8,7 @@
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend, KernelArgs } from './conv';
+import { EW, EW_MIN, type WasmRuntime } from './wasm';
 
 type Stock = (name: string) => KernelFunc;
 
@@ -65,7 +66,7 @@ function isHead(small: number[], out: number[]): number {
   return inner;
 }
 
-function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock): KernelFunc {
+function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock, rt?: WasmRuntime, wasmSame?: number, wasmTail?: number): KernelFunc {
   const L = binaryLoops(expr);
   const fallback = stock(name);
   return (args) => {
@@ -78,6 +79,10 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
     const n = util.sizeFromShape(outShape);
     const o = outDtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
     const na = av.length, nb = bv.length;
+    if (rt && n >= EW_MIN && na === n) {
+      if (nb === n && wasmSame) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(wasmSame, av, bv));
+      if (wasmTail && nb < n && isSuffix(stripOnes(b.shape), outShape)) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(wasmTail, av, bv, 0, nb));
+    }
     if (na === n && nb === n) L.same(o, av, bv, n, 0);
     else if (nb === 1 && na === n) L.scalarB(o, av, bv, n, 0);
     else if (na === 1 && nb === n) L.scalarA(o, av, bv, n, 0);
@@ -94,7 +99,7 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
 
 type ULoop = (o: Float32Array, a: Float32Array, n: number, alpha: number) => void;
 
-function unary(name: string, expr: string, stock: Stock, alphaAttr?: string): KernelFunc {
+function unary(name: string, expr: string, stock: Stock, alphaAttr?: string, rt?: WasmRuntime, wasmKind?: number): KernelFunc {
   const loop = new Function('o', 'a', 'n', 'alpha', `"use strict";\nfor (let i = 0; i < n; i++) { const x = a[i]; o[i] = ${expr}; }`) as ULoop;
   const fallback = stock(name);
   return (args) => {
@@ -102,8 +107,9 @@ function unary(name: string, expr: string, stock: Stock, alphaAttr?: string): Ke
     const x = inputs.x!;
     const xv = x.dtype === 'float32' ? vals(backend, x) : null;
     if (!xv) return fallback(args);
-    const o = new Float32Array(xv.length);
     const alpha = alphaAttr ? Number((attrs as Record<string, unknown>)[alphaAttr]) : 0;
+    if (rt && wasmKind && xv.length >= EW_MIN) return backend.makeTensorInfo(x.shape, 'float32', rt.elementwise(wasmKind, xv, null, alpha));
+    const o = new Float32Array(xv.length);
     loop(o, xv, xv.length, alpha);
     return backend.makeTensorInfo(x.shape, 'float32', o);
   };
@@ -330,11 +336,12 @@ function avgPoolGrad(stock: Stock): KernelFunc {
   };
 }
 
-export function makeElementwiseKernels(stock: Stock): Record<string, KernelFunc> {
+/** `rt`: big element-wise ops run in wasm on all threads (same float32 results). */
+export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<string, KernelFunc> {
   return {
-    Add: binary('Add', 'x + y', 'float32', stock),
+    Add: binary('Add', 'x + y', 'float32', stock, rt, EW.ADD, EW.ADD_TAIL),
     Sub: binary('Sub', 'x - y', 'float32', stock),
-    Multiply: binary('Multiply', 'x * y', 'float32', stock),
+    Multiply: binary('Multiply', 'x * y', 'float32', stock, rt, EW.MUL),
     RealDiv: binary('RealDiv', 'x / y', 'float32', stock),
     Maximum: binary('Maximum', 'Math.max(x, y)', 'float32', stock),
     Minimum: binary('Minimum', 'Math.min(x, y)', 'float32', stock),
@@ -343,8 +350,8 @@ export function makeElementwiseKernels(stock: Stock): Record<string, KernelFunc>
     GreaterEqual: binary('GreaterEqual', 'x >= y ? 1 : 0', 'bool', stock),
     Less: binary('Less', 'x < y ? 1 : 0', 'bool', stock),
     LessEqual: binary('LessEqual', 'x <= y ? 1 : 0', 'bool', stock),
-    Relu: unary('Relu', 'Math.max(0, x)', stock),
-    LeakyRelu: unary('LeakyRelu', 'x < 0 ? alpha * x : x', stock, 'alpha'),
+    Relu: unary('Relu', 'Math.max(0, x)', stock, undefined, rt, EW.RELU),
+    LeakyRelu: unary('LeakyRelu', 'x < 0 ? alpha * x : x', stock, 'alpha', rt, EW.LEAKY),
     Step: unary('Step', 'x !== x ? NaN : (x > 0 ? 1 : alpha)', stock, 'alpha'),
     Tanh: unary('Tanh', 'Math.tanh(x)', stock),
     Abs: unary('Abs', 'Math.abs(x)', stock),

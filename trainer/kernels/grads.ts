@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelFunc, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import type { KernelArgs } from './conv';
+import { EW, EW_MIN, type WasmRuntime } from './wasm';
 
 const fr = Math.fround;
 
@@ -19,17 +20,30 @@ function vals(args: KernelArgs, name: string): Float32Array {
   return v;
 }
 
-export const GRAD_KERNELS: Record<string, KernelFunc> = {
+/** The fused gradient kernels; with `rt`, big tensors run in wasm on all threads. */
+export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
+  const big = (args: KernelArgs, kind: number, alpha = 0): TensorInfoOrNull => {
+    const dy = vals(args, 'dy');
+    if (!rt || dy.length < EW_MIN) return null;
+    const other = args.inputs.x ? vals(args, 'x') : null;
+    if (!other) return null;
+    return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', rt.elementwise(kind, dy, other, alpha));
+  };
+  return {
   FlawscopeLeakyReluGrad: (a) => {
     const args = a as unknown as KernelArgs;
     const dy = vals(args, 'dy'), x = vals(args, 'x');
     const alpha = fr(Number((args.attrs as { alpha: number }).alpha));
+    const w = big(args, EW.LEAKY_GRAD, alpha);
+    if (w) return w;
     const o = new Float32Array(dy.length);
     for (let i = 0; i < o.length; i++) { const d = dy[i]!; o[i] = x[i]! > 0 ? d : d * alpha; }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },
   FlawscopeReluGrad: (a) => {
     const args = a as unknown as KernelArgs;
+    const w = big(args, EW.RELU_GRAD);
+    if (w) return w;
     const dy = vals(args, 'dy'), x = vals(args, 'x');
     const o = new Float32Array(dy.length);
     for (let i = 0; i < o.length; i++) { const v = x[i]!; o[i] = dy[i]! * (v !== v ? NaN : v > 0 ? 1 : 0); }
@@ -37,6 +51,8 @@ export const GRAD_KERNELS: Record<string, KernelFunc> = {
   },
   FlawscopeAbsGrad: (a) => {
     const args = a as unknown as KernelArgs;
+    const w = big(args, EW.ABS_GRAD);
+    if (w) return w;
     const dy = vals(args, 'dy'), x = vals(args, 'x');
     const o = new Float32Array(dy.length);
     for (let i = 0; i < o.length; i++) { const v = x[i]!; o[i] = dy[i]! * (v !== v ? NaN : v > 0 ? 1 : -1); }
@@ -49,7 +65,10 @@ export const GRAD_KERNELS: Record<string, KernelFunc> = {
     for (let i = 0; i < o.length; i++) { const v = y[i]!; o[i] = fr(1 - fr(v * v)) * dy[i]!; }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },
-};
+  };
+}
+
+type TensorInfoOrNull = ReturnType<KernelFunc> & object | null;
 
 const originals = new Map<string, GradConfig>();
 

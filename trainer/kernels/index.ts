@@ -18,7 +18,7 @@ import '@tensorflow/tfjs-layers';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { makeConvKernels } from './conv';
 import { makeElementwiseKernels } from './elementwise';
-import { GRAD_KERNELS, installFusedGradients, restoreGradients } from './grads';
+import { installFusedGradients, makeGradKernels, restoreGradients } from './grads';
 import { WasmRuntime } from './wasm';
 
 export const FAST_BACKEND = 'cpu-fast';
@@ -60,7 +60,7 @@ export function installFastKernels(opts: FastKernelOptions = {}): Promise<{ back
       if (!k) throw new Error(`stock cpu kernel ${name} missing`);
       return k.kernelFunc;
     };
-    const fast: Record<string, KernelFunc> = { ...makeElementwiseKernels(stockKernel), ...makeConvKernels(rt, stock), ...GRAD_KERNELS };
+    const fast: Record<string, KernelFunc> = { ...makeElementwiseKernels(stockKernel, rt), ...makeConvKernels(rt, stock), ...makeGradKernels(rt) };
     installedKernels = [];
     for (const [name, kernelFunc] of Object.entries(fast)) {
       if (tf.getKernel(name, FAST_BACKEND)) tf.unregisterKernel(name, FAST_BACKEND);

@@ -11,10 +11,13 @@ export const T = {
   OP: 0, NEXT: 1, NCHUNKS: 2,
   N: 3, H: 4, W: 5, CI: 6, OH: 7, OW: 8, CO: 9, KH: 10, KW: 11, SH: 12, SW: 13, PT: 14, PL: 15,
   X: 16, WP: 17, BIAS: 18, Y: 19, SCRATCH: 20, SCRATCH_FLOATS: 21, ACT: 22, ALPHA: 23, MC: 24,
-  PARTIAL: 25, NTHREADS: 26, DY: 27,
+  PARTIAL: 25, NTHREADS: 26, DY: 27, ALPHA64: 28,
   WORDS: 32,
 } as const;
-export const OP = { CONV: 1, BP_INPUT: 2, BP_FILTER: 3 } as const;
+export const OP = { CONV: 1, BP_INPUT: 2, BP_FILTER: 3, EW: 4 } as const;
+export const EW = { LEAKY: 1, LEAKY_GRAD: 2, RELU_GRAD: 3, ABS_GRAD: 4, RELU: 5, ADD: 6, ADD_TAIL: 7, MUL: 8 } as const;
+/** Element-wise ops on at least this many elements run in wasm on all threads. */
+export const EW_MIN = 65536;
 export const ACT = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3 } as const;
 /** Floats of per-thread scratch before the gathered rows: MAX_MC row pointers + a 32-float tile. */
 export const MAX_MC = 512;
@@ -147,6 +150,26 @@ export class WasmRuntime {
   }
   setTaskF32(field: keyof typeof T, v: number): void {
     this.f32[(this.taskPtr >> 2) + T[field]] = v;
+  }
+
+  /** Element-wise op `kind` (EW) over n elements: a, b (b of length m for ADD_TAIL), alpha. */
+  elementwise(kind: number, a: Float32Array, b: Float32Array | null, alpha = 0, m = 0): Float32Array {
+    const n = a.length;
+    const mark = this.mark();
+    try {
+      const ap = this.put(a);
+      const bp = b ? this.put(b) : 0;
+      const op = this.alloc(n);
+      let len = 16384;
+      if (m > 0) len = Math.ceil(len / m) * m;
+      this.setTask({ OP: OP.EW, N: n, CO: m, ACT: kind, X: ap, DY: bp, Y: op, MC: len, NCHUNKS: Math.ceil(n / len) });
+      this.setTaskF32('ALPHA', alpha);
+      new Float64Array(this.memory.buffer, this.taskPtr + T.ALPHA64 * 4, 1)[0] = alpha;
+      this.run(this.threads);
+      return this.take(op, n);
+    } finally {
+      this.release(mark);
+    }
   }
 
   /** How many threads a task of `macs` multiply-adds should use. */

@@ -25,10 +25,15 @@ enum {
   T_N, T_H, T_W, T_CI, T_OH, T_OW, T_CO, T_KH, T_KW, T_SH, T_SW, T_PT, T_PL,
   T_X, T_WP, T_BIAS, T_Y, T_SCRATCH, T_SCRATCH_FLOATS, T_ACT, T_ALPHA, T_MC,
   T_PARTIAL, T_NTHREADS, T_DY,
+  // element-wise tasks (OP_EW) reuse: T_N = element count, T_CO = period of b (tail broadcast),
+  // T_ACT = kind, T_X = a, T_DY = b, T_Y = out, T_ALPHA = alpha (f32), T_MC = chunk length,
+  // T_ALPHA64 (2 words) = alpha as a double.
+  T_ALPHA64 = 28,
   T_WORDS = 32
 };
 
-enum { OP_CONV = 1, OP_BP_INPUT = 2, OP_BP_FILTER = 3 };
+enum { OP_CONV = 1, OP_BP_INPUT = 2, OP_BP_FILTER = 3, OP_EW = 4 };
+enum { EW_LEAKY = 1, EW_LEAKY_GRAD = 2, EW_RELU_GRAD = 3, EW_ABS_GRAD = 4, EW_RELU = 5, EW_ADD = 6, EW_ADD_TAIL = 7, EW_MUL = 8 };
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_RELU6 = 3 };
 
 #define F(p) ((f32 *)(uintptr_t)(p))
@@ -462,6 +467,83 @@ void reduce_parts(const f32 *parts, i32 nparts, i32 len, f32 *out) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Element-wise ops on big tensors, split in chunks over the threads. Same float32 results as the
+// stock JS kernels: f32 +, *, compare are correctly rounded like JS's double op + fround; the
+// LeakyRelu forward multiplies by the attribute alpha in double, as JS does.
+static void ew_range(const i32 *t, i32 i0, i32 i1) {
+  const f32 *a = F(t[T_X]), *b = F(t[T_DY]);
+  f32 *o = F(t[T_Y]);
+  const f32 alpha = *(const f32 *)&t[T_ALPHA];
+  const v128_t va = wasm_f32x4_splat(alpha), z = wasm_f32x4_splat(0.f), one = wasm_f32x4_splat(1.f);
+  const v128_t nan = wasm_f32x4_splat(__builtin_nanf("")), mone = wasm_f32x4_splat(-1.f);
+  i32 i = i0;
+  switch (t[T_ACT]) {
+    case EW_LEAKY: {
+      double al;
+      __builtin_memcpy(&al, &t[T_ALPHA64], 8);
+      for (; i < i1; i++) { f32 x = a[i]; o[i] = x < 0 ? (f32)(al * (double)x) : x; }
+      break;
+    }
+    case EW_LEAKY_GRAD:  // o = x > 0 ? dy : dy * alpha; a = dy, b = x
+      for (; i + 4 <= i1; i += 4) {
+        v128_t d = wasm_v128_load(a + i), x = wasm_v128_load(b + i);
+        wasm_v128_store(o + i, wasm_v128_bitselect(d, wasm_f32x4_mul(d, va), wasm_f32x4_gt(x, z)));
+      }
+      for (; i < i1; i++) o[i] = b[i] > 0 ? a[i] : a[i] * alpha;
+      break;
+    case EW_RELU_GRAD:   // o = dy * (x != x ? NaN : x > 0 ? 1 : 0)
+    case EW_ABS_GRAD: {  // o = dy * (x != x ? NaN : x > 0 ? 1 : -1)
+      const v128_t neg = t[T_ACT] == EW_RELU_GRAD ? z : mone;
+      const f32 negs = t[T_ACT] == EW_RELU_GRAD ? 0.f : -1.f;
+      for (; i + 4 <= i1; i += 4) {
+        v128_t d = wasm_v128_load(a + i), x = wasm_v128_load(b + i);
+        v128_t st = wasm_v128_bitselect(one, neg, wasm_f32x4_gt(x, z));
+        st = wasm_v128_bitselect(st, nan, wasm_f32x4_eq(x, x));
+        wasm_v128_store(o + i, wasm_f32x4_mul(d, st));
+      }
+      for (; i < i1; i++) { f32 x = b[i]; o[i] = a[i] * (x != x ? __builtin_nanf("") : x > 0 ? 1.f : negs); }
+      break;
+    }
+    case EW_RELU:        // Math.max(0, x): NaN stays NaN, -0 becomes +0
+      for (; i + 4 <= i1; i += 4) {
+        v128_t x = wasm_v128_load(a + i);
+        v128_t r = wasm_v128_bitselect(x, z, wasm_f32x4_gt(x, z));
+        wasm_v128_store(o + i, wasm_v128_bitselect(r, x, wasm_f32x4_eq(x, x)));
+      }
+      for (; i < i1; i++) { f32 x = a[i]; o[i] = x > 0 ? x : (x != x ? x : 0.f); }
+      break;
+    case EW_ADD:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+      for (; i < i1; i++) o[i] = a[i] + b[i];
+      break;
+    case EW_MUL:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+      for (; i < i1; i++) o[i] = a[i] * b[i];
+      break;
+    case EW_ADD_TAIL: {  // o[i] = a[i] + b[i % m]; chunks start at multiples of m
+      const i32 m = t[T_CO];
+      for (; i < i1; i += m) {
+        i32 j = 0;
+        for (; j + 4 <= m; j += 4) wasm_v128_store(o + i + j, wasm_f32x4_add(wasm_v128_load(a + i + j), wasm_v128_load(b + j)));
+        for (; j < m; j++) o[i + j] = a[i + j] + b[j];
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+static void ew(i32 *t) {
+  const i32 n = t[T_N], len = t[T_MC];
+  for (;;) {
+    i32 ch = next_chunk(t);
+    if (ch >= t[T_NCHUNKS]) break;
+    i32 i0 = ch * len;
+    ew_range(t, i0, imin(n, i0 + len));
+  }
+}
+
 // Entry point for every thread (tid 0 = the calling JS thread).
 __attribute__((export_name("run_task")))
 void run_task(i32 *t, i32 tid) {
@@ -469,6 +551,7 @@ void run_task(i32 *t, i32 tid) {
     case OP_CONV: conv_fwd(t, tid); break;
     case OP_BP_INPUT: bp_input(t, tid); break;
     case OP_BP_FILTER: bp_filter(t, tid); break;
+    case OP_EW: ew(t); break;
     default: break;
   }
 }
