@@ -119,19 +119,19 @@ describe('fast conv kernels vs stock cpu', () => {
 
   for (const c of cases) {
     it(`conv2d ${name(c)}: y, dx, dw`, () => {
-      const before = fastRuntime()!.stats.parallel;
+      const before = fastRuntime()!.stats.conv;
       const a = convGrads(backend, c, 11), b = convGrads('cpu', c, 11);
       // y, y again inside tf.grads, dx, dw: all four on the wasm kernels (no stock fallback).
-      assert.equal(fastRuntime()!.stats.parallel - before, 4);
+      assert.equal(fastRuntime()!.stats.conv - before, 4);
       ['y', 'dx', 'dw'].forEach((what, i) => {
         const e = relErr(a[i]!, b[i]!);
         assert.ok(e <= TOL, `${what} rel err ${e}`);
       });
     });
     it(`conv2dTranspose ${name(c)}: y, dx, dw`, () => {
-      const before = fastRuntime()!.stats.parallel;
+      const before = fastRuntime()!.stats.conv;
       const a = convTGrads(backend, c, 21), b = convTGrads('cpu', c, 21);
-      assert.equal(fastRuntime()!.stats.parallel - before, 4);
+      assert.equal(fastRuntime()!.stats.conv - before, 4);
       ['y', 'dx', 'dw'].forEach((what, i) => {
         const e = relErr(a[i]!, b[i]!);
         assert.ok(e <= TOL, `${what} rel err ${e}`);

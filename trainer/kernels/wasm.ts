@@ -66,8 +66,8 @@ export class WasmRuntime {
   private top: number;
   private f32view: Float32Array;
   private i32view: Int32Array;
-  /** Kernel runs so far: on the calling thread only / on all threads. */
-  stats = { single: 0, parallel: 0 };
+  /** Kernel runs so far: on the calling thread only / on all threads; conv = conv kernels (any). */
+  stats = { single: 0, parallel: 0, conv: 0 };
   /** Sum of MACs below which a kernel runs on the calling thread only. */
   parallelThreshold = 150_000;
 
@@ -183,6 +183,7 @@ export class WasmRuntime {
     const i32 = this.i32;
     i32[base + T.NEXT] = 0;
     i32[base + T.NTHREADS] = nthreads;
+    if (i32[base + T.OP] !== OP.EW) this.stats.conv++;
     if (nthreads <= 1 || this.workers.length === 0) {
       this.stats.single++;
       this.exports.run_task(this.taskPtr, 0);
