@@ -10,7 +10,8 @@
 // Options: --rounds R (default 2), --steps N (ours, default 6), --torch-steps N (default 5),
 //          --stock-steps N (default 1; 0 skips stock), --stock-timeout S (default 300: a stock
 //          run still going after S seconds is stopped and reported as an upper bound),
-//          --sizes 32,128, --profile (per-kernel table of our path), --threads T.
+//          --sizes 32,128, --profile (per-kernel table of our path), --threads T (ours and
+//          PyTorch; default: ours all cores, PyTorch 2).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -105,9 +106,9 @@ function torchAvailable(): boolean {
 }
 
 interface TorchResult { train: number; infer: number; rss_mb: number }
-function runTorch(size: number, batch: number, steps: number): TorchResult {
+function runTorch(size: number, batch: number, steps: number, threads = 2): TorchResult {
   // Peak RSS through resource.getrusage in the same interpreter (torch_ref.py is not ours to edit).
-  const code = `import runpy, resource, sys; sys.argv = ${JSON.stringify([TORCH_REF, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', '2'])}; sys.path.insert(0, ${JSON.stringify(dirname(TORCH_REF))}); runpy.run_path(sys.argv[0], run_name='__main__'); print('RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)`;
+  const code = `import runpy, resource, sys; sys.argv = ${JSON.stringify([TORCH_REF, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)])}; sys.path.insert(0, ${JSON.stringify(dirname(TORCH_REF))}); runpy.run_path(sys.argv[0], run_name='__main__'); print('RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)`;
   const r = spawnSync(PY, ['-W', 'ignore', '-c', code], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const m = /train_img_s=([\d.]+) infer_img_s=([\d.]+)/.exec(r.stdout ?? '');
   const rss = /RSS_KB (\d+)/.exec(r.stdout ?? '');
@@ -148,7 +149,7 @@ async function parent(): Promise<void> {
         for (const p of o.profile.slice(0, 15)) console.log(`      ${p.kernel.padEnd(22)} ${p.ms.toFixed(1).padStart(8)} ms ${(100 * p.ms / o.ms_step).toFixed(1).padStart(5)}%  ${p.calls} calls`);
       }
       if (torch) {
-        const t = runTorch(size, batch, torchSteps);
+        const t = runTorch(size, batch, torchSteps, threads ? Number(threads) : 2);
         tr.push(t);
         console.log(`  ${size}x${size}x3 b${batch} round ${r + 1}: torch ${f1(t.train)} img/s (infer ${f1(t.infer)} img/s @b256, peak RSS ${t.rss_mb.toFixed(0)} MB)`);
       }
@@ -179,7 +180,7 @@ async function parent(): Promise<void> {
     inf.push(o.img_s);
     console.log(`  inference 32x32x3 b256 round ${r + 1}: ours ${f1(o.img_s)} img/s (peak RSS ${o.rss_mb.toFixed(0)} MB)`);
   }
-  if (torch && !Number.isFinite(torchInfer32)) torchInfer32 = runTorch(32, 64, 1).infer;
+  if (torch && !Number.isFinite(torchInfer32)) torchInfer32 = runTorch(32, 64, 1, threads ? Number(threads) : 2).infer;
   summary.push(`infer 32x32x3 b256: ours ${f1(median(inf))} img/s | torch ${f1(torchInfer32)} | ours/torch ${(median(inf) / torchInfer32).toFixed(2)}x`);
   console.log('\nSummary (targets: train >= 1.0x torch at both sizes, inference >= 1.5x):');
   for (const s of summary) console.log(`  ${s}`);
