@@ -13,13 +13,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SHARED_BENCH } from '../helpers/shared';
 import { makeModelFolder, tempDir, testImage } from '../browser/fixtures';
 import { buildBundle, chromiumAvailable, launch, serve } from '../browser/harness';
 import { loadScorerFromDir } from '../../scorer/node';
 
 const argv = process.argv.slice(2);
 const rounds = Number(argv[argv.indexOf('--rounds') + 1]) || 3;
-const TORCH = '/work/shared/bench/torch_ref.py';
+const TORCH = process.env.TORCH_REF ?? join(SHARED_BENCH, 'torch_ref.py');
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 async function nodeWasm(dir: string): Promise<{ raw: number; full: number }> {

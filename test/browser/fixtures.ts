@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
 import { writeModelFolder } from '../../trainer/model-folder';
 import { FORMAT_VERSION, defaultPatchSpec, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
+import { SHARED_DATA } from '../helpers/shared';
 
 export interface FolderSpec {
   height: number;
@@ -78,7 +79,7 @@ export function testImage(w: number, h: number, c: number, seed = 1): { data: Ui
   return { data: d, width: w, height: h, channels: c };
 }
 
-const MT_TAR = '/work/shared/data/magnetic-tile/magnetic-tile.tar.gz';
+const MT_TAR = join(SHARED_DATA, 'magnetic-tile/magnetic-tile.tar.gz');
 let mtRoot: string | null = null;
 
 /** Unpacks the Magnetic-tile set once per process (only the MT_Blowhole class) into a temp dir; null when unavailable. */

@@ -15,8 +15,9 @@ import sharp from 'sharp';
 import { planDataset, readCatalog, loadTrainingData } from '../../trainer/data/index';
 import { inspectDataset } from '../../trainer/data/cli-datasets';
 import type { CatalogItem } from '../../trainer/data/catalog';
+import { SHARED_DATA } from '../helpers/shared';
 
-const SHARED = path.resolve(__dirname, '../../../shared/data');
+const SHARED = SHARED_DATA;
 const MNIST = path.join(SHARED, 'mnist');
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const CIFAR_TGZ = path.join(SHARED, 'cifar10', 'cifar10-jpg.tar.gz');

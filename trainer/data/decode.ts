@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import sharp from 'sharp';
+import { convertChannels, resizePixels } from '../../scorer/preprocess';
 import { InputError } from './types';
 
 /** File extensions the folder readers treat as images; anything else is counted and ignored. */
@@ -89,21 +90,28 @@ export async function decodeImage(file: string | Buffer, opts: DecodeOptions): P
     );
   }
   const channels: 1 | 3 = opts.channels ?? (info.grey ? 1 : 3);
+  const full = await decodeNative(input, file, info, maxPixels);
+  // Channels and size through the scorer's own functions, so a trained model sees exactly what
+  // the scorer will feed it (scorer/preprocess.ts is the one preprocessing module).
+  const px = resizePixels(convertChannels(full.data, full.width * full.height, full.channels, channels), full.width, full.height, channels, opts.size, opts.size);
+  return { data: px, channels, grey: info.grey, width: info.width, height: info.height };
+}
+
+/** Decodes at the source resolution, EXIF-oriented, alpha flattened onto black, as 1 channel
+ * for grey sources and 3 (sRGB) otherwise — the same decode as the scorer's Node adapter. */
+async function decodeNative(input: string | Buffer, file: string | Buffer, info: ImageInfo, maxPixels: number): Promise<{ data: Uint8Array; width: number; height: number; channels: 1 | 3 }> {
+  const want: 1 | 3 = info.grey ? 1 : 3;
   try {
     // failOn 'warning' turns truncated/corrupt data into an error instead of a half-grey image.
     let img = sharp(input, { limitInputPixels: maxPixels, failOn: 'warning' }).autoOrient();
     // Transparent pixels become black, the same for grey+alpha and RGBA (only when there is an
     // alpha channel: flattening costs ~20% of the decode).
     if (info.hasAlpha) img = img.flatten({ background: '#000000' });
-    img = img.resize(opts.size, opts.size, { fit: 'fill' });
-    img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
+    img = want === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
     const { data, info: out } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     let px = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    if (out.channels !== channels) px = forceChannels(px, out.channels, channels);
-    if (px.length !== opts.size * opts.size * channels) {
-      throw new Error(`decoded ${px.length} bytes, expected ${opts.size * opts.size * channels}`);
-    }
-    return { data: px, channels, grey: info.grey, width: info.width, height: info.height };
+    if (out.channels !== want) px = forceChannels(px, out.channels, want);
+    return { data: px, width: out.width, height: out.height, channels: want };
   } catch (err) {
     if (err instanceof InputError) throw relabel(err, file);
     throw new InputError(`${label(file)}: cannot decode (${shortReason(err)}). Remove or replace the file.`);
@@ -137,17 +145,9 @@ export async function decodeFull(
     throw new InputError(`${input}: ${info.width}x${info.height} pixels exceeds the limit of ${maxPixels} pixels; downscale it, or raise the limit (--max-pixels).`);
   }
   const channels: 1 | 3 = opts.channels ?? (info.grey ? 1 : 3);
-  try {
-    let img = sharp(input, { limitInputPixels: maxPixels, failOn: 'warning' }).autoOrient();
-    if (info.hasAlpha) img = img.flatten({ background: '#000000' });
-    img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
-    const { data, info: out } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    let px = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    if (out.channels !== channels) px = forceChannels(px, out.channels, channels);
-    return { data: px, width: out.width, height: out.height, channels, grey: info.grey };
-  } catch (err) {
-    throw new InputError(`${input}: cannot decode (${shortReason(err)}). Remove or replace the file.`);
-  }
+  const full = await decodeNative(input, input, info, maxPixels);
+  const data = convertChannels(full.data, full.width * full.height, full.channels, channels);
+  return { data, width: full.width, height: full.height, channels, grey: info.grey };
 }
 
 /** Fallback when libvips leaves an unexpected channel count (e.g. an alpha it did not drop). */
@@ -177,13 +177,7 @@ export async function resizeRaw(
   size: number,
   channels: 1 | 3,
 ): Promise<Uint8Array> {
-  if (width === size && height === size && fromChannels === channels) return px;
-  if (width === size && height === size) return forceChannels(px, fromChannels, channels);
-  let img = sharp(px, { raw: { width, height, channels: fromChannels } }).resize(size, size, { fit: 'fill' });
-  img = channels === 1 ? img.toColourspace('b-w') : img.toColourspace('srgb');
-  const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  const out = new Uint8Array(data.buffer, data.byteOffset, data.length);
-  return info.channels === channels ? out : forceChannels(out, info.channels, channels);
+  return resizePixels(convertChannels(px, width * height, fromChannels, channels), width, height, channels, size, size);
 }
 
 function label(input: string | Buffer): string {

@@ -38,6 +38,8 @@ export interface PlannedDataset {
   memoryLimitBytes?: number;
   cacheDir?: string;
   protocol: string;
+  /** Side of the crops cut from large photos (defect protocol), when cropping. */
+  patchSize?: number;
 }
 
 /** Every option key the data pipeline reads. Anything else in `opts` is a mistyped flag (the
@@ -81,13 +83,14 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
   const catalog = await readCatalog(opts.root, opts);
   const normalClass = resolveNormalClass(catalog, opts.normalClass === undefined ? undefined : String(opts.normalClass));
   let plan: Plan;
+  let patchSize: number | undefined;
   switch (protocol) {
     case 'one-vs-rest':
       plan = await oneVsRestPlan(catalog, normalClass, { validationFraction, seed, sampling, clusters, anomalyTotal });
       break;
     case 'defect': {
       const patchSizeRaw = numberOpt(opts, 'patchSize', -1, { min: 4, max: 8192, integer: true });
-      const patchSize = patchSizeRaw > 0 ? patchSizeRaw : undefined;
+      patchSize = patchSizeRaw > 0 ? patchSizeRaw : undefined;
       const strideRaw = numberOpt(opts, 'patchStride', -1, { min: 1, max: 8192, integer: true });
       if (strideRaw > 0 && !patchSize) throw new InputError('--patch-stride needs --patch-size.');
       plan = await defectPlan(catalog, normalClass, {
@@ -109,7 +112,7 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
   }
   const memMb = numberOpt(opts, 'memoryLimitMb', -1, { min: 0 }); // 0 = always stream
   const cacheDir = stringOpt(opts, 'cacheDir');
-  return { catalog, plan, normalClass, size, channels, maxPixels, protocol, memoryLimitBytes: memMb >= 0 ? memMb * 2 ** 20 : undefined, cacheDir };
+  return { catalog, plan, normalClass, size, channels, maxPixels, protocol, patchSize, memoryLimitBytes: memMb >= 0 ? memMb * 2 ** 20 : undefined, cacheDir };
 }
 
 /** Reads, plans and decodes: what the trainer trains on. Throws InputError on bad input. */
@@ -132,5 +135,7 @@ export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData>
     if (data.anomaly) data.anomaly = new AugmentedImageSet(data.anomaly, config, subSeed(seed, 'augment-anomaly'));
   }
   data.summary.augmentation = { family, ...config };
+  // Crops of large photos → score new photos as tiles at the crops' scale; else whole images.
+  data.preprocess = p.patchSize ? { mode: 'tile', scale: p.size / p.patchSize } : { mode: 'resize', scale: 1 };
   return data;
 }
