@@ -28,7 +28,7 @@ let installing: Promise<{ backend: string; kernels: string[]; threads: number }>
 let installedKernels: string[] = [];
 
 export interface FastKernelOptions {
-  /** Threads to compute on (the calling thread included). Default: all cores (os.availableParallelism()). */
+  /** Threads to compute on (the calling thread included). Default: all cores (os.availableParallelism(), at most 16). */
   threads?: number;
 }
 

@@ -84,7 +84,7 @@ export class WasmRuntime {
     this.i32view = new Int32Array(memory.buffer);
   }
 
-  static async create(threads = availableParallelism()): Promise<WasmRuntime> {
+  static async create(threads = Math.min(16, availableParallelism())): Promise<WasmRuntime> {
     const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
     const module = await WebAssembly.compile(bytes);
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 32768, shared: true });
