@@ -10,7 +10,7 @@
 // Options: --rounds R (default 2), --steps N (ours, default 6), --torch-steps N (default 5),
 //          --stock-steps N (default 1; 0 skips stock), --stock-timeout S (default 300: a stock
 //          run still going after S seconds is stopped and reported as an upper bound),
-//          --sizes 32,128, --profile (per-kernel table of our path), --threads T (ours and
+//          --sizes 32,128 ('none': inference only), --profile (per-kernel table of our path), --threads T (ours and
 //          PyTorch; default: ours all cores, PyTorch 2).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -128,14 +128,13 @@ async function parent(): Promise<void> {
   const torchSteps = Number(arg('torch-steps', '5'));
   const stockSteps = Number(arg('stock-steps', '1'));
   const stockTimeout = Number(arg('stock-timeout', '300'));
-  const sizes = arg('sizes', '32,128').split(',').map(Number);
+  const sizes = arg('sizes', '32,128').split(',').filter((x) => x !== 'none').map(Number);
   const threads = arg('threads', '');
   const tArgs = threads ? ['--threads', threads] : [];
   const torch = torchAvailable();
   console.log(`Flawscope training benchmark — whole GAN step (G + D, six losses, Adam); ${rounds} alternating rounds, medians.`);
   console.log(`PyTorch reference: ${torch ? TORCH_REF : 'not available (/usr/bin/python3 -c "import torch" failed)'}`);
   const summary: string[] = [];
-  let torchInfer32 = NaN;
   for (const size of sizes) {
     const batch = CONFIGS[size] ?? 16;
     const ours: ChildResult[] = [], tr: TorchResult[] = [];
@@ -156,7 +155,6 @@ async function parent(): Promise<void> {
     }
     const oursMed = median(ours.map((o) => o.img_s));
     const torchMed = torch ? median(tr.map((t) => t.train)) : NaN;
-    if (size === 32 && torch) torchInfer32 = median(tr.map((t) => t.infer));
     let stock = NaN, stockBound = '';
     if (stockSteps > 0) {
       const s = runChild(['--child', 'stock', '--size', String(size), '--batch', String(batch), '--steps', String(stockSteps)], stockTimeout);
@@ -173,14 +171,20 @@ async function parent(): Promise<void> {
     const peak = Math.max(...ours.map((o) => o.rss_mb));
     summary.push(`train ${size}x${size}x3 b${batch}: ours ${f1(oursMed)} img/s | torch ${f1(torchMed)} | stock ${stockBound}${stock.toFixed(2)} | ours/torch ${(oursMed / torchMed).toFixed(2)}x | ours/stock ${stockBound ? '>' : ''}${(oursMed / stock).toFixed(1)}x | peak RSS ours ${peak.toFixed(0)} MB${torch ? `, torch ${Math.max(...tr.map((t) => t.rss_mb)).toFixed(0)} MB` : ''}`);
   }
-  // Generator inference, batch 256, 32x32x3 (torch_ref.py --size 32 measures the same).
-  const inf: number[] = [];
+  // Generator inference, batch 256, 32x32x3, alternating with torch_ref.py --size 32 (its
+  // infer_img_s is the same measurement; --steps 1 keeps its training part short).
+  const inf: number[] = [], tinf: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const o = runChild(['--child', 'infer', '--size', '32', '--steps', '5', ...tArgs])!;
     inf.push(o.img_s);
     console.log(`  inference 32x32x3 b256 round ${r + 1}: ours ${f1(o.img_s)} img/s (peak RSS ${o.rss_mb.toFixed(0)} MB)`);
+    if (torch) {
+      const t = runTorch(32, 64, 1, threads ? Number(threads) : 2);
+      tinf.push(t.infer);
+      console.log(`  inference 32x32x3 b256 round ${r + 1}: torch ${f1(t.infer)} img/s`);
+    }
   }
-  if (torch && !Number.isFinite(torchInfer32)) torchInfer32 = runTorch(32, 64, 1, threads ? Number(threads) : 2).infer;
+  const torchInfer32 = torch ? median(tinf) : NaN;
   summary.push(`infer 32x32x3 b256: ours ${f1(median(inf))} img/s | torch ${f1(torchInfer32)} | ours/torch ${(median(inf) / torchInfer32).toFixed(2)}x`);
   console.log('\nSummary (targets: train >= 1.0x torch at both sizes, inference >= 1.5x):');
   for (const s of summary) console.log(`  ${s}`);
