@@ -14,7 +14,13 @@ case $data in
   fmnist) name=fashion-mnist ;;
   cifar10) name=cifar10 ;;
 esac
-src=$(ls -d "$cache/$name-$per-per-class-"* | head -1)   # made by `flawscope reproduce --budget quick`
+# the reduced copy `flawscope reproduce` made of the shared data set (with its test split)
+case $data in
+  mnist) want=$(cd "$bench/../data/mnist" && pwd) ;;
+  fmnist) want=/usr/share/datasets/fashion-mnist ;;
+  cifar10) want=$cache/cifar10-jpg ;;
+esac
+src=$(grep -l "\"src\":\"$want\",\"perClass\":$per,\"seed\":0,\"withTest\":true" "$cache"/$name-$per-per-class-*/.flawscope-subsample.json | head -1 | xargs dirname)
 root=$src
 if [ "$data" != cifar10 ]; then
   # the reference reads gzipped IDX files by their standard names

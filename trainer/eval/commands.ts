@@ -281,7 +281,7 @@ function writeReproduceReport(out: string, dataset: BenchDataset, ids: string[],
     `- budget: ${b.describe}`,
     first ? `- images per class run: ${first.counts?.trainNormal} normal + ${first.counts?.trainAnomaly} labelled anomalies in training, ${first.counts?.validation} validation, ${first.counts?.test} test; about ${first.imagesSeen.toLocaleString('en')} training images seen (epochs x steps x batch)` : '- no class finished yet',
     `- backend: ${[...new Set(done.map((r) => r.backend))].join(', ') || '–'}; machine: ${first?.machine ?? machineDescription()}`,
-    `- classes finished: ${done.length} of ${ids.length}; training time ${(trainS / 60).toFixed(1)} CPU-shared minutes in all (${done.length ? (trainS / done.length / 60).toFixed(1) : '–'} min per class); this invocation's wall time ${(wall / 60).toFixed(1)} min`,
+    `- classes finished: ${done.length} of ${ids.length}; training ${(trainS / 60).toFixed(1)} wall-clock minutes in all on the shared machine (${done.length ? (trainS / done.length / 60).toFixed(1) : '–'} min per class, validation scoring included, final test scoring not); this invocation's wall time ${(wall / 60).toFixed(1)} min`,
     `- score: each run's model picks mean-L1 or top-patch on validation; the test AUROC is measured by \`flawscope eval\`'s code (the scorer) on the official test set, never used for any choice`, '',
     table5Markdown(dataset, runs, ids, b.label), REFERENCE_NOTE, '',
     '## Per class', '',
@@ -301,22 +301,23 @@ function writeReproduceReport(out: string, dataset: BenchDataset, ids: string[],
 // grid
 
 const GRID_USAGE = `usage: flawscope grid (--data DIR | --dataset mnist|fashion-mnist|cifar10) --normal CLASS --out DIR [--values 0.5,1,1.5] [--ratio 2]
-                   [--strict] [--sample N] [--grid-seed N] [--parallel N] [--budget quick|standard|paper]
+                   [--strict] [--sample N] [--grid-seed N] [--include-paper] [--parallel N] [--budget quick|standard|paper]
                    [--epochs N] [--batch N] [--lr X] [--dry-run] [--json] [train/reader flags]
   §3.4: each of the six loss weights in --values; keeps combinations whose normal-group sum
   (recon+patch+latent+normalAdv) is at least --ratio times the anomaly-group sum (abc+anomalyAdv;
   --strict: more than). Trains each (up to --parallel at once), ranks on the VALIDATION AUROC of
   the best-by-validation model (the test split is never looked at), writes grid.md, grid.csv and
   best-config.json (use it with: flawscope train --config best-config.json --out DIR).
-  --sample N runs a seeded random N of the valid combinations. --dry-run only counts and lists.
+  --sample N runs a seeded random N of the valid combinations (--include-paper adds the Table 2
+  weights). --dry-run only counts and lists.
   --dataset uses a benchmark's §4.1 protocol and the budget's training images, with the test
   split removed from the copy the runs train on.
 `;
-const GRID_OWN = new Set(['dataset', 'train-per-class', 'cache', 'data', 'normal', 'out', 'values', 'ratio', 'strict', 'sample', 'grid-seed', 'parallel', 'budget', 'epochs', 'batch', 'lr', 'dry-run', 'json', 'help']);
+const GRID_OWN = new Set(['include-paper', 'dataset', 'train-per-class', 'cache', 'data', 'normal', 'out', 'values', 'ratio', 'strict', 'sample', 'grid-seed', 'parallel', 'budget', 'epochs', 'batch', 'lr', 'dry-run', 'json', 'help']);
 
 export async function runGridCommand(argv: string[]): Promise<number> {
   return guarded('grid', async () => {
-    const { flags, positionals } = parseArgs(argv, ['json', 'help', 'dry-run', 'strict']);
+    const { flags, positionals } = parseArgs(argv, ['json', 'help', 'dry-run', 'strict', 'include-paper']);
     if (flags.get('help') === 'true') { process.stdout.write(GRID_USAGE); return 0; }
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${GRID_USAGE}`);
     const { mine, pass } = splitFlags(flags, GRID_OWN);
@@ -328,6 +329,8 @@ export async function runGridCommand(argv: string[]): Promise<number> {
     const valid = strict ? all.filter((w) => w.recon + w.patch + w.latent + w.normalAdv > ratio * (w.abc + w.anomalyAdv) + 1e-9) : gridCombinations(values, ratio);
     const sample = mine.has('sample') ? numFlag(mine, 'sample', valid.length, { integer: true, min: 1 }) : valid.length;
     const chosen = sampleCombinations(valid, sample, numFlag(mine, 'grid-seed', 1, { integer: true }));
+    // --include-paper: the Table 2 weights run too (when they are in the grid and not drawn already).
+    if (mine.get('include-paper') === 'true' && valid.some((w) => comboId(w) === comboId(PAPER_WEIGHTS)) && !chosen.some((w) => comboId(w) === comboId(PAPER_WEIGHTS))) chosen.push({ ...PAPER_WEIGHTS });
     const json = mine.get('json') === 'true';
     const countLine = `${all.length} combinations of {${values.join(', ')}}^6; ${valid.length} satisfy normal-group sum ${strict ? '>' : '≥'} ${ratio} × anomaly-group sum (paper §3.4: ${PAPER_GRID_COUNT}); running ${chosen.length}`;
     if (mine.get('dry-run') === 'true') {
@@ -391,7 +394,7 @@ export async function runGridCommand(argv: string[]): Promise<number> {
       `- for reference: with {0.5, 1.0, 1.5} the constraint "normal sum ≥ 2 × anomaly sum" keeps ${gridCombinations().length} of 729 combinations and "normal sum > 2 × anomaly sum" keeps ${allCombinations().filter((w) => w.recon + w.patch + w.latent + w.normalAdv > 2 * (w.abc + w.anomalyAdv) + 1e-9).length}; the paper reports ${PAPER_GRID_COUNT}`,
       `- budget per combination: ${b.describe}; data \`${data}\`${normal ? `, normal class ${normal}` : ''}${pass.length ? `, reader flags \`${pass.join(' ')}\`` : ''}`,
       `- ranked on the validation AUROC of each run's best-by-validation model; the test split is not used`,
-      `- machine: ${machineDescription()}; wall time of this invocation ${((Date.now() - t0) / 60000).toFixed(1)} min, ${parallel} in parallel`,
+      `- machine: ${machineDescription()}; wall time of this invocation ${((Date.now() - t0) / 60000).toFixed(1)} min, ${parallel} in parallel; training time of all runs ${(results.reduce((a, r) => a + r.trainSeconds, 0) / 60).toFixed(1)} min`,
       `- ${bestNote}`, '', md, '', '![validation AUROC per epoch](grid-auroc-vs-epoch.svg)', '',
     ].join('\n');
     writeFileSync(join(out, 'grid.md'), doc);

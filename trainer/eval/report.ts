@@ -7,6 +7,7 @@ import { DATASET_TITLES, PAPER_TABLE5, CLASS_NAMES, type BenchDataset } from './
 import type { EvalResult } from './evaluate';
 import type { RunResult } from './run-one';
 import { comboId, WEIGHT_KEYS } from './grid';
+import { PAPER_WEIGHTS } from '../losses';
 import { escapeXml } from './svg';
 
 export const pct = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(d));
@@ -111,6 +112,7 @@ export function gridRows(results: RunResult[]): { ranked: RunResult[]; csv: stri
     return [r.status === 'done' ? i + 1 : '', w ? comboId(w) : r.id, ...WEIGHT_KEYS.map((k) => w?.[k]), ns, as, r.valAuroc, r.bestEpoch, r.history.length, r.trainSeconds, r.status];
   });
   const csv = toCsv(GRID_CSV_HEADER, rows);
-  const md = mdTable(['rank', ...WEIGHT_KEYS, 'val AUROC', 'best epoch', 'train s'], ranked.map((r, i) => [r.status === 'done' ? String(i + 1) : r.status, ...WEIGHT_KEYS.map((k) => String(r.weights?.[k] ?? '–')), num(r.valAuroc), String(r.bestEpoch ?? '–'), r.trainSeconds.toFixed(0)]));
+  const paper = comboId(PAPER_WEIGHTS);
+  const md = mdTable(['rank', ...WEIGHT_KEYS, 'val AUROC', 'best epoch', 'train s'], ranked.map((r, i) => [(r.status === 'done' ? String(i + 1) : r.status) + (r.weights && comboId(r.weights) === paper ? ' (Table 2)' : ''), ...WEIGHT_KEYS.map((k) => String(r.weights?.[k] ?? '–')), num(r.valAuroc), String(r.bestEpoch ?? '–'), r.trainSeconds.toFixed(0)]));
   return { ranked, csv, md };
 }
