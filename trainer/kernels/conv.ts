@@ -183,6 +183,9 @@ export function convBackpropInput(rt: WasmRuntime, dy: Float32Array, filter: Flo
   }
 }
 
+/** Backprop-filter partial sums: enough slots to balance 2–8 threads. */
+const BPF_SLOTS = 8;
+
 /** dW of a conv: x [N,H,W,CI], dy [N,OH,OW,CO] -> [KH,KW,CI,CO]. */
 export function convBackpropFilter(rt: WasmRuntime, x: Float32Array, dy: Float32Array, ci: ConvInfo): Float32Array {
   const g = geometry(ci);
@@ -195,15 +198,18 @@ export function convBackpropFilter(rt: WasmRuntime, x: Float32Array, dy: Float32
     const xp = rt.put(x);
     const dyp = rt.put(dy);
     const len = K * g.CO;
-    const parts = rt.alloc(len * nt + 16);
+    // A fixed slot count (not the thread count): dW is bit-identical run to run and machine to
+    // machine, which seeded training needs.
+    const slots = Math.min(BPF_SLOTS, M);
+    const parts = rt.alloc(len * slots + 16);
     const out = rt.alloc(len);
     const scratchFloats = SCRATCH_HDR + MC * K + 16;
     const sp = rt.alloc(scratchFloats * nt);
-    rt.setTask({ OP: OP.BP_FILTER, NCHUNKS: Math.ceil(M / MC), ...g, X: xp, DY: dyp,
+    rt.setTask({ OP: OP.BP_FILTER, NCHUNKS: slots, ...g, X: xp, DY: dyp,
       SCRATCH: sp, SCRATCH_FLOATS: scratchFloats, MC, PARTIAL: parts });
     rt.run(nt);
-    if (nt === 1) return rt.take(parts, len);
-    rt.exports.reduce_parts(parts, nt, len, out);
+    if (slots === 1) return rt.take(parts, len);
+    rt.exports.reduce_parts(parts, slots, len, out);
     return rt.take(out, len);
   } finally {
     rt.release(mark);

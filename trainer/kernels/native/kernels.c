@@ -8,8 +8,8 @@
 // so no multiply is ever wasted on a structural zero) are built chunk by chunk in a per-thread
 // scratch buffer that stays in cache, then multiplied with register-tiled SIMD micro-kernels.
 // Threads take chunks from a shared atomic counter (dynamic scheduling: robust when one core is
-// busy with something else). Backprop-filter accumulates into one partial dW per thread; the
-// caller reduces them (conv_reduce).
+// busy with something else). Backprop-filter accumulates into one partial dW per fixed slot of
+// chunks (not per thread, so results do not depend on scheduling); the caller reduces them.
 //
 // No libc, no shadow stack use (no address-taken locals), so several instances sharing one
 // memory can run at once without per-thread stacks.
@@ -359,8 +359,8 @@ static void bp_input(i32 *t, i32 tid) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Backprop filter: dW[k, co] = sum_m im2col(x)[m, k] * dy[m, co]. Per-thread partial dW at
-// T_PARTIAL + tid * K * CO (zeroed here first), reduced by conv_reduce.
+// Backprop filter: dW[k, co] = sum_m im2col(x)[m, k] * dy[m, co]. Per-slot partial dW at
+// T_PARTIAL + slot * K * CO (zeroed here first), reduced by reduce_parts.
 static void bpf_block(i32 rows, i32 K, i32 CO, const f32 *col, const f32 *dy, f32 *dw) {
   i32 k0 = 0;
   for (; k0 + 4 <= K; k0 += 4) {
@@ -430,24 +430,32 @@ static void bpf_block(i32 rows, i32 K, i32 CO, const f32 *col, const f32 *dy, f3
   }
 }
 
+// Deterministic at any thread count: the rows are split into T_NCHUNKS fixed "slots" (contiguous
+// row ranges), each with its own partial dW; threads take whole slots from the atomic counter,
+// and the caller sums the slots in slot order. Which thread ran a slot cannot change a bit of dW.
 static void bp_filter(i32 *t, i32 tid) {
   const i32 OH = t[T_OH], OW = t[T_OW], CO = t[T_CO];
   const i32 K = t[T_KH] * t[T_KW] * t[T_CI];
   const i32 M = t[T_N] * OH * OW, MC = t[T_MC];
+  const i32 slots = t[T_NCHUNKS];
   const f32 *x = F(t[T_X]), *dy = F(t[T_DY]);
   f32 *col = F(t[T_SCRATCH]) + (intptr_t)tid * t[T_SCRATCH_FLOATS] + SCRATCH_HDR;
-  f32 *dw = F(t[T_PARTIAL]) + (intptr_t)tid * K * CO;
-  zero_f(dw, K * CO);
   for (;;) {
-    i32 ch = next_chunk(t);
-    if (ch >= t[T_NCHUNKS]) break;
-    i32 m0 = ch * MC, rows = imin(MC, M - m0);
-    i32 n = m0 / (OH * OW), p = m0 - n * OH * OW, oh = p / OW, ow = p - oh * OW;
-    for (i32 r = 0; r < rows; r++) {
-      im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
-      if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
+    i32 s = next_chunk(t);
+    if (s >= slots) break;
+    f32 *dw = F(t[T_PARTIAL]) + (intptr_t)s * K * CO;
+    zero_f(dw, K * CO);
+    // Slots are row ranges (not chunk ranges), so dW does not depend on MC or the thread count.
+    const i32 end = (i32)(((int64_t)(s + 1) * M) / slots);
+    for (i32 m0 = (i32)(((int64_t)s * M) / slots); m0 < end; m0 += MC) {
+      i32 rows = imin(MC, end - m0);
+      i32 n = m0 / (OH * OW), p = m0 - n * OH * OW, oh = p / OW, ow = p - oh * OW;
+      for (i32 r = 0; r < rows; r++) {
+        im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
+        if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
+      }
+      bpf_block(rows, K, CO, col, dy + (intptr_t)m0 * CO, dw);
     }
-    bpf_block(rows, K, CO, col, dy + (intptr_t)m0 * CO, dw);
   }
 }
 
