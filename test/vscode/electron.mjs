@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import sharp from 'sharp';
 import { runTests } from '@vscode/test-electron';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,6 +26,7 @@ for (const [dst, src, n] of [['normal', '1', 12], ['anomaly', '0', 4], ['anomaly
   for (const f of pngs(path.join(testSet, src)).slice(0, n)) fs.copyFileSync(path.join(testSet, src, f), path.join(ws, 'images', dst, dst === 'normal' ? f : `${src}-${f}`));
 }
 fs.copyFileSync(path.join(testSet, '7', pngs(path.join(testSet, '7'))[0]), path.join(ws, 'sample.png'));
+await sharp(path.join(ws, 'sample.png')).tiff({ compression: 'lzw' }).toFile(path.join(ws, 'sample.tif'));
 const out = path.join(repo, '.vscode-test', 'out', 'electron');
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(suiteDir, 'config.json'), JSON.stringify({

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import sharp from 'sharp';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -52,6 +53,8 @@ const pngs = (d) => fs.readdirSync(d).filter((f) => f.endsWith('.png')).sort();
 for (const f of pngs(path.join(testSet, normalClass)).slice(0, 12)) fs.copyFileSync(path.join(testSet, normalClass, f), path.join(ws, 'images', 'normal', f));
 for (const c of ['0', '4', '7']) for (const f of pngs(path.join(testSet, c)).slice(0, 4)) fs.copyFileSync(path.join(testSet, c, f), path.join(ws, 'images', 'anomaly', `${c}-${f}`));
 fs.copyFileSync(path.join(testSet, '7', pngs(path.join(testSet, '7'))[0]), path.join(ws, 'sample.png'));
+// A TIFF (Chromium cannot decode it; the panel must): the same digit, LZW-compressed.
+await sharp(path.join(ws, 'sample.png')).tiff({ compression: 'lzw' }).toFile(path.join(ws, 'sample.tif'));
 fs.cpSync(dataset, path.join(ws, 'digits'), { recursive: true }); // for the UI test: Add Dataset from the explorer
 
 // ---- code-server

@@ -55,7 +55,10 @@ export async function loadImage(url: string): Promise<{ bitmap: ImageBitmap; dat
   try {
     bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
-    throw new Error('the image cannot be decoded here (the panel reads png, jpg, bmp and webp; TIFF is scored by the CLI: flawscope score)');
+    // Chromium has no TIFF decoder; inspection photos often are TIFF.
+    const tiff = await decodeTiff(await blob.arrayBuffer());
+    if (!tiff) throw new Error('the image cannot be decoded here (the panel reads png, jpg, bmp, webp and tif)');
+    bitmap = await createImageBitmap(tiff, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   }
   const c = document.createElement('canvas');
   c.width = bitmap.width;
@@ -96,4 +99,23 @@ export function errorMapImage(map: Float32Array, width: number, height: number):
     out.data[i * 4 + 3] = 255;
   }
   return out;
+}
+
+/** The first page of a TIFF as RGBA pixels (pure-JS decoder, no eval), or null if not a TIFF. */
+export async function decodeTiff(buf: ArrayBuffer): Promise<ImageData | null> {
+  const b = new Uint8Array(buf, 0, Math.min(4, buf.byteLength));
+  const magic = b.length === 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42));
+  if (!magic) return null;
+  const UTIF = (await import('utif')).default as typeof import('utif');
+  try {
+    const ifds = UTIF.decode(buf);
+    const page = ifds.find((i) => (i.width ?? 0) > 0) ?? ifds[0];
+    if (!page) return null;
+    UTIF.decodeImage(buf, page);
+    const w = page.width, h = page.height;
+    if (!(w > 0 && h > 0)) return null;
+    return new ImageData(Uint8ClampedArray.from(UTIF.toRGBA8(page)), w, h);
+  } catch {
+    return null;
+  }
 }

@@ -106,7 +106,7 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
     assert.equal(a.activeModel(), trainedModel);
     const images = fs.readdirSync(path.join(cfg.workspace, 'images', 'anomaly')).slice(0, 2).map((f) => path.join(cfg.workspace, 'images', 'anomaly', f));
-    images.push(path.join(cfg.workspace, 'sample.png'));
+    images.push(path.join(cfg.workspace, 'sample.tif'), path.join(cfg.workspace, 'sample.png'));
     for (const img of images) {
       const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(img))) as { score: number; backend: string; isAnomaly: boolean; threshold: number } | null;
       assert.ok(r, `webview scored ${img}`);
