@@ -633,15 +633,21 @@ class Flawscope {
     });
   }
 
-  async evaluate(modelPath?: string): Promise<unknown> {
+  async evaluate(modelPath?: string, dataPath?: string): Promise<unknown> {
     if (this.blockedByTrust()) return null;
     const m = modelPath ?? (await this.pickModel('Evaluate which model?'))?.path;
     if (!m) return null;
-    const data = (await vscode.window.showQuickPick(this.datasets().map((d) => ({ label: path.basename(d), description: d })), { title: 'Evaluate on which dataset?' }))?.description;
+    const data = dataPath ?? (await vscode.window.showQuickPick(this.datasets().map((d) => ({ label: path.basename(d), description: d })), { title: 'Evaluate on which dataset?' }))?.description;
     if (!data) return null;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Flawscope: evaluating ${path.basename(m)}` }, async () => {
       try {
-        const r = await this.runCliJson<Record<string, unknown>>(['eval', '--model', m, '--data', data, '--json'], 30 * 60000);
+        const args = ['eval', '--model', m, '--data', data, '--json'];
+        const r = await this.runCliJson<Record<string, unknown>>(args, 30 * 60000).catch((e: Error) => {
+          // Folders without an official test split: measure on the held-out validation split.
+          if (!/no test split/.test(e.message)) throw e;
+          this.log.info(`${data} has no test split: evaluating on its validation split`);
+          return this.runCliJson<Record<string, unknown>>([...args, '--split', 'validation'], 30 * 60000);
+        });
         this.log.info(`evaluation of ${m} on ${data}:\n${JSON.stringify(r, null, 2)}`);
         this.log.show(true);
         return r;
@@ -852,7 +858,7 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi {
     if (p) await fx.setActiveModel(p);
     return p ?? null;
   });
-  reg('flawscope.evaluateModel', (a?: unknown) => fx.evaluate(pathOf(a)));
+  reg('flawscope.evaluateModel', (a?: unknown, data?: unknown) => fx.evaluate(pathOf(a), typeof data === 'string' ? data : undefined));
   reg('flawscope.gridSearch', (a?: unknown) => fx.gridSearch(a && typeof a === 'object' && !(a instanceof vscode.Uri) ? (a as Parameters<typeof fx.gridSearch>[0]) : {}));
   reg('flawscope.revealModel', (a?: unknown) => {
     const p = pathOf(a) ?? fx.activeModelPath();

@@ -184,6 +184,14 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     }
   });
 
+  test('Evaluate Model runs the CLI eval on a dataset and returns its AUROC', async () => {
+    assert.ok(trainedModel, 'needs the trained model');
+    const r = (await vscode.commands.executeCommand('flawscope.evaluateModel', trainedModel, cfg.dataset)) as { auroc: number; count: number } | null;
+    log('evaluate:', JSON.stringify(r)?.slice(0, 300));
+    assert.ok(r, 'evaluation returned a result');
+    assert.ok(r!.count > 0 && r!.auroc >= 0 && r!.auroc <= 1, `AUROC ${r!.auroc} over ${r!.count} images`);
+  });
+
   test('Grid Search runs the CLI grid on a sample of weight combinations and opens the results table', async () => {
     const r = (await vscode.commands.executeCommand('flawscope.gridSearch', {
       data: cfg.dataset, normal: cfg.normalClass, sample: 2, extraArgs: ['--epochs', '1', '--size', '16', '--batch', '32', '--parallel', '1'],
