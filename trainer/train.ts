@@ -11,7 +11,7 @@ import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor } from '../scorer/score';
 import { selectTrainingBackend, type BackendRequest } from './backend';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
-import type { ImageSet, LabeledSet, TrainingData } from './data/types';
+import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
 import { acquireLock, OutputExistsError } from './fs-safe';
 import { Gan, type Group } from './gan';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
@@ -171,7 +171,13 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       }
       return toInputTensor(await c.set.readBatch(idx), n, c.set.height, c.set.width, c.set.channels);
     };
-    const pNormal = nA ? nN / (nN + nA) : 1;
+    // A group whose weights are all zero cannot move the generator: skip its steps (the
+    // "autoencoder alone" ablation row trains on normal batches only).
+    const w = cfg.weights;
+    const anomalyOn = nA > 0 && w.abc + w.anomalyAdv > 0;
+    const normalOn = w.recon + w.patch + w.latent + w.normalAdv > 0;
+    if (!normalOn && !anomalyOn) throw new InputError('--weights: every loss weight is zero; nothing would train');
+    const pNormal = !anomalyOn ? 1 : !normalOn ? 0 : nN / (nN + nA);
 
     for (let epoch = startEpoch + 1; epoch <= cfg.epochs; epoch++) {
       gan.setLearningRate(cfg.lr * 0.5 ** Math.floor((epoch - 1) / cfg.lrDecayEvery));

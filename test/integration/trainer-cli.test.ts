@@ -150,3 +150,16 @@ test('unreadable images under 1% are listed and skipped; mixed sizes and channel
   const info = JSON.parse(readFileSync(join(d, 'out', 'flawscope.json'), 'utf8'));
   assert.equal(info.input.channels, 3, 'one RGB image makes the model RGB');
 });
+
+test('a loss group whose weights are all zero takes no steps; all-zero weights are refused', () => {
+  const d = tempDir();
+  const r = runCli(['train', '--data', MNIST, '--normal', '1', '--out', join(d, 'ae'), '--epochs', '1', '--size', '16', '--json', '--weights', 'abc=0,anomalyAdv=0,normalAdv=0,patch=0,latent=0']);
+  assert.equal(r.code, 0, r.stderr);
+  const ep = r.events.find((e) => e.type === 'epoch');
+  assert.equal(ep.losses.abc, undefined, 'no anomaly step');
+  assert.ok(Number.isFinite(ep.losses.recon));
+  const z = runCli(['train', '--data', MNIST, '--normal', '1', '--out', join(d, 'zero'), '--epochs', '1', '--size', '16', '--weights', 'recon=0,abc=0,anomalyAdv=0,normalAdv=0,patch=0,latent=0']);
+  assert.equal(z.code, 2);
+  assert.match(z.stderr, /every loss weight is zero/);
+  assert.ok(!existsSync(join(d, 'zero')));
+});
