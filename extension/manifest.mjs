@@ -99,6 +99,6 @@ pkg.contributes = {
     },
   },
 };
-pkg.scripts = { ...pkg.scripts, package: 'node esbuild.mjs && vsce package --no-git-tag-version --allow-missing-repository --skip-license -o flawscope.vsix', 'test:vscode': 'bash test/vscode/run.sh' };
+pkg.scripts = { ...pkg.scripts, package: 'node esbuild.mjs && vsce package --no-rewrite-relative-links --no-git-tag-version --allow-missing-repository --skip-license -o flawscope.vsix', 'test:vscode': 'bash test/vscode/run.sh' };
 writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');
 console.log('package.json: wrote contributes, activationEvents, capabilities, scripts.package, scripts["test:vscode"]');
