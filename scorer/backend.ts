@@ -9,8 +9,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { ScorerError, errorText, withTimeout } from './errors';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu' | 'fast';
+export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'fast';
 
 export interface BackendOptions {
   /** URL prefix (ending in '/') of the folder holding the tfjs .wasm files. Default: beside this bundle (browser); the package's own folder (Node). */
@@ -19,6 +19,11 @@ export interface BackendOptions {
   wasmThreads?: boolean;
   /** Time allowed for one backend to start (default 15 s). */
   backendTimeoutMs?: number;
+  /**
+   * 'fast': a host-provided backend (the Node adapter offers the trainer's multi-threaded WASM
+   * SIMD kernels). Activates it and returns the reason to report. Absent in the browser.
+   */
+  fastBackend?: () => Promise<string>;
 }
 
 export interface BackendResult {
@@ -90,9 +95,17 @@ export function selectBackend(choice: BackendChoice = 'auto', opts: BackendOptio
 
 async function selectBackendNow(choice: BackendChoice, opts: BackendOptions): Promise<BackendResult> {
   const ms = opts.backendTimeoutMs ?? 15000;
-  if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(choice))
-    throw new ScorerError('BACKEND', `unknown backend "${choice}" (use auto, webgpu, wasm or cpu)`);
+  if (!['auto', 'webgpu', 'wasm', 'cpu', 'fast'].includes(choice))
+    throw new ScorerError('BACKEND', `unknown backend "${choice}" (use auto, webgpu, wasm, cpu or fast)`);
   const notes: string[] = [];
+  if (choice === 'fast') {
+    if (!opts.fastBackend) throw new ScorerError('BACKEND', 'the fast backend exists only in Node (flawscope score); use auto, webgpu, wasm or cpu here');
+    try {
+      return { backend: 'fast', reason: await withTimeout(opts.fastBackend(), ms, 'starting the fast backend') };
+    } catch (e) {
+      throw new ScorerError('BACKEND', `the fast backend could not start: ${errorText(e)}`);
+    }
+  }
 
   if (choice === 'webgpu' || choice === 'auto') {
     const ad = await probeAdapter(Math.min(ms, 5000));

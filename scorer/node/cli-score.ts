@@ -1,4 +1,4 @@
-/** `flawscope score`: the CLI front of the scorer (Node, WASM backend). Wired into trainer/cli.ts. */
+/** `flawscope score`: the CLI front of the scorer (Node; Flawscope's WASM kernels by default, tfjs WASM or cpu on request). Wired into trainer/cli.ts. */
 import { promises as fsp } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Scorer, ScoreResult } from '../scorer';
@@ -6,13 +6,13 @@ import { ScorerError, errorText } from '../errors';
 import type { ColormapName } from '../colormap';
 import { collectImages, decodeImageFile, loadScorerFromDir, writePng } from './index';
 
-const USAGE = 'usage: flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR] [--backend wasm|cpu] [--mode tile|resize] [--stride N] [--colormap turbo|viridis|grey] [--alpha A]';
+const USAGE = 'usage: flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR] [--backend fast|wasm|cpu] [--mode tile|resize] [--stride N] [--colormap turbo|viridis|grey] [--alpha A]';
 
-interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number }
+interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number }
 
 function parseArgs(argv: string[]): ScoreArgs {
   const a = argv[0] === 'score' ? argv.slice(1) : argv.slice();
-  const out: Partial<ScoreArgs> & { inputs: string[] } = { inputs: [], json: false, backend: 'wasm', colormap: 'turbo', alpha: 0.5 };
+  const out: Partial<ScoreArgs> & { inputs: string[] } = { inputs: [], json: false, backend: 'fast', colormap: 'turbo', alpha: 0.5 };
   const need = (i: number, flag: string) => {
     const v = a[i + 1];
     if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new ScorerError('IMAGE_INVALID', `${flag} needs a value\n${USAGE}`);
@@ -25,7 +25,7 @@ function parseArgs(argv: string[]): ScoreArgs {
     else if (t === '--heatmap') out.heatmap = need(i++, t);
     else if (t === '--backend') {
       const v = need(i++, t);
-      if (v !== 'wasm' && v !== 'cpu') throw new ScorerError('BACKEND', `--backend ${v}: the score command runs on wasm or cpu`);
+      if (v !== 'fast' && v !== 'wasm' && v !== 'cpu') throw new ScorerError('BACKEND', `--backend ${v}: the score command runs on fast (Flawscope's WASM kernels, default), wasm or cpu`);
       out.backend = v;
     } else if (t === '--mode') {
       const v = need(i++, t);

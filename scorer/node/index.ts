@@ -5,6 +5,7 @@
 import { promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs-core';
 import { Scorer, type LoadOptions } from '../scorer';
 import { ScorerError, errorText } from '../errors';
 import { DEFAULT_LIMITS, checkSize, type PixelImage } from '../image';
@@ -32,7 +33,19 @@ export function folderReader(dir: string): ModelFileReader {
   };
 }
 
-/** Scorer.load for a folder path; Node defaults to the WASM backend. */
+/**
+ * The 'fast' backend in Node: the trainer's WASM SIMD kernels on all cores (trainer/kernels),
+ * on top of the tfjs cpu backend — the same kernels training and validation run.
+ */
+export async function startFastKernels(): Promise<string> {
+  const { installFastKernels } = await import('../../trainer/kernels');
+  const info = await installFastKernels();
+  if (!(await tf.setBackend(info.backend))) throw new Error(`tfjs refused backend ${info.backend}`);
+  await tf.ready();
+  return `Flawscope WASM SIMD kernels (${info.kernels.length} kernels, ${info.threads} threads)`;
+}
+
+/** Scorer.load for a folder path; Node defaults to the WASM backend (the CLI uses 'fast'). */
 export async function loadScorerFromDir(dir: string, opts: LoadOptions = {}): Promise<Scorer> {
   try {
     const st = await fsp.stat(dir);
@@ -41,7 +54,7 @@ export async function loadScorerFromDir(dir: string, opts: LoadOptions = {}): Pr
     if (e instanceof ScorerError) throw e;
     throw new ScorerError('MODEL_MISSING', `model folder ${dir} not found`);
   }
-  return Scorer.load(folderReader(dir), { backend: 'wasm', ...opts });
+  return Scorer.load(folderReader(dir), { backend: 'wasm', fastBackend: startFastKernels, ...opts });
 }
 
 /**

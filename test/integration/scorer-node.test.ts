@@ -190,9 +190,16 @@ describe('image files and the score command', () => {
     const ev = text.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(code, 1);
     assert.equal(ev[0].event, 'model');
-    assert.equal(ev[0].backend, 'wasm');
+    assert.equal(ev[0].backend, 'fast', 'the CLI runs on Flawscope\'s WASM kernels by default');
     const results = ev.filter((e) => e.event === 'result');
     assert.equal(results.length, 2);
+    // tfjs-wasm (what the browser runs) gives the same scores.
+    let textWasm = '';
+    await runScoreCommand(['--model', good, dir, '--json', '--backend', 'wasm'], { out: (s) => (textWasm += s), err: () => {} });
+    const evWasm = textWasm.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(evWasm[0].backend, 'wasm');
+    const wasmResults = evWasm.filter((e) => e.event === 'result');
+    for (const [i, r] of results.entries()) assert.ok(Math.abs(r.score - wasmResults[i].score) <= 1e-4 * Math.abs(wasmResults[i].score), `fast ${r.score} vs wasm ${wasmResults[i].score}`);
     assert.equal(ev.filter((e) => e.event === 'error').length, 2);
     assert.deepEqual(ev.at(-1), { event: 'done', scored: 2, anomalies: results.filter((r) => r.isAnomaly).length, failed: 2 });
     for (const r of results) {
