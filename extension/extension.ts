@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { ProgressEvent } from '../trainer/progress';
 import { labelFor } from './folder-math';
 import { isImagePath, listImages, listModels, modelDescription, modelNormalClass, modelTooltip, readModel, type ModelEntry } from './models';
-import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv } from './panels';
+import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv, type ReadyFaults } from './panels';
 import { COLORMAPS, type Colormap, type PanelKind, type ScoreSummary } from './protocol';
 import { TrainingRun, type RunRecord } from './runs';
 import { PRESETS, checkNode, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from './training';
@@ -54,7 +54,7 @@ export interface FlawscopeApi {
   readonly activeModel: () => string | null;
   readonly waitForRun: (id: string) => Promise<RunRecord>;
   readonly runEvents: (id: string) => ProgressEvent[];
-  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean } | null;
+  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults } | null;
   readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
   readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
   readonly treeLabels: (view: 'datasets' | 'models' | 'runs') => Promise<string[]>;
@@ -681,7 +681,7 @@ class Flawscope {
       waitForRun: (id) => this.runs.get(id)?.finished ?? Promise.reject(new Error(`no run ${id}`)),
       scorePanel: () => {
         const p = this.scorePanel;
-        return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw) } : null;
+        return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults } : null;
       },
       folderPanel: () => {
         const p = this.folderPanel;

@@ -23,6 +23,19 @@ interface Pending<T> {
   resolve(v: T): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** The message, kept so it can be sent again if the page is replaced before it answers. */
+  message: HostToWebview;
+  /** Which running page (counted by `ready` messages) it was last sent to. */
+  incarnation: number;
+}
+
+/** How long one page load may take to say `ready` before the panel loads it again. */
+const READY_ATTEMPT_MS = 10000;
+
+/** Test hooks: make pages look silent (drop their `ready`) and retry sooner. */
+export interface ReadyFaults {
+  dropReadies: number;
+  attemptMs: number;
 }
 
 /** Shared plumbing: HTML with CSP, roots, ready handshake, validated messages, requests by id. */
@@ -31,6 +44,10 @@ abstract class PanelHost implements vscode.Disposable {
   protected dataRoots: string[] = [];
   private ready!: Promise<void>;
   private markReady!: () => void;
+  /** Counts page loads; a `ready` from an older page is stale and ignored. */
+  private generation = 0;
+  /** Counts `ready` messages: a page VS Code re-runs (hidden and shown again) starts empty too. */
+  private incarnation = 0;
   protected nextId = 1;
   protected pending = new Map<number, Pending<unknown>>();
   private disposables: vscode.Disposable[] = [];
@@ -77,6 +94,7 @@ abstract class PanelHost implements vscode.Disposable {
   html = '';
 
   private load(): void {
+    this.generation++;
     this.ready = new Promise((r) => (this.markReady = r));
     const w = this.panel.webview;
     const uri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.env.extensionUri, ...p)).toString();
@@ -87,6 +105,7 @@ abstract class PanelHost implements vscode.Disposable {
       nonce: makeNonce(),
       scriptUri: uri('dist', 'webview', `${this.kind}.js`),
       styleUri: uri('media', 'webview.css'),
+      generation: this.generation,
     });
     w.html = this.html;
   }
@@ -101,12 +120,37 @@ abstract class PanelHost implements vscode.Disposable {
     return true;
   }
 
-  whenReady(timeoutMs = 30000): Promise<void> {
-    return Promise.race([
-      this.ready,
-      new Promise<void>((_, rej) => setTimeout(() => rej(new Error(`the ${this.kind} webview did not start within ${timeoutMs / 1000} s`)), timeoutMs)),
-    ]);
+  /**
+   * Resolves once the current page has said `ready`. A page that stays silent (seen in code-server
+   * when a reload with new localResourceRoots lands while the previous page is still settling) is
+   * loaded again, up to the total timeout, rather than left to fail the user's request.
+   */
+  async whenReady(timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.disposed) throw new Error(`the ${this.kind} panel was closed`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`the ${this.kind} webview did not start within ${timeoutMs / 1000} s (${this.generation} page loads tried)`);
+      const wait = Math.min(left, this.faults.attemptMs);
+      let timer: NodeJS.Timeout | undefined;
+      const started = await Promise.race([
+        this.ready.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), wait))),
+      ]);
+      clearTimeout(timer);
+      if (started) return;
+      if (deadline - Date.now() > 0) {
+        this.env.log.warn(`[${this.kind}] page ${this.generation} did not say ready within ${wait / 1000} s; loading it again`);
+        this.reloads++;
+        this.load();
+      }
+    }
   }
+
+  /** How many times whenReady had to load a silent page again (for tests and logs). */
+  reloads = 0;
+  /** Set by tests only. */
+  faults: ReadyFaults = { dropReadies: 0, attemptMs: READY_ATTEMPT_MS };
 
   post(msg: HostToWebview): Thenable<boolean> {
     return this.panel.webview.postMessage(msg);
@@ -120,8 +164,9 @@ abstract class PanelHost implements vscode.Disposable {
         this.pending.delete(requestId);
         reject(new Error(`no answer from the ${this.kind} webview within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
-      this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
-      void this.post(send(requestId));
+      const message = send(requestId);
+      this.pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer, message, incarnation: this.incarnation });
+      void this.post(message);
     });
   }
 
@@ -153,8 +198,19 @@ abstract class PanelHost implements vscode.Disposable {
             this.env.log.warn(`[${this.kind}] ready from a ${m.panel} webview ignored`);
             return false;
           }
+          if (m.generation !== this.generation) {
+            this.env.log.info(`[${this.kind}] ready from replaced page ${m.generation} ignored (current ${this.generation})`);
+            return false;
+          }
+          if (this.faults.dropReadies > 0) {
+            this.faults.dropReadies--;
+            this.env.log.warn(`[${this.kind}] ready from page ${m.generation} dropped (test fault)`);
+            return true;
+          }
+          this.incarnation++;
           this.onReady();
           this.markReady();
+          this.resendPending();
           return true;
         case 'log':
           this.env.log[m.level](`[${this.kind} webview] ${m.message}`);
@@ -168,6 +224,16 @@ abstract class PanelHost implements vscode.Disposable {
     } catch (e) {
       this.env.log.error(`[${this.kind}] handling ${m.type} failed: ${(e as Error).message}`);
       return false;
+    }
+  }
+
+  /** Requests sent to a page that has since been replaced would never be answered: send them again. */
+  private resendPending(): void {
+    for (const p of this.pending.values()) {
+      if (p.incarnation === this.incarnation) continue;
+      p.incarnation = this.incarnation;
+      this.env.log.info(`[${this.kind}] request ${p.message.type} sent again to the reloaded page`);
+      void this.post(p.message);
     }
   }
 

@@ -86,7 +86,7 @@ export interface FolderRow {
 }
 
 export type WebviewToHost =
-  | { type: 'ready'; panel: PanelKind }
+  | { type: 'ready'; panel: PanelKind; generation: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'scored'; requestId: number; path: string; result: ScoreSummary }
   | { type: 'scoreFailed'; requestId: number; path: string; message: string }

@@ -132,10 +132,11 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
   if (!(WEBVIEW_MESSAGE_TYPES as readonly string[]).includes(type as string)) fail(`unknown message type "${String(type).slice(0, 64)}"`);
   switch (type as WebviewToHost['type']) {
     case 'ready': {
-      onlyKeys(o, ['type', 'panel']);
+      onlyKeys(o, ['type', 'panel', 'generation']);
       const panel = str(o, 'panel', 16);
       if (panel !== 'score' && panel !== 'folder' && panel !== 'dashboard') fail('"panel" must be score, folder or dashboard');
-      return { type: 'ready', panel: panel as 'score' | 'folder' | 'dashboard' };
+      const generation = num(o, 'generation', { min: 0, max: Number.MAX_SAFE_INTEGER, int: true });
+      return { type: 'ready', panel: panel as 'score' | 'folder' | 'dashboard', generation };
     }
     case 'log': {
       onlyKeys(o, ['type', 'level', 'message']);

@@ -43,6 +43,8 @@ export interface HtmlParts {
   scriptUri: string;
   /** Webview URL of media/webview.css. */
   styleUri: string;
+  /** Which load of this panel the page is; echoed in its `ready` so stale pages are told apart. */
+  generation: number;
 }
 
 export function buildWebviewHtml(p: HtmlParts): string {
@@ -56,7 +58,7 @@ export function buildWebviewHtml(p: HtmlParts): string {
 <link rel="stylesheet" href="${esc(p.styleUri)}">
 <title>${esc(p.title)}</title>
 </head>
-<body data-panel="${p.panel}">
+<body data-panel="${p.panel}" data-generation="${p.generation}">
 <div id="app" class="panel-${p.panel}"><p id="status" class="muted">Loading…</p></div>
 <script nonce="${p.nonce}" src="${esc(p.scriptUri)}"></script>
 </body>

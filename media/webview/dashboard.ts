@@ -1,7 +1,7 @@
 /** Training dashboard: live loss curves (per step, per epoch) and validation AUROC per epoch. */
 import type { RunView } from '../../extension/protocol';
 import type { ProgressEvent } from '../../trainer/progress';
-import { el, onMessage, post } from './lib/host';
+import { announceReady, el, onMessage } from './lib/host';
 import { PALETTE, drawPlot, type Series } from './lib/plot';
 
 const app = document.getElementById('app')!;
@@ -81,4 +81,4 @@ onMessage((m) => {
   }
 });
 window.addEventListener('resize', schedule);
-post({ type: 'ready', panel: 'dashboard' });
+announceReady('dashboard');

@@ -1,7 +1,7 @@
 /** Score Folder: every image scored and sorted by score, thumbnails, verdicts, ROC + AUROC, CSV export. */
 import type { Colormap, FolderItem, ModelRef, ScorerRef } from '../../extension/protocol';
 import { roc, toCsv } from '../../extension/folder-math';
-import { el, onMessage, post } from './lib/host';
+import { announceReady, el, onMessage, post } from './lib/host';
 import { PALETTE, drawPlot } from './lib/plot';
 import { loadImage, loadScorer, type ScorerInstance } from './lib/scorer';
 
@@ -128,4 +128,4 @@ onMessage((m) => {
     queue = queue.then(() => scoreAll(m.requestId, m.items));
   }
 });
-post({ type: 'ready', panel: 'folder' });
+announceReady('folder');

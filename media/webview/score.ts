@@ -5,7 +5,7 @@
  */
 import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../extension/protocol';
 import { COLORMAPS } from '../../extension/protocol';
-import { el, log, onMessage, post } from './lib/host';
+import { announceReady, el, log, onMessage, post } from './lib/host';
 import { errorMapImage, loadImage, loadScorer, toImageData, type ScoreResult, type ScorerInstance } from './lib/scorer';
 
 const app = document.getElementById('app')!;
@@ -235,4 +235,4 @@ onMessage((m) => {
   }
 });
 
-post({ type: 'ready', panel: 'score' });
+announceReady('score');

@@ -27,7 +27,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const ctx = () => ({ allowedRoots: [root], realpath: fs.realpathSync.native });
 const result = { score: 0.1, normalized: 0.3, isAnomaly: false, threshold: 0.2, backend: 'wasm', ms: 12, topPatches: [{ x: 0, y: 0, w: 4, h: 4, score: 0.2 }] };
 const valid = () => [
-  { type: 'ready', panel: 'score' },
+  { type: 'ready', panel: 'score', generation: 3 },
   { type: 'log', level: 'info', message: 'hello' },
   { type: 'scored', requestId: 1, path: img, result },
   { type: 'scoreFailed', requestId: 2, path: img, message: 'nope' },
@@ -64,7 +64,10 @@ test('non-objects and unknown types are rejected', () => {
 
 test('wrong field types are rejected', () => {
   rejects({ type: 'ready', panel: 5 }, /"panel" must be a string/);
-  rejects({ type: 'ready', panel: 'terminal' }, /"panel" must be/);
+  rejects({ type: 'ready', panel: 'terminal', generation: 1 }, /"panel" must be/);
+  rejects({ type: 'ready', panel: 'score' }, /generation/);
+  rejects({ type: 'ready', panel: 'score', generation: 1.5 }, /generation/);
+  rejects({ type: 'ready', panel: 'score', generation: -1 }, /generation/);
   rejects({ type: 'log', level: 'debug', message: 'x' }, /"level"/);
   rejects({ type: 'log', level: 'info', message: { toString: 'x' } }, /"message" must be a string/);
   rejects({ type: 'scored', requestId: '1', path: img, result }, /"requestId" must be a finite number/);

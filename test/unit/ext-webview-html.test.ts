@@ -23,6 +23,7 @@ const html = (panel: PanelKind, nonce = makeNonce()) =>
     nonce,
     scriptUri: `https://file+.vscode-resource.vscode-cdn.net${EXT}/dist/webview/${panel}.js`,
     styleUri: `https://file+.vscode-resource.vscode-cdn.net${EXT}/media/webview.css`,
+    generation: 7,
   });
 
 for (const panel of panels) {
@@ -38,12 +39,13 @@ for (const panel of panels) {
     assert.deepEqual(a.csp.get('connect-src'), [CSP_SOURCE]);
     assert.deepEqual(a.csp.get('frame-src'), ["'none'"]);
     assert.deepEqual(a.csp.get('worker-src'), ["'none'"]);
+    assert.match(html(panel), /<body data-panel="[a-z]+" data-generation="7">/, 'the page knows which load it is');
   });
 }
 
 test('multi-token cspSource (code-server) passes; a foreign token does not', () => {
   for (const panel of panels) {
-    const h = buildWebviewHtml({ panel, title: 't', cspSource: CSP_SOURCE_CS, nonce: makeNonce(), scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/x.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/x.css' });
+    const h = buildWebviewHtml({ panel, title: 't', cspSource: CSP_SOURCE_CS, nonce: makeNonce(), scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/x.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/x.css', generation: 1 });
     assert.deepEqual(auditWebviewHtml(h, { cspSource: CSP_SOURCE_CS, expectWasm: panel !== 'dashboard' }).problems, []);
     assert.ok(auditWebviewHtml(h, { cspSource: CSP_SOURCE, expectWasm: panel !== 'dashboard' }).problems.length > 0);
   }

@@ -177,6 +177,22 @@ const check = (cond, what) => {
   check(Number.isFinite(s2), `palette Score Image on the open editor (${name}) → score ${s2}`);
   await page.screenshot({ path: `${SHOTS}/04-palette-score.png` });
 
+  // 4b) the editor-title button (telescope) on another opened image
+  const secondAnomaly = page.locator('.explorer-folders-view .monaco-list-row .label-name', { hasText: /^\d-.*\.png$/ }).nth(1);
+  const name3 = (await secondAnomaly.textContent()).trim();
+  await secondAnomaly.dblclick();
+  await page.waitForTimeout(1000);
+  const titleButton = page.locator('.editor-group-container.active .editor-actions a.action-label[aria-label^="Score Image"]').first();
+  await titleButton.waitFor({ timeout: 10000 });
+  await titleButton.click();
+  let s3 = NaN;
+  for (let i = 0; i < 60 && !Number.isFinite(s3); i++) {
+    const f3 = await panelFrame('score');
+    s3 = await f3.evaluate((n) => (document.getElementById('title').textContent === n ? Number(document.getElementById('score').dataset.score) : NaN), name3).catch(() => NaN);
+    if (!Number.isFinite(s3)) await page.waitForTimeout(500);
+  }
+  check(Number.isFinite(s3) && name3 !== name, `editor-title Score Image button on ${name3} → score ${s3}`);
+
   // 5) explorer right-click on a folder → Score Folder: table, ROC/AUROC from the folder names
   await contextMenu('images', 'Score Folder');
   const ff = await panelFrame('folder');

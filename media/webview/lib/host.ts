@@ -9,6 +9,11 @@ export function post(m: WebviewToHost): void {
   api.postMessage(m);
 }
 
+/** Tells the host this page is running; the generation lets it ignore pages it has replaced. */
+export function announceReady(panel: 'score' | 'folder' | 'dashboard'): void {
+  post({ type: 'ready', panel, generation: Number(document.body.dataset.generation ?? '0') });
+}
+
 export function onMessage(fn: (m: HostToWebview) => void | Promise<void>): void {
   window.addEventListener('message', (ev: MessageEvent) => {
     const m = ev.data as HostToWebview;

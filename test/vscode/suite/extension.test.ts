@@ -150,6 +150,35 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.ok(r && Number.isFinite(r.score), 'still scores after the bad messages');
   });
 
+  test('a page that never says ready is loaded again; a stale ready is ignored; requests survive reloads', async () => {
+    const a = await api();
+    const p = a.scorePanel()!;
+    assert.equal(p.receive({ type: 'ready', panel: 'score', generation: 0 }), false, 'ready from a replaced page is ignored');
+    // Each new image folder widens localResourceRoots and reloads the page: the case that once
+    // timed out in code-server. Make the next page silent; the panel must load it again.
+    const dirs = ['normal', 'anomaly'].map((d) => path.join(cfg.workspace, 'images', d));
+    const extra = fs.mkdtempSync(path.join(cfg.workspace, 'reload-'));
+    fs.copyFileSync(path.join(cfg.workspace, 'sample.png'), path.join(extra, 'copy.png'));
+    const before = p.reloads;
+    p.faults.attemptMs = 1500;
+    p.faults.dropReadies = 1;
+    try {
+      const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(extra, 'copy.png')))) as { score: number } | null;
+      assert.ok(r && Number.isFinite(r.score), 'scored after a silent page');
+      assert.equal(a.scorePanel()!.reloads - before, 1, 'exactly one extra load for one silent page');
+      assert.equal(p.faults.dropReadies, 0);
+      for (const d of dirs) {
+        const img = path.join(d, fs.readdirSync(d)[0]!);
+        const s = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(img))) as { score: number } | null;
+        assert.ok(s && Number.isFinite(s.score), `scored ${img}`);
+      }
+    } finally {
+      p.faults.attemptMs = 10000;
+      p.faults.dropReadies = 0;
+      fs.rmSync(extra, { recursive: true, force: true });
+    }
+  });
+
   test('Score Folder: every image scored, AUROC from folder names, CSV export', async () => {
     const a = await api();
     const folder = path.join(cfg.workspace, 'images');
