@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { ProgressEvent } from '../trainer/progress';
 import { labelFor } from './folder-math';
 import { isImagePath, listImages, listModels, modelDescription, modelNormalClass, modelTooltip, readModel, type ModelEntry } from './models';
-import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv, type ReadyFaults } from './panels';
+import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv, type ReadyFaults, WebviewSilentError } from './panels';
 import { COLORMAPS, type Colormap, type PanelKind, type ScoreSummary } from './protocol';
 import { TrainingRun, type RunRecord } from './runs';
 import { PRESETS, checkNode, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from './training';
@@ -54,7 +54,8 @@ export interface FlawscopeApi {
   readonly activeModel: () => string | null;
   readonly waitForRun: (id: string) => Promise<RunRecord>;
   readonly runEvents: (id: string) => ProgressEvent[];
-  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults } | null;
+  readonly panelsReplaced: () => number;
+  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
   readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
   readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
   readonly treeLabels: (view: 'datasets' | 'models' | 'runs') => Promise<string[]>;
@@ -524,15 +525,39 @@ class Flawscope {
     }
     const model = await this.requireModel();
     if (!model) return null;
-    const panel = this.ensureScorePanel(model);
-    await panel.setModel(model);
     try {
-      return await panel.score(p);
+      return await this.onFreshPanelIfSilent(
+        async () => {
+          const panel = this.ensureScorePanel(model);
+          await panel.setModel(model);
+          return panel.score(p!);
+        },
+        () => this.scorePanel?.dispose(),
+      );
     } catch (e) {
       void vscode.window.showErrorMessage(`Flawscope: scoring ${path.basename(p)} failed: ${(e as Error).message}`);
       return null;
     }
   }
+
+  /**
+   * Runs `use` on a panel; when its page never starts even after reloads (seen in code-server),
+   * closes that panel and tries once more on a new one.
+   */
+  private async onFreshPanelIfSilent<T>(use: () => Promise<T>, close: () => void): Promise<T> {
+    try {
+      return await use();
+    } catch (e) {
+      if (!(e instanceof WebviewSilentError)) throw e;
+      this.log.warn(`${e.message}; opening a new panel`);
+      this.panelsReplaced++;
+      close();
+      return use();
+    }
+  }
+
+  /** Panels replaced because their page never started (for tests and logs). */
+  panelsReplaced = 0;
 
   ensureScorePanel(model: ModelSpec | null): ScorePanel {
     if (!this.scorePanel || this.scorePanel.isDisposed) {
@@ -575,12 +600,17 @@ class Flawscope {
       const name = path.relative(p!, i);
       return { path: i, name, label: labelFor(name, normal, folderNames) };
     });
-    if (!this.folderPanel || this.folderPanel.isDisposed) {
-      this.folderPanel = new FolderPanel(this.panelEnv(), model, p);
-      this.context.subscriptions.push(this.folderPanel);
-    }
     try {
-      return await this.folderPanel.scoreFolder(model, p, items);
+      return await this.onFreshPanelIfSilent(
+        () => {
+          if (!this.folderPanel || this.folderPanel.isDisposed) {
+            this.folderPanel = new FolderPanel(this.panelEnv(), model, p!);
+            this.context.subscriptions.push(this.folderPanel);
+          }
+          return this.folderPanel.scoreFolder(model, p!, items);
+        },
+        () => this.folderPanel?.dispose(),
+      );
     } catch (e) {
       void vscode.window.showErrorMessage(`Flawscope: scoring ${p} failed: ${(e as Error).message}`);
       return null;
@@ -679,9 +709,10 @@ class Flawscope {
       activeModel: () => this.activeModelPath(),
       runEvents: (id) => [...(this.runs.get(id)?.events ?? [])],
       waitForRun: (id) => this.runs.get(id)?.finished ?? Promise.reject(new Error(`no run ${id}`)),
+      panelsReplaced: () => this.panelsReplaced,
       scorePanel: () => {
         const p = this.scorePanel;
-        return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults } : null;
+        return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
       },
       folderPanel: () => {
         const p = this.folderPanel;

@@ -29,13 +29,21 @@ interface Pending<T> {
   incarnation: number;
 }
 
+/** Largest image file the score panel takes (it is posted to the webview whole). */
+export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
+
 /** How long one page load may take to say `ready` before the panel loads it again. */
-const READY_ATTEMPT_MS = 10000;
+const READY_ATTEMPT_MS = 6000;
+
+/** The page stayed silent through every reload: the caller may replace the whole panel. */
+export class WebviewSilentError extends Error {}
 
 /** Test hooks: make pages look silent (drop their `ready`) and retry sooner. */
 export interface ReadyFaults {
   dropReadies: number;
   attemptMs: number;
+  /** Replaces whenReady's total timeout when set. */
+  totalMs?: number;
 }
 
 /** Shared plumbing: HTML with CSP, roots, ready handshake, validated messages, requests by id. */
@@ -110,6 +118,11 @@ abstract class PanelHost implements vscode.Disposable {
     w.html = this.html;
   }
 
+  /** Loads the page afresh (new HTML, new nonce); the panel re-sends init when it says ready. */
+  reloadPage(): void {
+    this.load();
+  }
+
   /** Makes sure `roots` are readable by the webview; reloads it (new HTML, new nonce) if not. */
   protected async ensureRoots(roots: string[]): Promise<boolean> {
     const missing = roots.map((r) => path.resolve(r)).filter((r) => !this.dataRoots.includes(r));
@@ -121,16 +134,18 @@ abstract class PanelHost implements vscode.Disposable {
   }
 
   /**
-   * Resolves once the current page has said `ready`. A page that stays silent (seen in code-server
-   * when a reload with new localResourceRoots lands while the previous page is still settling) is
-   * loaded again, up to the total timeout, rather than left to fail the user's request.
+   * Resolves once the current page has said `ready`. code-server now and then leaves a new webview
+   * page blank (no script runs, no error reaches us): a silent page is loaded again once, and if
+   * that stays silent too, WebviewSilentError tells the caller to replace the whole panel, which
+   * has always recovered in our runs.
    */
-  async whenReady(timeoutMs = 30000): Promise<void> {
+  async whenReady(timeoutMs = this.faults.totalMs ?? 1.5 * this.faults.attemptMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    let loads = 1;
     for (;;) {
       if (this.disposed) throw new Error(`the ${this.kind} panel was closed`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the ${this.kind} webview did not start within ${timeoutMs / 1000} s (${this.generation} page loads tried)`);
+      if (left <= 0) throw new WebviewSilentError(`the ${this.kind} webview did not start within ${timeoutMs / 1000} s (${loads} page loads tried)`);
       const wait = Math.min(left, this.faults.attemptMs);
       let timer: NodeJS.Timeout | undefined;
       const started = await Promise.race([
@@ -142,6 +157,7 @@ abstract class PanelHost implements vscode.Disposable {
       if (deadline - Date.now() > 0) {
         this.env.log.warn(`[${this.kind}] page ${this.generation} did not say ready within ${wait / 1000} s; loading it again`);
         this.reloads++;
+        loads++;
         this.load();
       }
     }
@@ -184,7 +200,7 @@ abstract class PanelHost implements vscode.Disposable {
 
   /** Entry point for every message from the webview (also used by the fuzzing tests). */
   receive(raw: unknown): boolean {
-    const v = validateWebviewMessage(raw, { allowedRoots: this.dataRoots, realpath: fs.realpathSync.native });
+    const v = validateWebviewMessage(raw, { allowedRoots: this.messageRoots(), realpath: fs.realpathSync.native });
     if (!v.ok) {
       this.env.log.warn(`[${this.kind}] rejected webview message (${describeForLog(raw)}): ${v.reason}`);
       this.env.onRejected(this.kind, v.reason);
@@ -235,6 +251,11 @@ abstract class PanelHost implements vscode.Disposable {
       this.env.log.info(`[${this.kind}] request ${p.message.type} sent again to the reloaded page`);
       void this.post(p.message);
     }
+  }
+
+  /** Folders whose files the webview may name in its messages; by default its resource roots. */
+  protected messageRoots(): string[] {
+    return this.dataRoots;
   }
 
   protected abstract onReady(): void;
@@ -307,13 +328,27 @@ export class ScorePanel extends PanelHost {
     if (!(await this.ensureRoots([m.path])) && changed) void this.post({ type: 'setModel', model: modelRef(this.panel.webview, m) });
   }
 
+  /** Folders of the images this panel was asked to score: its messages may name files there. */
+  private imageDirs: string[] = [];
+
+  protected override messageRoots(): string[] {
+    return [...this.dataRoots, ...this.imageDirs];
+  }
+
   async score(imagePath: string, timeoutMs = 120000): Promise<ScoreSummary> {
-    await this.ensureRoots([path.dirname(imagePath)]);
+    // The host reads the file and posts its bytes: scoring an image in a new folder neither
+    // widens localResourceRoots nor reloads the page.
+    const st = await fs.promises.stat(imagePath);
+    if (!st.isFile()) throw new Error(`${imagePath} is not a file`);
+    if (st.size > MAX_IMAGE_BYTES) throw new Error(`${imagePath} is ${(st.size / 2 ** 20).toFixed(0)} MB; the panel scores images up to ${MAX_IMAGE_BYTES / 2 ** 20} MB — use \`flawscope score\` for larger files`);
+    const file = await fs.promises.readFile(imagePath);
+    const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+    const dir = path.resolve(path.dirname(imagePath));
+    if (!this.imageDirs.includes(dir)) this.imageDirs.push(dir);
     this.panel.title = `Flawscope: ${path.basename(imagePath)}`;
     this.panel.reveal(vscode.ViewColumn.Beside, true);
     await this.whenReady();
-    const url = this.panel.webview.asWebviewUri(vscode.Uri.file(imagePath)).toString();
-    return this.request<ScoreSummary>((requestId) => ({ type: 'scoreImage', requestId, path: imagePath, url, name: path.basename(imagePath) }), timeoutMs);
+    return this.request<ScoreSummary>((requestId) => ({ type: 'scoreImage', requestId, path: imagePath, bytes, name: path.basename(imagePath) }), timeoutMs);
   }
 
   pushSettings(): void {

@@ -60,7 +60,8 @@ export type HostToWebview =
   | { type: 'init'; panel: 'folder'; scorer: ScorerRef; model: ModelRef; colormap: Colormap; folder: string }
   | { type: 'init'; panel: 'dashboard'; run: RunView; history: ProgressEvent[] }
   | { type: 'setModel'; model: ModelRef }
-  | { type: 'scoreImage'; requestId: number; path: string; url: string; name: string }
+  /** The file's bytes travel with the request, so the panel needs no resource root per image folder. */
+  | { type: 'scoreImage'; requestId: number; path: string; bytes: Uint8Array; name: string }
   | { type: 'scoreFolder'; requestId: number; folder: string; items: FolderItem[] }
   | { type: 'settings'; colormap: Colormap; opacity: number }
   | { type: 'progress'; runId: string; event: ProgressEvent }

@@ -37,12 +37,13 @@ export function scoreMap(map: tf.Tensor3D, kind: ScoreKind, patch: PatchSpec): t
 }
 
 export interface Reconstructor {
-  predict(x: tf.Tensor4D): tf.Tensor4D;
+  /** A tfjs-layers model fits: `batchSize` keeps predict() from cutting the batch into 32s. */
+  predict(x: tf.Tensor4D, opts?: { batchSize?: number }): tf.Tensor4D;
 }
 
 /** Scores a batch of preprocessed inputs with a generator: [N,H,W,C] → Float32Array(N). */
 export async function scoreBatchTensor(gen: Reconstructor, x: tf.Tensor4D, kind: ScoreKind, patch: PatchSpec): Promise<Float32Array> {
-  const s = tf.tidy(() => scoreMap(errorMap(x, gen.predict(x)), kind, patch));
+  const s = tf.tidy(() => scoreMap(errorMap(x, gen.predict(x, { batchSize: Math.max(1, x.shape[0]) })), kind, patch));
   const out = (await s.data()) as Float32Array;
   s.dispose();
   return out;

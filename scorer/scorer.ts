@@ -168,7 +168,8 @@ export class Scorer {
 
   /** The generator's raw forward pass on a normalised NHWC batch (for benchmarks and advanced use). Caller disposes. */
   predict(x: tf.Tensor4D): tf.Tensor4D {
-    return this.live().predict(x) as tf.Tensor4D;
+    // One pass over the whole batch: predict() would otherwise cut it into batches of 32.
+    return this.live().predict(x, { batchSize: Math.max(1, x.shape[0]) }) as tf.Tensor4D;
   }
 
   async score(image: ImageInput, opts: ScoreOptions = {}): Promise<ScoreResult> {
@@ -202,7 +203,7 @@ export class Scorer {
       });
       const out = tf.tidy(() => {
         const xt = toInputTensor(buf, chunk.length, H, W, C, this.info.normalization);
-        const yt = model.predict(xt) as tf.Tensor4D;
+        const yt = model.predict(xt, { batchSize: chunk.length }) as tf.Tensor4D;
         return wantRec ? [errorMap(xt, yt), yt] : [errorMap(xt, yt)];
       });
       const e = out[0], yRec = out[1] ?? null;

@@ -8,7 +8,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultPatchSpec, FORMAT_VERSION, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
-import { scoreBatchTensor } from '../scorer/score';
+import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import { selectTrainingBackend, type BackendRequest } from './backend';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
 import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
@@ -87,7 +87,7 @@ async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSp
   for (let i = 0; i < set.count; i += VAL_BATCH) {
     const idx = Array.from({ length: Math.min(VAL_BATCH, set.count - i) }, (_, k) => i + k);
     const x = toInputTensor(await set.readBatch(idx), idx.length, set.height, set.width, set.channels);
-    out.set(await scoreBatchTensor(gan.generator as any, x, kind, patch), i);
+    out.set(await scoreBatchTensor(gan.generator as unknown as Reconstructor, x, kind, patch), i);
     x.dispose();
   }
   return out;

@@ -124,7 +124,7 @@ async function scoreOne(m: Extract<HostToWebview, { type: 'scoreImage' }>): Prom
     if (!scorer || !model) throw new Error('no model is loaded');
     setStatus(`Scoring ${m.name}…`);
     const s = await scorer;
-    const { bitmap, data } = await loadImage(m.url);
+    const { bitmap, data } = await loadImage(m.bytes);
     const result = await s.score(data);
     const ms = performance.now() - t0;
     const threshold = model.thresholdOverride ?? model.info.threshold;
@@ -189,7 +189,7 @@ function useModel(m: ModelRef | null): void {
     (e: unknown) => {
       const msg = e instanceof Error ? e.message : String(e);
       setStatus(`Could not load the model ${m.name}: ${msg}`, 'error');
-      log('error', `loading ${m.url}: ${msg}`);
+      log('error', `loading ${m.path}: ${msg}`);
     },
   );
 }

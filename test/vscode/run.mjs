@@ -138,6 +138,11 @@ try {
 } catch (e) {
   results.push({ name: 'harness', ok: false, summary: String(e?.stack ?? e) });
 }
+// Keep the extension's own output channel (one log per code-server) with the artefacts.
+for (const name of ['host', 'restricted', 'ui']) {
+  const walk = (d) => { try { return fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])); } catch { return []; } };
+  walk(path.join(work, name, 'data', 'logs')).filter((f) => /Flawscope\.log$/.test(f)).forEach((f, i) => fs.copyFileSync(f, path.join(outDir, `flawscope-${name}${i ? `-${i}` : ''}.log`)));
+}
 say('summary:');
 for (const r of results) console.log(`  ${r.ok ? 'PASS' : 'FAIL'} ${r.name}: ${r.summary}`);
 console.log(`artefacts (logs, screenshots, results): ${outDir}`);

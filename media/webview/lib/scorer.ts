@@ -47,10 +47,16 @@ export async function loadScorer(ref: ScorerRef, model: ModelRef): Promise<Score
 }
 
 /** Fetches an image URL from the webview's resource origin and returns its pixels. */
-export async function loadImage(url: string): Promise<{ bitmap: ImageBitmap; data: ImageData }> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot read the image (HTTP ${res.status})`);
-  const blob = await res.blob();
+/** Decodes an image given by its webview URL or by the file's bytes. */
+export async function loadImage(src: string | Uint8Array): Promise<{ bitmap: ImageBitmap; data: ImageData }> {
+  let blob: Blob;
+  if (typeof src === 'string') {
+    const res = await fetch(src);
+    if (!res.ok) throw new Error(`cannot read the image (HTTP ${res.status})`);
+    blob = await res.blob();
+  } else {
+    blob = new Blob([src as Uint8Array<ArrayBuffer>]);
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
