@@ -45,8 +45,13 @@ export function meanOfTopK(m: tf.Tensor2D, k: number): tf.Scalar {
       value: tf.mean(values) as tf.Scalar,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [rows, cols] = x.shape as [number, number];
-        const picked = tf.sum(tf.oneHot(saved[0] as tf.Tensor2D, cols), 1); // [rows, cols] of 0/1
-        return tf.mul(picked, tf.div(dy, rows * k));
+        // dy/(rows·k) scattered to the picked (row, column) pairs: one small scatter instead of a
+        // [rows, k, cols] one-hot summed over k (15 ms a step on the cpu backend).
+        const idx = saved[0] as tf.Tensor2D;
+        const rowIds = tf.tile(tf.reshape(tf.range(0, rows, 1, 'int32'), [rows, 1]), [1, k]);
+        const pairs = tf.reshape(tf.stack([rowIds, idx], 2), [rows * k, 2]);
+        const share = tf.broadcastTo(tf.reshape(tf.div(dy, rows * k), [1]), [rows * k]);
+        return tf.scatterND(pairs, share, [rows, cols]);
       },
     };
   }) as unknown as CustomGradientFunc<tf.Scalar>);

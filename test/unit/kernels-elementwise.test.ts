@@ -173,7 +173,9 @@ describe('fast element-wise kernels vs stock cpu', () => {
   });
 
   it('one-pass activation gradients run on the fast backend and equal stock bit for bit', () => {
-    const f = (a: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.add(tf.leakyRelu(a, 0.2), tf.relu(tf.neg(a))), tf.add(tf.tanh(a), tf.abs(a))), tf.range(0, a.size)));
+    // Tanh's gradient is taken at its forward output, and the fast Tanh forward is an approximation:
+    // TanhGrad is checked bit for bit on equal y in the next test.
+    const f = (a: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.add(tf.leakyRelu(a, 0.2), tf.relu(tf.neg(a))), tf.abs(a)), tf.range(0, a.size)));
     const grad = (b: string) => {
       tf.setBackend(b);
       return tf.tidy(() => Array.from(tf.grad(f)(tf.concat([rand([500], 5), tf.tensor1d([0, -0, NaN, 1e-30, -1e-30])])).dataSync()));
@@ -186,8 +188,39 @@ describe('fast element-wise kernels vs stock cpu', () => {
       prof.stop();
     }
     const ran = prof.table().map((r) => r.kernel);
-    for (const k of ['FlawscopeLeakyReluGrad', 'FlawscopeReluGrad', 'FlawscopeTanhGrad', 'FlawscopeAbsGrad']) assert.ok(ran.includes(k), `${k} ran`);
+    for (const k of ['FlawscopeLeakyReluGrad', 'FlawscopeReluGrad', 'FlawscopeAbsGrad']) assert.ok(ran.includes(k), `${k} ran`);
     assert.deepEqual(fast, grad('cpu'));
+  });
+
+  it('Tanh: within 6e-8 of Math.tanh everywhere (NaN, ±0, ±Infinity, tiny, large); TanhGrad bit-exact on equal y', () => {
+    const v = new Float32Array(200000);
+    for (let i = 0; i < v.length; i++) v[i] = (i / v.length - 0.5) * 30;
+    v.set([NaN, 0, -0, Infinity, -Infinity, 1e-30, -1e-30, 3.9e-4, 4.1e-4, 8.99, 9.01, -9.5], 0);
+    tf.setBackend(backend);
+    const fast = tf.tidy(() => tf.tanh(tf.tensor1d(v)).dataSync());
+    for (let i = 0; i < v.length; i++) {
+      const want = Math.fround(Math.tanh(v[i]!));
+      if (Number.isNaN(want)) assert.ok(Number.isNaN(fast[i]), `tanh(${v[i]}) should be NaN`);
+      else assert.ok(Math.abs(fast[i]! - want) <= 6e-8 && Math.abs(fast[i]!) <= 1, `tanh(${v[i]}) = ${fast[i]}, want ${want}`);
+      if (v[i] === 0) assert.equal(Object.is(fast[i], -0), Object.is(v[i], -0), 'sign of zero kept');
+    }
+    // TanhGrad on equal (y, dy): the fused kernel vs the stock formula (1 - y²)·dy, bit for bit.
+    const y = tf.tensor1d(Array.from(fast.slice(12, 5012)));
+    const dy = tf.tensor1d(Array.from({ length: 5000 }, (_, i) => Math.sin(i)));
+    tf.setBackend(backend);
+    const prof = profileKernels(backend);
+    let a: Float32Array;
+    try {
+      a = tf.tidy(() => (tf.engine().runKernel('FlawscopeTanhGrad', { dy, y }) as tf.Tensor).dataSync() as Float32Array);
+      tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.tanh(x)))(tf.ones([4])));
+    } finally {
+      prof.stop();
+    }
+    assert.ok(prof.table().some((r) => r.kernel === 'FlawscopeTanhGrad'), 'tanh gradient runs the fused kernel');
+    tf.setBackend('cpu');
+    const b = tf.tidy(() => tf.mul(tf.sub(1, tf.square(y)), dy).dataSync() as Float32Array);
+    assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), 'TanhGrad differs from stock');
+    tf.dispose([y, dy]);
   });
 
   it('the fast kernels are the ones registered', () => {

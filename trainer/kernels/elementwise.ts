@@ -100,7 +100,9 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
 type ULoop = (o: Float32Array, a: Float32Array, n: number, alpha: number) => void;
 
 function unary(name: string, expr: string, stock: Stock, alphaAttr?: string, rt?: WasmRuntime, wasmKind?: number): KernelFunc {
-  const loop = new Function('o', 'a', 'n', 'alpha', `"use strict";\nfor (let i = 0; i < n; i++) { const x = a[i]; o[i] = ${expr}; }`) as ULoop;
+  // `expr` is an expression of x, or a block (starting with '{') that leaves its result in r.
+  const body = expr.startsWith('{') ? `let r = 0.5; ${expr} o[i] = r;` : `o[i] = ${expr};`;
+  const loop = new Function('o', 'a', 'n', 'alpha', `"use strict";\nfor (let i = 0; i < n; i++) { const x = a[i]; ${body} }`) as ULoop;
   const fallback = stock(name);
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -114,6 +116,18 @@ function unary(name: string, expr: string, stock: Stock, alphaAttr?: string, rt?
     return backend.makeTensorInfo(x.shape, 'float32', o);
   };
 }
+
+/** tanh(x) as a block leaving r: clamped to ±9 (|tanh| rounds to 1 in float32 beyond), odd
+ * rational p(x)/q(x); |x| < 4e-4 gives x (tanh(x) = x in float32 there); NaN stays NaN. */
+export const TANH_BLOCK = `{
+  const c = x > 9 ? 9 : x < -9 ? -9 : x, x2 = c * c;
+  let p = -2.76076847742355e-16; p = p * x2 + 2.00018790482477e-13; p = p * x2 - 8.60467152213735e-11;
+  p = p * x2 + 5.12229709037114e-8; p = p * x2 + 1.48572235717979e-5; p = p * x2 + 6.37261928875436e-4;
+  p = p * x2 + 4.89352455891786e-3; p *= c;
+  let q = 1.19825839466702e-6; q = q * x2 + 1.18534705686654e-4; q = q * x2 + 2.26843463243900e-3;
+  q = q * x2 + 4.89352518554385e-3;
+  r = Math.abs(c) < 4e-4 ? c : Math.max(-1, Math.min(1, p / q));
+}`;
 
 // --- reductions -------------------------------------------------------------------------------
 
@@ -353,7 +367,9 @@ export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<s
     Relu: unary('Relu', 'Math.max(0, x)', stock, undefined, rt, EW.RELU),
     LeakyRelu: unary('LeakyRelu', 'x < 0 ? alpha * x : x', stock, 'alpha', rt, EW.LEAKY),
     Step: unary('Step', 'x !== x ? NaN : (x > 0 ? 1 : alpha)', stock, 'alpha'),
-    Tanh: unary('Tanh', 'Math.tanh(x)', stock),
+    // Math.tanh costs ~30 ns an element (5 ms for one 64x32x32x3 generator output); this rational
+    // approximation (13/6, the form Eigen uses for float32) is 6x faster, within 6e-8 of tanh.
+    Tanh: unary('Tanh', TANH_BLOCK, stock),
     Abs: unary('Abs', 'Math.abs(x)', stock),
     Neg: unary('Neg', '-x', stock),
     Sqrt: unary('Sqrt', 'Math.sqrt(x)', stock),

@@ -72,6 +72,52 @@ type TensorInfoOrNull = ReturnType<KernelFunc> & object | null;
 
 const originals = new Map<string, GradConfig>();
 
+// ---------------------------------------------------------------------------------------------
+// Lazy gradients for the fused convolution. tfjs-core's fused.conv2d (what every tfjs-layers
+// Conv2D calls) wraps the kernel in customGrad, whose gradient computes dx AND dW (and dbias)
+// whatever is asked: dx of the first layer w.r.t. the image batch, and the discriminator's dW
+// during the generator update, are computed and thrown away — about 3 + 5 convolutions a step.
+// On our backend fused.conv2d (linear activation: what tfjs-layers uses in training) runs the
+// FusedConv2D kernel directly, with a kernel gradient whose parts run only when needed.
+type FusedConvArgs = Parameters<typeof tf.fused.conv2d>[0];
+let fusedConvOriginal: typeof tf.fused.conv2d | null = null;
+
+function installLazyFusedConv(backend: string): boolean {
+  const ns = tf.fused as unknown as Record<string, unknown>;
+  const desc = Object.getOwnPropertyDescriptor(ns, 'conv2d');
+  if (!desc || !('value' in desc) || !desc.writable) return false; // an ESM namespace: leave it
+  const orig = (fusedConvOriginal ??= tf.fused.conv2d);
+  tf.registerGradient({
+    kernelName: 'FusedConv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const a = attrs as unknown as { strides: [number, number] | number; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+      const d = dy as tf.Tensor4D;
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: d, filter }, { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, inputShape: x.shape } as unknown as NamedAttrMap) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: d }, { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, filterShape: filter.shape } as unknown as NamedAttrMap) as tf.Tensor,
+        bias: () => tf.sum(d, [0, 1, 2]),
+      };
+    },
+  });
+  ns.conv2d = (args: FusedConvArgs) => {
+    const { x, filter, bias, strides, pad, dataFormat = 'NHWC', dilations = [1, 1], dimRoundingMode, activation = 'linear', preluActivationWeights } = args;
+    const plain = x instanceof tf.Tensor && filter instanceof tf.Tensor && x.rank === 4 && filter.rank === 4 && x.dtype === 'float32' && filter.dtype === 'float32' &&
+      (bias == null || (bias instanceof tf.Tensor && bias.rank === 1 && bias.dtype === 'float32' && bias.shape[0] === filter.shape[3]));
+    const one = (d: number | [number, number]) => (Array.isArray(d) ? d.every((v) => v === 1) : d === 1);
+    if (tf.getBackend() !== backend || !plain || activation !== 'linear' || preluActivationWeights != null || dataFormat !== 'NHWC' || !one(dilations)) return orig(args);
+    const inputs: Record<string, tf.Tensor> = { x: x as tf.Tensor, filter: filter as tf.Tensor };
+    if (bias != null) inputs.bias = bias as tf.Tensor;
+    return tf.engine().runKernel('FusedConv2D', inputs, { strides, pad, dataFormat, dilations, dimRoundingMode, activation } as unknown as NamedAttrMap) as tf.Tensor4D;
+  };
+  return true;
+}
+
+function restoreFusedConv(): void {
+  if (fusedConvOriginal) (tf.fused as unknown as Record<string, unknown>).conv2d = fusedConvOriginal;
+}
+
 function fastOk(dy: Tensor, t: Tensor): boolean {
   return dy.dtype === 'float32' && t.dtype === 'float32' && dy.size === t.size;
 }
@@ -104,6 +150,7 @@ export function installFusedGradients(backend: string): string[] {
     },
   };
   const done: string[] = [];
+  if (installLazyFusedConv(backend)) done.push('FusedConv2DGrad (lazy)');
   for (const [name, make] of Object.entries(defs)) {
     const orig = originals.get(name) ?? tf.getGradient(name);
     if (!orig) continue; // gradients not registered (register_all_gradients not imported)
@@ -115,6 +162,7 @@ export function installFusedGradients(backend: string): string[] {
 }
 
 export function restoreGradients(): void {
+  restoreFusedConv();
   for (const g of originals.values()) tf.registerGradient(g);
   originals.clear();
 }
