@@ -76,5 +76,5 @@ async function fastBackend(req: 'cpu' | 'wasm'): Promise<BackendChoice> {
     throw new BackendUnavailableError(`--backend wasm: the WASM backend cannot train (tfjs has no training kernels for it); use --backend cpu, which runs Flawscope's fast ${info.backend} kernels`);
   await tf.setBackend(info.backend);
   await tf.ready();
-  return { name: info.backend, reason: `fast ${info.backend} kernels (${info.kernels.length} kernels, ${info.threads} threads)` };
+  return { name: info.backend, reason: `fast ${info.backend} kernels (${info.kernels.length} kernels, ${info.threads} threads, WASM ${info.variant})` };
 }

@@ -42,7 +42,7 @@ export async function startFastKernels(): Promise<string> {
   const info = await installFastKernels();
   if (!(await tf.setBackend(info.backend))) throw new Error(`tfjs refused backend ${info.backend}`);
   await tf.ready();
-  return `Flawscope WASM SIMD kernels (${info.kernels.length} kernels, ${info.threads} threads)`;
+  return `Flawscope WASM SIMD kernels (${info.kernels.length} kernels, ${info.threads} threads, ${info.variant})`;
 }
 
 /** Scorer.load for a folder path; Node defaults to the WASM backend (the CLI uses 'fast'). */

@@ -19,12 +19,12 @@ import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { makeConvKernels } from './conv';
 import { makeElementwiseKernels } from './elementwise';
 import { installFusedGradients, makeGradKernels, restoreGradients } from './grads';
-import { WasmRuntime } from './wasm';
+import { WasmRuntime, type KernelVariant } from './wasm';
 
 export const FAST_BACKEND = 'cpu-fast';
 
 let runtime: WasmRuntime | null = null;
-let installing: Promise<{ backend: string; kernels: string[]; threads: number }> | null = null;
+let installing: Promise<FastKernelInfo> | null = null;
 let installedKernels: string[] = [];
 
 export interface FastKernelOptions {
@@ -37,14 +37,28 @@ export function fastRuntime(): WasmRuntime | null {
   return runtime;
 }
 
-export function installFastKernels(opts: FastKernelOptions = {}): Promise<{ backend: string; kernels: string[]; threads: number }> {
+export interface FastKernelInfo {
+  backend: string;
+  kernels: string[];
+  threads: number;
+  /** Which build of the WASM kernels runs (relaxed-simd: fused multiply-add). */
+  variant: KernelVariant;
+}
+
+export function installFastKernels(opts: FastKernelOptions = {}): Promise<FastKernelInfo> {
   if (installing) return installing;
   installing = (async () => {
     runtime = await WasmRuntime.create(opts.threads);
     const rt = runtime;
     if (tf.findBackendFactory(FAST_BACKEND) == null) {
       // Priority 0: never picked automatically; the trainer selects it with tf.setBackend.
-      tf.registerBackend(FAST_BACKEND, () => new MathBackendCPU(), 0);
+      tf.registerBackend(FAST_BACKEND, () => {
+        const b = new MathBackendCPU();
+        // Its first write would print tfjs's "install the node backend to speed things up" banner;
+        // on this backend that advice is wrong (the trainer says which backend runs and why).
+        (b as unknown as { firstUse: boolean }).firstUse = false;
+        return b;
+      }, 0);
       for (const k of tf.getKernelsForBackend('cpu')) {
         tf.registerKernel({ ...k, backendName: FAST_BACKEND });
       }
@@ -68,7 +82,7 @@ export function installFastKernels(opts: FastKernelOptions = {}): Promise<{ back
       installedKernels.push(name);
     }
     const grads = installFusedGradients(FAST_BACKEND);
-    return { backend: FAST_BACKEND, kernels: [...installedKernels, ...grads], threads: rt.threads };
+    return { backend: FAST_BACKEND, kernels: [...installedKernels, ...grads], threads: rt.threads, variant: rt.variant };
   })();
   installing.catch(() => { installing = null; });
   return installing;

@@ -4,7 +4,35 @@
 // inside the wasm code, so a busy core simply takes fewer chunks).
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { KERNELS_WASM_BASE64 } from './wasm-binary';
+import { setFlagsFromString } from 'node:v8';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm-binary';
+
+/** Which build of kernels.c runs: 'relaxed-simd' (one fused multiply-add per step of the
+ * micro-kernels) when this Node's WebAssembly accepts relaxed SIMD, else 'simd128'. */
+export type KernelVariant = 'relaxed-simd' | 'simd128';
+
+/**
+ * Picks the kernel build. Relaxed SIMD is standard WebAssembly (Node 22 runs it as is; Node 20's
+ * V8 has it behind --experimental-wasm-relaxed-simd, which this process turns on for itself).
+ * FLAWSCOPE_KERNELS=simd128 forces the plain build (benchmarks, bisecting).
+ */
+export function chooseKernelVariant(): { variant: KernelVariant; bytes: Uint8Array<ArrayBuffer>; why: string } {
+  const plain = new Uint8Array(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  const forced = process.env.FLAWSCOPE_KERNELS;
+  if (forced && forced !== 'simd128' && forced !== 'relaxed-simd') throw new Error(`FLAWSCOPE_KERNELS=${forced}: use simd128 or relaxed-simd`);
+  if (forced === 'simd128') return { variant: 'simd128', bytes: plain, why: 'FLAWSCOPE_KERNELS=simd128' };
+  const relaxed = new Uint8Array(Buffer.from(KERNELS_RELAXED_WASM_BASE64, 'base64'));
+  if (!WebAssembly.validate(relaxed)) {
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      /* flag unknown to this V8 */
+    }
+  }
+  if (WebAssembly.validate(relaxed)) return { variant: 'relaxed-simd', bytes: relaxed, why: 'relaxed SIMD available (fused multiply-add)' };
+  if (forced === 'relaxed-simd') throw new Error('FLAWSCOPE_KERNELS=relaxed-simd, but this Node cannot run relaxed SIMD WebAssembly');
+  return { variant: 'simd128', bytes: plain, why: 'no relaxed SIMD in this Node' };
+}
 
 // Task block word offsets; must match the enum in native/kernels.c.
 export const T = {
@@ -84,12 +112,16 @@ export class WasmRuntime {
     this.i32view = new Int32Array(memory.buffer);
   }
 
+  /** The kernel build in use (see chooseKernelVariant). */
+  variant: KernelVariant = 'simd128';
+
   static async create(threads = Math.min(16, availableParallelism())): Promise<WasmRuntime> {
-    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+    const { variant, bytes } = chooseKernelVariant();
     const module = await WebAssembly.compile(bytes);
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 32768, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const rt = new WasmRuntime(memory, instance, Math.max(1, threads));
+    rt.variant = variant;
     const ready: Promise<void>[] = [];
     for (let tid = 1; tid < rt.threads; tid++) {
       const w = new Worker(WORKER_SRC, {

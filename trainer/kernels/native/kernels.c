@@ -1,7 +1,10 @@
 // Flawscope fast training kernels: 2-D convolution forward / backprop-input / backprop-filter
 // in NHWC layout, WebAssembly SIMD (128-bit), shared memory, run by N threads at once.
 //
-// Build: node trainer/kernels/native/build.mjs   (clang --target=wasm32 -msimd128 -matomics ...)
+// Build: node trainer/kernels/native/build.mjs   (clang-16 --target=wasm32 -msimd128 -matomics ...)
+// Two variants from this one source: kernels.wasm (SIMD128: a multiply and an add per MADD) and
+// kernels-relaxed.wasm (-mrelaxed-simd -DFLAWSCOPE_RELAXED: MADD is one relaxed multiply-add, an
+// FMA on CPUs that have one — twice the multiply-add rate of the 128-bit mul + add pair).
 //
 // Every kernel is a "gather + GEMM": rows of a small gathered matrix (im2col rows for conv
 // forward and backprop-filter; tap-gathered dy rows for backprop-input, split by stride phase
@@ -36,6 +39,12 @@ enum { OP_CONV = 1, OP_BP_INPUT = 2, OP_BP_FILTER = 3, OP_EW = 4 };
 enum { EW_LEAKY = 1, EW_LEAKY_GRAD = 2, EW_RELU_GRAD = 3, EW_ABS_GRAD = 4, EW_RELU = 5, EW_ADD = 6, EW_ADD_TAIL = 7, EW_MUL = 8 };
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_RELU6 = 3 };
 
+#ifdef FLAWSCOPE_RELAXED
+// acc + a*b as one relaxed multiply-add (an FMA where the CPU has one).
+#define MADD(acc, a, b) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(acc)))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
 #define F(p) ((f32 *)(uintptr_t)(p))
 // Per-thread scratch: MAX_MC row pointers, a 32-float tile, then the gathered rows (MC x K floats).
 #define MAX_MC 512
@@ -74,16 +83,16 @@ static void mk4x8(i32 K, const f32 *a0, const f32 *a1, const f32 *a2, const f32 
     b += 8;
     v128_t x0 = wasm_v128_load32_splat(a0 + k);
     v128_t x1 = wasm_v128_load32_splat(a1 + k);
-    s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, b0));
-    s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, b1));
+    s00 = MADD(s00, x0, b0);
+    s01 = MADD(s01, x0, b1);
     v128_t x2 = wasm_v128_load32_splat(a2 + k);
-    s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, b0));
-    s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, b1));
+    s10 = MADD(s10, x1, b0);
+    s11 = MADD(s11, x1, b1);
     v128_t x3 = wasm_v128_load32_splat(a3 + k);
-    s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0));
-    s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
-    s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0));
-    s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
+    s20 = MADD(s20, x2, b0);
+    s21 = MADD(s21, x2, b1);
+    s30 = MADD(s30, x3, b0);
+    s31 = MADD(s31, x3, b1);
   }
   wasm_v128_store(c0, s00); wasm_v128_store(c0 + 4, s01);
   wasm_v128_store(c1, s10); wasm_v128_store(c1 + 4, s11);
@@ -98,10 +107,10 @@ static void mk4x4(i32 K, const f32 *a0, const f32 *a1, const f32 *a2, const f32 
   for (i32 k = 0; k < K; k++) {
     v128_t b0 = wasm_v128_load(b);
     b += 4;
-    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a0 + k), b0));
-    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load32_splat(a1 + k), b0));
-    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load32_splat(a2 + k), b0));
-    s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load32_splat(a3 + k), b0));
+    s0 = MADD(s0, wasm_v128_load32_splat(a0 + k), b0);
+    s1 = MADD(s1, wasm_v128_load32_splat(a1 + k), b0);
+    s2 = MADD(s2, wasm_v128_load32_splat(a2 + k), b0);
+    s3 = MADD(s3, wasm_v128_load32_splat(a3 + k), b0);
   }
   wasm_v128_store(c0, s0); wasm_v128_store(c1, s1);
   wasm_v128_store(c2, s2); wasm_v128_store(c3, s3);
@@ -144,10 +153,16 @@ static inline v128_t hsum4(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
 }
 
 static inline void store_n(f32 *c, v128_t v, i32 n) {
-  wasm_v128_store32_lane(c, v, 0);
-  if (n > 1) wasm_v128_store32_lane(c + 1, v, 1);
-  if (n > 2) wasm_v128_store32_lane(c + 2, v, 2);
-  if (n > 3) wasm_v128_store32_lane(c + 3, v, 3);
+  // Constant lanes, one branch per count: a lane picked by a loop index would make clang spill
+  // the vector to the shadow stack, which the threads share.
+  const f32 v0 = wasm_f32x4_extract_lane(v, 0), v1 = wasm_f32x4_extract_lane(v, 1);
+  const f32 v2 = wasm_f32x4_extract_lane(v, 2), v3 = wasm_f32x4_extract_lane(v, 3);
+  switch (n) {
+    case 1: c[0] = v0; break;
+    case 2: c[0] = v0; c[1] = v1; break;
+    case 3: c[0] = v0; c[1] = v1; c[2] = v2; break;
+    default: c[0] = v0; c[1] = v1; c[2] = v2; c[3] = v3; break;
+  }
 }
 
 // Row r's K = nt * CO inputs are nt segments of CO floats found through the pointer list P[r * nt + t] (dy pixels, or a zero segment for taps outside dy): no gathered
@@ -170,14 +185,14 @@ static void gemm_dot_ptrs(i32 M, i32 N, i32 nt, i32 CO, const f32 *const *P, con
         v128_t x0 = wasm_v128_load(a0 + k), x1 = wasm_v128_load(a1 + k);
         v128_t w0 = wasm_v128_load(b0 + o + k), w1 = wasm_v128_load(b1 + o + k);
         v128_t w2 = wasm_v128_load(b2 + o + k), w3 = wasm_v128_load(b3 + o + k);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, w0));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, w1));
-        s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, w2));
-        s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, w3));
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, w0));
-        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, w1));
-        s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, w2));
-        s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, w3));
+        s00 = MADD(s00, x0, w0);
+        s01 = MADD(s01, x0, w1);
+        s02 = MADD(s02, x0, w2);
+        s03 = MADD(s03, x0, w3);
+        s10 = MADD(s10, x1, w0);
+        s11 = MADD(s11, x1, w1);
+        s12 = MADD(s12, x1, w2);
+        s13 = MADD(s13, x1, w3);
       }
       for (i32 k = C4; k < CO; k++) {
         f32 x0 = a0[k], x1 = a1[k];
@@ -375,16 +390,16 @@ static void bpf_block(i32 rows, i32 K, i32 CO, const f32 *col, const f32 *dy, f3
       for (i32 m = 0; m < rows; m++) {
         v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
         v128_t x0 = wasm_v128_load32_splat(a), x1 = wasm_v128_load32_splat(a + 1);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, b0));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, b1));
+        s00 = MADD(s00, x0, b0);
+        s01 = MADD(s01, x0, b1);
         v128_t x2 = wasm_v128_load32_splat(a + 2);
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, b0));
-        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, b1));
+        s10 = MADD(s10, x1, b0);
+        s11 = MADD(s11, x1, b1);
         v128_t x3 = wasm_v128_load32_splat(a + 3);
-        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0));
-        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
-        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0));
-        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
+        s20 = MADD(s20, x2, b0);
+        s21 = MADD(s21, x2, b1);
+        s30 = MADD(s30, x3, b0);
+        s31 = MADD(s31, x3, b1);
         a += K; b += CO;
       }
       wasm_v128_store(d0, s00); wasm_v128_store(d0 + 4, s01);
@@ -399,10 +414,10 @@ static void bpf_block(i32 rows, i32 K, i32 CO, const f32 *col, const f32 *dy, f3
       const f32 *a = col + k0, *b = dy + c0;
       for (i32 m = 0; m < rows; m++) {
         v128_t b0 = wasm_v128_load(b);
-        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a), b0));
-        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load32_splat(a + 1), b0));
-        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load32_splat(a + 2), b0));
-        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load32_splat(a + 3), b0));
+        s0 = MADD(s0, wasm_v128_load32_splat(a), b0);
+        s1 = MADD(s1, wasm_v128_load32_splat(a + 1), b0);
+        s2 = MADD(s2, wasm_v128_load32_splat(a + 2), b0);
+        s3 = MADD(s3, wasm_v128_load32_splat(a + 3), b0);
         a += K; b += CO;
       }
       wasm_v128_store(d0, s0); wasm_v128_store(d0 + CO, s1);
@@ -488,8 +503,7 @@ static void ew_range(const i32 *t, i32 i0, i32 i1) {
   i32 i = i0;
   switch (t[T_ACT]) {
     case EW_LEAKY: {
-      double al;
-      __builtin_memcpy(&al, &t[T_ALPHA64], 8);
+      const double al = *(const double *)(uintptr_t)&t[T_ALPHA64];  // 8-byte aligned (task block is 64-aligned)
       for (; i < i1; i++) { f32 x = a[i]; o[i] = x < 0 ? (f32)(al * (double)x) : x; }
       break;
     }
