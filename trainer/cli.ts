@@ -11,12 +11,13 @@ import { LockedError, OutputExistsError, WriteError } from './fs-safe';
 import type { LossWeights } from './losses';
 import type { ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, train, type TrainConfig } from './train';
+import { SKIP_MODES, type SkipMode } from './model';
 
 const USAGE = `Flawscope — GAN-based anomaly detection (Kim et al. 2020)
 
 Usage:
   flawscope train --data DIR --out DIR [--normal CLASS] [--size N] [--channels 1|3] [--epochs N]
-                  [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--backend auto|tensorflow|wasm|cpu]
+                  [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--skips all|no-outer|none] [--backend auto|tensorflow|wasm|cpu]
                   [--weights recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1]
                   [--score auto|mean|topPatch] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
                   [--validation-fraction X] [--force] [--json] [--resume CHECKPOINT_DIR]
@@ -26,7 +27,7 @@ Usage:
 `;
 
 const TRAIN_BOOLEANS = ['json', 'force', 'help'] as const;
-const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', ...TRAIN_BOOLEANS]);
+const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', ...TRAIN_BOOLEANS]);
 
 export function isInputError(e: unknown): boolean {
   return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
@@ -94,12 +95,19 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     beta2: numFlag(flags, 'beta2', d.beta2, { min: 0, max: 1 }),
     validationFraction: numFlag(flags, 'validation-fraction', d.validationFraction, { min: 0, max: 0.9 }),
     weights: parseWeights(flags.get('weights'), d.weights),
+    skips: parseSkips(flags.get('skips'), d.skips ?? 'all'),
     score,
     patch,
     backend,
     force: flags.get('force') === 'true' || !!base.force,
     dataOptions,
   };
+}
+
+function parseSkips(v: string | undefined, d: SkipMode): SkipMode {
+  if (v === undefined) return d;
+  if (!(SKIP_MODES as readonly string[]).includes(v)) throw new UsageError(`--skips ${v}: use ${SKIP_MODES.join(', ')} (all = the paper's U-Net)`);
+  return v as SkipMode;
 }
 
 function fmt(x: number | null | undefined, d = 4): string {

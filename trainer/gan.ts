@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { buildDiscriminator, buildGenerator, type InputShape } from './model';
+import { buildDiscriminator, buildGenerator, type InputShape, type SkipMode } from './model';
 import * as L from './losses';
 import type { PatchSpec } from '../scorer/model-format';
 
@@ -19,6 +19,8 @@ export interface GanOptions {
   beta1: number;
   beta2: number;
   seed: number;
+  /** U-Net skip connections kept (default: all, the paper's). */
+  skips?: SkipMode;
 }
 
 export type StepLosses = Record<string, number>;
@@ -36,7 +38,7 @@ export class Gan {
 
   constructor(readonly opts: GanOptions) {
     const { shape, seed } = opts;
-    this.generator = buildGenerator(shape, seed);
+    this.generator = buildGenerator(shape, seed, opts.skips ?? 'all');
     const z = this.generator.getLayer('enc4_act').output as tfl.SymbolicTensor;
     this.withLatent = tfl.model({ inputs: this.generator.inputs, outputs: [this.generator.outputs[0], z] });
     this.encoder = tfl.model({ inputs: this.generator.inputs, outputs: z });

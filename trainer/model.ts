@@ -47,22 +47,35 @@ function conv(filters: number, strides: number, seed: number, i: number, name: s
 }
 
 /**
+ * Which U-Net skip connections the generator keeps. 'all' is the paper's (§3.3, 97,587 weights at
+ * 32x32x3). A skip hands encoder features straight to the decoder, and with them a defect: the
+ * generator can reconstruct what it never learned, which hides small real defects. 'no-outer'
+ * drops the highest-resolution skip (enc1 → last layer), 'none' makes a plain autoencoder.
+ * Options beyond the paper, measured against it in docs/results.
+ */
+export type SkipMode = 'all' | 'no-outer' | 'none';
+export const SKIP_MODES: readonly SkipMode[] = ['all', 'no-outer', 'none'];
+
+/**
  * The generator. Its layers named `enc1..enc4` form G_E; `buildEncoder` reuses them so the latent
  * loss trains the very same weights.
  */
-export function buildGenerator(shape: InputShape, seed = 0): tfl.LayersModel {
+export function buildGenerator(shape: InputShape, seed = 0, skips: SkipMode = 'all'): tfl.LayersModel {
   checkInputShape(shape);
+  if (!SKIP_MODES.includes(skips)) throw new Error(`skips "${skips}": use ${SKIP_MODES.join(', ')}`);
+  const skipMode = skips;
   const input = tfl.input({ shape: [shape.height, shape.width, shape.channels], name: 'image' });
-  const skips: tfl.SymbolicTensor[] = [];
+  const skipOut: tfl.SymbolicTensor[] = [];
   let x: tfl.SymbolicTensor = input;
   ENCODER_FILTERS.forEach((f, i) => {
     x = conv(f, 2, seed, i, `enc${i + 1}`, i === 0 ? shape.channels : ENCODER_FILTERS[i - 1]).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.leakyReLU({ alpha: 0.2, name: `enc${i + 1}_act` }).apply(x) as tfl.SymbolicTensor;
-    skips.push(x);
+    skipOut.push(x);
   });
   const decoderFilters = [32, 16, 8, shape.channels];
   decoderFilters.forEach((f, i) => {
-    if (i > 0) x = tfl.layers.concatenate({ name: `skip${4 - i}` }).apply([x, skips[3 - i]]) as tfl.SymbolicTensor;
+    const keep = skipMode === 'all' || (skipMode === 'no-outer' && i < 3);
+    if (i > 0 && keep) x = tfl.layers.concatenate({ name: `skip${4 - i}` }).apply([x, skipOut[3 - i]]) as tfl.SymbolicTensor;
     const last = i === decoderFilters.length - 1;
     x = tfl.layers
       // PyTorch counts a transposed conv's fan-in over its output channels; so does tfjs.

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { defaultPatchSpec, FORMAT_VERSION, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
+import type { SkipMode } from './model';
 import { selectTrainingBackend, type BackendRequest } from './backend';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
 import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
@@ -39,6 +40,8 @@ export interface TrainConfig {
   patch: PatchSpec | null;
   /** 'auto' picks, on validation, whichever score separates better. */
   score: ScoreKind | 'auto';
+  /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
+  skips: SkipMode;
   backend: BackendRequest;
   validationFraction: number;
   force: boolean;
@@ -63,6 +66,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   weights: { ...PAPER_WEIGHTS },
   patch: null,
   score: 'auto',
+  skips: 'all',
   backend: 'auto',
   validationFraction: 0.1,
   force: false,
@@ -119,7 +123,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     for (const w of data.summary.warnings) hooks.emit({ type: 'warning', message: w });
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     const patch = cfg.patch ?? defaultPatchSpec(Math.min(shape.height, shape.width));
-    const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed });
+    const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all' });
     const rng = new Rng(cfg.seed ^ 0x5eed);
     let startEpoch = 0;
     let best: { auroc: number | null; epoch: number; weights: tf.Tensor[] | null } = { auroc: null, epoch: 0, weights: null };

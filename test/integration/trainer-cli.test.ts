@@ -50,6 +50,18 @@ test('trains on the MNIST fixture: digit 1 vs rest, test AUROC > 0.9, a scorable
   assert.ok(!existsSync(`${out}.lock`), 'the lock is released');
 });
 
+test('--skips none trains a plain autoencoder: no skip layers deployed, recorded in flawscope.json, scorable', () => {
+  const out = join(tempDir(), 'model');
+  const r = runCli(['train', '--data', MNIST, '--normal', '1', '--out', out, '--epochs', '1', '--size', '16', '--skips', 'none', '--json']);
+  assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+  const topology = JSON.stringify(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).modelTopology);
+  assert.ok(!/"Concatenate"/.test(topology), 'no concatenation layer');
+  assert.ok(JSON.stringify(JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'))).includes('"skips":"none"'), 'the option is recorded');
+  const s = runCli(['score', '--model', out, join(MNIST, 'test', '1', readdirSync(join(MNIST, 'test', '1'))[0]!), '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.ok(s.events.some((e) => e.event === 'result' && Number.isFinite(e.score)));
+});
+
 test('the same seed gives the same weights', () => {
   const dir = tempDir();
   const run = (name: string, seed: string) => {
@@ -105,6 +117,7 @@ const bad: { name: string; setup: (dir: string) => Promise<string[]>; message: R
   },
   { name: 'bad --size', setup: async () => ['--data', MNIST, '--size', '30'], message: /--size 30/ },
   { name: 'unknown --backend', setup: async () => ['--data', MNIST, '--backend', 'quantum'], message: /--backend quantum/ },
+  { name: 'unknown --skips', setup: async () => ['--data', MNIST, '--normal', '1', '--skips', 'half'], message: /--skips half: use all, no-outer, none/ },
   { name: 'unavailable --backend tensorflow', setup: async () => ['--data', MNIST, '--normal', '1', '--backend', 'tensorflow'], message: /tfjs-node/ },
   {
     name: 'output folder exists',

@@ -10,6 +10,21 @@ test('generator has exactly 97,587 weights at 32x32x3 (paper: 97.75K)', () => {
   assert.equal(buildGenerator({ height: 32, width: 32, channels: 3 }).countParams(), 97587);
 });
 
+test('skip options: no-outer drops the enc1 skip (−384 weights: dec4 sees 8 channels, not 16), none drops all three (−10,624)', () => {
+  const shape = { height: 32, width: 32, channels: 3 } as const;
+  const skipsOf = (m: 'all' | 'no-outer' | 'none') => buildGenerator(shape, 0, m).layers.filter((l) => l.name.startsWith('skip')).map((l) => l.name);
+  assert.deepEqual(skipsOf('all'), ['skip3', 'skip2', 'skip1']);
+  assert.deepEqual(skipsOf('no-outer'), ['skip3', 'skip2']);
+  assert.deepEqual(skipsOf('none'), []);
+  // By hand: dec4 kernel 4·4·16·3 → 4·4·8·3; none also shrinks dec2 (4·4·64·16 → 4·4·32·16) and dec3 (4·4·32·8 → 4·4·16·8).
+  assert.equal(buildGenerator(shape, 0, 'no-outer').countParams(), 97587 - (768 - 384));
+  assert.equal(buildGenerator(shape, 0, 'none').countParams(), 97587 - (16384 - 8192) - (4096 - 2048) - (768 - 384));
+  const g = buildGenerator(shape, 0, 'none');
+  const y = tf.tidy(() => (g.predict(tf.zeros([2, 32, 32, 3])) as tf.Tensor).shape);
+  assert.deepEqual(y, [2, 32, 32, 3]);
+  assert.throws(() => buildGenerator(shape, 0, 'some' as 'all'), /skips "some": use all, no-outer, none/);
+});
+
 test('discriminator has 76,312 weights at 32x32x3 (paper: 76.39K)', () => {
   assert.equal(buildDiscriminator({ height: 32, width: 32, channels: 3 }, 0, 'd').countParams(), 76312);
 });
