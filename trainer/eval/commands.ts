@@ -9,7 +9,7 @@ import { parseArgs, UsageError, numFlag } from '../args';
 import type { LossWeights } from '../losses';
 import { PAPER_WEIGHTS } from '../losses';
 import type { ProgressEvent } from '../progress';
-import { loadScorerFromDir } from '../../scorer/node/index';
+import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
 import { evaluateSet } from './evaluate';
 import { loadEvalSet, type EvalSplit } from './evaldata';
 import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName, BenchDataError } from './bench';
@@ -106,7 +106,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         split, dataOptions,
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
-      const { result, scores } = await evaluateSet(scorer, set);
+      const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile });
       const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, ...result };
       if (json) process.stdout.write(JSON.stringify(full) + '\n');
       else {
@@ -114,6 +114,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         process.stdout.write(`image AUROC ${p(result.auroc)} (${result.kind}; mean-L1 ${p(result.aurocMean)}, top-patch ${p(result.aurocTopPatch)})  pixel AUROC ${result.pixelAuroc === null ? 'no masks' : p(result.pixelAuroc)}\n`);
         process.stdout.write(`${result.count} images (${result.normals} normal, ${result.anomalies} anomalous); at the model threshold ${result.atModelThreshold.threshold.toPrecision(5)}: precision ${p(result.atModelThreshold.precision)} recall ${p(result.atModelThreshold.recall)} F1 ${p(result.atModelThreshold.f1)}\n`);
         if (result.sourceAuroc) process.stdout.write(`source-image AUROC ${p(result.sourceAuroc.auroc)} (max over crops; ${result.sourceAuroc.normals} normal, ${result.sourceAuroc.anomalies} defect images)\n`);
+        if (result.photoAuroc) process.stdout.write(`whole-photo AUROC ${p(result.photoAuroc.auroc)} (each photo tiled and scored as \`flawscope score\` does; ${result.photoAuroc.normals} normal, ${result.photoAuroc.anomalies} defect photos)\n`);
         for (const c of result.perClass) if (c.anomaly) process.stdout.write(`  class ${c.className}: AUROC ${p(c.auroc)} (${c.count} images)\n`);
       }
       const out = mine.get('report');
@@ -258,6 +259,7 @@ function defectDetails(ids: string[], runs: Map<string, RunResult>): string[] {
     out.push(`## ${id}: patches, source images, pixels`, '',
       `- patch AUROC (test patches; ${e.normals} normal, ${e.anomalies} defect): ${pct(e.auroc, 2)}% (mean-L1 ${pct(e.aurocMean, 2)}, top-patch ${pct(e.aurocTopPatch, 2)})`,
       `- source-image AUROC (an image scores its highest patch): ${e.sourceAuroc ? `${pct(e.sourceAuroc.auroc, 2)}% over ${e.sourceAuroc.normals} normal and ${e.sourceAuroc.anomalies} defect images` : '–'}`,
+      `- whole-photo AUROC (each test photo tiled and scored as \`flawscope score\` does): ${e.photoAuroc ? `${pct(e.photoAuroc.auroc, 2)}% over ${e.photoAuroc.normals} normal and ${e.photoAuroc.anomalies} defect photos` : '–'}`,
       `- pixel AUROC from the masks: ${pct(e.pixelAuroc, 2)}%`, '',
       mdTable(['defect type', 'test patches', 'AUROC vs normal patches (%)'], e.perClass.filter((c) => c.anomaly).map((c) => [c.className, String(c.count), pct(c.auroc, 2)])), '');
   }

@@ -6,6 +6,7 @@
  * recall at the model's own threshold, and pixel AUROC where masks exist.
  */
 import type { Scorer } from '../../scorer/scorer';
+import type { ImageInput } from '../../scorer/image';
 import type { ScoreKind } from '../../scorer/model-format';
 import type { ImageSet } from '../data/types';
 import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
@@ -41,6 +42,13 @@ export interface EvalResult {
   pixelAuroc: number | null;
   /** Where items are crops: AUROC over source images, each scored by its highest crop score, anomalous when any of its crops is. */
   sourceAuroc: { auroc: number | null; images: number; normals: number; anomalies: number } | null;
+  /**
+   * Where items are crops: each source photo scored whole, the way a user scores it (the scorer
+   * tiles it at the model's training scale and takes the model's score over the stitched error
+   * map); anomalous when any of its crops is. Unlike sourceAuroc it does not depend on how many
+   * crops the protocol cut from each photo.
+   */
+  photoAuroc?: { auroc: number | null; images: number; normals: number; anomalies: number } | null;
   /** ROC points, thinned to at most ~400 for drawing. */
   roc: RocPoint[];
   seconds: number;
@@ -83,6 +91,18 @@ export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<nu
   const v = [...best.values()];
   const anomalies = v.filter((x) => x.a).length;
   return { auroc: nanToNull(auroc(v.map((x) => x.s), v.map((x) => x.a))), images: v.length, normals: v.length - anomalies, anomalies };
+}
+
+/** AUROC over whole source photos (see EvalResult.photoAuroc); `decode` reads one photo. */
+export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>): Promise<{ auroc: number | null; images: number; normals: number; anomalies: number }> {
+  const label = new Map<string, number>();
+  groups.forEach((g, i) => label.set(g, Math.max(label.get(g) ?? 0, labels[i] ? 1 : 0)));
+  const photos = [...label.keys()];
+  const scores: number[] = [];
+  for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false })).score);
+  const y = photos.map((p) => label.get(p)!);
+  const anomalies = y.filter((v) => v).length;
+  return { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies };
 }
 
 /** Per anomaly class: AUROC of the normal images against the images of that class only. */
@@ -144,7 +164,7 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
 }
 
 /** Scores and measures. */
-export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
+export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void; decodePhoto?: (path: string) => Promise<ImageInput> } = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
   const t0 = performance.now();
   const scores = await scoreSet(scorer, set, opts);
   const seconds = (performance.now() - t0) / 1000;
@@ -165,6 +185,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
+    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),
     seconds,
     imagesPerSecond: labels.length / Math.max(seconds, 1e-6),

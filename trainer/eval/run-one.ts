@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { loadScorerFromDir } from '../../scorer/node/index';
+import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
 import type { ProgressEvent } from '../progress';
 import type { LossWeights } from '../losses';
 import { checkpointPath } from '../train';
@@ -136,7 +136,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     });
     const scorer = await loadScorerFromDir(model, { backend: 'wasm' });
     try {
-      const { result } = await evaluateSet(scorer, set);
+      const { result } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile });
       evalRes = { ...result, split: spec.evalSplit };
     } finally {
       scorer.dispose();

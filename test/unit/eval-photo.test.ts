@@ -1,0 +1,33 @@
+// Image-level AUROC for crop protocols: by the highest crop (sourceLevelAuroc) and by scoring each
+// whole photo the way `flawscope score` does (wholePhotoAuroc), on hand-made cases.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sourceLevelAuroc, wholePhotoAuroc } from '../../trainer/eval/evaluate';
+import type { Scorer } from '../../scorer/scorer';
+
+// Photos a, b normal; c, d defect (d has a normal-looking crop too).
+const groups = ['a', 'a', 'a', 'b', 'c', 'd', 'd'];
+const labels = [0, 0, 0, 0, 1, 1, 0];
+
+test('source-level AUROC: a photo scores its highest crop and is a defect photo when any crop is', () => {
+  // a's many crops give it the highest maximum (9) although its crops are normal: AUROC 0.5 here.
+  const r = sourceLevelAuroc([1, 9, 2, 3, 5, 4, 8], labels, groups);
+  assert.deepEqual({ ...r, auroc: r.auroc }, { auroc: 0.5, images: 4, normals: 2, anomalies: 2 });
+});
+
+test('whole-photo AUROC: each distinct photo decoded once, scored in tile mode, labelled by its crops', async () => {
+  const seen: string[] = [];
+  const whole: Record<string, number> = { a: 1, b: 2, c: 7, d: 5 };
+  const scorer = {
+    score: async (img: { data: Uint8Array }, opts: { mode?: string }) => {
+      assert.equal(opts.mode, 'tile');
+      return { score: img.data[0]! };
+    },
+  } as unknown as Scorer;
+  const r = await wholePhotoAuroc(scorer, groups, labels, async (p) => {
+    seen.push(p);
+    return { data: Uint8Array.of(whole[p]!), width: 1, height: 1, channels: 1 };
+  });
+  assert.deepEqual(seen, ['a', 'b', 'c', 'd']);
+  assert.deepEqual(r, { auroc: 1, images: 4, normals: 2, anomalies: 2 });
+});
