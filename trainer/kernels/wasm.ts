@@ -16,12 +16,13 @@ export type KernelVariant = 'relaxed-simd' | 'simd128';
  * V8 has it behind --experimental-wasm-relaxed-simd, which this process turns on for itself).
  * FLAWSCOPE_KERNELS=simd128 forces the plain build (benchmarks, bisecting).
  */
-export function chooseKernelVariant(): { variant: KernelVariant; bytes: Uint8Array<ArrayBuffer>; why: string } {
-  const plain = new Uint8Array(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+export function chooseKernelVariant(): { variant: KernelVariant; bytes: Uint8Array<ArrayBuffer> } {
+  const decode = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
+  const plain = () => ({ variant: 'simd128' as const, bytes: decode(KERNELS_WASM_BASE64) });
   const forced = process.env.FLAWSCOPE_KERNELS;
   if (forced && forced !== 'simd128' && forced !== 'relaxed-simd') throw new Error(`FLAWSCOPE_KERNELS=${forced}: use simd128 or relaxed-simd`);
-  if (forced === 'simd128') return { variant: 'simd128', bytes: plain, why: 'FLAWSCOPE_KERNELS=simd128' };
-  const relaxed = new Uint8Array(Buffer.from(KERNELS_RELAXED_WASM_BASE64, 'base64'));
+  if (forced === 'simd128') return plain();
+  const relaxed = decode(KERNELS_RELAXED_WASM_BASE64);
   if (!WebAssembly.validate(relaxed)) {
     try {
       setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -29,9 +30,9 @@ export function chooseKernelVariant(): { variant: KernelVariant; bytes: Uint8Arr
       /* flag unknown to this V8 */
     }
   }
-  if (WebAssembly.validate(relaxed)) return { variant: 'relaxed-simd', bytes: relaxed, why: 'relaxed SIMD available (fused multiply-add)' };
+  if (WebAssembly.validate(relaxed)) return { variant: 'relaxed-simd', bytes: relaxed };
   if (forced === 'relaxed-simd') throw new Error('FLAWSCOPE_KERNELS=relaxed-simd, but this Node cannot run relaxed SIMD WebAssembly');
-  return { variant: 'simd128', bytes: plain, why: 'no relaxed SIMD in this Node' };
+  return plain();
 }
 
 // Task block word offsets; must match the enum in native/kernels.c.
