@@ -1,6 +1,6 @@
 // Conv2D / FusedConv2D / Conv2DBackpropInput / Conv2DBackpropFilter on the WASM SIMD kernels.
-// Tensors live in the tfjs cpu backend (plain Float32Arrays); each call copies its inputs into the
-// shared wasm memory, runs the kernel on all threads and copies the result out.
+// Each call runs on all threads; inputs an earlier kernel computed are read where they lie in the
+// shared wasm memory (others are copied in), and the result stays there as the output tensor.
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { DataType, KernelFunc, NamedAttrMap, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
 import { ACT, MAX_MC, OP, SCRATCH_HDR, type WasmRuntime } from './wasm';

@@ -11,6 +11,9 @@ import type { CpuLikeBackend, KernelArgs } from './conv';
 import { EW, EW_MIN, type WasmRuntime } from './wasm';
 
 type Stock = (name: string) => KernelFunc;
+/** Output storage: wasm memory on the fast backend (the next wasm kernel reads it in place). */
+type Alloc = (n: number) => Float32Array;
+const jsAlloc: Alloc = (n) => new Float32Array(n);
 
 function vals(backend: CpuLikeBackend, t: TensorInfo): Float32Array | null {
   const v = backend.data.get(t.dataId).values;
@@ -67,6 +70,7 @@ function isHead(small: number[], out: number[]): number {
 }
 
 function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock, rt?: WasmRuntime, wasmSame?: number, wasmTail?: number): KernelFunc {
+  const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
   const L = binaryLoops(expr);
   const fallback = stock(name);
   return (args) => {
@@ -77,12 +81,12 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
     if (!av || !bv) return fallback(args);
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const n = util.sizeFromShape(outShape);
-    const o = outDtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
     const na = av.length, nb = bv.length;
     if (rt && n >= EW_MIN && na === n) {
       if (nb === n && wasmSame) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(wasmSame, av, bv));
       if (wasmTail && nb < n && isSuffix(stripOnes(b.shape), outShape)) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(wasmTail, av, bv, 0, nb));
     }
+    const o = outDtype === 'bool' ? new Uint8Array(n) : alloc(n);
     if (na === n && nb === n) L.same(o, av, bv, n, 0);
     else if (nb === 1 && na === n) L.scalarB(o, av, bv, n, 0);
     else if (na === 1 && nb === n) L.scalarA(o, av, bv, n, 0);
@@ -92,7 +96,10 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
       L.headB(o, av, bv, n, isHead(b.shape, outShape));
     else if (nb === n && stripTrailingOnes(a.shape).length > 0 && isHead(a.shape, outShape) > 0 && na * isHead(a.shape, outShape) === n)
       L.headA(o, av, bv, n, isHead(a.shape, outShape));
-    else return fallback(args);
+    else {
+      if (o instanceof Float32Array) rt?.free(o);
+      return fallback(args);
+    }
     return backend.makeTensorInfo(outShape, outDtype, o);
   };
 }
@@ -100,6 +107,7 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
 type ULoop = (o: Float32Array, a: Float32Array, n: number, alpha: number) => void;
 
 function unary(name: string, expr: string, stock: Stock, alphaAttr?: string, rt?: WasmRuntime, wasmKind?: number): KernelFunc {
+  const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
   // `expr` is an expression of x, or a block (starting with '{') that leaves its result in r.
   const body = expr.startsWith('{') ? `let r = 0.5; ${expr} o[i] = r;` : `o[i] = ${expr};`;
   const loop = new Function('o', 'a', 'n', 'alpha', `"use strict";\nfor (let i = 0; i < n; i++) { const x = a[i]; ${body} }`) as ULoop;
@@ -111,7 +119,7 @@ function unary(name: string, expr: string, stock: Stock, alphaAttr?: string, rt?
     if (!xv) return fallback(args);
     const alpha = alphaAttr ? Number((attrs as Record<string, unknown>)[alphaAttr]) : 0;
     if (rt && wasmKind && xv.length >= EW_MIN) return backend.makeTensorInfo(x.shape, 'float32', rt.elementwise(wasmKind, xv, null, alpha));
-    const o = new Float32Array(xv.length);
+    const o = alloc(xv.length);
     loop(o, xv, xv.length, alpha);
     return backend.makeTensorInfo(x.shape, 'float32', o);
   };
@@ -142,8 +150,7 @@ function contiguousAxes(shape: number[], axes: number[]): [number, number, numbe
   return [outer, red, inner];
 }
 
-function reduceSum(xv: Float32Array, outer: number, red: number, inner: number, scale: number): Float32Array {
-  const out = new Float32Array(outer * inner);
+function reduceSum(out: Float32Array, xv: Float32Array, outer: number, red: number, inner: number, scale: number): Float32Array {
   if (inner === 1) {
     for (let o = 0, p = 0; o < outer; o++) {
       let s = 0;
@@ -168,7 +175,7 @@ function reduceSum(xv: Float32Array, outer: number, red: number, inner: number, 
   return out;
 }
 
-function reduction(name: 'Sum' | 'Mean', stock: Stock): KernelFunc {
+function reduction(name: 'Sum' | 'Mean', stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock(name);
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -182,7 +189,7 @@ function reduction(name: 'Sum' | 'Mean', stock: Stock): KernelFunc {
     const [outer, red, inner] = split;
     const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const shape = a.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-    const out = reduceSum(xv, outer, red, inner, name === 'Mean' ? red : 1);
+    const out = reduceSum(alloc(outer * inner), xv, outer, red, inner, name === 'Mean' ? red : 1);
     return backend.makeTensorInfo(shape, 'float32', out);
   };
 }
@@ -201,7 +208,7 @@ function copyRows(dst: Float32Array, dOff: number, dStride: number, src: Float32
   }
 }
 
-function concat(stock: Stock): KernelFunc {
+function concat(stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock('Concat');
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -212,11 +219,12 @@ function concat(stock: Stock): KernelFunc {
     const outShape = backend_util.computeOutShape(shapes, axis);
     const outer = util.sizeFromShape(outShape.slice(0, axis));
     const outRow = util.sizeFromShape(outShape.slice(axis));
-    const out = new Float32Array(outer * outRow);
+    const vs = ts.map((t) => vals(backend, t));
+    if (vs.some((v) => !v)) return fallback(args);
+    const out = alloc(outer * outRow);
     let col = 0;
-    for (const t of ts) {
-      const v = vals(backend, t);
-      if (!v) return fallback(args);
+    for (const [i, t] of ts.entries()) {
+      const v = vs[i]!;
       const len = util.sizeFromShape(t.shape.slice(axis));
       if (len > 0) copyRows(out, col, outRow, v, 0, len, outer, len);
       col += len;
@@ -225,7 +233,7 @@ function concat(stock: Stock): KernelFunc {
   };
 }
 
-function splitV(stock: Stock): KernelFunc {
+function splitV(stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock('SplitV');
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -242,7 +250,7 @@ function splitV(stock: Stock): KernelFunc {
     let col = 0;
     for (const s of sizes) {
       const len = s * innerUnit;
-      const o = new Float32Array(outer * len);
+      const o = alloc(outer * len);
       if (len > 0) copyRows(o, 0, len, xv, col, row, outer, len);
       const shape = x.shape.slice();
       shape[axis] = s;
@@ -253,7 +261,7 @@ function splitV(stock: Stock): KernelFunc {
   };
 }
 
-function select(stock: Stock): KernelFunc {
+function select(stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock('Select');
   return (args) => {
     const { inputs, backend } = args as unknown as KernelArgs;
@@ -262,13 +270,13 @@ function select(stock: Stock): KernelFunc {
     const tv = vals(backend, t), ev = vals(backend, e);
     if (!(cv instanceof Uint8Array) || !tv || !ev || t.dtype !== 'float32' || e.dtype !== 'float32' ||
       cv.length !== tv.length || ev.length !== tv.length) return fallback(args);
-    const o = new Float32Array(tv.length);
+    const o = alloc(tv.length);
     for (let i = 0; i < o.length; i++) o[i] = cv[i] ? tv[i]! : ev[i]!;
     return backend.makeTensorInfo(t.shape, 'float32', o);
   };
 }
 
-function addN(stock: Stock): KernelFunc {
+function addN(stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock('AddN');
   return (args) => {
     const { inputs, backend } = args as unknown as KernelArgs;
@@ -278,13 +286,15 @@ function addN(stock: Stock): KernelFunc {
     const n = vs[0]!.length;
     const acc = new Float64Array(n);
     for (const v of vs) for (let i = 0; i < n; i++) acc[i] += v![i]!;
-    return backend.makeTensorInfo(ts[0]!.shape, 'float32', Float32Array.from(acc));
+    const out = alloc(n);
+    for (let i = 0; i < n; i++) out[i] = acc[i]!;
+    return backend.makeTensorInfo(ts[0]!.shape, 'float32', out);
   };
 }
 
 // --- average pooling ----------------------------------------------------------------------------
 
-function avgPool(stock: Stock): KernelFunc {
+function avgPool(stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock('AvgPool');
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -295,7 +305,7 @@ function avgPool(stock: Stock): KernelFunc {
     const ci = backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
     if (ci.dilationHeight !== 1 || ci.dilationWidth !== 1) return fallback(args);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = ci;
-    const out = new Float32Array(N * OH * OW * C);
+    const out = alloc(N * OH * OW * C);
     const sum = new Float64Array(C);
     for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * ci.strideHeight - ci.padInfo.top;
@@ -317,7 +327,7 @@ function avgPool(stock: Stock): KernelFunc {
   };
 }
 
-function avgPoolGrad(stock: Stock): KernelFunc {
+function avgPoolGrad(stock: Stock, alloc: Alloc): KernelFunc {
   const fallback = stock('AvgPoolGrad');
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -344,7 +354,7 @@ function avgPoolGrad(stock: Stock): KernelFunc {
         }
       }
     }
-    const out = new Float32Array(acc.length);
+    const out = alloc(acc.length);
     for (let i = 0; i < out.length; i++) out[i] = acc[i]! * mult;
     return backend.makeTensorInfo(x.shape, 'float32', out);
   };
@@ -352,6 +362,7 @@ function avgPoolGrad(stock: Stock): KernelFunc {
 
 /** `rt`: big element-wise ops run in wasm on all threads (same float32 results). */
 export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<string, KernelFunc> {
+  const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
   return {
     Add: binary('Add', 'x + y', 'float32', stock, rt, EW.ADD, EW.ADD_TAIL),
     Sub: binary('Sub', 'x - y', 'float32', stock),
@@ -377,13 +388,13 @@ export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<s
     Exp: unary('Exp', 'Math.exp(x)', stock),
     Log: unary('Log', 'Math.log(x)', stock),
     Sign: unary('Sign', 'x < 0 ? -1 : (x > 0 ? 1 : 0)', stock),
-    Sum: reduction('Sum', stock),
-    Mean: reduction('Mean', stock),
-    Concat: concat(stock),
-    SplitV: splitV(stock),
-    Select: select(stock),
-    AddN: addN(stock),
-    AvgPool: avgPool(stock),
-    AvgPoolGrad: avgPoolGrad(stock),
+    Sum: reduction('Sum', stock, alloc),
+    Mean: reduction('Mean', stock, alloc),
+    Concat: concat(stock, alloc),
+    SplitV: splitV(stock, alloc),
+    Select: select(stock, alloc),
+    AddN: addN(stock, alloc),
+    AvgPool: avgPool(stock, alloc),
+    AvgPoolGrad: avgPoolGrad(stock, alloc),
   };
 }

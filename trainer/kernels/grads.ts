@@ -22,6 +22,8 @@ function vals(args: KernelArgs, name: string): Float32Array {
 
 /** The fused gradient kernels; with `rt`, big tensors run in wasm on all threads. */
 export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
+  // Results in wasm memory on the fast backend: the next wasm kernel reads them in place.
+  const alloc = (n: number) => (rt ? rt.allocView(n) : new Float32Array(n));
   const big = (args: KernelArgs, kind: number, alpha = 0): TensorInfoOrNull => {
     const dy = vals(args, 'dy');
     if (!rt || dy.length < EW_MIN) return null;
@@ -36,7 +38,7 @@ export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
     const alpha = fr(Number((args.attrs as { alpha: number }).alpha));
     const w = big(args, EW.LEAKY_GRAD, alpha);
     if (w) return w;
-    const o = new Float32Array(dy.length);
+    const o = alloc(dy.length);
     for (let i = 0; i < o.length; i++) { const d = dy[i]!; o[i] = x[i]! > 0 ? d : d * alpha; }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },
@@ -45,7 +47,7 @@ export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
     const w = big(args, EW.RELU_GRAD);
     if (w) return w;
     const dy = vals(args, 'dy'), x = vals(args, 'x');
-    const o = new Float32Array(dy.length);
+    const o = alloc(dy.length);
     for (let i = 0; i < o.length; i++) { const v = x[i]!; o[i] = dy[i]! * (v !== v ? NaN : v > 0 ? 1 : 0); }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },
@@ -54,14 +56,14 @@ export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
     const w = big(args, EW.ABS_GRAD);
     if (w) return w;
     const dy = vals(args, 'dy'), x = vals(args, 'x');
-    const o = new Float32Array(dy.length);
+    const o = alloc(dy.length);
     for (let i = 0; i < o.length; i++) { const v = x[i]!; o[i] = dy[i]! * (v !== v ? NaN : v > 0 ? 1 : -1); }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },
   FlawscopeTanhGrad: (a) => {
     const args = a as unknown as KernelArgs;
     const dy = vals(args, 'dy'), y = vals(args, 'y');
-    const o = new Float32Array(dy.length);
+    const o = alloc(dy.length);
     for (let i = 0; i < o.length; i++) { const v = y[i]!; o[i] = fr(1 - fr(v * v)) * dy[i]!; }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);
   },

@@ -37,6 +37,39 @@ export function fastRuntime(): WasmRuntime | null {
   return runtime;
 }
 
+type DataId = object;
+type BackendValues = ReturnType<MathBackendCPU['readSync']>;
+
+/**
+ * The stock cpu backend, except that tensors computed by the wasm kernels keep their values in
+ * wasm memory (see WasmRuntime.take): the next kernel reads them in place. Values leave that
+ * memory only as copies (readSync: what dataSync()/data() return may be kept after dispose),
+ * and a stored view that is not a fresh kernel result (e.g. a stock Slice's subarray of one) is
+ * copied, so every block has exactly one owner, freed when tfjs disposes it.
+ */
+class WasmResidentBackend extends MathBackendCPU {
+  private own(values: unknown): unknown {
+    if (!(values instanceof Float32Array) || !(values.buffer instanceof SharedArrayBuffer)) return values;
+    return runtime?.claim(values) ? values : values.slice();
+  }
+  override write(values: BackendValues, shape: number[], dtype: tf.DataType): DataId {
+    return super.write(this.own(values) as BackendValues, shape, dtype);
+  }
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    super.move(dataId, this.own(values) as BackendValues, shape, dtype, refCount);
+  }
+  override readSync(dataId: DataId): BackendValues {
+    const v = super.readSync(dataId);
+    return v instanceof Float32Array && v.buffer instanceof SharedArrayBuffer ? v.slice() : v;
+  }
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const gone = super.disposeData(dataId, force);
+    if (gone && values instanceof Float32Array && !this.data.has(dataId)) runtime?.free(values);
+    return gone;
+  }
+}
+
 export interface FastKernelInfo {
   backend: string;
   kernels: string[];
@@ -53,7 +86,7 @@ export function installFastKernels(opts: FastKernelOptions = {}): Promise<FastKe
     if (tf.findBackendFactory(FAST_BACKEND) == null) {
       // Priority 0: never picked automatically; the trainer selects it with tf.setBackend.
       tf.registerBackend(FAST_BACKEND, () => {
-        const b = new MathBackendCPU();
+        const b = new WasmResidentBackend();
         // Its first write would print tfjs's "install the node backend to speed things up" banner;
         // on this backend that advice is wrong (the trainer says which backend runs and why).
         (b as unknown as { firstUse: boolean }).firstUse = false;

@@ -92,7 +92,19 @@ export class WasmRuntime {
   private ctl: Int32Array;
   private ctlPtr: number;
   readonly taskPtr: number;
+  /** Bump pointer: the end of all blocks handed out so far (blocks are reused, never returned). */
   private top: number;
+  /** Free blocks by size in bytes (a multiple of 64). Training repeats the same shapes every
+   * step, so exact-size reuse finds a block nearly always. */
+  private freeBlocks = new Map<number, number[]>();
+  /** Live blocks: address -> size in bytes. */
+  private blockSize = new Map<number, number>();
+  /** Blocks of the kernel call in progress (0 = handed to a tensor), freed by release(). */
+  private scratch: number[] = [];
+  /** Result views handed to tensors: view -> block address. */
+  private owned = new WeakMap<Float32Array, number>();
+  /** Result views not yet stored by the backend (see claim()). */
+  private unclaimed = new WeakSet<Float32Array>();
   private f32view: Float32Array;
   private i32view: Int32Array;
   /** Kernel runs so far: on the calling thread only / on all threads; conv = conv kernels (any). */
@@ -154,25 +166,98 @@ export class WasmRuntime {
     this.i32view = new Int32Array(this.memory.buffer);
   }
 
-  mark(): number { return this.top; }
-  release(mark: number): void { this.top = mark; }
-  /** Allocates `floats` float32 slots (64-byte aligned); returns the byte address. */
-  alloc(floats: number): number {
-    const p = this.top;
-    this.top = align(p + floats * 4, 64);
-    const need = this.top - this.memory.buffer.byteLength;
-    if (need > 0) this.memory.grow(Math.ceil(need / 65536) + 16);
+  // --- memory --------------------------------------------------------------------------------
+  // Tensors of the fast backend live in this wasm memory: a kernel's result is a Float32Array
+  // view of the block it was computed in (no copy out), and a later kernel reads it where it is
+  // (no copy in). The backend frees the block when tfjs disposes the tensor (index.ts).
+
+  private allocBlock(bytes: number): number {
+    const size = align(Math.max(bytes, 64), 64);
+    const list = this.freeBlocks.get(size);
+    let p = list?.pop();
+    if (p === undefined) {
+      // A free block up to 1.5x too big beats growing the memory (shapes that vary, e.g. scoring
+      // images of several sizes, would otherwise each keep their own blocks).
+      let best = 0;
+      for (const [s, l] of this.freeBlocks) if (l.length > 0 && s > size && s <= size * 1.5 && (best === 0 || s < best)) best = s;
+      if (best) return this.freeBlocks.get(best)!.pop()!;
+      p = this.top;
+      this.top = p + size;
+      const need = this.top - this.memory.buffer.byteLength;
+      if (need > 0) this.memory.grow(Math.ceil(need / 65536) + 16);
+      this.blockSize.set(p, size);
+    }
     return p;
   }
-  /** Allocates and copies `src` in; returns the byte address. */
+  private freeBlock(p: number): void {
+    const size = this.blockSize.get(p);
+    if (size === undefined) throw new Error(`wasm memory: free of unknown block ${p}`);
+    let list = this.freeBlocks.get(size);
+    if (!list) this.freeBlocks.set(size, (list = []));
+    list.push(p);
+  }
+  /** Bytes of wasm memory in blocks (live or free). */
+  get heapBytes(): number { return this.top; }
+
+  mark(): number { return this.scratch.length; }
+  /** Frees the blocks allocated since `mark` (except those handed to tensors by take()). */
+  release(mark: number): void {
+    while (this.scratch.length > mark) {
+      const p = this.scratch.pop()!;
+      if (p) this.freeBlock(p);
+    }
+  }
+  /** Allocates `floats` float32 slots (64-byte aligned) until release(); returns the byte address. */
+  alloc(floats: number): number {
+    const p = this.allocBlock(floats * 4);
+    this.scratch.push(p);
+    return p;
+  }
+  /** The address of `src` when it already lives in this memory (a result of take()), else a
+   * scratch copy of it. Kernels only read their inputs. */
   put(src: ArrayLike<number>): number {
+    const own = src instanceof Float32Array ? this.owned.get(src) : undefined;
+    if (own !== undefined) return own;
     const p = this.alloc(src.length);
     this.f32.set(src, p >> 2);
     return p;
   }
-  /** Copies `n` floats out of wasm memory into a fresh Float32Array. */
+  /** Hands the first `n` floats of scratch block `ptr` to the caller as a result view (no copy):
+   * it stays allocated until free(view). */
   take(ptr: number, n: number): Float32Array {
-    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+    const i = this.scratch.lastIndexOf(ptr);
+    if (i < 0) return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+    this.scratch[i] = 0;
+    return this.adopt(ptr, n);
+  }
+  /** A new result view of `n` floats (contents undefined), for kernels written in JS. */
+  allocView(n: number): Float32Array {
+    return this.adopt(this.allocBlock(n * 4), n);
+  }
+  private adopt(ptr: number, n: number): Float32Array {
+    const v = new Float32Array(this.memory.buffer, ptr, n);
+    this.owned.set(v, ptr);
+    this.unclaimed.add(v);
+    return v;
+  }
+  /** Called when a tensor stores `v` as its values: true when `v` is a fresh result view, which
+   * the tensor now owns. Any other view of this memory (a subarray, or a view some tensor
+   * already owns) must be copied by the caller, or it would outlive its block. */
+  claim(v: Float32Array): boolean {
+    if (!this.unclaimed.has(v)) return false;
+    this.unclaimed.delete(v);
+    return true;
+  }
+  owns(v: unknown): v is Float32Array {
+    return v instanceof Float32Array && this.owned.has(v);
+  }
+  /** Frees the block behind a result view (the tensor holding it was disposed). */
+  free(v: Float32Array): void {
+    const p = this.owned.get(v);
+    if (p === undefined) return;
+    this.owned.delete(v);
+    this.unclaimed.delete(v);
+    this.freeBlock(p);
   }
 
   setTask(fields: Partial<Record<keyof typeof T, number>>): void {
