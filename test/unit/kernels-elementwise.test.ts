@@ -93,6 +93,7 @@ const cases: Case[] = [
 ];
 
 // Big tensors (>= 65536 elements) take the threaded wasm path; those results are bit-exact.
+// (From 4096 elements the wasm kernels run on one thread: the N4 cases above.)
 const BIG = [64, 16, 16, 8];
 const bigCases: Case[] = [
   ['big add same', [BIG, BIG], (a, b) => tf.add(a, b), true],
@@ -103,6 +104,24 @@ const bigCases: Case[] = [
   ['big relu', [BIG], (a) => tf.relu(a), true],
   ['big abs', [BIG], (a) => tf.abs(a), true],
   ['big odd length relu/leaky (tails)', [[65539]], (a) => tf.add(tf.relu(a), tf.leakyRelu(a, 0.3)), true],
+  ['big sub same', [BIG, BIG], (a, b) => tf.sub(a, b), true],
+  ['big multiply by a scalar (both sides)', [BIG, []], (a, b) => tf.add(tf.mul(a, b), tf.mul(b, a)), true],
+  ['big divide by a scalar', [BIG, []], (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5)), true],
+  ['big neg, square', [BIG], (a) => tf.add(tf.neg(a), tf.square(a)), true],
+  ['big sqrt', [BIG], (a) => tf.sqrt(tf.abs(a)), false],
+  ['big sum over [0,1,2] (bias gradient)', [BIG], (a) => tf.sum(a, [0, 1, 2]), true],
+  ['big sum over [1,2] per image', [BIG], (a) => tf.sum(a, [1, 2]), true],
+  ['big sum, odd channel count [N,H,W,3] over [0,1,2]', [[64, 32, 33, 3]], (a) => tf.sum(a, [0, 1, 2]), true],
+  ['big concat on channels (U-Net skip), odd widths', [BIG, [64, 16, 16, 5]], (a, b) => tf.concat([a, b], 3), true],
+  ['big split on channels', [[64, 16, 16, 13]], (a) => { const [p, q] = tf.split(a, [8, 5], 3); return tf.add(tf.sum(p!, 3), tf.sum(q!, 3)); }, true],
+];
+// Whole-tensor sums add fixed slots' double partial sums; means divide each element (stock divides
+// the sum): equal to stock within rounding.
+const bigCloseCases: Case[] = [
+  ['big sum all', [BIG], (a) => tf.sum(a), true],
+  ['big mean all', [[65539]], (a) => tf.mean(a), true],
+  ['big mean per image [1,2,3]', [BIG], (a) => tf.mean(a, [1, 2, 3]), true],
+  ['big mean over channels [N,H,W,3] -> [N,H,W,1] (patch loss)', [[64, 32, 33, 3]], (a) => tf.mean(a, 3, true), true],
 ];
 
 describe('fast element-wise kernels vs stock cpu', () => {
@@ -144,12 +163,35 @@ describe('fast element-wise kernels vs stock cpu', () => {
     });
   }
 
+  for (const [name, shapes, f, g] of bigCloseCases) {
+    it(`${name}: within ${TOL}`, () => {
+      const before = fastRuntime()!.stats.parallel;
+      const a = run(backend, shapes, f, g);
+      assert.ok(fastRuntime()!.stats.parallel > before, 'ran on the threaded wasm path');
+      const b = run('cpu', shapes, f, g);
+      assert.deepEqual(a.shape, b.shape);
+      assert.ok(relErr(a.y, b.y) <= TOL, `forward rel err ${relErr(a.y, b.y)}`);
+      a.grads.forEach((ga, i) => assert.ok(relErr(ga, b.grads[i]!) <= TOL, `grad ${i}`));
+    });
+  }
+
+  it('Tanh: the wasm kernel (big tensors) equals the JS loop (small ones) bit for bit', () => {
+    const v = new Float32Array(131072);
+    for (let i = 0; i < v.length; i++) v[i] = Math.sinh((i / v.length - 0.5) * 8) * (i % 3 ? 1 : 1e-3);
+    v.set([NaN, 0, -0, Infinity, -Infinity, 4e-4, -3.99e-4, 9, -9.0001], 0);
+    tf.setBackend(backend);
+    const whole = tf.tidy(() => tf.tanh(tf.tensor1d(v)).dataSync());
+    const pieces = new Float32Array(v.length);
+    for (let i = 0; i < v.length; i += 1000) pieces.set(tf.tidy(() => tf.tanh(tf.tensor1d(v.subarray(i, i + 1000))).dataSync()), i);
+    assert.ok(Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).equals(Buffer.from(pieces.buffer)), 'wasm and JS tanh differ');
+  });
+
   it('big tensors with NaN, -0 and infinities: wasm path equals stock', () => {
     const f = () => {
       const v = new Float32Array(70000);
       for (let i = 0; i < v.length; i++) v[i] = [NaN, -0, 0, Infinity, -Infinity, 1e-40, -2.5, 3][i % 8]!;
       const x = tf.tensor1d(v);
-      const ys = [tf.relu(x), tf.leakyRelu(x, 0.2), tf.add(x, x), tf.mul(x, x)];
+      const ys = [tf.relu(x), tf.leakyRelu(x, 0.2), tf.add(x, x), tf.mul(x, x), tf.sub(x, tf.reverse(x)), tf.neg(x), tf.abs(x), tf.square(x), tf.sqrt(x), tf.mul(x, -0.5), tf.div(x, 3), tf.sum(tf.reshape(x, [35000, 2]), 0)];
       const g = tf.grad((t: tf.Tensor) => tf.sum(tf.add(tf.add(tf.relu(t), tf.leakyRelu(t, 0.2)), tf.abs(t))))(x);
       return [...ys, g].map((t) => Array.from(t.dataSync()));
     };

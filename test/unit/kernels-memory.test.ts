@@ -13,7 +13,7 @@ import { Gan } from '../../trainer/gan';
 import { PAPER_WEIGHTS } from '../../trainer/losses';
 import { defaultPatchSpec } from '../../scorer/model-format';
 
-function filled(shape: number[], v: number): tf.Tensor4D {
+function filled(shape: [number, number, number, number], v: number): tf.Tensor4D {
   return tf.fill(shape, v) as tf.Tensor4D;
 }
 

@@ -69,7 +69,11 @@ function isHead(small: number[], out: number[]): number {
   return inner;
 }
 
-function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock, rt?: WasmRuntime, wasmSame?: number, wasmTail?: number): KernelFunc {
+/** wasm kinds (EW) for a binary op's broadcast cases: same shape, b a trailing block, b a scalar
+ * (scalarA: a a scalar, for commutative ops). */
+interface WasmBinary { same?: number; tail?: number; scalarB?: number; scalarA?: number }
+
+function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock, rt?: WasmRuntime, w: WasmBinary = {}): KernelFunc {
   const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
   const L = binaryLoops(expr);
   const fallback = stock(name);
@@ -82,9 +86,11 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const n = util.sizeFromShape(outShape);
     const na = av.length, nb = bv.length;
-    if (rt && n >= EW_MIN && na === n) {
-      if (nb === n && wasmSame) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(wasmSame, av, bv));
-      if (wasmTail && nb < n && isSuffix(stripOnes(b.shape), outShape)) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(wasmTail, av, bv, 0, nb));
+    if (rt && n >= EW_MIN) {
+      if (na === n && nb === n && w.same) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(w.same, av, bv));
+      if (na === n && nb === 1 && w.scalarB) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(w.scalarB, av, null, bv[0]));
+      if (nb === n && na === 1 && w.scalarA) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(w.scalarA, bv, null, av[0]));
+      if (na === n && w.tail && nb < n && isSuffix(stripOnes(b.shape), outShape)) return backend.makeTensorInfo(outShape, outDtype, rt.elementwise(w.tail, av, bv, 0, nb));
     }
     const o = outDtype === 'bool' ? new Uint8Array(n) : alloc(n);
     if (na === n && nb === n) L.same(o, av, bv, n, 0);
@@ -175,7 +181,7 @@ function reduceSum(out: Float32Array, xv: Float32Array, outer: number, red: numb
   return out;
 }
 
-function reduction(name: 'Sum' | 'Mean', stock: Stock, alloc: Alloc): KernelFunc {
+function reduction(name: 'Sum' | 'Mean', stock: Stock, alloc: Alloc, rt?: WasmRuntime): KernelFunc {
   const fallback = stock(name);
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -189,7 +195,8 @@ function reduction(name: 'Sum' | 'Mean', stock: Stock, alloc: Alloc): KernelFunc
     const [outer, red, inner] = split;
     const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const shape = a.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-    const out = reduceSum(alloc(outer * inner), xv, outer, red, inner, name === 'Mean' ? red : 1);
+    const scale = name === 'Mean' ? red : 1;
+    const out = rt && xv.length >= EW_MIN ? rt.reduce(xv, outer, red, inner, scale) : reduceSum(alloc(outer * inner), xv, outer, red, inner, scale);
     return backend.makeTensorInfo(shape, 'float32', out);
   };
 }
@@ -208,7 +215,7 @@ function copyRows(dst: Float32Array, dOff: number, dStride: number, src: Float32
   }
 }
 
-function concat(stock: Stock, alloc: Alloc): KernelFunc {
+function concat(stock: Stock, alloc: Alloc, rt?: WasmRuntime): KernelFunc {
   const fallback = stock('Concat');
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -226,14 +233,17 @@ function concat(stock: Stock, alloc: Alloc): KernelFunc {
     for (const [i, t] of ts.entries()) {
       const v = vs[i]!;
       const len = util.sizeFromShape(t.shape.slice(axis));
-      if (len > 0) copyRows(out, col, outRow, v, 0, len, outer, len);
+      if (len > 0) {
+        if (rt && outer * len >= EW_MIN) rt.copyRows(out, col, outRow, v, 0, len, outer, len);
+        else copyRows(out, col, outRow, v, 0, len, outer, len);
+      }
       col += len;
     }
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 }
 
-function splitV(stock: Stock, alloc: Alloc): KernelFunc {
+function splitV(stock: Stock, alloc: Alloc, rt?: WasmRuntime): KernelFunc {
   const fallback = stock('SplitV');
   return (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
@@ -251,7 +261,10 @@ function splitV(stock: Stock, alloc: Alloc): KernelFunc {
     for (const s of sizes) {
       const len = s * innerUnit;
       const o = alloc(outer * len);
-      if (len > 0) copyRows(o, 0, len, xv, col, row, outer, len);
+      if (len > 0) {
+        if (rt && outer * len >= EW_MIN) rt.copyRows(o, 0, len, xv, col, row, outer, len);
+        else copyRows(o, 0, len, xv, col, row, outer, len);
+      }
       const shape = x.shape.slice();
       shape[axis] = s;
       outs.push(backend.makeTensorInfo(shape, 'float32', o));
@@ -364,10 +377,10 @@ function avgPoolGrad(stock: Stock, alloc: Alloc): KernelFunc {
 export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<string, KernelFunc> {
   const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
   return {
-    Add: binary('Add', 'x + y', 'float32', stock, rt, EW.ADD, EW.ADD_TAIL),
-    Sub: binary('Sub', 'x - y', 'float32', stock),
-    Multiply: binary('Multiply', 'x * y', 'float32', stock, rt, EW.MUL),
-    RealDiv: binary('RealDiv', 'x / y', 'float32', stock),
+    Add: binary('Add', 'x + y', 'float32', stock, rt, { same: EW.ADD, tail: EW.ADD_TAIL }),
+    Sub: binary('Sub', 'x - y', 'float32', stock, rt, { same: EW.SUB }),
+    Multiply: binary('Multiply', 'x * y', 'float32', stock, rt, { same: EW.MUL, scalarB: EW.MUL_S, scalarA: EW.MUL_S }),
+    RealDiv: binary('RealDiv', 'x / y', 'float32', stock, rt, { scalarB: EW.DIV_S }),
     Maximum: binary('Maximum', 'Math.max(x, y)', 'float32', stock),
     Minimum: binary('Minimum', 'Math.min(x, y)', 'float32', stock),
     SquaredDifference: binary('SquaredDifference', '(x - y) * (x - y)', 'float32', stock),
@@ -380,18 +393,18 @@ export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<s
     Step: unary('Step', 'x !== x ? NaN : (x > 0 ? 1 : alpha)', stock, 'alpha'),
     // Math.tanh costs ~30 ns an element (5 ms for one 64x32x32x3 generator output); this rational
     // approximation (13/6, the form Eigen uses for float32) takes 2.2 ms there, within 6e-8 of tanh.
-    Tanh: unary('Tanh', TANH_BLOCK, stock),
-    Abs: unary('Abs', 'Math.abs(x)', stock),
-    Neg: unary('Neg', '-x', stock),
-    Sqrt: unary('Sqrt', 'Math.sqrt(x)', stock),
-    Square: unary('Square', 'x * x', stock),
+    Tanh: unary('Tanh', TANH_BLOCK, stock, undefined, rt, EW.TANH),
+    Abs: unary('Abs', 'Math.abs(x)', stock, undefined, rt, EW.ABS),
+    Neg: unary('Neg', '-x', stock, undefined, rt, EW.NEG),
+    Sqrt: unary('Sqrt', 'Math.sqrt(x)', stock, undefined, rt, EW.SQRT),
+    Square: unary('Square', 'x * x', stock, undefined, rt, EW.SQUARE),
     Exp: unary('Exp', 'Math.exp(x)', stock),
     Log: unary('Log', 'Math.log(x)', stock),
     Sign: unary('Sign', 'x < 0 ? -1 : (x > 0 ? 1 : 0)', stock),
-    Sum: reduction('Sum', stock, alloc),
-    Mean: reduction('Mean', stock, alloc),
-    Concat: concat(stock, alloc),
-    SplitV: splitV(stock, alloc),
+    Sum: reduction('Sum', stock, alloc, rt),
+    Mean: reduction('Mean', stock, alloc, rt),
+    Concat: concat(stock, alloc, rt),
+    SplitV: splitV(stock, alloc, rt),
     Select: select(stock, alloc),
     AddN: addN(stock, alloc),
     AvgPool: avgPool(stock, alloc),

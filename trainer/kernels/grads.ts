@@ -63,6 +63,7 @@ export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
   FlawscopeTanhGrad: (a) => {
     const args = a as unknown as KernelArgs;
     const dy = vals(args, 'dy'), y = vals(args, 'y');
+    if (rt && dy.length >= EW_MIN) return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', rt.elementwise(EW.TANH_GRAD, dy, y));
     const o = alloc(dy.length);
     for (let i = 0; i < o.length; i++) { const v = y[i]!; o[i] = fr(1 - fr(v * v)) * dy[i]!; }
     return args.backend.makeTensorInfo(args.inputs.dy!.shape, 'float32', o);

@@ -1,5 +1,5 @@
 // Runtime for the SIMD WebAssembly kernels (native/kernels.c): one shared WebAssembly.Memory, one
-// instance on the calling thread plus one per worker thread, a bump arena for per-call buffers,
+// instance on the calling thread plus one per worker thread, a block allocator for tensors and per-call buffers,
 // and a dispatcher that runs one task on all threads (chunks are handed out by an atomic counter
 // inside the wasm code, so a busy core simply takes fewer chunks).
 import { Worker } from 'node:worker_threads';
@@ -43,10 +43,18 @@ export const T = {
   PARTIAL: 25, NTHREADS: 26, DY: 27, ALPHA64: 28,
   WORDS: 32,
 } as const;
-export const OP = { CONV: 1, BP_INPUT: 2, BP_FILTER: 3, EW: 4 } as const;
-export const EW = { LEAKY: 1, LEAKY_GRAD: 2, RELU_GRAD: 3, ABS_GRAD: 4, RELU: 5, ADD: 6, ADD_TAIL: 7, MUL: 8 } as const;
-/** Element-wise ops on at least this many elements run in wasm on all threads. */
-export const EW_MIN = 65536;
+export const OP = { CONV: 1, BP_INPUT: 2, BP_FILTER: 3, EW: 4, REDUCE: 5, COPY_ROWS: 6 } as const;
+export const EW = {
+  LEAKY: 1, LEAKY_GRAD: 2, RELU_GRAD: 3, ABS_GRAD: 4, RELU: 5, ADD: 6, ADD_TAIL: 7, MUL: 8,
+  SUB: 9, DIV_S: 10, MUL_S: 11, NEG: 12, ABS: 13, SQUARE: 14, SQRT: 15, TANH: 16, TANH_GRAD: 17,
+} as const;
+/** Element-wise ops and reductions on at least this many elements run in wasm (a JS loop is
+ * several times slower per element than the SIMD one; below this the call overhead wins)... */
+export const EW_MIN = 4096;
+/** ...and on all threads from this many. */
+export const EW_THREADS_MIN = 65536;
+/** Partial sums per row of a whole-tensor reduction. */
+const REDUCE_SLOTS = 8;
 export const ACT = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3 } as const;
 /** Floats of per-thread scratch before the gathered rows: MAX_MC row pointers + a 32-float tile. */
 export const MAX_MC = 512;
@@ -131,7 +139,7 @@ export class WasmRuntime {
   static async create(threads = Math.min(16, availableParallelism())): Promise<WasmRuntime> {
     const { variant, bytes } = chooseKernelVariant();
     const module = await WebAssembly.compile(bytes);
-    const memory = new WebAssembly.Memory({ initial: 256, maximum: 32768, shared: true });
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const rt = new WasmRuntime(memory, instance, Math.max(1, threads));
     rt.variant = variant;
@@ -283,8 +291,60 @@ export class WasmRuntime {
       this.setTask({ OP: OP.EW, N: n, CO: m, ACT: kind, X: ap, DY: bp, Y: op, MC: len, NCHUNKS: Math.ceil(n / len) });
       this.setTaskF32('ALPHA', alpha);
       new Float64Array(this.memory.buffer, this.taskPtr + T.ALPHA64 * 4, 1)[0] = alpha;
-      this.run(this.threads);
+      this.run(n >= EW_THREADS_MIN ? this.threads : 1);
       return this.take(op, n);
+    } finally {
+      this.release(mark);
+    }
+  }
+
+  /** Sum over the middle axis of x [outer, red, inner] -> [outer, inner], each element divided
+   * by `scale` first (1 for a sum; the count for a mean), accumulated in double. */
+  reduce(x: Float32Array, outer: number, red: number, inner: number, scale: number): Float32Array {
+    const mark = this.mark();
+    try {
+      const xp = this.put(x);
+      const n = outer * inner;
+      const op = this.alloc(n);
+      const nt = x.length >= EW_THREADS_MIN ? this.threads : 1;
+      // Few long rows (a whole-tensor sum or mean): fixed slots of each row, summed in slot order
+      // here; fixed, not per thread, so the result does not depend on the thread count.
+      const slots = inner === 1 && outer < 4 * nt && red >= EW_THREADS_MIN ? REDUCE_SLOTS : 0;
+      const acc = this.alloc(Math.max(n, outer * slots) * 2);
+      let cb: number, chunks: number;
+      if (slots) { cb = Math.ceil(red / slots); chunks = outer * slots; }
+      else if (inner === 1) { cb = Math.max(1, Math.ceil(16384 / red)); chunks = Math.ceil(outer / cb); }
+      // Blocks of 8 columns sum in registers (kernels.c); other widths in blocks of 2+.
+      else { cb = inner % 8 === 0 ? 8 : 2 * Math.max(1, Math.ceil(inner / (this.threads * 4))); chunks = outer * Math.ceil(inner / cb); }
+      this.setTask({ OP: OP.REDUCE, N: red, H: outer, CO: inner, X: xp, Y: op, SCRATCH: acc, MC: cb, NCHUNKS: chunks, PARTIAL: slots });
+      new Float64Array(this.memory.buffer, this.taskPtr + T.ALPHA64 * 4, 1)[0] = scale;
+      this.run(nt);
+      if (slots) {
+        const parts = new Float64Array(this.memory.buffer, acc, outer * slots);
+        const f32 = this.f32;
+        for (let o = 0; o < outer; o++) {
+          let s = 0;
+          for (let k = 0; k < slots; k++) s += parts[o * slots + k]!;
+          f32[(op >> 2) + o] = s;
+        }
+      }
+      return this.take(op, n);
+    } finally {
+      this.release(mark);
+    }
+  }
+
+  /** dst[dOff + r * dStride + j] = src[sOff + r * sStride + j] for r < rows, j < len; dst must
+   * be a result view of this memory (allocView). */
+  copyRows(dst: Float32Array, dOff: number, dStride: number, src: Float32Array, sOff: number, sStride: number, rows: number, len: number): void {
+    const dp = this.owned.get(dst);
+    if (dp === undefined) throw new Error('copyRows: the destination is not in wasm memory');
+    const mark = this.mark();
+    try {
+      const sp = this.put(src);
+      const rc = Math.max(1, Math.ceil(16384 / len));
+      this.setTask({ OP: OP.COPY_ROWS, N: rows, CO: len, H: dStride, W: sStride, X: sp + sOff * 4, Y: dp + dOff * 4, MC: rc, NCHUNKS: Math.ceil(rows / rc) });
+      this.run(rows * len >= EW_THREADS_MIN ? this.threads : 1);
     } finally {
       this.release(mark);
     }
@@ -301,7 +361,7 @@ export class WasmRuntime {
     const i32 = this.i32;
     i32[base + T.NEXT] = 0;
     i32[base + T.NTHREADS] = nthreads;
-    if (i32[base + T.OP] !== OP.EW) this.stats.conv++;
+    if (i32[base + T.OP] <= OP.BP_FILTER) this.stats.conv++;
     if (nthreads <= 1 || this.workers.length === 0) {
       this.stats.single++;
       this.exports.run_task(this.taskPtr, 0);

@@ -19,7 +19,7 @@ const env = { ...process.env, PATH: `${llvmBin}:${process.env.PATH ?? ''}` };
 export const FLAGS = [
   '--target=wasm32', '-O3', '-msimd128', '-matomics', '-mbulk-memory', '-nostdlib', '-ffreestanding', '-fno-builtin',
   '-Wall', '-Wextra', '-Werror',
-  '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=2147483648',
+  '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296',
   '-Wl,-z,stack-size=65536', '-Wl,--export=__heap_base', '-Wl,--strip-all',
 ];
 export const VARIANTS = [

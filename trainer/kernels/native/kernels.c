@@ -35,8 +35,12 @@ enum {
   T_WORDS = 32
 };
 
-enum { OP_CONV = 1, OP_BP_INPUT = 2, OP_BP_FILTER = 3, OP_EW = 4 };
-enum { EW_LEAKY = 1, EW_LEAKY_GRAD = 2, EW_RELU_GRAD = 3, EW_ABS_GRAD = 4, EW_RELU = 5, EW_ADD = 6, EW_ADD_TAIL = 7, EW_MUL = 8 };
+enum { OP_CONV = 1, OP_BP_INPUT = 2, OP_BP_FILTER = 3, OP_EW = 4, OP_REDUCE = 5, OP_COPY_ROWS = 6 };
+enum {
+  EW_LEAKY = 1, EW_LEAKY_GRAD = 2, EW_RELU_GRAD = 3, EW_ABS_GRAD = 4, EW_RELU = 5, EW_ADD = 6, EW_ADD_TAIL = 7, EW_MUL = 8,
+  EW_SUB = 9, EW_DIV_S = 10, EW_MUL_S = 11, EW_NEG = 12, EW_ABS = 13, EW_SQUARE = 14, EW_SQRT = 15, EW_TANH = 16,
+  EW_TANH_GRAD = 17
+};
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_LEAKY = 2, ACT_RELU6 = 3 };
 
 #ifdef FLAWSCOPE_RELAXED
@@ -490,6 +494,26 @@ void reduce_parts(const f32 *parts, i32 nparts, i32 len, f32 *out) {
   }
 }
 
+// tanh(x) for two doubles: clamp to ±9, odd rational p(x)/q(x) (13/6), |x| < 4e-4 -> x, NaN stays
+// NaN; the same operations in the same order as TANH_BLOCK in elementwise.ts (bit-identical).
+static inline v128_t tanh2(v128_t x) {
+  const v128_t nine = wasm_f64x2_splat(9.0), mnine = wasm_f64x2_splat(-9.0);
+  v128_t c = wasm_v128_bitselect(nine, x, wasm_f64x2_gt(x, nine));
+  c = wasm_v128_bitselect(mnine, c, wasm_f64x2_lt(x, mnine));
+  const v128_t x2 = wasm_f64x2_mul(c, c);
+#define PSTEP(p, k) p = wasm_f64x2_add(wasm_f64x2_mul(p, x2), wasm_f64x2_splat(k))
+  v128_t p = wasm_f64x2_splat(-2.76076847742355e-16);
+  PSTEP(p, 2.00018790482477e-13); PSTEP(p, -8.60467152213735e-11); PSTEP(p, 5.12229709037114e-8);
+  PSTEP(p, 1.48572235717979e-5); PSTEP(p, 6.37261928875436e-4); PSTEP(p, 4.89352455891786e-3);
+  p = wasm_f64x2_mul(p, c);
+  v128_t q = wasm_f64x2_splat(1.19825839466702e-6);
+  PSTEP(q, 1.18534705686654e-4); PSTEP(q, 2.26843463243900e-3); PSTEP(q, 4.89352518554385e-3);
+#undef PSTEP
+  v128_t r = wasm_f64x2_div(p, q);
+  r = wasm_f64x2_max(wasm_f64x2_splat(-1.0), wasm_f64x2_min(wasm_f64x2_splat(1.0), r));  // NaN-propagating, like Math.min/max
+  return wasm_v128_bitselect(c, r, wasm_f64x2_lt(wasm_f64x2_abs(c), wasm_f64x2_splat(4e-4)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Element-wise ops on big tensors, split in chunks over the threads. Same float32 results as the
 // stock JS kernels: f32 +, *, compare are correctly rounded like JS's double op + fround; the
@@ -543,6 +567,52 @@ static void ew_range(const i32 *t, i32 i0, i32 i1) {
       for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
       for (; i < i1; i++) o[i] = a[i] * b[i];
       break;
+    case EW_SUB:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_sub(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+      for (; i < i1; i++) o[i] = a[i] - b[i];
+      break;
+    case EW_DIV_S:       // o = a / alpha (a scalar tensor)
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_div(wasm_v128_load(a + i), va));
+      for (; i < i1; i++) o[i] = a[i] / alpha;
+      break;
+    case EW_MUL_S:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_mul(wasm_v128_load(a + i), va));
+      for (; i < i1; i++) o[i] = a[i] * alpha;
+      break;
+    case EW_NEG:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_neg(wasm_v128_load(a + i)));
+      for (; i < i1; i++) o[i] = -a[i];
+      break;
+    case EW_ABS:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_abs(wasm_v128_load(a + i)));
+      for (; i < i1; i++) o[i] = __builtin_fabsf(a[i]);
+      break;
+    case EW_SQUARE:
+      for (; i + 4 <= i1; i += 4) { v128_t x = wasm_v128_load(a + i); wasm_v128_store(o + i, wasm_f32x4_mul(x, x)); }
+      for (; i < i1; i++) o[i] = a[i] * a[i];
+      break;
+    case EW_SQRT:
+      for (; i + 4 <= i1; i += 4) wasm_v128_store(o + i, wasm_f32x4_sqrt(wasm_v128_load(a + i)));
+      for (; i < i1; i++) o[i] = __builtin_sqrtf(a[i]);
+      break;
+    case EW_TANH:        // the TANH_BLOCK rational of elementwise.ts, in double like the JS version
+      for (; i + 2 <= i1; i += 2) {
+        v128_t x = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(a + i));
+        wasm_v128_store64_lane(o + i, wasm_f32x4_demote_f64x2_zero(tanh2(x)), 0);
+      }
+      for (; i < i1; i++) {
+        v128_t x = wasm_f64x2_splat((double)a[i]);
+        o[i] = (f32)wasm_f64x2_extract_lane(tanh2(x), 0);
+      }
+      break;
+    case EW_TANH_GRAD: { // o = (1 - y*y) * dy in float32 steps; a = dy, b = y
+      for (; i + 4 <= i1; i += 4) {
+        v128_t y = wasm_v128_load(b + i);
+        wasm_v128_store(o + i, wasm_f32x4_mul(wasm_f32x4_sub(one, wasm_f32x4_mul(y, y)), wasm_v128_load(a + i)));
+      }
+      for (; i < i1; i++) { f32 y = b[i], yy = y * y; o[i] = (1.f - yy) * a[i]; }
+      break;
+    }
     case EW_ADD_TAIL: {  // o[i] = a[i] + b[i % m]; chunks start at multiples of m
       const i32 m = t[T_CO];
       for (; i < i1; i += m) {
@@ -566,6 +636,103 @@ static void ew(i32 *t) {
   }
 }
 
+// Sum (or mean) over the middle axis of x [outer, red, inner] -> out [outer, inner], each
+// element divided by T_ALPHA64 first (1 for sums, as the JS kernel does), accumulated in double.
+// inner > 1: chunk = (outer index, block of T_MC columns), each column summed in row order like
+// the stock kernel; T_SCRATCH = outer * inner doubles.
+// inner == 1, T_PARTIAL == 0: chunk = T_MC consecutive rows, each summed in order (as stock).
+// inner == 1, T_PARTIAL != 0 (few long rows): chunk = (row, slot of T_MC elements); each slot's
+// double sum goes to T_SCRATCH[row * T_PARTIAL + slot], added up in slot order by the caller.
+static void reduce(i32 *t) {
+  const f32 *x = F(t[T_X]);
+  f32 *out = F(t[T_Y]);
+  double *acc = (double *)(uintptr_t)t[T_SCRATCH];
+  const i32 outer = t[T_H], red = t[T_N], inner = t[T_CO], cb = t[T_MC], slots = t[T_PARTIAL];
+  const double scale = *(const double *)(uintptr_t)&t[T_ALPHA64];
+  const i32 nblocks = inner == 1 ? 1 : (inner + cb - 1) / cb;
+  for (;;) {
+    i32 ch = next_chunk(t);
+    if (ch >= t[T_NCHUNKS]) break;
+    if (inner == 1 && slots) {
+      const i32 o = ch / slots, sl = ch % slots, r0 = sl * cb, r1 = imin(red, r0 + cb);
+      const f32 *xo = x + (intptr_t)o * red;
+      double s = 0;
+      if (scale == 1.0) for (i32 r = r0; r < r1; r++) s += xo[r];
+      else for (i32 r = r0; r < r1; r++) s += xo[r] / scale;
+      acc[(intptr_t)o * slots + sl] = s;
+      continue;
+    }
+    if (inner == 1) {
+      const i32 o1 = imin(outer, (ch + 1) * cb);
+      for (i32 o = ch * cb; o < o1; o++) {
+        const f32 *xo = x + (intptr_t)o * red;
+        double s = 0;
+        if (scale == 1.0) for (i32 r = 0; r < red; r++) s += xo[r];
+        else for (i32 r = 0; r < red; r++) s += xo[r] / scale;
+        out[o] = (f32)s;
+      }
+      continue;
+    }
+    const i32 o = ch / nblocks, c0 = (ch % nblocks) * cb, c1 = imin(inner, c0 + cb);
+    const f32 *xo = x + (intptr_t)o * red * inner;
+    if (c1 - c0 == 8 && scale == 1.0) {
+      // Eight columns in registers: four independent add chains, one row per step.
+      v128_t s0 = wasm_f64x2_splat(0), s1 = s0, s2 = s0, s3 = s0;
+      const f32 *row = xo + c0;
+      for (i32 r = 0; r < red; r++, row += inner) {
+        const v128_t lo = wasm_v128_load(row), hi = wasm_v128_load(row + 4);
+        s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(lo));
+        s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(lo, lo, 2, 3, 0, 1)));
+        s2 = wasm_f64x2_add(s2, wasm_f64x2_promote_low_f32x4(hi));
+        s3 = wasm_f64x2_add(s3, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(hi, hi, 2, 3, 0, 1)));
+      }
+      f32 *d = out + (intptr_t)o * inner + c0;
+      wasm_v128_store64_lane(d, wasm_f32x4_demote_f64x2_zero(s0), 0);
+      wasm_v128_store64_lane(d + 2, wasm_f32x4_demote_f64x2_zero(s1), 0);
+      wasm_v128_store64_lane(d + 4, wasm_f32x4_demote_f64x2_zero(s2), 0);
+      wasm_v128_store64_lane(d + 6, wasm_f32x4_demote_f64x2_zero(s3), 0);
+      continue;
+    }
+    double *a = acc + (intptr_t)o * inner;
+    for (i32 j = c0; j < c1; j++) a[j] = 0;
+    const v128_t vs = wasm_f64x2_splat(scale);
+    for (i32 r = 0; r < red; r++) {
+      const f32 *row = xo + (intptr_t)r * inner;
+      i32 j = c0;
+      if (scale == 1.0) {
+        for (; j + 2 <= c1; j += 2)
+          wasm_v128_store(a + j, wasm_f64x2_add(wasm_v128_load(a + j), wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(row + j))));
+        for (; j < c1; j++) a[j] += row[j];
+      } else {
+        for (; j + 2 <= c1; j += 2)
+          wasm_v128_store(a + j, wasm_f64x2_add(wasm_v128_load(a + j), wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(row + j)), vs)));
+        for (; j < c1; j++) a[j] += row[j] / scale;
+      }
+    }
+    for (i32 j = c0; j < c1; j++) out[(intptr_t)o * inner + j] = (f32)a[j];
+  }
+}
+
+// Strided row copy (concat / split): dst[r * T_H + j] = src[r * T_W + j], r < T_N rows, j < T_CO;
+// T_X = src, T_Y = dst (byte addresses of row 0), chunk = T_MC rows.
+static void copy_rows(i32 *t) {
+  const f32 *src = F(t[T_X]);
+  f32 *dst = F(t[T_Y]);
+  const i32 rows = t[T_N], len = t[T_CO], ds = t[T_H], ss = t[T_W], rc = t[T_MC];
+  for (;;) {
+    i32 ch = next_chunk(t);
+    if (ch >= t[T_NCHUNKS]) break;
+    const i32 r1 = imin(rows, (ch + 1) * rc);
+    for (i32 r = ch * rc; r < r1; r++) {
+      const f32 *s = src + (intptr_t)r * ss;
+      f32 *d = dst + (intptr_t)r * ds;
+      i32 j = 0;
+      for (; j + 4 <= len; j += 4) wasm_v128_store(d + j, wasm_v128_load(s + j));
+      for (; j < len; j++) d[j] = s[j];
+    }
+  }
+}
+
 // Entry point for every thread (tid 0 = the calling JS thread).
 __attribute__((export_name("run_task")))
 void run_task(i32 *t, i32 tid) {
@@ -574,6 +741,8 @@ void run_task(i32 *t, i32 tid) {
     case OP_BP_INPUT: bp_input(t, tid); break;
     case OP_BP_FILTER: bp_filter(t, tid); break;
     case OP_EW: ew(t); break;
+    case OP_REDUCE: reduce(t); break;
+    case OP_COPY_ROWS: copy_rows(t); break;
     default: break;
   }
 }
