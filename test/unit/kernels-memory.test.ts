@@ -86,6 +86,14 @@ describe('cpu-fast: tensors in wasm memory', () => {
     tf.dispose([x, w]);
   });
 
+  it('asking for more than 4 GiB fails with a clear message, and the kernels keep working', () => {
+    const rt = fastRuntime()!;
+    assert.throws(() => rt.allocView(1.2e9), /out of WebAssembly memory .*smaller --batch or image size/);
+    const y = tf.tidy(() => tf.sum(tf.add(filled([1, 64, 64, 4], 1), 1)));
+    assert.equal(y.dataSync()[0], 2 * 64 * 64 * 4);
+    y.dispose();
+  });
+
   it('GAN training does not grow wasm memory after the first steps', () => {
     const rt = fastRuntime()!;
     const gan = new Gan({ shape: { height: 32, width: 32, channels: 3 }, weights: { ...PAPER_WEIGHTS }, patch: defaultPatchSpec(32), lr: 1e-3, beta1: 0.5, beta2: 0.999, seed: 1 });

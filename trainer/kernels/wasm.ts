@@ -53,6 +53,8 @@ export const EW = {
 export const EW_MIN = 4096;
 /** ...and on all threads from this many. */
 export const EW_THREADS_MIN = 65536;
+/** The most wasm memory the kernels can address: 4 GiB (kernels.c is linked for it). */
+const MAX_PAGES = 65536;
 /** Partial sums per row of a whole-tensor reduction. */
 const REDUCE_SLOTS = 8;
 export const ACT = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3 } as const;
@@ -139,7 +141,7 @@ export class WasmRuntime {
   static async create(threads = Math.min(16, availableParallelism())): Promise<WasmRuntime> {
     const { variant, bytes } = chooseKernelVariant();
     const module = await WebAssembly.compile(bytes);
-    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const rt = new WasmRuntime(memory, instance, Math.max(1, threads));
     rt.variant = variant;
@@ -192,7 +194,18 @@ export class WasmRuntime {
       p = this.top;
       this.top = p + size;
       const need = this.top - this.memory.buffer.byteLength;
-      if (need > 0) this.memory.grow(Math.ceil(need / 65536) + 16);
+      if (need > 0) {
+        const have = this.memory.buffer.byteLength / 65536, pages = Math.ceil(need / 65536);
+        try {
+          if (have + pages > MAX_PAGES) throw new RangeError('over the maximum');
+          this.memory.grow(Math.min(pages + 16, MAX_PAGES - have));
+        } catch {
+          this.top = p;
+          const mb = (b: number) => `${Math.round(b / 2 ** 20)} MB`;
+          throw new Error(`fast CPU kernels: out of WebAssembly memory (${mb(p)} of ${mb(MAX_PAGES * 65536)} in use, ${mb(size)} more needed): ` +
+            'train or score with a smaller --batch or image size, or use the node backend (@tensorflow/tfjs-node)');
+        }
+      }
       this.blockSize.set(p, size);
     }
     return p;
