@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the team's PyTorch reference (shared/bench/torch_train_ref.py) at the same budget as a
 # Flawscope `reproduce` run, on the same reduced training copy, for a side-by-side.
-#   docs/results/torch-ref.sh mnist|fmnist|cifar10 EPOCHS BATCH PER_CLASS "0 1 2 ..." OUT.jsonl
+#   [SEED=N] docs/results/torch-ref.sh mnist|fmnist|cifar10 EPOCHS BATCH PER_CLASS "0 1 2 ..." OUT.jsonl
 # PER_CLASS = training images per class kept by `reproduce --train-per-class` (quick: 1000); the
 # reference then trains on PER_CLASS normal images and PER_CLASS/9 per anomaly class (lr 1e-3),
 # and prints the test AUROC (mean-L1 score) after every epoch.
@@ -32,5 +32,5 @@ fi
 : > "$out"
 for k in $classes; do
   /usr/bin/python3 "$bench/torch_train_ref.py" --data "$data" --root "$root" --normal "$k" --epochs "$epochs" \
-    --batch "$batch" --lr 1e-3 --per-anomaly $((per / 9)) --threads 2 | tee -a "$out"
+    --batch "$batch" --lr 1e-3 --per-anomaly $((per / 9)) --threads 2 --seed "${SEED:-0}" | tee -a "$out"
 done
