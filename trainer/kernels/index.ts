@@ -1,6 +1,6 @@
-// Fast CPU training path for tfjs: a backend 'cpu-fast' = the stock tfjs cpu backend (plain JS
-// kernels, Float32Array storage) with the kernels that dominate GAN training replaced by
-// multi-threaded WebAssembly SIMD implementations (see native/kernels.c and wasm.ts).
+// Fast CPU training path for tfjs: a backend 'cpu-fast' = the stock tfjs cpu backend with the
+// kernels that dominate GAN training replaced by multi-threaded WebAssembly SIMD implementations
+// (see native/kernels.c and wasm.ts), and their results kept in the kernels' wasm memory.
 //
 //   const { backend } = await installFastKernels();
 //   await tf.setBackend(backend);          // 'cpu-fast'
