@@ -12,8 +12,10 @@ import { EW, EW_MIN, type WasmRuntime } from './wasm';
 
 type Stock = (name: string) => KernelFunc;
 /** Output storage: wasm memory on the fast backend (the next wasm kernel reads it in place). */
-type Alloc = (n: number) => Float32Array;
-const jsAlloc: Alloc = (n) => new Float32Array(n);
+export type Alloc = (n: number) => Float32Array;
+export function outputAlloc(rt?: WasmRuntime): Alloc {
+  return rt ? (n) => rt.allocView(n) : (n) => new Float32Array(n);
+}
 
 function vals(backend: CpuLikeBackend, t: TensorInfo): Float32Array | null {
   const v = backend.data.get(t.dataId).values;
@@ -74,7 +76,7 @@ function isHead(small: number[], out: number[]): number {
 interface WasmBinary { same?: number; tail?: number; scalarB?: number; scalarA?: number }
 
 function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock: Stock, rt?: WasmRuntime, w: WasmBinary = {}): KernelFunc {
-  const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
+  const alloc = outputAlloc(rt);
   const L = binaryLoops(expr);
   const fallback = stock(name);
   return (args) => {
@@ -113,7 +115,7 @@ function binary(name: string, expr: string, outDtype: 'float32' | 'bool', stock:
 type ULoop = (o: Float32Array, a: Float32Array, n: number, alpha: number) => void;
 
 function unary(name: string, expr: string, stock: Stock, alphaAttr?: string, rt?: WasmRuntime, wasmKind?: number): KernelFunc {
-  const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
+  const alloc = outputAlloc(rt);
   // `expr` is an expression of x, or a block (starting with '{') that leaves its result in r.
   const body = expr.startsWith('{') ? `let r = 0.5; ${expr} o[i] = r;` : `o[i] = ${expr};`;
   const loop = new Function('o', 'a', 'n', 'alpha', `"use strict";\nfor (let i = 0; i < n; i++) { const x = a[i]; ${body} }`) as ULoop;
@@ -375,7 +377,7 @@ function avgPoolGrad(stock: Stock, alloc: Alloc): KernelFunc {
 
 /** `rt`: big element-wise ops run in wasm on all threads (same float32 results). */
 export function makeElementwiseKernels(stock: Stock, rt?: WasmRuntime): Record<string, KernelFunc> {
-  const alloc: Alloc = rt ? (n) => rt.allocView(n) : jsAlloc;
+  const alloc = outputAlloc(rt);
   return {
     Add: binary('Add', 'x + y', 'float32', stock, rt, { same: EW.ADD, tail: EW.ADD_TAIL }),
     Sub: binary('Sub', 'x - y', 'float32', stock, rt, { same: EW.SUB }),

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelFunc, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import type { KernelArgs } from './conv';
 import { EW, EW_MIN, type WasmRuntime } from './wasm';
+import { outputAlloc } from './elementwise';
 
 const fr = Math.fround;
 
@@ -23,7 +24,7 @@ function vals(args: KernelArgs, name: string): Float32Array {
 /** The fused gradient kernels; with `rt`, big tensors run in wasm on all threads. */
 export function makeGradKernels(rt?: WasmRuntime): Record<string, KernelFunc> {
   // Results in wasm memory on the fast backend: the next wasm kernel reads them in place.
-  const alloc = (n: number) => (rt ? rt.allocView(n) : new Float32Array(n));
+  const alloc = outputAlloc(rt);
   const big = (args: KernelArgs, kind: number, alpha = 0): TensorInfoOrNull => {
     const dy = vals(args, 'dy');
     if (!rt || dy.length < EW_MIN) return null;
