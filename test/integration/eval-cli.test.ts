@@ -74,6 +74,9 @@ test('reproduce: per-class runs, CSV and a Table-5 Markdown beside the paper, re
   const res = JSON.parse(readFileSync(join(out, 'runs/1/result.json'), 'utf8'));
   assert.equal(res.status, 'done');
   assert.ok(Math.abs(res.eval.auroc - res.trainerTestAuroc) < 2e-3, 'the scorer and the trainer agree');
+  // the quick budget trains like the PyTorch reference: no augmentation (MNIST's own family would crop)
+  assert.match(res.command, /--augment none/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'runs/1/model/flawscope.json'), 'utf8')).dataset.augmentation.family, 'none');
   // finished classes are skipped
   const again = runCli(args);
   assert.equal(again.code, 0, again.stderr);

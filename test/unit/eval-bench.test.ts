@@ -15,6 +15,8 @@ test('budgets say what they are in epochs, batch, lr and images', () => {
   assert.deepEqual([budget('standard').epochs, budget('standard').batch, budget('standard').lr, budget('standard').trainPerClass], [15, 64, 1e-3, 0]);
   assert.deepEqual([budget('paper').epochs, budget('paper').batch, budget('paper').lr, budget('paper').lrDecayEvery], [300, 1, 1e-4, 50]);
   for (const b of ['quick', 'standard', 'paper'] as const) assert.match(budget(b).describe, /epochs/);
+  // The budgets that mirror the PyTorch reference train like it; the paper's keeps §4.2 augmentation.
+  assert.deepEqual([budget('quick').augment, budget('standard').augment, budget('paper').augment], ['none', 'none', 'auto']);
 });
 
 test('classes by id or name; CIFAR-100 and unknown classes are refused with the flag named', () => {

@@ -140,7 +140,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // shared: budgets and progress lines
 
-interface BudgetFlags { budget: BudgetName; label: string; epochs: number; batch: number; lr: number; lrDecayEvery: number; trainPerClass: number; describe: string }
+interface BudgetFlags { budget: BudgetName; label: string; epochs: number; batch: number; lr: number; lrDecayEvery: number; trainPerClass: number; augment: 'auto' | 'none'; describe: string }
 
 function budgetFromFlags(mine: Map<string, string>, dflt: BudgetName): BudgetFlags {
   const name = (mine.get('budget') ?? dflt) as BudgetName;
@@ -151,7 +151,7 @@ function budgetFromFlags(mine: Map<string, string>, dflt: BudgetName): BudgetFla
   const lr = numFlag(mine, 'lr', b.lr, { min: 0 });
   const trainPerClass = numFlag(mine, 'train-per-class', b.trainPerClass, { integer: true, min: 0 });
   const changed = [epochs !== b.epochs && `epochs ${epochs}`, batch !== b.batch && `batch ${batch}`, lr !== b.lr && `lr ${lr}`, trainPerClass !== b.trainPerClass && (trainPerClass ? `${trainPerClass} training images per class` : 'all training images')].filter(Boolean);
-  return { budget: name, label: changed.length ? `${name}, ${changed.join(', ')}` : name, epochs, batch, lr, lrDecayEvery: b.lrDecayEvery, trainPerClass, describe: changed.length ? `${b.describe}; overridden: ${changed.join(', ')}` : b.describe };
+  return { budget: name, label: changed.length ? `${name}, ${changed.join(', ')}` : name, epochs, batch, lr, lrDecayEvery: b.lrDecayEvery, trainPerClass, augment: b.augment, describe: changed.length ? `${b.describe}; overridden: ${changed.join(', ')}` : b.describe };
 }
 
 /** The data folder a budget trains on: the benchmark's own, or its reduced copy. */
@@ -161,8 +161,9 @@ function budgetData(spec: BenchSpec, b: BudgetFlags, cache: string, withTest = t
   return subsampledCopy(spec.data, join(cache, `${spec.dataset}-${b.trainPerClass || 'all'}-per-class-${tag}${withTest ? '' : '-no-test'}`), b.trainPerClass, 0, withTest);
 }
 
+/** Train flags of a budget; the caller's own flags come after them and win (e.g. --augment auto). */
 function budgetArgs(b: BudgetFlags): string[] {
-  return ['--epochs', String(b.epochs), '--batch', String(b.batch), '--lr', String(b.lr), '--lr-decay-every', String(b.lrDecayEvery)];
+  return ['--epochs', String(b.epochs), '--batch', String(b.batch), '--lr', String(b.lr), '--lr-decay-every', String(b.lrDecayEvery), ...(b.augment === 'none' ? ['--augment', 'none'] : [])];
 }
 
 function progressPrinter(json: boolean, prefix: string) {
