@@ -3,7 +3,11 @@
  * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
  * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Version 2 added photo standardisation; a model without it is still written as version 1, so older Flawscopes keep reading it. */
+export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'>): number {
+  return info.preprocess?.standardize ? 2 : 1;
+}
 export const INFO_FILE = 'flawscope.json';
 export const MODEL_FILE = 'model.json';
 
@@ -20,6 +24,8 @@ export interface PatchSpec {
 export interface Preprocess {
   mode: 'resize' | 'tile';
   scale: number;
+  /** Each photo standardised to this mean and standard deviation first (scorer/preprocess.ts). */
+  standardize?: { mean: number; std: number };
 }
 
 export interface ModelInfo {
@@ -77,6 +83,9 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     const pp = o.preprocess;
     if (!pp || (pp.mode !== 'resize' && pp.mode !== 'tile')) fail('"preprocess.mode" must be "resize" or "tile"');
     if (!(typeof pp.scale === 'number' && pp.scale > 0 && pp.scale <= 64)) fail('"preprocess.scale" must be a number in (0, 64]');
+    const ps = pp.standardize;
+    if (ps !== undefined && !(ps && typeof ps.mean === 'number' && ps.mean >= 0 && ps.mean <= 255 && typeof ps.std === 'number' && ps.std > 0 && ps.std <= 255))
+      fail('"preprocess.standardize" needs "mean" in [0, 255] and "std" in (0, 255]');
   }
   if (typeof o.threshold !== 'number' || !Number.isFinite(o.threshold)) fail('"threshold" must be a finite number');
   return o as ModelInfo;

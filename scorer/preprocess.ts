@@ -18,6 +18,32 @@ export function toInputTensor(
   return tf.tensor4d(f, [n, h, w, c]);
 }
 
+/**
+ * Photo standardisation (`preprocess.standardize` in flawscope.json): the whole photo is shifted
+ * and stretched to a set mean and standard deviation before it is cut into patches, in training
+ * and in scoring alike. Photos of one surface differ in exposure and contrast far more than a
+ * crack or a blowhole changes them; per-photo (not per-patch) keeps a defect's contrast against
+ * its own surroundings. In place; returns the photo's own statistics, to map reconstructions back.
+ */
+export interface Standardize { mean: number; std: number }
+
+/** The target of `--standardize photo`: mid-grey, with room for ±3 std before clipping. */
+export const PHOTO_STANDARD: Standardize = { mean: 128, std: 40 };
+
+export function standardizePhoto(px: Uint8Array, to: Standardize): { mean: number; std: number } {
+  let s = 0, s2 = 0;
+  for (let i = 0; i < px.length; i++) { const v = px[i]; s += v; s2 += v * v; }
+  const n = Math.max(1, px.length);
+  const mean = s / n;
+  const std = Math.sqrt(Math.max(0, s2 / n - mean * mean));
+  const gain = to.std / Math.max(std, 1); // a flat photo is shifted, not blown up
+  for (let i = 0; i < px.length; i++) {
+    const v = Math.round(to.mean + (px[i] - mean) * gain);
+    px[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return { mean, std: Math.max(std, 1) };
+}
+
 /** Converts interleaved pixels with `from` channels (1, 2 = grey+alpha, 3, 4 = RGBA) to `to` channels (1 or 3). */
 export function convertChannels(src: ArrayLike<number>, count: number, from: number, to: 1 | 3): Uint8Array {
   if (from === to) return Uint8Array.from(src as ArrayLike<number>);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { ModelInfo, PatchSpec, ScoreKind } from './model-format';
-import { convertChannels, resampleFloat, resizePixels, toInputTensor, toPixelValue } from './preprocess';
+import { convertChannels, resampleFloat, resizePixels, standardizePhoto, toInputTensor, toPixelValue } from './preprocess';
 import { errorMap, patchMeans, scoreMap } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
 import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
@@ -33,6 +33,12 @@ export interface ScoreOptions {
   stride?: number | { x: number; y: number };
   /** Also return the reconstruction (default true). */
   reconstruction?: boolean;
+  /**
+   * Standardise each image as a photo when the model's preprocess says so (default true). False
+   * for inputs that are already standardised crops of a photo (evaluation sets decoded by the
+   * trainer's pipeline), which must not be standardised again one by one.
+   */
+  standardize?: boolean;
 }
 
 export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
@@ -78,6 +84,8 @@ interface Job {
   err: Float32Array;
   rec: Float32Array | null;
   cnt: Float32Array;
+  /** The photo's own mean and std when the model standardises photos. */
+  photo: { mean: number; std: number } | null;
 }
 
 /** Tile origins along one axis: 0, stride, … and a last tile flush with the end. */
@@ -259,6 +267,8 @@ export class Scorer {
     const px = toPixels(img, this.limits);
     const { width: w, height: h } = px;
     let work = convertChannels(px.data, w * h, px.channels, C);
+    const sd = opts.standardize === false ? undefined : this.info.preprocess?.standardize;
+    const photo = sd ? standardizePhoto(work, sd) : null;
     let ww = w, wh = h;
     const mode = opts.mode ?? this.info.preprocess?.mode ?? 'resize';
     if (mode === 'resize') {
@@ -281,7 +291,7 @@ export class Scorer {
       throw new ScorerError('IMAGE_INVALID', `tile stride must be an integer from 1 to the model size (${W}x${H}), got ${JSON.stringify(st)}`);
     const tiles: Array<[number, number]> = [];
     for (const y of tileStarts(wh, H, sy)) for (const x of tileStarts(ww, W, sx)) tiles.push([x, y]);
-    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, cnt: new Float32Array(ww * wh) };
+    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, cnt: new Float32Array(ww * wh), photo };
   }
 
   private finish(j: Job, mean: number, top: number, topVals: number[], topIdx: number[], wantRec: boolean): ScoreResult {
@@ -302,7 +312,12 @@ export class Scorer {
     if (wantRec && j.rec) {
       const rf = j.ww === w && j.wh === h ? j.rec : resampleFloat(j.rec, j.ww, j.wh, C, w, h);
       rec = new Uint8ClampedArray(rf.length);
-      for (let i = 0; i < rf.length; i++) rec[i] = toPixelValue(rf[i], this.info.normalization);
+      const sd = this.info.preprocess?.standardize;
+      if (sd && j.photo) {
+        // Drawn at the photo's own exposure, not the standardised one the model saw.
+        const { scale, offset } = this.info.normalization, g = j.photo.std / sd.std;
+        for (let i = 0; i < rf.length; i++) rec[i] = Math.round(j.photo.mean + ((rf[i] - offset) / scale - sd.mean) * g);
+      } else for (let i = 0; i < rf.length; i++) rec[i] = toPixelValue(rf[i], this.info.normalization);
     }
     const kind = this.info.score.kind;
     const score = kind === 'mean' ? mean : top;

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, FORMAT_VERSION, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
+import { defaultPatchSpec, formatVersionFor, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import type { SkipMode } from './model';
@@ -247,12 +247,13 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       const a = auroc(ts, data.test.isAnomaly);
       metrics.testAuroc = Number.isNaN(a) ? null : a;
     }
+    const preprocess = data.preprocess ?? { mode: 'resize', scale: 1 };
     const info: ModelInfo = {
-      formatVersion: FORMAT_VERSION,
+      formatVersion: formatVersionFor({ preprocess }),
       input: shape,
       normalization: { ...NORMALIZATION },
       score: { kind, patch },
-      preprocess: data.preprocess ?? { mode: 'resize', scale: 1 },
+      preprocess,
       threshold,
       normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },
       dataset: data.summary as unknown as Record<string, unknown>,

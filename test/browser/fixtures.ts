@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
 import { writeModelFolder } from '../../trainer/model-folder';
-import { FORMAT_VERSION, defaultPatchSpec, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
+import { defaultPatchSpec, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
 import { SHARED_DATA } from '../helpers/shared';
 
 export interface FolderSpec {
@@ -27,7 +27,7 @@ export interface FolderSpec {
 
 export function info(spec: FolderSpec): ModelInfo {
   return {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: spec.preprocess?.standardize ? 2 : 1,
     input: { height: spec.height, width: spec.width, channels: spec.channels },
     normalization: { scale: 1 / 127.5, offset: -1 },
     score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)) },

@@ -16,6 +16,7 @@ import { planDataset, readCatalog, loadTrainingData } from '../../trainer/data/i
 import { inspectDataset } from '../../trainer/data/cli-datasets';
 import type { CatalogItem } from '../../trainer/data/catalog';
 import { SHARED_DATA } from '../helpers/shared';
+import { runCli } from '../helpers/cli';
 
 const SHARED = SHARED_DATA;
 const MNIST = path.join(SHARED, 'mnist');
@@ -153,4 +154,31 @@ test('Magnetic tile: 952 normal, 392 defects over 5 types, masks; defect patches
   assert.equal(d.normal.channels, 1);
   assert.equal(d.normal.height, 32);
   assert.equal(d.summary.counts.trainNormal, p.plan.trainNormal.length);
+});
+
+test('Magnetic tile, --standardize photo end to end: trained on standardised crops, evaluated the same way, whole photos scored by the scorer', async () => {
+  const sub = path.join(tmp, 'mt-sub'); // written by the test above
+  assert.ok(fs.existsSync(sub), 'the Magnetic-tile subset from the previous test');
+  const out = path.join(tmp, 'mt-std-model');
+  const t = runCli(['train', '--data', sub, '--normal', 'MT_Free', '--out', out, '--size', '32', '--protocol', 'defect', '--patch-size', '64', '--patch-stride', '32',
+    '--mask-fraction', '0.05', '--standardize', 'photo', '--epochs', '1', '--batch', '32', '--json']);
+  assert.equal(t.code, 0, t.stderr + t.stdout.slice(-1500));
+  const info = JSON.parse(fs.readFileSync(path.join(out, 'flawscope.json'), 'utf8'));
+  assert.equal(info.formatVersion, 2);
+  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 0.5, standardize: { mean: 128, std: 40 } });
+  // eval decodes the test crops with the model's standardisation and scores them without a second one:
+  // its AUROC is the trainer's own test figure.
+  const e = runCli(['eval', '--model', out, '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const res = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  assert.ok(Math.abs(res.auroc - info.metrics.testAuroc) < 2e-3, `eval ${res.auroc} vs trainer ${info.metrics.testAuroc}`);
+  assert.ok(res.photoAuroc && res.photoAuroc.images > 0, 'whole photos scored');
+  // the scorer CLI on a photo: standardised as a whole, so another exposure of it scores alike
+  const photo = path.join(sub, 'MT_Crack', 'Imgs', fs.readdirSync(path.join(sub, 'MT_Crack', 'Imgs')).find((f) => f.endsWith('.jpg'))!);
+  const darker = path.join(tmp, 'darker.png');
+  await sharp(photo).greyscale().linear(0.5, 10).png().toFile(darker);
+  const s = runCli(['score', '--model', out, photo, darker, '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  const [a, b] = s.events.filter((x) => x.event === 'result').map((x) => x.score);
+  assert.ok(Math.abs(a - b) < 0.05 * a, `${a} vs ${b}`);
 });

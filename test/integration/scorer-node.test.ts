@@ -84,6 +84,28 @@ describe('scoring in Node (WASM)', () => {
     sp.dispose();
   });
 
+  test('photo standardisation: another exposure of the same photo scores the same; reconstructions drawn at the photo\'s own exposure', async () => {
+    const preprocess = { mode: 'tile' as const, scale: 1, standardize: { mean: 128, std: 40 } };
+    // G(x) = 0 → every pixel "reconstructed" as 127.5 in the standardised photo, i.e. about the photo's mean.
+    const dir = await makeModelFolder(join(tempDir(), 'std'), { height: 32, width: 32, channels: 1, constantOutput: 0, preprocess });
+    const plainDir = await makeModelFolder(join(tempDir(), 'plain'), { height: 32, width: 32, channels: 1, constantOutput: 0, preprocess: { mode: 'tile', scale: 1 } });
+    const s = await loadScorerFromDir(dir), plain = await loadScorerFromDir(plainDir);
+    assert.equal(s.info.formatVersion, 2);
+    const a = testImage(64, 32, 1, 11);
+    let lo = 255, hi = 0, sum = 0;
+    for (const v of a.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    const b = { ...a, data: Uint8Array.from(a.data, (v) => Math.round(10 + ((v - lo) * 60) / (hi - lo))) }; // darker, flatter
+    for (const v of b.data) sum += v;
+    const [ra, rb] = [await s.score(a), await s.score(b)];
+    assert.ok(Math.abs(ra.score - rb.score) < 0.02 * ra.score, `standardised scores ${ra.score} vs ${rb.score}`);
+    const [pa, pb] = [await plain.score(a), await plain.score(b)];
+    assert.ok(Math.abs(pa.score - pb.score) > 0.1 * pa.score, `without standardisation the exposure changes the score (${pa.score} vs ${pb.score})`);
+    const meanB = sum / b.data.length;
+    assert.ok(Math.abs(rb.reconstruction.data[100] - meanB) <= 1.5, `reconstruction ${rb.reconstruction.data[100]} vs photo mean ${meanB}`);
+    s.dispose();
+    plain.dispose();
+  });
+
   test('scoreBatch equals score one by one; overlay is RGBA at image size; dispose frees every tensor', async () => {
     const t0 = tensorCount();
     const s = await loadScorerFromDir(good1);

@@ -137,6 +137,35 @@ test('defect protocol with patches: labels follow the masks, split by source, ba
   await assert.rejects(planDataset({ ...opts, patchSize: undefined }), /--patch-stride needs --patch-size/);
 });
 
+test('--standardize photo: every photo at mean 128 before cutting, recorded for the scorer; refused outside the defect protocol', async () => {
+  const root = path.join(tmp, 'mt');
+  const opts = { root, size: 20, seed: 4, protocol: 'defect', patchSize: '20', patchStride: '20', validationFraction: 0.2, testFraction: 0.2, augment: 'none' };
+  const meansOf = async (d: Awaited<ReturnType<typeof loadTrainingData>>, sources: CatalogItem[]) => {
+    const px = await d.normal.readBatch(Array.from({ length: d.normal.count }, (_, i) => i));
+    const per = d.normal.height * d.normal.width * d.normal.channels;
+    // A 100x60 photo is cut into 15 crops of 20 px (no resize at size 20): average each photo's crops.
+    const bySource = new Map<string, number[]>();
+    sources.forEach((it, i) => {
+      let s = 0;
+      for (let k = i * per; k < (i + 1) * per; k++) s += px[k];
+      bySource.set(it.source, [...(bySource.get(it.source) ?? []), s / per]);
+    });
+    return [...bySource.values()].filter((v) => v.length === 15).map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  };
+  const all = { ...opts, balance: 'false' }; // every crop of every normal training photo
+  const plain = await loadTrainingData(all);
+  const std = await loadTrainingData({ ...all, standardize: 'photo' });
+  const plan = (await planDataset(all)).plan.trainNormal;
+  const before = await meansOf(plain, plan), after = await meansOf(std, plan);
+  assert.ok(before.length >= 3, `${before.length} whole photos on the training side`);
+  assert.ok(Math.max(...before) - Math.min(...before) > 40, `the photos differ in brightness: ${before.map((m) => m.toFixed(0))}`);
+  for (const m of after) assert.ok(Math.abs(m - 128) < 2, `photo mean after standardising: ${m}`);
+  assert.deepEqual(std.preprocess, { mode: 'tile', scale: 1, standardize: { mean: 128, std: 40 } });
+  assert.equal(plain.preprocess?.standardize, undefined);
+  await assert.rejects(planDataset({ ...opts, protocol: 'one-vs-rest', standardize: 'photo' }), /--standardize photo needs --protocol defect/);
+  await assert.rejects(planDataset({ ...opts, standardize: 'image' }), /--standardize must be one of none, photo/);
+});
+
 test('defect protocol, whole images: types balanced to the rarest, normals equal the total', async () => {
   const root = path.join(tmp, 'mt');
   const p = await planDataset({ root, size: 16, seed: 1, protocol: 'defect', validationFraction: 0, testFraction: 0, sampling: 'random' });

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChannels, NORMALIZATION } from '../../scorer/preprocess';
+import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChannels, standardizePhoto, NORMALIZATION, PHOTO_STANDARD } from '../../scorer/preprocess';
+import { formatVersionFor, validateModelInfo } from '../../scorer/model-format';
+import { info as folderInfo } from '../browser/fixtures';
 import { tileStarts, normalizeScore } from '../../scorer/scorer';
 import { colormapLut, blendHeat } from '../../scorer/colormap';
 import { toPixels, DEFAULT_LIMITS } from '../../scorer/image';
@@ -32,6 +34,32 @@ describe('preprocess', () => {
     assert.ok(Math.abs(d[0] + 1) < 1e-6 && Math.abs(d[2] - 1) < 1e-6);
     for (const p of [0, 1, 127, 128, 254, 255]) assert.equal(toPixelValue(p * NORMALIZATION.scale + NORMALIZATION.offset), p);
     assert.deepEqual(Array.from(convertChannels([10, 20, 30, 255], 1, 4, 3)), [10, 20, 30]);
+  });
+  test('photo standardisation: mean and std set, clipped to 0..255, a flat photo only shifted', () => {
+    const photo = Uint8Array.from({ length: 400 }, (_, i) => 60 + (i % 20)); // mean 69.5, std ≈ 5.77
+    const own = standardizePhoto(photo, PHOTO_STANDARD);
+    assert.ok(Math.abs(own.mean - 69.5) < 1e-9 && Math.abs(own.std - Math.sqrt(399 / 12)) < 1e-9);
+    let m = 0, v = 0;
+    for (const p of photo) m += p / photo.length;
+    for (const p of photo) v += (p - m) ** 2 / photo.length;
+    assert.ok(Math.abs(m - 128) < 0.5 && Math.abs(Math.sqrt(v) - 40) < 0.5, `mean ${m}, std ${Math.sqrt(v)}`);
+    const flat = new Uint8Array(10).fill(200);
+    standardizePhoto(flat, PHOTO_STANDARD);
+    assert.ok(flat.every((p) => p === 128));
+    const spot = Uint8Array.from([...new Array(19).fill(100), 200]); // std 21.8: the spot lands at 302 → clipped
+    standardizePhoto(spot, PHOTO_STANDARD);
+    assert.equal(spot[19], 255);
+    assert.equal(spot[0], 119);
+  });
+
+  test('flawscope.json: photo standardisation needs version 2 and valid fields; other models stay version 1', () => {
+    const base = folderInfo({ height: 32, width: 32, channels: 1 });
+    assert.equal(formatVersionFor(base), 1);
+    const std = { ...base, formatVersion: 2, preprocess: { mode: 'tile' as const, scale: 0.5, standardize: { mean: 128, std: 40 } } };
+    assert.equal(formatVersionFor(std), 2);
+    assert.doesNotThrow(() => validateModelInfo(std));
+    assert.throws(() => validateModelInfo({ ...std, preprocess: { ...std.preprocess, standardize: { mean: 128, std: 0 } } }), /"preprocess.standardize" needs/);
+    assert.throws(() => validateModelInfo({ ...std, formatVersion: 3 }), /newer than this Flawscope/);
   });
 });
 

@@ -4,6 +4,7 @@
  * unreadable means something is wrong with the data, so it stops.
  */
 import os from 'node:os';
+import type { Standardize } from '../../scorer/preprocess';
 import type { Catalog, CatalogItem, DecodeRequest } from './catalog';
 import { probeImage } from './decode';
 import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
@@ -30,6 +31,8 @@ export interface BuildOptions {
   memoryLimitBytes?: number;
   /** Where the disk cache goes (default: the OS temp folder). */
   cacheDir?: string;
+  /** Photos standardised before cropping (defect protocol). */
+  standardize?: Standardize;
 }
 
 /** Default: 40% of RAM, at most 4 GiB — leaves room for tfjs tensors and the model. */
@@ -90,7 +93,7 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
   const res = await decodeAll(
     cat,
     all,
-    { size: opts.size, channels: opts.channels, maxPixels: opts.maxPixels },
+    { size: opts.size, channels: opts.channels, maxPixels: opts.maxPixels, standardize: opts.standardize },
     opts.memoryLimitBytes ?? defaultMemoryLimitBytes(),
     opts.cacheDir,
   );

@@ -4,6 +4,7 @@
  * so only the images a run actually needs are ever decoded.
  */
 import type { MemoryImageSet } from './image-set';
+import type { Standardize } from '../../scorer/preprocess';
 
 export interface CatalogItem {
   /** Class (folder name, digit, CIFAR class) or defect type. */
@@ -27,6 +28,8 @@ export interface DecodeRequest {
   /** When absent: 1 if every decoded image is greyscale, else 3. */
   channels?: 1 | 3;
   maxPixels?: number;
+  /** Standardise each source photo before cutting crops (only the crop decoder understands it). */
+  standardize?: Standardize;
 }
 
 export interface DecodeResult {

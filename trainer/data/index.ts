@@ -26,6 +26,8 @@ export { inspectDataset } from './inspect';
 export { readCatalog, FORMATS } from './read';
 export type { DatasetReport } from './inspect';
 
+import { PHOTO_STANDARD, type Standardize } from '../../scorer/preprocess';
+
 export const PROTOCOLS = ['default', 'one-vs-rest', 'defect'] as const;
 
 export interface PlannedDataset {
@@ -40,6 +42,8 @@ export interface PlannedDataset {
   protocol: string;
   /** Side of the crops cut from large photos (defect protocol), when cropping. */
   patchSize?: number;
+  /** Photos standardised before cropping (`--standardize photo`). */
+  standardize?: Standardize;
 }
 
 /** Every option key the data pipeline reads. Anything else in `opts` is a mistyped flag (the
@@ -47,7 +51,7 @@ export interface PlannedDataset {
 export const DATA_OPTION_KEYS = [
   'root', 'normalClass', 'size', 'channels', 'seed', 'validationFraction',
   'format', 'protocol', 'sampling', 'clusters', 'anomalyTotal',
-  'patchSize', 'patchStride', 'maskFraction', 'testFraction', 'balance',
+  'patchSize', 'patchStride', 'maskFraction', 'testFraction', 'balance', 'standardize',
   'augment', 'augmentCrop', 'augmentFlip', 'augmentRotate', 'augmentJitter',
   'maxPixels', 'memoryLimitMb', 'cacheDir', 'maskSuffix', 'category', 'maxProbe',
 ] as const;
@@ -79,6 +83,9 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
   const clusters = numberOpt(opts, 'clusters', 10, { min: 1, max: 1000, integer: true });
   const anomalyTotalRaw = numberOpt(opts, 'anomalyTotal', -1, { min: 0, integer: true });
   const anomalyTotal = anomalyTotalRaw >= 0 ? anomalyTotalRaw : undefined;
+  const standardize = stringOpt(opts, 'standardize', ['none', 'photo'] as const, 'none');
+  // Only the defect protocol decodes whole photos before cutting them; elsewhere an image is its own crop.
+  if (standardize === 'photo' && protocol !== 'defect') throw new InputError('--standardize photo needs --protocol defect (photos cut into patches, or defect photos scored whole).');
 
   const catalog = await readCatalog(opts.root, opts);
   const normalClass = resolveNormalClass(catalog, opts.normalClass === undefined ? undefined : String(opts.normalClass));
@@ -112,7 +119,7 @@ export async function planDataset(opts: LoadOptions): Promise<PlannedDataset> {
   }
   const memMb = numberOpt(opts, 'memoryLimitMb', -1, { min: 0 }); // 0 = always stream
   const cacheDir = stringOpt(opts, 'cacheDir');
-  return { catalog, plan, normalClass, size, channels, maxPixels, protocol, patchSize, memoryLimitBytes: memMb >= 0 ? memMb * 2 ** 20 : undefined, cacheDir };
+  return { catalog, plan, normalClass, size, channels, maxPixels, protocol, patchSize, standardize: standardize === 'photo' ? { ...PHOTO_STANDARD } : undefined, memoryLimitBytes: memMb >= 0 ? memMb * 2 ** 20 : undefined, cacheDir };
 }
 
 /** Reads, plans and decodes: what the trainer trains on. Throws InputError on bad input. */
@@ -127,6 +134,7 @@ export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData>
     normalClass: p.normalClass,
     memoryLimitBytes: p.memoryLimitBytes,
     cacheDir: p.cacheDir,
+    standardize: p.standardize,
   });
   if (!isIdentity(config)) {
     const seed = numberOpt(opts, 'seed', 0, { integer: true });
@@ -137,5 +145,6 @@ export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData>
   data.summary.augmentation = { family, ...config };
   // Crops of large photos → score new photos as tiles at the crops' scale; else whole images.
   data.preprocess = p.patchSize ? { mode: 'tile', scale: p.size / p.patchSize } : { mode: 'resize', scale: 1 };
+  if (p.standardize) data.preprocess.standardize = { ...p.standardize };
   return data;
 }

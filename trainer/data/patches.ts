@@ -6,6 +6,7 @@
  */
 import type { Catalog, CatalogItem, DecodeRequest, DecodeResult } from './catalog';
 import { decodeFull } from './decode';
+import { standardizePhoto } from '../../scorer/preprocess';
 import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
 import { MemoryImageSet } from './image-set';
 import { resizeImage } from './records';
@@ -71,6 +72,7 @@ export async function decodeCrops(items: CatalogItem[], req: DecodeRequest): Pro
     let img: Awaited<ReturnType<typeof decodeFull>>;
     try {
       img = await decodeFull(src, { channels: req.channels, maxPixels: req.maxPixels });
+      if (req.standardize) standardizePhoto(img.data, req.standardize);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       skipped.push({ path: src, reason: err.message.replace(`${src}: `, '') });

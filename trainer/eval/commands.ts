@@ -103,7 +103,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         size: scorer.info.input.height, channels: scorer.info.input.channels,
         seed: numFlag(mine, 'seed', cfg.seed ?? 0, { integer: true }),
         validationFraction: numFlag(mine, 'validation-fraction', cfg.validationFraction ?? 0.1, { min: 0, max: 0.9 }),
-        split, dataOptions,
+        split, dataOptions, standardize: scorer.info.preprocess?.standardize,
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
       const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile });

@@ -3,6 +3,7 @@
  * (so `--split validation` is exactly the held-out validation set), decoding only the split asked
  * for. Masks (layouts that have them) are decoded at the model size, the way the images are.
  */
+import type { Standardize } from '../../scorer/preprocess';
 import { planDataset } from '../data';
 import { probeImage } from '../data/decode';
 import { readMask } from '../data/patches';
@@ -22,6 +23,8 @@ export interface EvalDataOptions {
   split: EvalSplit;
   /** Reader options (protocol, format, sampling, ...), as `train` got them. */
   dataOptions: Record<string, unknown>;
+  /** The model's photo standardisation (flawscope.json preprocess.standardize): the model decides, not the flags. */
+  standardize?: Standardize;
 }
 
 export interface LoadedEvalSet extends EvalSet {
@@ -59,7 +62,8 @@ async function itemMask(it: CatalogItem, size: number, cache: Map<string, Promis
 }
 
 export async function loadEvalSet(o: EvalDataOptions): Promise<LoadedEvalSet> {
-  const p = await planDataset({ ...o.dataOptions, root: o.data, normalClass: o.normal, size: o.size, channels: o.channels, seed: o.seed, validationFraction: o.validationFraction });
+  const { standardize: _flag, ...readerOptions } = o.dataOptions;
+  const p = await planDataset({ ...readerOptions, root: o.data, normalClass: o.normal, size: o.size, channels: o.channels, seed: o.seed, validationFraction: o.validationFraction });
   let normals: CatalogItem[], anomalies: CatalogItem[];
   if (o.split === 'test') {
     if (!p.plan.testNormal && !p.plan.testAnomaly)
@@ -73,7 +77,8 @@ export async function loadEvalSet(o: EvalDataOptions): Promise<LoadedEvalSet> {
   const items = [...normals, ...anomalies];
   if (!items.length) throw new InputError(`${o.data}: the ${o.split} split is empty`);
   const cat = p.plan.catalog ?? p.catalog;
-  const res = await cat.decode(items, { size: o.size, channels: o.channels, maxPixels: p.maxPixels });
+  if (o.standardize && p.protocol !== 'defect') throw new InputError(`the model standardises photos (defect protocol); ${o.data} is read with --protocol ${p.protocol}: pass --protocol defect`);
+  const res = await cat.decode(items, { size: o.size, channels: o.channels, maxPixels: p.maxPixels, standardize: o.standardize });
   if (res.skipped.length > 0.01 * items.length)
     throw new InputError(`${res.skipped.length} of ${items.length} ${o.split} images in ${o.data} are unreadable, e.g. ${res.skipped[0].path}: ${res.skipped[0].reason}`);
   const kept = res.kept.map((i) => items[i]);

@@ -142,7 +142,8 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
     const px = await set.images.readBatch(idx);
     const bytes = h * w * c;
     const imgs = idx.map((_, k) => ({ data: px.subarray(k * bytes, (k + 1) * bytes), width: w, height: h, channels: c }));
-    const res = await scorer.scoreBatch(imgs, { mode: 'resize', reconstruction: false });
+    // The set was decoded by the trainer's pipeline: crops already standardised per photo, if the model does that.
+    const res = await scorer.scoreBatch(imgs, { mode: 'resize', reconstruction: false, standardize: false });
     res.forEach((r, k) => {
       mean[s + k] = r.scores.mean;
       topPatch[s + k] = r.scores.topPatch;

@@ -132,7 +132,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     hooks.onStatus?.(`measuring on the ${spec.evalSplit} split with the scorer`);
     const set = await loadEvalSet({
       data: cfg.data, normal: cfg.normal, size: info.input.height, channels: info.input.channels, seed: cfg.seed,
-      validationFraction: cfg.validationFraction, split: spec.evalSplit, dataOptions: cfg.dataOptions ?? {},
+      validationFraction: cfg.validationFraction, split: spec.evalSplit, dataOptions: cfg.dataOptions ?? {}, standardize: info.preprocess?.standardize,
     });
     const scorer = await loadScorerFromDir(model, { backend: 'wasm' });
     try {
