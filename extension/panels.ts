@@ -44,6 +44,8 @@ export interface ReadyFaults {
   attemptMs: number;
   /** Replaces whenReady's total timeout when set. */
   totalMs?: number;
+  /** How long a page loaded again gets (default attemptMs): lets a test make the first wait short without racing the reload. */
+  retryAttemptMs?: number;
 }
 
 /** Shared plumbing: HTML with CSP, roots, ready handshake, validated messages, requests by id. */
@@ -146,7 +148,7 @@ abstract class PanelHost implements vscode.Disposable {
       if (this.disposed) throw new Error(`the ${this.kind} panel was closed`);
       const left = deadline - Date.now();
       if (left <= 0) throw new WebviewSilentError(`the ${this.kind} webview did not start within ${timeoutMs / 1000} s (${loads} page loads tried)`);
-      const wait = Math.min(left, this.faults.attemptMs);
+      const wait = Math.min(left, loads === 1 ? this.faults.attemptMs : this.faults.retryAttemptMs ?? this.faults.attemptMs);
       let timer: NodeJS.Timeout | undefined;
       const started = await Promise.race([
         this.ready.then(() => true),

@@ -108,6 +108,8 @@ async function hostSuite(name, suites, settings) {
       for (const t of r.results) console.log(`  ${t.state === 'passed' ? '✔' : t.state === 'skipped' ? '-' : '✘'} ${t.title}${t.error ? `\n      ${t.error.split('\n').slice(0, 6).join('\n      ')}` : ''}`);
       const n = (s) => r.results.filter((t) => t.state === s).length;
       summary = `${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped`;
+      // Repeated in the final summary, so a CI log that keeps only its tail still names what failed.
+      for (const t of r.results.filter((t) => t.state === 'failed')) summary += `\n    ✘ ${t.title}\n      ${String(t.error ?? '').split('\n').slice(0, 4).join('\n      ')}`;
     }
     results.push({ name, ok: code === 0 && fs.existsSync(resultFile), summary });
     say(name, code === 0 ? 'PASS' : 'FAIL', summary);

@@ -166,8 +166,9 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
       assert.ok(!a.scorePanel()!.roots.includes(extra), 'image folders are not resource roots');
       // A page that stays silent (as code-server once left one) is loaded again.
       const before = p.reloads;
-      p.faults.attemptMs = 1500;
-      p.faults.dropReadies = 1;
+      // Only the first wait is short: the page loaded again gets long enough that a slow machine
+      // cannot turn one silent page into two reloads.
+      Object.assign(p.faults, { attemptMs: 1500, retryAttemptMs: 30000, totalMs: 40000, dropReadies: 1 });
       p.reloadPage();
       const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(extra, 'copy.png')))) as { score: number } | null;
       assert.ok(r && Number.isFinite(r.score), 'scored after a silent page');
@@ -175,15 +176,14 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
       assert.equal(p.faults.dropReadies, 0);
       // A page that never starts at all: the panel is replaced by a new one, which scores.
       const replacedBefore = a.panelsReplaced();
-      Object.assign(p.faults, { attemptMs: 400, totalMs: 1500, dropReadies: 1000 });
+      Object.assign(p.faults, { attemptMs: 400, retryAttemptMs: undefined, totalMs: 1500, dropReadies: 1000 });
       p.reloadPage();
       const r2 = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(extra, 'copy.png')))) as { score: number } | null;
       assert.ok(r2 && Math.abs(r2.score - r!.score) < 1e-6, 'the new panel scores the same');
       assert.equal(a.panelsReplaced() - replacedBefore, 1);
       assert.notEqual(a.scorePanel()!.faults, p.faults, 'a new panel object');
     } finally {
-      p.faults.attemptMs = 10000;
-      p.faults.dropReadies = 0;
+      Object.assign(p.faults, { attemptMs: 10000, retryAttemptMs: undefined, totalMs: undefined, dropReadies: 0 });
       fs.rmSync(extra, { recursive: true, force: true });
     }
   });
