@@ -58,7 +58,7 @@ test('eval: bad input exits 2 naming the flag or folder', () => {
 
 test('reproduce: per-class runs, CSV and a Table-5 Markdown beside the paper, resumable', () => {
   const out = join(tempDir(), 'repro');
-  const args = ['reproduce', '--dataset', 'mnist', '--data', MNIST, '--classes', '1,8', ...TINY, '--out', out];
+  const args = ['reproduce', '--dataset', 'mnist', '--data', MNIST, '--classes', '1,8', ...TINY, '--weights', 'recon=1.5,abc=0.5,patch=0,latent=0,normalAdv=0,anomalyAdv=0', '--out', out];
   const r = runCli(args);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /class 1\] epoch 1\/1/);
@@ -70,9 +70,12 @@ test('reproduce: per-class runs, CSV and a Table-5 Markdown beside the paper, re
   assert.match(md, /\| normal class \| ARNet \| Kim et al\. \(paper\) \| Flawscope/);
   assert.match(md, /\*\*avg\*\* \(2 of 10 classes\) \| 98\.3 \| 99\.7 \|/);
   assert.match(md, /command: `flawscope reproduce --dataset mnist/);
+  // train flags beside the budget reach every run and are named in the report
+  assert.match(md, /train flags: --size 16 --weights recon=1\.5,abc=0\.5,patch=0,latent=0,normalAdv=0,anomalyAdv=0/);
   for (const f of ['auroc-vs-epoch.svg', 'roc.svg', 'results.html', 'runs/1/model/flawscope.json', 'runs/8/result.json']) assert.ok(existsSync(join(out, f)), f);
   const res = JSON.parse(readFileSync(join(out, 'runs/1/result.json'), 'utf8'));
   assert.equal(res.status, 'done');
+  assert.deepEqual(res.weights, { recon: 1.5, abc: 0.5, patch: 0, latent: 0, normalAdv: 0, anomalyAdv: 0 });
   assert.ok(Math.abs(res.eval.auroc - res.trainerTestAuroc) < 2e-3, 'the scorer and the trainer agree');
   // the quick budget trains like the PyTorch reference: no augmentation (MNIST's own family would crop)
   assert.match(res.command, /--augment none/);

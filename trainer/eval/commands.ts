@@ -154,6 +154,13 @@ function budgetFromFlags(mine: Map<string, string>, dflt: BudgetName): BudgetFla
   return { budget: name, label: changed.length ? `${name}, ${changed.join(', ')}` : name, epochs, batch, lr, lrDecayEvery: b.lrDecayEvery, trainPerClass, augment: b.augment, describe: changed.length ? `${b.describe}; overridden: ${changed.join(', ')}` : b.describe };
 }
 
+/** Train flags given beside the budget (--weights, --lr-decay-every, ...) change the run: the report names them. */
+function withTrainFlags(b: BudgetFlags, pass: string[]): BudgetFlags {
+  if (!pass.length) return b;
+  const flags = pass.join(' ');
+  return { ...b, label: `${b.label}, ${flags}`, describe: `${b.describe}; train flags: ${flags}` };
+}
+
 /** The data folder a budget trains on: the benchmark's own, or its reduced copy. */
 function budgetData(spec: BenchSpec, b: BudgetFlags, cache: string, withTest = true): string {
   if ((!b.trainPerClass && withTest) || spec.dataset === 'magnetic-tile') return spec.data;
@@ -205,7 +212,7 @@ export async function runReproduceCommand(argv: string[]): Promise<number> {
     const { mine, pass } = splitFlags(flags, REPRO_OWN);
     const dataset = mine.get('dataset') as BenchDataset | undefined;
     if (!dataset || !BENCH_DATASETS.includes(dataset)) throw new UsageError(`--dataset ${dataset ?? '(missing)'}: use one of ${BENCH_DATASETS.join(', ')}\n${REPRO_USAGE}`);
-    const b = budgetFromFlags(mine, 'quick');
+    const b = withTrainFlags(budgetFromFlags(mine, 'quick'), pass);
     const out = resolve(mine.get('out') ?? join('results', `${dataset}-${b.budget}`));
     const cache = mine.get('cache') ?? defaultCacheDir();
     const spec = benchSpec(dataset, mine.get('data'), cache);
