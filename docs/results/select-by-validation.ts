@@ -4,8 +4,10 @@
  * plays no part in the choice. Prints a Markdown table.
  * Run: node --import tsx docs/results/select-by-validation.ts NAME=DIR NAME=DIR [...]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { meanSd, mdTable, pct, testAurocOf } from '../../trainer/eval/report';
+import type { RunResult } from '../../trainer/eval/run-one';
 
 interface Pick { name: string; val: number; test: number }
 
@@ -16,30 +18,27 @@ const specs = process.argv.slice(2).map((a) => {
 });
 if (specs.length < 2) throw new Error('give at least two NAME=DIR reproduce folders');
 
-const ids = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-const rows: { id: string; runs: (Pick | null)[]; kept: Pick }[] = [];
-for (const id of ids) {
-  const runs = specs.map(({ name, dir }): Pick | null => {
-    const f = join(dir, 'runs', id, 'result.json');
-    if (!existsSync(f)) return null;
-    const r = JSON.parse(readFileSync(f, 'utf8'));
-    if (r.status !== 'done') return null;
-    return { name, val: r.valAuroc, test: r.eval.auroc };
-  });
-  if (runs.some((r) => r === null)) continue;
-  const kept = (runs as Pick[]).reduce((a, b) => (b.val > a.val ? b : a));
-  rows.push({ id, runs, kept });
-}
+const finished = (name: string, dir: string, id: string): Pick | null => {
+  const f = join(dir, 'runs', id, 'result.json');
+  if (!existsSync(f)) return null;
+  const r = JSON.parse(readFileSync(f, 'utf8')) as RunResult;
+  const test = testAurocOf(r);
+  return r.status === 'done' && r.valAuroc !== null && test !== null ? { name, val: r.valAuroc, test } : null;
+};
+
+const ids = readdirSync(join(specs[0]!.dir, 'runs')).sort((a, b) => Number(a) - Number(b));
+const rows = ids.flatMap((id) => {
+  const runs = specs.map(({ name, dir }) => finished(name, dir, id));
+  if (runs.some((r) => r === null)) return [];
+  const picks = runs as Pick[];
+  return [{ id, picks, kept: picks.reduce((a, b) => (b.val > a.val ? b : a)) }];
+});
 if (!rows.length) throw new Error('no class has a finished run in every folder');
 
-const pct = (x: number) => (100 * x).toFixed(2);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
-const out: string[] = [];
-out.push(`| class | ${specs.map((s) => `${s.name}: test (val)`).join(' | ')} | kept on validation | test AUROC of the kept run |`);
-out.push(`|---|${specs.map(() => '---:').join('|')}|---|---:|`);
-for (const r of rows) out.push(`| ${r.id} | ${r.runs.map((p) => `${pct(p!.test)} (${pct(p!.val)})`).join(' | ')} | ${r.kept.name} | ${pct(r.kept.test)} |`);
-const avg = (f: (r: (typeof rows)[number]) => number) => pct(mean(rows.map(f)));
-out.push(`| **avg** (${rows.length} classes) | ${specs.map((_, i) => avg((r) => r.runs[i]!.test)).join(' | ')} | | **${avg((r) => r.kept.test)}** |`);
-out.push(`| SD | ${specs.map((_, i) => pct(sd(rows.map((r) => r.runs[i]!.test)))).join(' | ')} | | ${pct(sd(rows.map((r) => r.kept.test)))} |`);
-console.log(out.join('\n'));
+const cols = [...specs.map((_, i) => meanSd(rows.map((r) => r.picks[i]!.test))), meanSd(rows.map((r) => r.kept.test))];
+const kept = cols.pop()!;
+const body = rows.map((r) => [r.id, ...r.picks.map((p) => `${pct(p.test, 2)} (${pct(p.val, 2)})`), r.kept.name, pct(r.kept.test, 2)]);
+body.push([`**avg** (${rows.length} classes)`, ...cols.map((c) => pct(c.mean, 2)), '', `**${pct(kept.mean, 2)}**`]);
+body.push(['SD', ...cols.map((c) => pct(c.sd, 2)), '', pct(kept.sd, 2)]);
+const header = ['class', ...specs.map((s) => `${s.name}: test (val)`), 'kept on validation', 'test AUROC of the kept run'];
+process.stdout.write(mdTable(header, body, header.map((_, i) => (i === 0 || i === specs.length + 1 ? 'l' : 'r'))));
