@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AugmentedImageSet, FAMILY_DEFAULTS, MemoryImageSet, loadTrainingData } from '../../trainer/data/index';
-import { augmentImage, rotate90 } from '../../trainer/data/augment';
+import { augmentConfig, augmentImage, rotate90 } from '../../trainer/data/augment';
 import { createRng } from '../../trainer/data/random';
 import { writeClassFolder } from '../../trainer/data/synth';
 
@@ -40,6 +40,26 @@ test('defect family: flips and quarter turns reach all 8 orientations, pixels on
   assert.equal(seen.size, 8);
 });
 
+test('horizontal flips: only the left-right mirror, both orientations reached', () => {
+  const rng = createRng(7);
+  const mirrored = Uint8Array.from({ length: 16 }, (_, i) => (4 * (i >> 2) + 3 - (i & 3)) * 10);
+  const seen = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    const px = base();
+    augmentImage(px, 4, 4, 1, { ...FAMILY_DEFAULTS.none, flip: 'horizontal' }, rng);
+    seen.add(px.join(','));
+  }
+  assert.deepEqual([...seen].sort(), [base().join(','), mirrored.join(',')].sort());
+});
+
+test('--augment-flip: modes by name, the old switch spellings, a clear error otherwise', () => {
+  assert.equal(augmentConfig({ augment: 'cifar' }, 'none').config.flip, 'both');
+  assert.equal(augmentConfig({ augment: 'cifar', augmentFlip: 'horizontal' }, 'none').config.flip, 'horizontal');
+  assert.equal(augmentConfig({ augment: 'mnist', augmentFlip: true }, 'none').config.flip, 'both');
+  assert.equal(augmentConfig({ augment: 'fashion', augmentFlip: 'false' }, 'none').config.flip, 'none');
+  assert.throws(() => augmentConfig({ augmentFlip: 'sideways' }, 'none'), /--augment-flip must be one of none, horizontal, both.*"sideways"/);
+});
+
 test('mnist family: border crop only (no flips or turns); none: identity', () => {
   const rng = createRng(1);
   // Left half bright: a flip or turn would move the brightness, a 0-2 px crop on 16 px cannot.
@@ -67,7 +87,7 @@ test('cifar family: colour jitter changes colours but stays in range and keeps s
   let diff = 0;
   for (let i = 0; i < 20; i++) {
     const px = img.slice();
-    augmentImage(px, 8, 8, 3, { ...FAMILY_DEFAULTS.cifar, crop: 0, flip: false, rotate90: false }, rng);
+    augmentImage(px, 8, 8, 3, { ...FAMILY_DEFAULTS.cifar, crop: 0, flip: 'none', rotate90: false }, rng);
     for (let p = 0; p < 64; p++) assert.deepEqual([...px.subarray(p * 3, p * 3 + 3)], [...px.subarray(0, 3)], 'flat image stays flat');
     diff += Math.abs(px[0] - 200) + Math.abs(px[1] - 60) + Math.abs(px[2] - 30);
     assert.ok(px[0] > px[2], 'red stays redder than blue');

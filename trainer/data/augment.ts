@@ -10,15 +10,21 @@
 import { boolOpt, numberOpt, stringOpt } from './options';
 import { createRng, subSeed } from './random';
 import { resizeBilinear } from './records';
-import type { ImageSet } from './types';
+import { InputError, type ImageSet } from './types';
 
 export const AUGMENT_FAMILIES = ['none', 'mnist', 'fashion', 'cifar', 'defect'] as const;
 export type AugmentFamily = (typeof AUGMENT_FAMILIES)[number];
 
+/** Which mirror images a flip may produce. Photos of upright things want `horizontal` only: an
+ * upside-down bird is not a bird the test set will show. */
+export const FLIP_MODES = ['none', 'horizontal', 'both'] as const;
+export type FlipMode = (typeof FLIP_MODES)[number];
+
 export interface AugmentConfig {
   /** Up to this many pixels cut from each border independently, then resized back. */
   crop: number;
-  flip: boolean;
+  /** `both`: left-right and up-down, each with probability 1/2. */
+  flip: FlipMode;
   rotate90: boolean;
   /** Relative jitter strength for brightness, contrast and saturation (0.2 = ±20%); hue shifts
    * by up to jitter/4 of a turn. 0 = off. Colour parts only apply to RGB. */
@@ -26,11 +32,11 @@ export interface AugmentConfig {
 }
 
 export const FAMILY_DEFAULTS: Record<AugmentFamily, AugmentConfig> = {
-  none: { crop: 0, flip: false, rotate90: false, jitter: 0 },
-  mnist: { crop: 2, flip: false, rotate90: false, jitter: 0 },
-  fashion: { crop: 2, flip: true, rotate90: true, jitter: 0 },
-  cifar: { crop: 2, flip: true, rotate90: true, jitter: 0.2 },
-  defect: { crop: 0, flip: true, rotate90: true, jitter: 0 },
+  none: { crop: 0, flip: 'none', rotate90: false, jitter: 0 },
+  mnist: { crop: 2, flip: 'none', rotate90: false, jitter: 0 },
+  fashion: { crop: 2, flip: 'both', rotate90: true, jitter: 0 },
+  cifar: { crop: 2, flip: 'both', rotate90: true, jitter: 0.2 },
+  defect: { crop: 0, flip: 'both', rotate90: true, jitter: 0 },
 };
 
 /** The family a layout gets by default (`--augment auto`). Plain folders get none: we cannot
@@ -43,7 +49,8 @@ export function autoFamily(layout: string, root: string, protocol: string): Augm
 }
 
 /** `--augment FAMILY|auto|none` plus per-part overrides `--augment-crop N`,
- * `--augment-flip`, `--augment-rotate`, `--augment-jitter X`. */
+ * `--augment-flip none|horizontal|both` (true = both, false = none), `--augment-rotate`,
+ * `--augment-jitter X`. */
 export function augmentConfig(opts: Record<string, unknown>, auto: AugmentFamily): { family: AugmentFamily; config: AugmentConfig } {
   const name = stringOpt(opts, 'augment', ['auto', ...AUGMENT_FAMILIES], 'auto');
   const family: AugmentFamily = name === 'auto' ? auto : name;
@@ -52,15 +59,26 @@ export function augmentConfig(opts: Record<string, unknown>, auto: AugmentFamily
     family,
     config: {
       crop: numberOpt(opts, 'augmentCrop', d.crop, { min: 0, max: 64, integer: true }),
-      flip: boolOpt(opts, 'augmentFlip', d.flip),
+      flip: flipOpt(opts, d.flip),
       rotate90: boolOpt(opts, 'augmentRotate', d.rotate90),
       jitter: numberOpt(opts, 'augmentJitter', d.jitter, { min: 0, max: 1 }),
     },
   };
 }
 
+function flipOpt(opts: Record<string, unknown>, def: FlipMode): FlipMode {
+  const raw = opts.augmentFlip;
+  if (raw === undefined || raw === null || raw === '') return def;
+  const s = String(raw).toLowerCase();
+  if ((FLIP_MODES as readonly string[]).includes(s)) return s as FlipMode;
+  // The option was a plain switch before the modes existed; keep those spellings working.
+  if (['true', '1', 'yes', 'on'].includes(s)) return 'both';
+  if (['false', '0', 'no', 'off'].includes(s)) return 'none';
+  throw new InputError(`--augment-flip must be one of ${FLIP_MODES.join(', ')} (or true = both, false = none); got ${JSON.stringify(raw)}.`);
+}
+
 export function isIdentity(c: AugmentConfig): boolean {
-  return c.crop === 0 && !c.flip && !c.rotate90 && c.jitter === 0;
+  return c.crop === 0 && c.flip === 'none' && !c.rotate90 && c.jitter === 0;
 }
 
 /** Augments one HWC image (square when rotating) in place, drawing from `rng`. */
@@ -76,9 +94,9 @@ export function augmentImage(px: Uint8Array, h: number, w: number, c: number, cf
       resizeBilinear(crop, cw, ch, c, w, h, px);
     }
   }
-  if (cfg.flip) {
+  if (cfg.flip !== 'none') {
     if (rng() < 0.5) flipH(px, h, w, c);
-    if (rng() < 0.5) flipV(px, h, w, c);
+    if (cfg.flip === 'both' && rng() < 0.5) flipV(px, h, w, c);
   }
   if (cfg.rotate90 && h === w) {
     const k = Math.floor(rng() * 4);

@@ -38,7 +38,7 @@ export interface DatasetSummary {
   warnings: string[];
   counts: { trainNormal: number; trainAnomaly: number; validation: number; test: number };
   /** Training-time augmentation applied to `normal`/`anomaly` (added by the data issue). */
-  augmentation?: { family: string; crop: number; flip: boolean; rotate90: boolean; jitter: number };
+  augmentation?: { family: string; crop: number; flip: 'none' | 'horizontal' | 'both'; rotate90: boolean; jitter: number };
 }
 
 /** What the trainer trains on. `anomaly` is null when the data has no labelled anomalies. */
