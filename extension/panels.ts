@@ -32,8 +32,12 @@ interface Pending<T> {
 /** Largest image file the score panel takes (it is posted to the webview whole). */
 export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
 
-/** How long one page load may take to say `ready` before the panel loads it again. */
-const READY_ATTEMPT_MS = 6000;
+/**
+ * How long the first page load may take to say `ready` before the panel loads it again. A loaded
+ * machine is the common case, a blank page the rare one: with both cores busy (a training
+ * beside the editor) a cold code-server webview took 20–30 s to start, so the waits are long.
+ */
+const READY_ATTEMPT_MS = 15000;
 
 /** The page stayed silent through every reload: the caller may replace the whole panel. */
 export class WebviewSilentError extends Error {}
@@ -42,9 +46,9 @@ export class WebviewSilentError extends Error {}
 export interface ReadyFaults {
   dropReadies: number;
   attemptMs: number;
-  /** Replaces whenReady's total timeout when set. */
+  /** Replaces whenReady's total timeout (default: the first wait plus one retry wait) when set. */
   totalMs?: number;
-  /** How long a page loaded again gets (default attemptMs): lets a test make the first wait short without racing the reload. */
+  /** How long a page loaded again gets (default 2 × attemptMs: a reload on a slow machine starts no faster). */
   retryAttemptMs?: number;
 }
 
@@ -141,14 +145,14 @@ abstract class PanelHost implements vscode.Disposable {
    * that stays silent too, WebviewSilentError tells the caller to replace the whole panel, which
    * has always recovered in our runs.
    */
-  async whenReady(timeoutMs = this.faults.totalMs ?? 1.5 * this.faults.attemptMs): Promise<void> {
+  async whenReady(timeoutMs = this.faults.totalMs ?? this.faults.attemptMs + this.retryWait()): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let loads = 1;
     for (;;) {
       if (this.disposed) throw new Error(`the ${this.kind} panel was closed`);
       const left = deadline - Date.now();
       if (left <= 0) throw new WebviewSilentError(`the ${this.kind} webview did not start within ${timeoutMs / 1000} s (${loads} page loads tried)`);
-      const wait = Math.min(left, loads === 1 ? this.faults.attemptMs : this.faults.retryAttemptMs ?? this.faults.attemptMs);
+      const wait = Math.min(left, loads === 1 ? this.faults.attemptMs : this.retryWait());
       let timer: NodeJS.Timeout | undefined;
       const started = await Promise.race([
         this.ready.then(() => true),
@@ -163,6 +167,10 @@ abstract class PanelHost implements vscode.Disposable {
         this.load();
       }
     }
+  }
+
+  private retryWait(): number {
+    return this.faults.retryAttemptMs ?? 2 * this.faults.attemptMs;
   }
 
   /** How many times whenReady had to load a silent page again (for tests and logs). */
