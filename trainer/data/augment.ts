@@ -7,7 +7,7 @@
  *   cifar:   fashion + hue, saturation, brightness and contrast jitter.
  *   defect:  flips + 0/90/180/270 rotations (texture has no up or left).
  */
-import { boolOpt, numberOpt, stringOpt } from './options';
+import { boolOpt, numberOpt, stringOpt, switchValue } from './options';
 import { createRng, subSeed } from './random';
 import { resizeBilinear } from './records';
 import { InputError, type ImageSet } from './types';
@@ -72,8 +72,8 @@ function flipOpt(opts: Record<string, unknown>, def: FlipMode): FlipMode {
   const s = String(raw).toLowerCase();
   if ((FLIP_MODES as readonly string[]).includes(s)) return s as FlipMode;
   // The option was a plain switch before the modes existed; keep those spellings working.
-  if (['true', '1', 'yes', 'on'].includes(s)) return 'both';
-  if (['false', '0', 'no', 'off'].includes(s)) return 'none';
+  const on = switchValue(raw);
+  if (on !== undefined) return on ? 'both' : 'none';
   throw new InputError(`--augment-flip must be one of ${FLIP_MODES.join(', ')} (or true = both, false = none); got ${JSON.stringify(raw)}.`);
 }
 

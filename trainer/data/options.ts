@@ -49,13 +49,20 @@ export function stringOpt(opts: Record<string, unknown>, key: string, allowed?: 
   return v;
 }
 
-/** Flags given without a value arrive as `true`; 'false'/'0'/'no' turn a default-on switch off. */
-export function boolOpt(opts: Record<string, unknown>, key: string, def: boolean): boolean {
-  const raw = opts[key];
-  if (raw === undefined || raw === null || raw === '') return def;
+/** The spellings of a switch: true/1/yes/on and false/0/no/off; anything else is undefined. */
+export function switchValue(raw: unknown): boolean | undefined {
   if (typeof raw === 'boolean') return raw;
   const s = String(raw).toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(s)) return true;
   if (['false', '0', 'no', 'off'].includes(s)) return false;
-  throw new InputError(`${flagName(key)} must be true or false; got ${JSON.stringify(raw)}.`);
+  return undefined;
+}
+
+/** Flags given without a value arrive as `true`; 'false'/'0'/'no' turn a default-on switch off. */
+export function boolOpt(opts: Record<string, unknown>, key: string, def: boolean): boolean {
+  const raw = opts[key];
+  if (raw === undefined || raw === null || raw === '') return def;
+  const v = switchValue(raw);
+  if (v === undefined) throw new InputError(`${flagName(key)} must be true or false; got ${JSON.stringify(raw)}.`);
+  return v;
 }

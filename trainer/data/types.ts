@@ -4,6 +4,7 @@
  * the model's channel count) until a batch is drawn: 4x smaller than float32 and cheap to stream.
  */
 import type { Preprocess } from '../../scorer/model-format';
+import type { AugmentConfig } from './augment';
 
 /** A random-access set of equally sized images; big sets read from disk on demand. */
 export interface ImageSet {
@@ -38,7 +39,7 @@ export interface DatasetSummary {
   warnings: string[];
   counts: { trainNormal: number; trainAnomaly: number; validation: number; test: number };
   /** Training-time augmentation applied to `normal`/`anomaly` (added by the data issue). */
-  augmentation?: { family: string; crop: number; flip: 'none' | 'horizontal' | 'both'; rotate90: boolean; jitter: number };
+  augmentation?: { family: string } & AugmentConfig;
 }
 
 /** What the trainer trains on. `anomaly` is null when the data has no labelled anomalies. */
