@@ -173,6 +173,10 @@ test('Magnetic tile, --standardize photo end to end: trained on standardised cro
   const res = JSON.parse(e.stdout.trim().split('\n').pop()!);
   assert.ok(Math.abs(res.auroc - info.metrics.testAuroc) < 2e-3, `eval ${res.auroc} vs trainer ${info.metrics.testAuroc}`);
   assert.ok(res.photoAuroc && res.photoAuroc.images > 0, 'whole photos scored');
+  // per defect type: each type's test photos against the normal ones, together all the defect photos
+  const types = res.photoAuroc.byType as { className: string; photos: number; auroc: number | null }[];
+  assert.ok(types.length > 0 && types.every((t) => t.className.startsWith('MT_') && t.className !== 'MT_Free' && t.photos > 0), JSON.stringify(types));
+  assert.equal(types.reduce((a, t) => a + t.photos, 0), res.photoAuroc.anomalies);
   // the scorer CLI on a photo: standardised as a whole, so another exposure of it scores alike
   const photo = path.join(sub, 'MT_Crack', 'Imgs', fs.readdirSync(path.join(sub, 'MT_Crack', 'Imgs')).find((f) => f.endsWith('.jpg'))!);
   const darker = path.join(tmp, 'darker.png');

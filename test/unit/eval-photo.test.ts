@@ -31,3 +31,23 @@ test('whole-photo AUROC: each distinct photo decoded once, scored in tile mode, 
   assert.deepEqual(seen, ['a', 'b', 'c', 'd']);
   assert.deepEqual(r, { auroc: 1, images: 4, normals: 2, anomalies: 2 });
 });
+
+test('whole-photo AUROC per defect type: normal photos against one type\'s photos alone', async () => {
+  // Photos: a, b normal (scores 1, 4); c (crack, 7) and e (crack, 2); d (blowhole, 5), whose normal-looking crop is labelled normal.
+  const g = ['a', 'a', 'b', 'c', 'd', 'd', 'e'];
+  const lab = [0, 0, 0, 1, 1, 0, 1];
+  const cls = ['free', 'free', 'free', 'crack', 'blowhole', 'blowhole', 'crack'];
+  const whole: Record<string, number> = { a: 1, b: 4, c: 7, d: 5, e: 2 };
+  const scorer = { score: async (img: { data: Uint8Array }) => ({ score: img.data[0]! }) } as unknown as Scorer;
+  const decode = async (p: string) => ({ data: Uint8Array.of(whole[p]!), width: 1, height: 1, channels: 1 });
+  const r = await wholePhotoAuroc(scorer, g, lab, decode, cls);
+  // Overall: defect {7, 5, 2} vs normal {1, 4}: pairs won 2 + 2 + 1 = 5 of 6.
+  assert.equal(r.auroc, 5 / 6);
+  // crack {7, 2} vs {1, 4}: 2 + 1 = 3 of 4; blowhole {5} vs {1, 4}: 2 of 2. Sorted by name.
+  assert.deepEqual(r.byType, [
+    { className: 'blowhole', photos: 1, auroc: 1 },
+    { className: 'crack', photos: 2, auroc: 0.75 },
+  ]);
+  // Without classes, no per-type figures.
+  assert.equal((await wholePhotoAuroc(scorer, g, lab, decode)).byType, undefined);
+});

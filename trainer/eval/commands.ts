@@ -115,6 +115,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         process.stdout.write(`${result.count} images (${result.normals} normal, ${result.anomalies} anomalous); at the model threshold ${result.atModelThreshold.threshold.toPrecision(5)}: precision ${p(result.atModelThreshold.precision)} recall ${p(result.atModelThreshold.recall)} F1 ${p(result.atModelThreshold.f1)}\n`);
         if (result.sourceAuroc) process.stdout.write(`source-image AUROC ${p(result.sourceAuroc.auroc)} (max over crops; ${result.sourceAuroc.normals} normal, ${result.sourceAuroc.anomalies} defect images)\n`);
         if (result.photoAuroc) process.stdout.write(`whole-photo AUROC ${p(result.photoAuroc.auroc)} (each photo tiled and scored as \`flawscope score\` does; ${result.photoAuroc.normals} normal, ${result.photoAuroc.anomalies} defect photos)\n`);
+        for (const t of result.photoAuroc?.byType ?? []) process.stdout.write(`  ${t.className}: whole-photo AUROC ${p(t.auroc)} (${t.photos} photos against the normal ones)\n`);
         for (const c of result.perClass) if (c.anomaly) process.stdout.write(`  class ${c.className}: AUROC ${p(c.auroc)} (${c.count} images)\n`);
       }
       const out = mine.get('report');
@@ -258,6 +259,18 @@ function collect(out: string, ids: string[]): Map<string, RunResult> {
   return m;
 }
 
+/** Per defect type: its patches against the normal patches and, where measured, its whole photos against the normal photos. */
+function defectTypeTable(e: NonNullable<RunResult['eval']>): string {
+  const byType = new Map((e.photoAuroc?.byType ?? []).map((t) => [t.className, t]));
+  const photoCols = byType.size > 0;
+  return mdTable(
+    ['defect type', 'test patches', 'AUROC vs normal patches (%)', ...(photoCols ? ['test photos', 'whole-photo AUROC vs normal photos (%)'] : [])],
+    e.perClass.filter((c) => c.anomaly).map((c) => {
+      const t = byType.get(c.className);
+      return [c.className, String(c.count), pct(c.auroc, 2), ...(photoCols ? [t ? String(t.photos) : '0', t ? pct(t.auroc, 2) : '–'] : [])];
+    }));
+}
+
 /** For defect data (masks, crops): pixel AUROC, source-image AUROC and AUROC per defect type. */
 function defectDetails(ids: string[], runs: Map<string, RunResult>): string[] {
   const out: string[] = [];
@@ -269,7 +282,7 @@ function defectDetails(ids: string[], runs: Map<string, RunResult>): string[] {
       `- source-image AUROC (an image scores its highest patch): ${e.sourceAuroc ? `${pct(e.sourceAuroc.auroc, 2)}% over ${e.sourceAuroc.normals} normal and ${e.sourceAuroc.anomalies} defect images` : '–'}`,
       `- whole-photo AUROC (each test photo tiled and scored as \`flawscope score\` does): ${e.photoAuroc ? `${pct(e.photoAuroc.auroc, 2)}% over ${e.photoAuroc.normals} normal and ${e.photoAuroc.anomalies} defect photos` : '–'}`,
       `- pixel AUROC from the masks: ${pct(e.pixelAuroc, 2)}%`, '',
-      mdTable(['defect type', 'test patches', 'AUROC vs normal patches (%)'], e.perClass.filter((c) => c.anomaly).map((c) => [c.className, String(c.count), pct(c.auroc, 2)])), '');
+      defectTypeTable(e), '');
   }
   return out;
 }

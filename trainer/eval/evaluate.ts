@@ -24,6 +24,8 @@ export interface EvalSet {
 }
 
 export interface ClassResult { className: string; count: number; anomaly: boolean; auroc: number | null; meanScore: number }
+/** Whole-photo AUROC; `byType`: the normal photos against the defect photos of one type alone (where item classes are known). */
+export interface PhotoAuroc { auroc: number | null; images: number; normals: number; anomalies: number; byType?: { className: string; photos: number; auroc: number | null }[] }
 
 export interface EvalResult {
   count: number;
@@ -48,7 +50,7 @@ export interface EvalResult {
    * map); anomalous when any of its crops is. Unlike sourceAuroc it does not depend on how many
    * crops the protocol cut from each photo.
    */
-  photoAuroc?: { auroc: number | null; images: number; normals: number; anomalies: number } | null;
+  photoAuroc?: PhotoAuroc | null;
   /** ROC points, thinned to at most ~400 for drawing. */
   roc: RocPoint[];
   seconds: number;
@@ -93,16 +95,33 @@ export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<nu
   return { auroc: nanToNull(auroc(v.map((x) => x.s), v.map((x) => x.a))), images: v.length, normals: v.length - anomalies, anomalies };
 }
 
-/** AUROC over whole source photos (see EvalResult.photoAuroc); `decode` reads one photo. */
-export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>): Promise<{ auroc: number | null; images: number; normals: number; anomalies: number }> {
+/**
+ * AUROC over whole source photos (see EvalResult.photoAuroc); `decode` reads one photo. With
+ * `classNames` (one per item), also per defect type: a defect photo's type is the class of its
+ * anomalous crops.
+ */
+export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[]): Promise<PhotoAuroc> {
   const label = new Map<string, number>();
-  groups.forEach((g, i) => label.set(g, Math.max(label.get(g) ?? 0, labels[i] ? 1 : 0)));
+  const type = new Map<string, string>();
+  groups.forEach((g, i) => {
+    label.set(g, Math.max(label.get(g) ?? 0, labels[i] ? 1 : 0));
+    if (labels[i] && classNames) type.set(g, classNames[i]);
+  });
   const photos = [...label.keys()];
   const scores: number[] = [];
   for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false })).score);
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;
-  return { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies };
+  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies };
+  if (classNames) {
+    const normal = photos.map((_, i) => i).filter((i) => !y[i]);
+    result.byType = [...new Set(type.values())].sort().map((c) => {
+      const mine = photos.map((p, i) => (type.get(p) === c ? i : -1)).filter((i) => i >= 0);
+      const sel = [...normal, ...mine];
+      return { className: c, photos: mine.length, auroc: nanToNull(auroc(sel.map((i) => scores[i]), sel.map((i) => y[i]))) };
+    });
+  }
+  return result;
 }
 
 /** Per anomaly class: AUROC of the normal images against the images of that class only. */
@@ -186,7 +205,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
-    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto) : null,
+    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),
     seconds,
     imagesPerSecond: labels.length / Math.max(seconds, 1e-6),

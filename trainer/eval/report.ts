@@ -86,6 +86,7 @@ export function evalMarkdown(title: string, r: EvalResult & { split?: string }, 
     ['pixel AUROC (masks)', r.pixelAuroc === null ? 'no masks' : num(r.pixelAuroc)],
     ...(r.sourceAuroc ? [[`source-image AUROC (max over crops; ${r.sourceAuroc.normals} normal, ${r.sourceAuroc.anomalies} defect images)`, num(r.sourceAuroc.auroc)]] : []),
     ...(r.photoAuroc ? [[`whole-photo AUROC (each photo tiled as \`flawscope score\` does; ${r.photoAuroc.normals} normal, ${r.photoAuroc.anomalies} defect photos)`, num(r.photoAuroc.auroc)]] : []),
+    ...(r.photoAuroc?.byType ?? []).map((t) => [`whole-photo AUROC, ${t.className} (${t.photos} photos) vs the normal photos`, num(t.auroc)]),
     [`at the model's threshold ${num(r.atModelThreshold.threshold, 5)}: precision / recall / F1`, `${num(r.atModelThreshold.precision, 3)} / ${num(r.atModelThreshold.recall, 3)} / ${num(r.atModelThreshold.f1, 3)}`],
     [`F1-optimal threshold on this set (optimistic)`, `${num(r.f1Optimal.threshold, 5)} (F1 ${num(r.f1Optimal.f1, 3)})`],
   ], ['l', 'r']));
