@@ -24,8 +24,10 @@ export interface EvalSet {
 }
 
 export interface ClassResult { className: string; count: number; anomaly: boolean; auroc: number | null; meanScore: number }
+/** AUROC over source images rather than items (crops). */
+export interface ImageLevelAuroc { auroc: number | null; images: number; normals: number; anomalies: number }
 /** Whole-photo AUROC; `byType`: the normal photos against the defect photos of one type alone (where item classes are known). */
-export interface PhotoAuroc { auroc: number | null; images: number; normals: number; anomalies: number; byType?: { className: string; photos: number; auroc: number | null }[] }
+export interface PhotoAuroc extends ImageLevelAuroc { byType?: { className: string; photos: number; auroc: number | null }[] }
 
 export interface EvalResult {
   count: number;
@@ -43,7 +45,7 @@ export interface EvalResult {
   perClass: ClassResult[];
   pixelAuroc: number | null;
   /** Where items are crops: AUROC over source images, each scored by its highest crop score, anomalous when any of its crops is. */
-  sourceAuroc: { auroc: number | null; images: number; normals: number; anomalies: number } | null;
+  sourceAuroc: ImageLevelAuroc | null;
   /**
    * Where items are crops: each source photo scored whole, the way a user scores it (the scorer
    * tiles it at the model's training scale and takes the model's score over the stitched error
@@ -83,7 +85,7 @@ export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>
 }
 
 /** Image-level AUROC from crop scores: max over each source's crops; a source is anomalous when any crop is. */
-export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>, groups: string[]): { auroc: number | null; images: number; normals: number; anomalies: number } {
+export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<number>, groups: string[]): ImageLevelAuroc {
   const best = new Map<string, { s: number; a: number }>();
   groups.forEach((g, i) => {
     const b = best.get(g);
@@ -102,10 +104,10 @@ export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<nu
  */
 export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[]): Promise<PhotoAuroc> {
   const label = new Map<string, number>();
-  const type = new Map<string, string>();
+  const photoClass = new Map<string, string>();
   groups.forEach((g, i) => {
     label.set(g, Math.max(label.get(g) ?? 0, labels[i] ? 1 : 0));
-    if (labels[i] && classNames) type.set(g, classNames[i]);
+    if (classNames && (labels[i] || !photoClass.has(g))) photoClass.set(g, classNames[i]);
   });
   const photos = [...label.keys()];
   const scores: number[] = [];
@@ -114,12 +116,9 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
   const anomalies = y.filter((v) => v).length;
   const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies };
   if (classNames) {
-    const normal = photos.map((_, i) => i).filter((i) => !y[i]);
-    result.byType = [...new Set(type.values())].sort().map((c) => {
-      const mine = photos.map((p, i) => (type.get(p) === c ? i : -1)).filter((i) => i >= 0);
-      const sel = [...normal, ...mine];
-      return { className: c, photos: mine.length, auroc: nanToNull(auroc(sel.map((i) => scores[i]), sel.map((i) => y[i]))) };
-    });
+    result.byType = perClassAuroc(scores, Uint8Array.from(y), photos.map((p) => photoClass.get(p)!))
+      .filter((c) => c.anomaly)
+      .map((c) => ({ className: c.className, photos: c.count, auroc: c.auroc }));
   }
   return result;
 }
