@@ -1,7 +1,9 @@
 /**
  * Per class, keeps whichever of several reproduce runs (same data set, different configurations)
  * has the higher VALIDATION AUROC, and reports the test AUROC of the kept run. The test split
- * plays no part in the choice. Prints a Markdown table.
+ * plays no part in the choice. Prints a Markdown table. Every class needs a finished run in the
+ * first folder; a later folder may hold only some classes (a configuration rerun on the classes
+ * weakest on validation): where it has none, the choice is among the runs that exist.
  * Run: node --import tsx docs/results/select-by-validation.ts NAME=DIR NAME=DIR [...]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -28,17 +30,18 @@ const finished = (name: string, dir: string, id: string): Pick | null => {
 
 const ids = readdirSync(join(specs[0]!.dir, 'runs')).sort((a, b) => Number(a) - Number(b));
 const rows = ids.flatMap((id) => {
-  const runs = specs.map(({ name, dir }) => finished(name, dir, id));
-  if (runs.some((r) => r === null)) return [];
-  const picks = runs as Pick[];
-  return [{ id, picks, kept: picks.reduce((a, b) => (b.val > a.val ? b : a)) }];
+  const picks = specs.map(({ name, dir }) => finished(name, dir, id));
+  const base = picks[0];
+  if (!base) return [];
+  return [{ id, picks, kept: picks.reduce<Pick>((a, b) => (b && b.val > a.val ? b : a), base) }];
 });
-if (!rows.length) throw new Error('no class has a finished run in every folder');
+if (!rows.length) throw new Error(`no class has a finished run in ${specs[0]!.dir}`);
 
-const cols = [...specs.map((_, i) => meanSd(rows.map((r) => r.picks[i]!.test))), meanSd(rows.map((r) => r.kept.test))];
-const kept = cols.pop()!;
-const body = rows.map((r) => [r.id, ...r.picks.map((p) => `${pct(p.test, 2)} (${pct(p.val, 2)})`), r.kept.name, pct(r.kept.test, 2)]);
-body.push([`**avg** (${rows.length} classes)`, ...cols.map((c) => pct(c.mean, 2)), '', `**${pct(kept.mean, 2)}**`]);
-body.push(['SD', ...cols.map((c) => pct(c.sd, 2)), '', pct(kept.sd, 2)]);
+// A folder's average is only shown when it ran every class of the table.
+const colStats = specs.map((_, i) => (rows.every((r) => r.picks[i]) ? meanSd(rows.map((r) => r.picks[i]!.test)) : null));
+const kept = meanSd(rows.map((r) => r.kept.test));
+const body = rows.map((r) => [r.id, ...r.picks.map((p) => (p ? `${pct(p.test, 2)} (${pct(p.val, 2)})` : 'not run')), r.kept.name, pct(r.kept.test, 2)]);
+body.push([`**avg** (${rows.length} classes)`, ...colStats.map((c) => (c ? pct(c.mean, 2) : '–')), '', `**${pct(kept.mean, 2)}**`]);
+body.push(['SD', ...colStats.map((c) => (c ? pct(c.sd, 2) : '–')), '', pct(kept.sd, 2)]);
 const header = ['class', ...specs.map((s) => `${s.name}: test (val)`), 'kept on validation', 'test AUROC of the kept run'];
 process.stdout.write(mdTable(header, body, header.map((_, i) => (i === 0 || i === specs.length + 1 ? 'l' : 'r'))));
