@@ -77,7 +77,7 @@ export function modelTooltip(m: ModelEntry): string {
   return [
     m.path,
     `input ${m.info.input.width}×${m.info.input.height}×${m.info.input.channels}`,
-    `threshold ${m.info.threshold.toPrecision(4)} (${m.info.score.kind})`,
+    `threshold ${m.info.threshold.toPrecision(4)} (${m.info.score.kind}${m.info.score.flip === 'horizontal' ? ', averaged with the mirror image' : ''})`,
     `metrics: ${metrics || 'none'}`,
     `size ${formatBytes(m.sizeBytes)}`,
     `backend ${m.info.backend}`,

@@ -14,6 +14,6 @@ export type { BackendChoice, BackendName, BackendOptions, BackendResult } from '
 export { colormapLut, blendHeat } from './colormap';
 export type { ColormapName } from './colormap';
 export { FORMAT_VERSION, validateModelInfo, defaultPatchSpec } from './model-format';
-export type { ModelInfo, PatchSpec, ScoreKind } from './model-format';
+export type { FlipMode, ModelInfo, PatchSpec, ScoreKind } from './model-format';
 export { NORMALIZATION, convertChannels, toInputTensor, resizePixels, resampleFloat } from './preprocess';
-export { errorMap, patchMeans, topPatchScore, scoreMap, scoreBatchTensor } from './score';
+export { errorMap, patchMeans, topPatchScore, scoreMap, scoreBatchTensor, reconstructWithError } from './score';

@@ -3,15 +3,23 @@
  * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
  * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
-export const FORMAT_VERSION = 2;
-/** Version 2 added photo standardisation; a model without it is still written as version 1, so older Flawscopes keep reading it. */
-export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'>): number {
+export const FORMAT_VERSION = 3;
+/**
+ * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`); a model is
+ * written with the lowest version that holds what it uses, so older Flawscopes keep reading the
+ * models they would score the same way.
+ */
+export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Pick<ModelInfo['score'], 'flip'> }): number {
+  if (info.score?.flip === 'horizontal') return 3;
   return info.preprocess?.standardize ? 2 : 1;
 }
 export const INFO_FILE = 'flawscope.json';
 export const MODEL_FILE = 'model.json';
 
 export type ScoreKind = 'mean' | 'topPatch';
+/** Test-time augmentation of the score: 'horizontal' averages the error maps of the image and of its left-right mirror. */
+export type FlipMode = 'none' | 'horizontal';
+export const FLIP_MODES: readonly FlipMode[] = ['none', 'horizontal'];
 
 export interface PatchSpec {
   /** Patch side in model-input pixels (Table 3: 16 at 128 px, scaled with the image size). */
@@ -33,7 +41,8 @@ export interface ModelInfo {
   input: { height: number; width: number; channels: 1 | 3 };
   /** pixel/127.5 - 1: the generator ends in tanh, so inputs live in [-1, 1]. */
   normalization: { scale: number; offset: number };
-  score: { kind: ScoreKind; patch: PatchSpec };
+  /** `flip` absent = 'none' (the paper's score). */
+  score: { kind: ScoreKind; patch: PatchSpec; flip?: FlipMode };
   /**
    * How training saw images, so scoring sees them the same way. 'resize': whole images squeezed
    * to the model input. 'tile': model-size tiles of the image after scaling it by `scale`
@@ -79,6 +88,7 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   if (!o.score || (o.score.kind !== 'mean' && o.score.kind !== 'topPatch')) fail('"score.kind" must be "mean" or "topPatch"');
   const p = o.score.patch;
   if (!p || !(p.size >= 1) || !(p.stride >= 1) || !(p.topN >= 1)) fail('"score.patch" needs size, stride, topN ≥ 1');
+  if (o.score.flip !== undefined && !FLIP_MODES.includes(o.score.flip)) fail(`"score.flip" must be ${FLIP_MODES.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(o.score.flip)}`);
   if (o.preprocess !== undefined) {
     const pp = o.preprocess;
     if (!pp || (pp.mode !== 'resize' && pp.mode !== 'tile')) fail('"preprocess.mode" must be "resize" or "tile"');

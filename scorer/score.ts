@@ -5,7 +5,7 @@
  * all call these functions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { PatchSpec, ScoreKind } from './model-format';
+import type { FlipMode, PatchSpec, ScoreKind } from './model-format';
 
 /** |x - y| averaged over channels: [N,H,W,C] x2 → [N,H,W]. */
 export function errorMap(x: tf.Tensor4D, y: tf.Tensor4D): tf.Tensor3D {
@@ -41,9 +41,26 @@ export interface Reconstructor {
   predict(x: tf.Tensor4D, opts?: { batchSize?: number }): tf.Tensor4D;
 }
 
+/**
+ * The generator's error map and reconstruction of a batch. With flip 'horizontal' (test-time
+ * augmentation) each is the mean of the batch's own and of its left-right mirror's, mirrored
+ * back: an image and its mirror then score alike, and one reconstruction's quirks weigh half.
+ */
+export function reconstructWithError(gen: Reconstructor, x: tf.Tensor4D, flip: FlipMode = 'none'): { map: tf.Tensor3D; rec: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const batchSize = Math.max(1, x.shape[0]);
+    const y = gen.predict(x, { batchSize });
+    if (flip === 'none') return { map: errorMap(x, y), rec: y };
+    const xm = tf.reverse(x, 2);
+    const ym = gen.predict(xm, { batchSize });
+    const map = tf.mul(tf.add(errorMap(x, y), tf.reverse(errorMap(xm, ym), 2)), 0.5) as tf.Tensor3D;
+    return { map, rec: tf.mul(tf.add(y, tf.reverse(ym, 2)), 0.5) as tf.Tensor4D };
+  });
+}
+
 /** Scores a batch of preprocessed inputs with a generator: [N,H,W,C] → Float32Array(N). */
-export async function scoreBatchTensor(gen: Reconstructor, x: tf.Tensor4D, kind: ScoreKind, patch: PatchSpec): Promise<Float32Array> {
-  const s = tf.tidy(() => scoreMap(errorMap(x, gen.predict(x, { batchSize: Math.max(1, x.shape[0]) })), kind, patch));
+export async function scoreBatchTensor(gen: Reconstructor, x: tf.Tensor4D, kind: ScoreKind, patch: PatchSpec, flip: FlipMode = 'none'): Promise<Float32Array> {
+  const s = tf.tidy(() => scoreMap(reconstructWithError(gen, x, flip).map, kind, patch));
   const out = (await s.data()) as Float32Array;
   s.dispose();
   return out;

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import type { ModelInfo, PatchSpec, ScoreKind } from './model-format';
+import { FLIP_MODES, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind } from './model-format';
 import { convertChannels, resampleFloat, resizePixels, standardizePhoto, toInputTensor, toPixelValue } from './preprocess';
-import { errorMap, patchMeans, scoreMap } from './score';
+import { patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
 import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
 import { readModelFolder, toReader, type ModelSource, type ReadOptions } from './loader';
@@ -39,6 +39,8 @@ export interface ScoreOptions {
    * trainer's pipeline), which must not be standardised again one by one.
    */
   standardize?: boolean;
+  /** Overrides the model's `score.flip` (for measuring a model with and without the mirrored score). */
+  flip?: FlipMode;
 }
 
 export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
@@ -188,6 +190,8 @@ export class Scorer {
     const model = this.live();
     const { height: H, width: W, channels: C } = this.info.input;
     const wantRec = opts.reconstruction !== false;
+    const flip = opts.flip ?? this.info.score.flip ?? 'none';
+    if (!FLIP_MODES.includes(flip)) throw new ScorerError('IMAGE_INVALID', `flip must be ${FLIP_MODES.join(' or ')}, got ${JSON.stringify(flip)}`);
     const jobs = images.map((img, i) => {
       try {
         return this.prepare(img, opts, wantRec);
@@ -211,8 +215,8 @@ export class Scorer {
       });
       const out = tf.tidy(() => {
         const xt = toInputTensor(buf, chunk.length, H, W, C, this.info.normalization);
-        const yt = model.predict(xt, { batchSize: chunk.length }) as tf.Tensor4D;
-        return wantRec ? [errorMap(xt, yt), yt] : [errorMap(xt, yt)];
+        const { map, rec } = reconstructWithError(model as unknown as Reconstructor, xt, flip);
+        return wantRec ? [map, rec] : [map];
       });
       const e = out[0], yRec = out[1] ?? null;
       const [ed, yd] = await Promise.all([e.data() as Promise<Float32Array>, yRec ? (yRec.data() as Promise<Float32Array>) : null]);

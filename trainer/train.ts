@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, formatVersionFor, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
+import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import type { SkipMode } from './model';
@@ -40,6 +40,8 @@ export interface TrainConfig {
   patch: PatchSpec | null;
   /** 'auto' picks, on validation, whichever score separates better. */
   score: ScoreKind | 'auto';
+  /** Score each image and its left-right mirror (validation, threshold and the saved model alike); 'none' = the paper's score. */
+  scoreFlip: FlipMode;
   /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
   skips: SkipMode;
   backend: BackendRequest;
@@ -66,6 +68,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   weights: { ...PAPER_WEIGHTS },
   patch: null,
   score: 'auto',
+  scoreFlip: 'none',
   skips: 'all',
   backend: 'auto',
   validationFraction: 0.1,
@@ -86,20 +89,20 @@ export function checkpointPath(out: string): string {
 
 const VAL_BATCH = 256;
 
-async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSpec): Promise<Float32Array> {
+async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSpec, flip: FlipMode): Promise<Float32Array> {
   const out = new Float32Array(set.count);
   for (let i = 0; i < set.count; i += VAL_BATCH) {
     const idx = Array.from({ length: Math.min(VAL_BATCH, set.count - i) }, (_, k) => i + k);
     const x = toInputTensor(await set.readBatch(idx), idx.length, set.height, set.width, set.channels);
-    out.set(await scoreBatchTensor(gan.generator as unknown as Reconstructor, x, kind, patch), i);
+    out.set(await scoreBatchTensor(gan.generator as unknown as Reconstructor, x, kind, patch, flip), i);
     x.dispose();
   }
   return out;
 }
 
-async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec) {
-  const mean = await scoreSet(gan, set.images, 'mean', patch);
-  const top = await scoreSet(gan, set.images, 'topPatch', patch);
+async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec, flip: FlipMode) {
+  const mean = await scoreSet(gan, set.images, 'mean', patch, flip);
+  const top = await scoreSet(gan, set.images, 'topPatch', patch, flip);
   return { mean, top, aurocMean: auroc(mean, set.isAnomaly), aurocTop: auroc(top, set.isAnomaly) };
 }
 
@@ -212,7 +215,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       }
       const seconds = (Date.now() - t0) / 1000;
       elapsed += seconds;
-      const ev = await evaluate(gan, data.validation, patch);
+      const ev = await evaluate(gan, data.validation, patch, cfg.scoreFlip);
       const valAuroc = Number.isNaN(ev.aurocMean) ? null : Math.max(ev.aurocMean, ev.aurocTop);
       if (best.weights === null || (valAuroc !== null && (best.auroc === null || valAuroc > best.auroc))) {
         best.weights?.forEach((t) => t.dispose());
@@ -228,7 +231,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
 
     // Deploy the best-by-validation generator.
     if (best.weights) gan.generator.setWeights(best.weights);
-    const ev = await evaluate(gan, data.validation, patch);
+    const ev = await evaluate(gan, data.validation, patch, cfg.scoreFlip);
     const kind: ScoreKind = cfg.score !== 'auto' ? cfg.score : !(ev.aurocTop > ev.aurocMean) ? 'mean' : 'topPatch';
     const valScores = kind === 'mean' ? ev.mean : ev.top;
     const normalScores = valScores.filter((_, i) => !data.validation.isAnomaly[i]);
@@ -243,16 +246,17 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       testAuroc: null,
     };
     if (data.test) {
-      const ts = await scoreSet(gan, data.test.images, kind, patch);
+      const ts = await scoreSet(gan, data.test.images, kind, patch, cfg.scoreFlip);
       const a = auroc(ts, data.test.isAnomaly);
       metrics.testAuroc = Number.isNaN(a) ? null : a;
     }
     const preprocess = data.preprocess ?? { mode: 'resize', scale: 1 };
+    const score: ModelInfo['score'] = cfg.scoreFlip === 'horizontal' ? { kind, patch, flip: 'horizontal' } : { kind, patch };
     const info: ModelInfo = {
-      formatVersion: formatVersionFor({ preprocess }),
+      formatVersion: formatVersionFor({ preprocess, score }),
       input: shape,
       normalization: { ...NORMALIZATION },
-      score: { kind, patch },
+      score,
       preprocess,
       threshold,
       normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
 import { writeModelFolder } from '../../trainer/model-folder';
-import { defaultPatchSpec, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
+import { defaultPatchSpec, type FlipMode, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
 import { SHARED_DATA } from '../helpers/shared';
 
 export interface FolderSpec {
@@ -23,14 +23,16 @@ export interface FolderSpec {
   constantOutput?: number;
   /** How scoring feeds images (default: tiles at the image's own scale). */
   preprocess?: ModelInfo['preprocess'];
+  /** score.flip (absent: not written, the paper's score). */
+  flip?: FlipMode;
 }
 
 export function info(spec: FolderSpec): ModelInfo {
   return {
-    formatVersion: spec.preprocess?.standardize ? 2 : 1,
+    formatVersion: spec.flip === 'horizontal' ? 3 : spec.preprocess?.standardize ? 2 : 1,
     input: { height: spec.height, width: spec.width, channels: spec.channels },
     normalization: { scale: 1 / 127.5, offset: -1 },
-    score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)) },
+    score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)), ...(spec.flip ? { flip: spec.flip } : {}) },
     preprocess: spec.preprocess ?? { mode: 'tile', scale: 1 },
     threshold: spec.threshold ?? 0.3,
     normalStats: { mean: 0.2, std: 0.05, p95: 0.28, p99: 0.3, count: 10 },

@@ -45,6 +45,35 @@ test('eval: measures a trained model with the scorer, agrees with the trainer, w
   assert.ok(Math.abs(vres.auroc - info.metrics.valAuroc) < 0.06, `validation ${vres.auroc} vs ${info.metrics.valAuroc}`);
 });
 
+test('the mirrored score: train --score-flip horizontal records it, eval agrees with the trainer; eval --score-flip measures any model both ways', () => {
+  const dir = tempDir();
+  const model = join(dir, 'model');
+  const t = runCli(['train', '--data', MNIST, '--normal', '1', '--out', model, ...TINY, '--seed', '3', '--score-flip', 'horizontal', '--json']);
+  assert.equal(t.code, 0, t.stderr);
+  const info = JSON.parse(readFileSync(join(model, 'flawscope.json'), 'utf8'));
+  assert.equal(info.score.flip, 'horizontal');
+  assert.equal(info.formatVersion, 3);
+  const trainerTest = t.events.find((e) => e.type === 'done').metrics.testAuroc;
+  const evalOf = (extra: string[]) => {
+    const r = runCli(['eval', '--model', model, '--json', ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  };
+  const own = evalOf(['--report', join(dir, 'own')]);
+  assert.equal(own.flip, 'horizontal');
+  assert.ok(Math.abs(own.auroc - trainerTest) < 2e-3, `eval ${own.auroc} vs trainer ${trainerTest}: the trainer's test figure used the mirrored score too`);
+  const none = evalOf(['--score-flip', 'none', '--report', join(dir, 'none')]);
+  assert.equal(none.flip, 'none');
+  const scores = (d: string) => readFileSync(join(dir, d, 'scores.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[3]));
+  const [a, b] = [scores('own'), scores('none')];
+  assert.equal(a.length, 300);
+  assert.ok(a.filter((v, i) => Math.abs(v - b[i]) > 1e-6 * v).length > 250, 'the override changes the scores');
+  assert.match(readFileSync(join(dir, 'own', 'report.md'), 'utf8'), /averaged with the mirror image/);
+  const bad = runCli(['eval', '--model', model, '--score-flip', 'vertical']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--score-flip vertical: use none or horizontal/);
+});
+
 test('eval: bad input exits 2 naming the flag or folder', () => {
   const a = runCli(['eval']);
   assert.equal(a.code, 2);

@@ -43,7 +43,7 @@ const PROBE = `async (a) => {
   const images = [];
   for (const im of a.images) {
     const data = new Uint8Array(await (await fetch(im.url)).arrayBuffer());
-    const r = await s.score({ data, width: im.width, height: im.height, channels: im.channels }, im.stride ? { stride: im.stride } : {});
+    const r = await s.score({ data, width: im.width, height: im.height, channels: im.channels }, { ...(im.stride ? { stride: im.stride } : {}), ...(a.flip ? { flip: a.flip } : {}) });
     images.push({ score: r.score, mean: r.scores.mean, top: r.scores.topPatch, map: Array.from(r.errorMap), w: r.width, h: r.height, tiles: r.tiles });
   }
   s.dispose();
@@ -55,6 +55,7 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
   let srv: Awaited<ReturnType<typeof serve>>;
   let modelDir: string;
   let nodeRef: Out['images'];
+  let nodeRefFlip: Out['images'];
   const data = tempDir();
 
   before(async () => {
@@ -65,10 +66,12 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     // Node WASM reference
     const s = await loadScorerFromDir(modelDir);
     nodeRef = [];
-    for (const [i, im] of IMAGES.entries()) {
-      const r = await s.score(testImage(im.width, im.height, im.channels, 11 + i), im.stride ? { stride: im.stride } : {});
-      nodeRef.push({ score: r.score, mean: r.scores.mean, top: r.scores.topPatch, map: Array.from(r.errorMap), w: r.width, h: r.height, tiles: r.tiles });
-    }
+    nodeRefFlip = [];
+    for (const [ref, flip] of [[nodeRef, 'none'], [nodeRefFlip, 'horizontal']] as const)
+      for (const [i, im] of IMAGES.entries()) {
+        const r = await s.score(testImage(im.width, im.height, im.channels, 11 + i), { ...(im.stride ? { stride: im.stride } : {}), flip });
+        ref.push({ score: r.score, mean: r.scores.mean, top: r.scores.topPatch, map: Array.from(r.errorMap), w: r.width, h: r.height, tiles: r.tiles });
+      }
     s.dispose();
     srv = await serve({ '/': bundle, '/model/': modelDir, '/data/': data });
     browser = await launch();
@@ -78,11 +81,11 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     await srv?.close();
   });
 
-  async function probe(backend: string): Promise<Out> {
+  async function probe(backend: string, flip?: 'horizontal'): Promise<Out> {
     const page = await browser.newPage();
     try {
       await page.goto(`${srv.url}/blank`);
-      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/`, backend, images: IMAGES.map((im) => ({ ...im, url: `${srv.url}/data/${im.name}.bin` })) };
+      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/`, backend, flip, images: IMAGES.map((im) => ({ ...im, url: `${srv.url}/data/${im.name}.bin` })) };
       return (await page.evaluate(`(${PROBE})(${JSON.stringify(args)})`)) as Out;
     } finally {
       await page.close();
@@ -140,6 +143,16 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     assert.match(out.reason, /fallback|swiftshader/i);
     agree('chromium-webgpu', out.images, nodeRef);
     assert.equal(out.leak, 0);
+  });
+
+  test('the mirrored score (flip horizontal): Chromium WebGPU and WASM agree with Node WASM; no tensors leak', async () => {
+    assert.ok(nodeRefFlip.every((r, i) => Math.abs(r.score - nodeRef[i].score) > 1e-4 * nodeRef[i].score), 'the mirrored score differs from the plain one here');
+    for (const backend of ['wasm', 'webgpu']) {
+      const out = await probe(backend, 'horizontal');
+      assert.equal(out.backend, backend, out.reason);
+      agree(`chromium-${backend} flip`, out.images, nodeRefFlip);
+      assert.equal(out.leak, 0);
+    }
   });
 
   test('auto treats the SwiftShader adapter as no GPU and picks WASM, saying why', async () => {

@@ -106,6 +106,52 @@ describe('scoring in Node (WASM)', () => {
     plain.dispose();
   });
 
+  test('the mirrored score (score.flip): an image and its mirror score alike; each tile averaged with its mirror; the option overrides', async () => {
+    const dir = await makeModelFolder(join(tempDir(), 'flip'), { height: 32, width: 32, channels: 3, seed: 5, flip: 'horizontal' });
+    const s = await loadScorerFromDir(dir);
+    assert.equal(s.info.formatVersion, 3);
+    const mirrorTiles = (im: ReturnType<typeof testImage>, tile: number) => {
+      // Mirrors each `tile`-wide column band in place (the whole image when tile = width).
+      const { width: w, height: h, channels: c } = im;
+      const d = new Uint8Array(im.data.length);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        const x0 = Math.floor(x / tile) * tile, mx = x0 + tile - 1 - (x - x0);
+        for (let k = 0; k < c; k++) d[(y * w + x) * c + k] = im.data[(y * w + mx) * c + k];
+      }
+      return { ...im, data: d };
+    };
+    const a = testImage(32, 32, 3, 21), m = mirrorTiles(a, 32);
+    const [fa, fm] = [await s.score(a), await s.score(m)];
+    assert.ok(Math.abs(fa.score - fm.score) < 1e-5 * fa.score, `mirror-invariant: ${fa.score} vs ${fm.score}`);
+    const [pa, pm] = [await s.score(a, { flip: 'none' }), await s.score(m, { flip: 'none' })];
+    assert.ok(Math.abs(pa.score - pm.score) > 1e-3 * pa.score, `the random generator is not mirror-symmetric (${pa.score} vs ${pm.score})`);
+    let worst = 0, worstRec = 0;
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
+      worst = Math.max(worst, Math.abs(fa.errorMap[y * 32 + x] - (pa.errorMap[y * 32 + x] + pm.errorMap[y * 32 + 31 - x]) / 2));
+      for (let k = 0; k < 3; k++) worstRec = Math.max(worstRec, Math.abs(fa.reconstruction.data[(y * 32 + x) * 3 + k] - (pa.reconstruction.data[(y * 32 + x) * 3 + k] + pm.reconstruction.data[(y * 32 + 31 - x) * 3 + k]) / 2));
+    }
+    assert.ok(worst < 1e-5, `error map = mean of the two maps (off by ${worst})`);
+    assert.ok(worstRec <= 1, `reconstruction = mean of the two (off by ${worstRec} grey levels)`);
+    // Tiled photo: each 32 px tile is averaged with its own mirror.
+    const wide = testImage(64, 32, 3, 22), wideM = mirrorTiles(wide, 32);
+    const [fw, pw, pwm] = [await s.score(wide), await s.score(wide, { flip: 'none' }), await s.score(wideM, { flip: 'none' })];
+    assert.equal(fw.tiles, 2);
+    worst = 0;
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 64; x++) {
+      const mx = Math.floor(x / 32) * 32 + 31 - (x % 32);
+      worst = Math.max(worst, Math.abs(fw.errorMap[y * 64 + x] - (pw.errorMap[y * 64 + x] + pwm.errorMap[y * 64 + mx]) / 2));
+    }
+    assert.ok(worst < 1e-5, `tiled: off by ${worst}`);
+    const plainDir = await makeModelFolder(join(tempDir(), 'noflip'), { height: 32, width: 32, channels: 3, seed: 5 });
+    const plain = await loadScorerFromDir(plainDir);
+    assert.equal(plain.info.formatVersion, 1);
+    assert.ok(Math.abs((await plain.score(a)).score - pa.score) < 1e-6, "flip: 'none' is the paper's score");
+    assert.ok(Math.abs((await plain.score(a, { flip: 'horizontal' })).score - fa.score) < 1e-6, 'and the option turns it on for any model');
+    await assert.rejects(s.score(a, { flip: 'vertical' as never }), /flip must be none or horizontal/);
+    s.dispose();
+    plain.dispose();
+  });
+
   test('scoreBatch equals score one by one; overlay is RGBA at image size; dispose frees every tensor', async () => {
     const t0 = tensorCount();
     const s = await loadScorerFromDir(good1);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChannels, standardizePhoto, NORMALIZATION, PHOTO_STANDARD } from '../../scorer/preprocess';
 import { formatVersionFor, validateModelInfo } from '../../scorer/model-format';
+import { reconstructWithError, scoreBatchTensor, type Reconstructor } from '../../scorer/score';
 import { info as folderInfo } from '../browser/fixtures';
 import { tileStarts, normalizeScore } from '../../scorer/scorer';
 import { colormapLut, blendHeat } from '../../scorer/colormap';
@@ -59,11 +60,40 @@ describe('preprocess', () => {
     assert.equal(formatVersionFor(std), 2);
     assert.doesNotThrow(() => validateModelInfo(std));
     assert.throws(() => validateModelInfo({ ...std, preprocess: { ...std.preprocess, standardize: { mean: 128, std: 0 } } }), /"preprocess.standardize" needs/);
-    assert.throws(() => validateModelInfo({ ...std, formatVersion: 3 }), /newer than this Flawscope/);
+    assert.throws(() => validateModelInfo({ ...std, formatVersion: 4 }), /newer than this Flawscope/);
+  });
+
+  test('flawscope.json: the mirrored score needs version 3 and a known mode; "none" stays at the lower version', () => {
+    const base = folderInfo({ height: 32, width: 32, channels: 3 });
+    const flip = { ...base, formatVersion: 3, score: { ...base.score, flip: 'horizontal' as const } };
+    assert.equal(formatVersionFor(flip), 3);
+    assert.equal(formatVersionFor({ ...flip, preprocess: { mode: 'tile', scale: 0.5, standardize: { mean: 128, std: 40 } } }), 3);
+    assert.equal(formatVersionFor({ ...base, score: { ...base.score, flip: 'none' } }), 1);
+    assert.doesNotThrow(() => validateModelInfo(flip));
+    assert.throws(() => validateModelInfo({ ...flip, score: { ...flip.score, flip: 'vertical' } }), /"score.flip" must be "none" or "horizontal", got "vertical"/);
   });
 });
 
 describe('tiling and scores', () => {
+  test('the mirrored score by hand: error map and reconstruction are the means of the image\'s and of its mirror\'s, mirrored back', async () => {
+    await tf.setBackend('cpu');
+    // A generator that shifts the row right by one pixel (left edge 0): not mirror-symmetric.
+    const shift: Reconstructor = { predict: (x) => tf.pad(tf.slice(x, [0, 0, 0, 0], [-1, -1, x.shape[2] - 1, -1]), [[0, 0], [0, 0], [1, 0], [0, 0]]) };
+    const x = tf.tensor4d([0.1, 0.5, -0.2, 0.4], [1, 1, 4, 1]);
+    const near = (got: Float32Array | Int32Array | Uint8Array, want: number[]) => assert.ok(want.every((w, i) => Math.abs(got[i] - w) < 1e-6), `${Array.from(got)} vs ${want}`);
+    const plain = reconstructWithError(shift, x, 'none');
+    near(await plain.map.data(), [0.1, 0.4, 0.7, 0.6]);
+    near(await plain.rec.data(), [0, 0.1, 0.5, -0.2]);
+    const flip = reconstructWithError(shift, x, 'horizontal');
+    // mirror [0.4, -0.2, 0.5, 0.1] → G [0, 0.4, -0.2, 0.5], errors [0.4, 0.6, 0.7, 0.4]; mirrored back: [0.4, 0.7, 0.6, 0.4]
+    near(await flip.map.data(), [0.25, 0.55, 0.65, 0.5]);
+    near(await flip.rec.data(), [0.25, -0.05, 0.45, -0.1]);
+    const patch = { size: 1, stride: 1, topN: 1 };
+    near(await scoreBatchTensor(shift, x, 'mean', patch, 'horizontal'), [(0.25 + 0.55 + 0.65 + 0.5) / 4]);
+    near(await scoreBatchTensor(shift, x, 'topPatch', patch, 'horizontal'), [0.65]);
+    near(await scoreBatchTensor(shift, x, 'mean', patch), [(0.1 + 0.4 + 0.7 + 0.6) / 4]);
+    tf.dispose([x, plain.map, plain.rec, flip.map, flip.rec]);
+  });
   test('tile origins cover the image with the last tile flush to the edge', () => {
     assert.deepEqual(tileStarts(32, 32, 32), [0]);
     assert.deepEqual(tileStarts(2192, 128, 128).slice(-2), [2048, 2064]);

@@ -80,7 +80,7 @@ export function evalMarkdown(title: string, r: EvalResult & { split?: string }, 
   if (extra.command) lines.push(`- command: \`${extra.command}\``);
   lines.push(`- scored with the Flawscope scorer at ${r.imagesPerSecond.toFixed(0)} images/s (${r.seconds.toFixed(1)} s)`, '');
   lines.push(mdTable(['metric', 'value'], [
-    [`image AUROC (model's score: ${r.kind})`, num(r.auroc)],
+    [`image AUROC (model's score: ${r.kind}${r.flip === 'horizontal' ? ', averaged with the mirror image' : ''})`, num(r.auroc)],
     ['image AUROC, mean-L1 score', num(r.aurocMean)],
     ['image AUROC, top-patch score', num(r.aurocTopPatch)],
     ['pixel AUROC (masks)', r.pixelAuroc === null ? 'no masks' : num(r.pixelAuroc)],
