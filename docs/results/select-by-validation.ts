@@ -4,6 +4,8 @@
  * plays no part in the choice. Prints a Markdown table. Every class needs a finished run in the
  * first folder; a later folder may hold only some classes (a configuration rerun on the classes
  * weakest on validation): where it has none, the choice is among the runs that exist.
+ * A DIR may also be a folder of `flawscope eval --json` outputs named ID-validation.json and
+ * ID-test.json (one run's models scored another way, e.g. with --score-flip horizontal).
  * Run: node --import tsx docs/results/select-by-validation.ts NAME=DIR NAME=DIR [...]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -20,7 +22,13 @@ const specs = process.argv.slice(2).map((a) => {
 });
 if (specs.length < 2) throw new Error('give at least two NAME=DIR reproduce folders');
 
+const evalAuroc = (f: string): number | null => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { auroc: number | null }).auroc : null);
+
 const finished = (name: string, dir: string, id: string): Pick | null => {
+  if (!existsSync(join(dir, 'runs'))) {
+    const [val, test] = ['validation', 'test'].map((split) => evalAuroc(join(dir, `${id}-${split}.json`)));
+    return val !== null && test !== null ? { name, val, test } : null;
+  }
   const f = join(dir, 'runs', id, 'result.json');
   if (!existsSync(f)) return null;
   const r = JSON.parse(readFileSync(f, 'utf8')) as RunResult;
