@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
 import { writeModelFolder } from '../../trainer/model-folder';
-import { defaultPatchSpec, type FlipMode, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
+import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
 import { SHARED_DATA } from '../helpers/shared';
 
 export interface FolderSpec {
@@ -29,7 +29,7 @@ export interface FolderSpec {
 
 export function info(spec: FolderSpec): ModelInfo {
   return {
-    formatVersion: spec.flip === 'horizontal' ? 3 : spec.preprocess?.standardize ? 2 : 1,
+    formatVersion: formatVersionFor({ preprocess: spec.preprocess, score: { flip: spec.flip } }),
     input: { height: spec.height, width: spec.width, channels: spec.channels },
     normalization: { scale: 1 / 127.5, offset: -1 },
     score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)), ...(spec.flip ? { flip: spec.flip } : {}) },
