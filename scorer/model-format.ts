@@ -3,13 +3,14 @@
  * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
  * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 /**
- * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`); a model is
- * written with the lowest version that holds what it uses, so older Flawscopes keep reading the
- * models they would score the same way.
+ * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`), version 4
+ * the shifted views (`score.shift`); a model is written with the lowest version that holds what it
+ * uses, so older Flawscopes keep reading the models they would score the same way.
  */
-export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Pick<ModelInfo['score'], 'flip'> }): number {
+export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Partial<ScoreViews> }): number {
+  if (info.score?.shift === 'pixel') return 4;
   if (info.score?.flip === 'horizontal') return 3;
   return info.preprocess?.standardize ? 2 : 1;
 }
@@ -20,6 +21,38 @@ export type ScoreKind = 'mean' | 'topPatch';
 /** Test-time augmentation of the score: 'horizontal' averages the error maps of the image and of its left-right mirror. */
 export type FlipMode = 'none' | 'horizontal';
 export const FLIP_MODES: readonly FlipMode[] = ['none', 'horizontal'];
+/**
+ * Test-time shifts of the score: 'pixel' averages the error maps of the image as it is and moved
+ * one pixel right, down, and both (each map moved back), so no single alignment with the
+ * generator's stride-2 grid decides a pixel's error.
+ */
+export type ShiftMode = 'none' | 'pixel';
+export const SHIFT_MODES: readonly ShiftMode[] = ['none', 'pixel'];
+
+/** The views an image is scored from; absent fields = 'none' (the paper's single view). */
+export interface ScoreViews {
+  flip: FlipMode;
+  shift: ShiftMode;
+}
+
+/** How a report or a tooltip says which views a score averages ('' for the paper's single view). */
+export function describeViews(v: Partial<ScoreViews>): string {
+  const parts = [v.flip === 'horizontal' ? 'the mirror image' : '', v.shift === 'pixel' ? 'the one-pixel shifts' : ''].filter(Boolean);
+  return parts.length ? `averaged with ${parts.join(' and ')}` : '';
+}
+
+/** A score's kind and views in words, e.g. "mean, averaged with the mirror image". */
+export function scoreLabel(s: { kind: ScoreKind } & Partial<ScoreViews>): string {
+  return [s.kind, describeViews(s)].filter(Boolean).join(', ');
+}
+
+/** Checks view names from a flag, an option or flawscope.json; returns the message for the first bad one. */
+export function viewsError(v: { flip?: unknown; shift?: unknown }, names: { flip: string; shift: string }): string | null {
+  const list = (modes: readonly string[]) => modes.map((m) => `"${m}"`).join(' or ');
+  if (v.flip !== undefined && !FLIP_MODES.includes(v.flip as FlipMode)) return `${names.flip} must be ${list(FLIP_MODES)}, got ${JSON.stringify(v.flip)}`;
+  if (v.shift !== undefined && !SHIFT_MODES.includes(v.shift as ShiftMode)) return `${names.shift} must be ${list(SHIFT_MODES)}, got ${JSON.stringify(v.shift)}`;
+  return null;
+}
 
 export interface PatchSpec {
   /** Patch side in model-input pixels (Table 3: 16 at 128 px, scaled with the image size). */
@@ -41,8 +74,8 @@ export interface ModelInfo {
   input: { height: number; width: number; channels: 1 | 3 };
   /** pixel/127.5 - 1: the generator ends in tanh, so inputs live in [-1, 1]. */
   normalization: { scale: number; offset: number };
-  /** `flip` absent = 'none' (the paper's score). */
-  score: { kind: ScoreKind; patch: PatchSpec; flip?: FlipMode };
+  /** `flip` and `shift` absent = 'none' (the paper's score). */
+  score: { kind: ScoreKind; patch: PatchSpec } & Partial<ScoreViews>;
   /**
    * How training saw images, so scoring sees them the same way. 'resize': whole images squeezed
    * to the model input. 'tile': model-size tiles of the image after scaling it by `scale`
@@ -88,7 +121,8 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   if (!o.score || (o.score.kind !== 'mean' && o.score.kind !== 'topPatch')) fail('"score.kind" must be "mean" or "topPatch"');
   const p = o.score.patch;
   if (!p || !(p.size >= 1) || !(p.stride >= 1) || !(p.topN >= 1)) fail('"score.patch" needs size, stride, topN ≥ 1');
-  if (o.score.flip !== undefined && !FLIP_MODES.includes(o.score.flip)) fail(`"score.flip" must be ${FLIP_MODES.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(o.score.flip)}`);
+  const bad = viewsError(o.score, { flip: '"score.flip"', shift: '"score.shift"' });
+  if (bad) fail(bad);
   if (o.preprocess !== undefined) {
     const pp = o.preprocess;
     if (!pp || (pp.mode !== 'resize' && pp.mode !== 'tile')) fail('"preprocess.mode" must be "resize" or "tile"');

@@ -5,7 +5,7 @@
  * all call these functions.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FlipMode, PatchSpec, ScoreKind } from './model-format';
+import type { PatchSpec, ScoreKind, ScoreViews } from './model-format';
 
 /** |x - y| averaged over channels: [N,H,W,C] x2 → [N,H,W]. */
 export function errorMap(x: tf.Tensor4D, y: tf.Tensor4D): tf.Tensor3D {
@@ -41,26 +41,64 @@ export interface Reconstructor {
   predict(x: tf.Tensor4D, opts?: { batchSize?: number }): tf.Tensor4D;
 }
 
+/** The batch moved right by dx and down by dy pixels, its first column/row repeated into the gap. */
+function shiftBy(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  let t = x;
+  if (dx) t = tf.concat([tf.slice(t, [0, 0, 0, 0], [-1, -1, dx, -1]), tf.slice(t, [0, 0, 0, 0], [-1, -1, w - dx, -1])], 2);
+  if (dy) t = tf.concat([tf.slice(t, [0, 0, 0, 0], [-1, dy, -1, -1]), tf.slice(t, [0, 0, 0, 0], [-1, h - dy, -1, -1])], 1);
+  return t;
+}
+
+/** A shifted view's output ([N,H,W] or [N,H,W,C]) moved back; the last dy rows / dx columns, which that view never saw, become 0. */
+function shiftBack<T extends tf.Tensor3D | tf.Tensor4D>(t: T, dy: number, dx: number): T {
+  if (!dy && !dx) return t;
+  const [, h, w] = t.shape;
+  const rest = t.shape.slice(3);
+  const cut = tf.slice(t, [0, dy, dx, ...rest.map(() => 0)], [-1, h - dy, w - dx, ...rest.map(() => -1)]);
+  return tf.pad(cut, [[0, 0], [0, dy], [0, dx], ...rest.map((): [number, number] => [0, 0])]) as T;
+}
+
 /**
- * The generator's error map and reconstruction of a batch. With flip 'horizontal' (test-time
- * augmentation) each is the mean of the batch's own and of its left-right mirror's, mirrored
- * back: an image and its mirror then score alike, and one reconstruction's quirks weigh half.
+ * The generator's error map and reconstruction of a batch, from one or more views of it (test-time
+ * augmentation). flip 'horizontal': the batch and its left-right mirror. shift 'pixel': the batch
+ * as it is and moved one pixel right, down, and both. Each view's map and reconstruction are moved
+ * back onto the input and every pixel takes the mean over the views that saw it, so an image and
+ * its mirror score alike and no single reconstruction's quirks decide.
  */
-export function reconstructWithError(gen: Reconstructor, x: tf.Tensor4D, flip: FlipMode = 'none'): { map: tf.Tensor3D; rec: tf.Tensor4D } {
+export function reconstructWithError(gen: Reconstructor, x: tf.Tensor4D, views: Partial<ScoreViews> = {}): { map: tf.Tensor3D; rec: tf.Tensor4D } {
   return tf.tidy(() => {
     const batchSize = Math.max(1, x.shape[0]);
-    const y = gen.predict(x, { batchSize });
-    if (flip === 'none') return { map: errorMap(x, y), rec: y };
-    const xm = tf.reverse(x, 2);
-    const ym = gen.predict(xm, { batchSize });
-    const map = tf.mul(tf.add(errorMap(x, y), tf.reverse(errorMap(xm, ym), 2)), 0.5) as tf.Tensor3D;
-    return { map, rec: tf.mul(tf.add(y, tf.reverse(ym, 2)), 0.5) as tf.Tensor4D };
+    const shifts: [number, number][] = views.shift === 'pixel' ? [[0, 0], [0, 1], [1, 0], [1, 1]] : [[0, 0]];
+    const flips = views.flip === 'horizontal' ? [false, true] : [false];
+    if (shifts.length * flips.length === 1) {
+      const y = gen.predict(x, { batchSize });
+      return { map: errorMap(x, y), rec: y };
+    }
+    const [, h, w] = x.shape;
+    const ones = tf.ones([1, h, w]) as tf.Tensor3D;
+    let mapSum: tf.Tensor3D | null = null, recSum: tf.Tensor4D | null = null, seen: tf.Tensor3D | null = null;
+    for (const [dy, dx] of shifts) {
+      for (const mirrored of flips) {
+        const shifted = shiftBy(x, dy, dx);
+        const v = mirrored ? tf.reverse(shifted, 2) : shifted;
+        let y = gen.predict(v, { batchSize });
+        let m = errorMap(v, y);
+        if (mirrored) [y, m] = [tf.reverse(y, 2), tf.reverse(m, 2)];
+        [y, m] = [shiftBack(y, dy, dx), shiftBack(m, dy, dx)];
+        const s = shiftBack(ones, dy, dx);
+        mapSum = mapSum ? (tf.add(mapSum, m) as tf.Tensor3D) : m;
+        recSum = recSum ? (tf.add(recSum, y) as tf.Tensor4D) : y;
+        seen = seen ? (tf.add(seen, s) as tf.Tensor3D) : s;
+      }
+    }
+    return { map: tf.div(mapSum!, seen!) as tf.Tensor3D, rec: tf.div(recSum!, tf.expandDims(seen!, 3)) as tf.Tensor4D };
   });
 }
 
 /** Scores a batch of preprocessed inputs with a generator: [N,H,W,C] → Float32Array(N). */
-export async function scoreBatchTensor(gen: Reconstructor, x: tf.Tensor4D, kind: ScoreKind, patch: PatchSpec, flip: FlipMode = 'none'): Promise<Float32Array> {
-  const s = tf.tidy(() => scoreMap(reconstructWithError(gen, x, flip).map, kind, patch));
+export async function scoreBatchTensor(gen: Reconstructor, x: tf.Tensor4D, kind: ScoreKind, patch: PatchSpec, views: Partial<ScoreViews> = {}): Promise<Float32Array> {
+  const s = tf.tidy(() => scoreMap(reconstructWithError(gen, x, views).map, kind, patch));
   const out = (await s.data()) as Float32Array;
   s.dispose();
   return out;

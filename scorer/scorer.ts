@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { FLIP_MODES, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind } from './model-format';
+import { viewsError, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
 import { convertChannels, resampleFloat, resizePixels, standardizePhoto, toInputTensor, toPixelValue } from './preprocess';
 import { patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
@@ -41,6 +41,8 @@ export interface ScoreOptions {
   standardize?: boolean;
   /** Overrides the model's `score.flip` (for measuring a model with and without the mirrored score). */
   flip?: FlipMode;
+  /** Overrides the model's `score.shift` (likewise, for the one-pixel shifts). */
+  shift?: ShiftMode;
 }
 
 export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
@@ -190,8 +192,9 @@ export class Scorer {
     const model = this.live();
     const { height: H, width: W, channels: C } = this.info.input;
     const wantRec = opts.reconstruction !== false;
-    const flip = opts.flip ?? this.info.score.flip ?? 'none';
-    if (!FLIP_MODES.includes(flip)) throw new ScorerError('IMAGE_INVALID', `flip must be ${FLIP_MODES.join(' or ')}, got ${JSON.stringify(flip)}`);
+    const views: ScoreViews = { flip: opts.flip ?? this.info.score.flip ?? 'none', shift: opts.shift ?? this.info.score.shift ?? 'none' };
+    const bad = viewsError(views, { flip: 'flip', shift: 'shift' });
+    if (bad) throw new ScorerError('IMAGE_INVALID', bad);
     const jobs = images.map((img, i) => {
       try {
         return this.prepare(img, opts, wantRec);
@@ -215,7 +218,7 @@ export class Scorer {
       });
       const out = tf.tidy(() => {
         const xt = toInputTensor(buf, chunk.length, H, W, C, this.info.normalization);
-        const { map, rec } = reconstructWithError(model as unknown as Reconstructor, xt, flip);
+        const { map, rec } = reconstructWithError(model as unknown as Reconstructor, xt, views);
         return wantRec ? [map, rec] : [map];
       });
       const e = out[0], yRec = out[1] ?? null;

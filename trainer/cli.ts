@@ -12,7 +12,7 @@ import type { LossWeights } from './losses';
 import type { ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, train, type TrainConfig } from './train';
 import { SKIP_MODES, type SkipMode } from './model';
-import { FLIP_MODES, type FlipMode } from '../scorer/model-format';
+import { FLIP_MODES, SHIFT_MODES, type FlipMode, type ShiftMode } from '../scorer/model-format';
 
 const USAGE = `Flawscope — GAN-based anomaly detection (Kim et al. 2020)
 
@@ -20,7 +20,7 @@ Usage:
   flawscope train --data DIR --out DIR [--normal CLASS] [--size N] [--channels 1|3] [--epochs N]
                   [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--skips all|no-outer|none] [--backend auto|tensorflow|wasm|cpu]
                   [--weights recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1]
-                  [--score auto|mean|topPatch] [--score-flip none|horizontal] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
+                  [--score auto|mean|topPatch] [--score-flip none|horizontal] [--score-shift none|pixel] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
                   [--validation-fraction X] [--force] [--json] [--resume CHECKPOINT_DIR]
                   (other --options go to the dataset reader; see "flawscope datasets --help")
   flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR]
@@ -28,7 +28,7 @@ Usage:
 `;
 
 const TRAIN_BOOLEANS = ['json', 'force', 'help'] as const;
-const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', ...TRAIN_BOOLEANS]);
+const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', ...TRAIN_BOOLEANS]);
 
 export function isInputError(e: unknown): boolean {
   return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
@@ -69,6 +69,8 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   if (!['auto', 'mean', 'topPatch'].includes(score)) throw new UsageError(`--score ${score}: use auto, mean or topPatch`);
   const scoreFlip = (flags.get('score-flip') ?? d.scoreFlip ?? 'none') as FlipMode;
   if (!FLIP_MODES.includes(scoreFlip)) throw new UsageError(`--score-flip ${scoreFlip}: use ${FLIP_MODES.join(' or ')} (none = the paper's score)`);
+  const scoreShift = (flags.get('score-shift') ?? d.scoreShift ?? 'none') as ShiftMode;
+  if (!SHIFT_MODES.includes(scoreShift)) throw new UsageError(`--score-shift ${scoreShift}: use ${SHIFT_MODES.join(' or ')} (none = the paper's score)`);
   let patch = d.patch;
   const lp = flags.get('loss-patch');
   if (lp) {
@@ -101,6 +103,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     skips: parseSkips(flags.get('skips'), d.skips ?? 'all'),
     score,
     scoreFlip,
+    scoreShift,
     patch,
     backend,
     force: flags.get('force') === 'true' || !!base.force,

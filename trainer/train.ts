@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind } from '../scorer/model-format';
+import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import type { SkipMode } from './model';
@@ -42,6 +42,8 @@ export interface TrainConfig {
   score: ScoreKind | 'auto';
   /** Score each image and its left-right mirror (validation, threshold and the saved model alike); 'none' = the paper's score. */
   scoreFlip: FlipMode;
+  /** Also score each image moved one pixel right, down and both (see scorer/score.ts); 'none' = the paper's score. */
+  scoreShift: ShiftMode;
   /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
   skips: SkipMode;
   backend: BackendRequest;
@@ -69,6 +71,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   patch: null,
   score: 'auto',
   scoreFlip: 'none',
+  scoreShift: 'none',
   skips: 'all',
   backend: 'auto',
   validationFraction: 0.1,
@@ -89,20 +92,20 @@ export function checkpointPath(out: string): string {
 
 const VAL_BATCH = 256;
 
-async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSpec, flip: FlipMode): Promise<Float32Array> {
+async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSpec, views: ScoreViews): Promise<Float32Array> {
   const out = new Float32Array(set.count);
   for (let i = 0; i < set.count; i += VAL_BATCH) {
     const idx = Array.from({ length: Math.min(VAL_BATCH, set.count - i) }, (_, k) => i + k);
     const x = toInputTensor(await set.readBatch(idx), idx.length, set.height, set.width, set.channels);
-    out.set(await scoreBatchTensor(gan.generator as unknown as Reconstructor, x, kind, patch, flip), i);
+    out.set(await scoreBatchTensor(gan.generator as unknown as Reconstructor, x, kind, patch, views), i);
     x.dispose();
   }
   return out;
 }
 
-async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec, flip: FlipMode) {
-  const mean = await scoreSet(gan, set.images, 'mean', patch, flip);
-  const top = await scoreSet(gan, set.images, 'topPatch', patch, flip);
+async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec, views: ScoreViews) {
+  const mean = await scoreSet(gan, set.images, 'mean', patch, views);
+  const top = await scoreSet(gan, set.images, 'topPatch', patch, views);
   return { mean, top, aurocMean: auroc(mean, set.isAnomaly), aurocTop: auroc(top, set.isAnomaly) };
 }
 
@@ -126,6 +129,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     for (const w of data.summary.warnings) hooks.emit({ type: 'warning', message: w });
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     const patch = cfg.patch ?? defaultPatchSpec(Math.min(shape.height, shape.width));
+    const views: ScoreViews = { flip: cfg.scoreFlip ?? 'none', shift: cfg.scoreShift ?? 'none' };
     const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all' });
     const rng = new Rng(cfg.seed ^ 0x5eed);
     let startEpoch = 0;
@@ -215,7 +219,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       }
       const seconds = (Date.now() - t0) / 1000;
       elapsed += seconds;
-      const ev = await evaluate(gan, data.validation, patch, cfg.scoreFlip);
+      const ev = await evaluate(gan, data.validation, patch, views);
       const valAuroc = Number.isNaN(ev.aurocMean) ? null : Math.max(ev.aurocMean, ev.aurocTop);
       if (best.weights === null || (valAuroc !== null && (best.auroc === null || valAuroc > best.auroc))) {
         best.weights?.forEach((t) => t.dispose());
@@ -231,7 +235,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
 
     // Deploy the best-by-validation generator.
     if (best.weights) gan.generator.setWeights(best.weights);
-    const ev = await evaluate(gan, data.validation, patch, cfg.scoreFlip);
+    const ev = await evaluate(gan, data.validation, patch, views);
     const kind: ScoreKind = cfg.score !== 'auto' ? cfg.score : !(ev.aurocTop > ev.aurocMean) ? 'mean' : 'topPatch';
     const valScores = kind === 'mean' ? ev.mean : ev.top;
     const normalScores = valScores.filter((_, i) => !data.validation.isAnomaly[i]);
@@ -246,12 +250,13 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       testAuroc: null,
     };
     if (data.test) {
-      const ts = await scoreSet(gan, data.test.images, kind, patch, cfg.scoreFlip);
+      const ts = await scoreSet(gan, data.test.images, kind, patch, views);
       const a = auroc(ts, data.test.isAnomaly);
       metrics.testAuroc = Number.isNaN(a) ? null : a;
     }
     const preprocess = data.preprocess ?? { mode: 'resize', scale: 1 };
-    const score: ModelInfo['score'] = cfg.scoreFlip === 'horizontal' ? { kind, patch, flip: 'horizontal' } : { kind, patch };
+    // Only the views in use are written, so a model scored the paper's way stays readable by older Flawscopes.
+    const score: ModelInfo['score'] = { kind, patch, ...(views.flip !== 'none' ? { flip: views.flip } : {}), ...(views.shift !== 'none' ? { shift: views.shift } : {}) };
     const info: ModelInfo = {
       formatVersion: formatVersionFor({ preprocess, score }),
       input: shape,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
 import { writeModelFolder } from '../../trainer/model-folder';
-import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type ScoreKind } from '../../scorer/model-format';
+import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type ScoreKind, type ShiftMode } from '../../scorer/model-format';
 import { SHARED_DATA } from '../helpers/shared';
 
 export interface FolderSpec {
@@ -25,14 +25,16 @@ export interface FolderSpec {
   preprocess?: ModelInfo['preprocess'];
   /** score.flip (absent: not written, the paper's score). */
   flip?: FlipMode;
+  /** score.shift (likewise). */
+  shift?: ShiftMode;
 }
 
 export function info(spec: FolderSpec): ModelInfo {
   return {
-    formatVersion: formatVersionFor({ preprocess: spec.preprocess, score: { flip: spec.flip } }),
+    formatVersion: formatVersionFor({ preprocess: spec.preprocess, score: { flip: spec.flip, shift: spec.shift } }),
     input: { height: spec.height, width: spec.width, channels: spec.channels },
     normalization: { scale: 1 / 127.5, offset: -1 },
-    score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)), ...(spec.flip ? { flip: spec.flip } : {}) },
+    score: { kind: spec.kind ?? 'mean', patch: defaultPatchSpec(Math.min(spec.height, spec.width)), ...(spec.flip ? { flip: spec.flip } : {}), ...(spec.shift ? { shift: spec.shift } : {}) },
     preprocess: spec.preprocess ?? { mode: 'tile', scale: 1 },
     threshold: spec.threshold ?? 0.3,
     normalStats: { mean: 0.2, std: 0.05, p95: 0.28, p99: 0.3, count: 10 },

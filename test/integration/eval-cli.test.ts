@@ -45,14 +45,15 @@ test('eval: measures a trained model with the scorer, agrees with the trainer, w
   assert.ok(Math.abs(vres.auroc - info.metrics.valAuroc) < 0.06, `validation ${vres.auroc} vs ${info.metrics.valAuroc}`);
 });
 
-test('the mirrored score: train --score-flip horizontal records it, eval agrees with the trainer; eval --score-flip measures any model both ways', () => {
+test('mirrored and shifted scores: train --score-flip/--score-shift record them, eval agrees with the trainer; eval overrides measure any model each way', () => {
   const dir = tempDir();
   const model = join(dir, 'model');
-  const t = runCli(['train', '--data', MNIST, '--normal', '1', '--out', model, ...TINY, '--seed', '3', '--score-flip', 'horizontal', '--json']);
+  const t = runCli(['train', '--data', MNIST, '--normal', '1', '--out', model, ...TINY, '--seed', '3', '--score-flip', 'horizontal', '--score-shift', 'pixel', '--json']);
   assert.equal(t.code, 0, t.stderr);
   const info = JSON.parse(readFileSync(join(model, 'flawscope.json'), 'utf8'));
   assert.equal(info.score.flip, 'horizontal');
-  assert.equal(info.formatVersion, 3);
+  assert.equal(info.score.shift, 'pixel');
+  assert.equal(info.formatVersion, 4);
   const trainerTest = t.events.find((e) => e.type === 'done').metrics.testAuroc;
   const evalOf = (extra: string[]) => {
     const r = runCli(['eval', '--model', model, '--json', ...extra]);
@@ -60,18 +61,27 @@ test('the mirrored score: train --score-flip horizontal records it, eval agrees 
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   };
   const own = evalOf(['--report', join(dir, 'own')]);
-  assert.equal(own.flip, 'horizontal');
-  assert.ok(Math.abs(own.auroc - trainerTest) < 2e-3, `eval ${own.auroc} vs trainer ${trainerTest}: the trainer's test figure used the mirrored score too`);
-  const none = evalOf(['--score-flip', 'none', '--report', join(dir, 'none')]);
-  assert.equal(none.flip, 'none');
+  assert.deepEqual([own.flip, own.shift], ['horizontal', 'pixel']);
+  assert.ok(Math.abs(own.auroc - trainerTest) < 2e-3, `eval ${own.auroc} vs trainer ${trainerTest}: the trainer's test figure used the same views`);
+  const noFlip = evalOf(['--score-flip', 'none', '--report', join(dir, 'no-flip')]);
+  assert.deepEqual([noFlip.flip, noFlip.shift], ['none', 'pixel']);
+  const plain = evalOf(['--score-flip', 'none', '--score-shift', 'none', '--report', join(dir, 'plain')]);
+  assert.deepEqual([plain.flip, plain.shift], ['none', 'none']);
   const scores = (d: string) => readFileSync(join(dir, d, 'scores.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[3]));
-  const [a, b] = [scores('own'), scores('none')];
+  const [a, b, c] = [scores('own'), scores('no-flip'), scores('plain')];
   assert.equal(a.length, 300);
-  assert.ok(a.filter((v, i) => Math.abs(v - b[i]) > 1e-6 * v).length > 250, 'the override changes the scores');
-  assert.match(readFileSync(join(dir, 'own', 'report.md'), 'utf8'), /averaged with the mirror image/);
+  const changed = (x: number[], y: number[]) => x.filter((v, i) => Math.abs(v - y[i]) > 1e-6 * v).length;
+  assert.ok(changed(a, b) > 250, 'the flip override changes the scores');
+  assert.ok(changed(b, c) > 250, 'the shift override changes the scores');
+  assert.match(readFileSync(join(dir, 'own', 'report.md'), 'utf8'), /averaged with the mirror image and the one-pixel shifts/);
+  assert.match(readFileSync(join(dir, 'no-flip', 'report.md'), 'utf8'), /averaged with the one-pixel shifts\)/);
+  assert.doesNotMatch(readFileSync(join(dir, 'plain', 'report.md'), 'utf8'), /averaged with/);
   const bad = runCli(['eval', '--model', model, '--score-flip', 'vertical']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--score-flip vertical: use none or horizontal/);
+  const badShift = runCli(['eval', '--model', model, '--score-shift', '2']);
+  assert.equal(badShift.code, 2);
+  assert.match(badShift.stderr, /--score-shift 2: use none or pixel/);
 });
 
 test('eval: bad input exits 2 naming the flag or folder', () => {

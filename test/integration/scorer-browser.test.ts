@@ -33,6 +33,8 @@ const IMAGES: Img[] = [
   { name: 'tiled', width: 80, height: 48, channels: 4, stride: 16 }, // overlapping tiles, RGBA
 ];
 
+const VIEWS = { flip: 'horizontal', shift: 'pixel' } as const;
+
 interface Out { backend: string; reason: string; images: Array<{ score: number; mean: number; top: number; map: number[]; w: number; h: number; tiles: number }>; leak: number }
 
 // Runs in the page (a string, so nothing from the test transpiler leaks into it).
@@ -43,7 +45,7 @@ const PROBE = `async (a) => {
   const images = [];
   for (const im of a.images) {
     const data = new Uint8Array(await (await fetch(im.url)).arrayBuffer());
-    const r = await s.score({ data, width: im.width, height: im.height, channels: im.channels }, { ...(im.stride ? { stride: im.stride } : {}), ...(a.flip ? { flip: a.flip } : {}) });
+    const r = await s.score({ data, width: im.width, height: im.height, channels: im.channels }, { ...(im.stride ? { stride: im.stride } : {}), ...(a.views ?? {}) });
     images.push({ score: r.score, mean: r.scores.mean, top: r.scores.topPatch, map: Array.from(r.errorMap), w: r.width, h: r.height, tiles: r.tiles });
   }
   s.dispose();
@@ -55,7 +57,7 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
   let srv: Awaited<ReturnType<typeof serve>>;
   let modelDir: string;
   let nodeRef: Out['images'];
-  let nodeRefFlip: Out['images'];
+  let nodeRefViews: Out['images'];
   const data = tempDir();
 
   before(async () => {
@@ -66,10 +68,10 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     // Node WASM reference
     const s = await loadScorerFromDir(modelDir);
     nodeRef = [];
-    nodeRefFlip = [];
-    for (const [ref, flip] of [[nodeRef, 'none'], [nodeRefFlip, 'horizontal']] as const)
+    nodeRefViews = [];
+    for (const [ref, views] of [[nodeRef, {}], [nodeRefViews, VIEWS]] as const)
       for (const [i, im] of IMAGES.entries()) {
-        const r = await s.score(testImage(im.width, im.height, im.channels, 11 + i), { ...(im.stride ? { stride: im.stride } : {}), flip });
+        const r = await s.score(testImage(im.width, im.height, im.channels, 11 + i), { ...(im.stride ? { stride: im.stride } : {}), ...views });
         ref.push({ score: r.score, mean: r.scores.mean, top: r.scores.topPatch, map: Array.from(r.errorMap), w: r.width, h: r.height, tiles: r.tiles });
       }
     s.dispose();
@@ -81,11 +83,11 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     await srv?.close();
   });
 
-  async function probe(backend: string, flip?: 'horizontal'): Promise<Out> {
+  async function probe(backend: string, views?: typeof VIEWS): Promise<Out> {
     const page = await browser.newPage();
     try {
       await page.goto(`${srv.url}/blank`);
-      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/`, backend, flip, images: IMAGES.map((im) => ({ ...im, url: `${srv.url}/data/${im.name}.bin` })) };
+      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/`, backend, views, images: IMAGES.map((im) => ({ ...im, url: `${srv.url}/data/${im.name}.bin` })) };
       return (await page.evaluate(`(${PROBE})(${JSON.stringify(args)})`)) as Out;
     } finally {
       await page.close();
@@ -145,12 +147,12 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     assert.equal(out.leak, 0);
   });
 
-  test('the mirrored score (flip horizontal): Chromium WebGPU and WASM agree with Node WASM; no tensors leak', async () => {
-    assert.ok(nodeRefFlip.every((r, i) => Math.abs(r.score - nodeRef[i].score) > 1e-4 * nodeRef[i].score), 'the mirrored score differs from the plain one here');
+  test('the mirrored and shifted score (flip horizontal, shift pixel): Chromium WebGPU and WASM agree with Node WASM; no tensors leak', async () => {
+    assert.ok(nodeRefViews.every((r, i) => Math.abs(r.score - nodeRef[i].score) > 1e-4 * nodeRef[i].score), 'the views change the score here');
     for (const backend of ['wasm', 'webgpu']) {
-      const out = await probe(backend, 'horizontal');
+      const out = await probe(backend, VIEWS);
       assert.equal(out.backend, backend, out.reason);
-      agree(`chromium-${backend} flip`, out.images, nodeRefFlip);
+      agree(`chromium-${backend} views`, out.images, nodeRefViews);
       assert.equal(out.leak, 0);
     }
   });

@@ -147,9 +147,39 @@ describe('scoring in Node (WASM)', () => {
     assert.equal(plain.info.formatVersion, 1);
     assert.ok(Math.abs((await plain.score(a)).score - pa.score) < 1e-6, "flip: 'none' is the paper's score");
     assert.ok(Math.abs((await plain.score(a, { flip: 'horizontal' })).score - fa.score) < 1e-6, 'and the option turns it on for any model');
-    await assert.rejects(s.score(a, { flip: 'vertical' as never }), /flip must be none or horizontal/);
+    await assert.rejects(s.score(a, { flip: 'vertical' as never }), /flip must be "none" or "horizontal", got "vertical"/);
     s.dispose();
     plain.dispose();
+  });
+
+  test('the shifted score (score.shift): each pixel is the mean of the plain maps of the image moved right, down and both, moved back', async () => {
+    const dir = await makeModelFolder(join(tempDir(), 'shift'), { height: 32, width: 32, channels: 3, seed: 5, shift: 'pixel' });
+    const s = await loadScorerFromDir(dir);
+    assert.equal(s.info.formatVersion, 4);
+    const moved = (im: ReturnType<typeof testImage>, dy: number, dx: number) => {
+      // Moved right by dx and down by dy, the first column/row repeated into the gap.
+      const { width: w, height: h, channels: c } = im;
+      const d = new Uint8Array(im.data.length);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) d[(y * w + x) * c + k] = im.data[(Math.max(0, y - dy) * w + Math.max(0, x - dx)) * c + k];
+      return { ...im, data: d };
+    };
+    const a = testImage(32, 32, 3, 23);
+    const sa = await s.score(a);
+    const plain = await Promise.all(([[0, 0], [0, 1], [1, 0], [1, 1]] as const).map(async ([dy, dx]) => [dy, dx, (await s.score(moved(a, dy, dx), { shift: 'none' })).errorMap] as const));
+    let worst = 0;
+    // Pixels off the last row and column are seen by all four views.
+    for (let y = 0; y < 31; y++) for (let x = 0; x < 31; x++) {
+      const want = plain.reduce((acc, [dy, dx, m]) => acc + m[(y + dy) * 32 + x + dx] / 4, 0);
+      worst = Math.max(worst, Math.abs(sa.errorMap[y * 32 + x] - want));
+    }
+    assert.ok(worst < 1e-5, `error map = mean of the four moved-back maps (off by ${worst})`);
+    // The bottom-right pixel is seen by the unmoved view only.
+    assert.ok(Math.abs(sa.errorMap[32 * 32 - 1] - plain[0][2][32 * 32 - 1]) < 1e-6);
+    assert.ok(Math.abs(sa.score - (await s.score(a, { shift: 'none' })).score) > 1e-4 * sa.score, 'the shifts change the score of a random generator');
+    const both = await s.score(a, { flip: 'horizontal' });
+    assert.ok(Math.abs(both.score - sa.score) > 1e-4 * sa.score, 'the mirror adds views on top of the shifts');
+    await assert.rejects(s.score(a, { shift: 'half' as never }), /shift must be "none" or "pixel", got "half"/);
+    s.dispose();
   });
 
   test('scoreBatch equals score one by one; overlay is RGBA at image size; dispose frees every tensor', async () => {

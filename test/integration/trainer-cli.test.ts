@@ -118,6 +118,7 @@ const bad: { name: string; setup: (dir: string) => Promise<string[]>; message: R
   { name: 'bad --size', setup: async () => ['--data', MNIST, '--size', '30'], message: /--size 30/ },
   { name: 'unknown --backend', setup: async () => ['--data', MNIST, '--backend', 'quantum'], message: /--backend quantum/ },
   { name: 'unknown --score-flip', setup: async () => ['--data', MNIST, '--normal', '1', '--score-flip', 'vertical'], message: /--score-flip vertical: use none or horizontal/ },
+  { name: 'unknown --score-shift', setup: async () => ['--data', MNIST, '--normal', '1', '--score-shift', 'yes'], message: /--score-shift yes: use none or pixel/ },
   { name: 'unknown --skips', setup: async () => ['--data', MNIST, '--normal', '1', '--skips', 'half'], message: /--skips half: use all, no-outer, none/ },
   { name: 'unavailable --backend tensorflow', setup: async () => ['--data', MNIST, '--normal', '1', '--backend', 'tensorflow'], message: /tfjs-node/ },
   {

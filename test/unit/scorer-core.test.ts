@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChannels, standardizePhoto, NORMALIZATION, PHOTO_STANDARD } from '../../scorer/preprocess';
-import { formatVersionFor, validateModelInfo } from '../../scorer/model-format';
+import { FORMAT_VERSION, formatVersionFor, scoreLabel, validateModelInfo } from '../../scorer/model-format';
 import { reconstructWithError, scoreBatchTensor, type Reconstructor } from '../../scorer/score';
 import { info as folderInfo } from '../browser/fixtures';
 import { tileStarts, normalizeScore } from '../../scorer/scorer';
@@ -60,7 +60,7 @@ describe('preprocess', () => {
     assert.equal(formatVersionFor(std), 2);
     assert.doesNotThrow(() => validateModelInfo(std));
     assert.throws(() => validateModelInfo({ ...std, preprocess: { ...std.preprocess, standardize: { mean: 128, std: 0 } } }), /"preprocess.standardize" needs/);
-    assert.throws(() => validateModelInfo({ ...std, formatVersion: 4 }), /newer than this Flawscope/);
+    assert.throws(() => validateModelInfo({ ...std, formatVersion: FORMAT_VERSION + 1 }), /newer than this Flawscope/);
   });
 
   test('flawscope.json: the mirrored score needs version 3 and a known mode; "none" stays at the lower version', () => {
@@ -72,6 +72,18 @@ describe('preprocess', () => {
     assert.doesNotThrow(() => validateModelInfo(flip));
     assert.throws(() => validateModelInfo({ ...flip, score: { ...flip.score, flip: 'vertical' } }), /"score.flip" must be "none" or "horizontal", got "vertical"/);
   });
+
+  test('flawscope.json: the shifted score needs version 4 and a known mode', () => {
+    const base = folderInfo({ height: 32, width: 32, channels: 3 });
+    const both = { ...base, formatVersion: 4, score: { ...base.score, flip: 'horizontal' as const, shift: 'pixel' as const } };
+    assert.equal(formatVersionFor(both), 4);
+    assert.equal(formatVersionFor({ ...base, score: { ...base.score, shift: 'pixel' } }), 4);
+    assert.equal(formatVersionFor({ ...base, score: { ...base.score, shift: 'none' } }), 1);
+    assert.doesNotThrow(() => validateModelInfo(both));
+    assert.throws(() => validateModelInfo({ ...both, score: { ...both.score, shift: 2 } }), /"score.shift" must be "none" or "pixel", got 2/);
+    assert.equal(scoreLabel(both.score), 'mean, averaged with the mirror image and the one-pixel shifts');
+    assert.equal(scoreLabel(base.score), base.score.kind);
+  });
 });
 
 describe('tiling and scores', () => {
@@ -81,18 +93,58 @@ describe('tiling and scores', () => {
     const shift: Reconstructor = { predict: (x) => tf.pad(tf.slice(x, [0, 0, 0, 0], [-1, -1, x.shape[2] - 1, -1]), [[0, 0], [0, 0], [1, 0], [0, 0]]) };
     const x = tf.tensor4d([0.1, 0.5, -0.2, 0.4], [1, 1, 4, 1]);
     const near = (got: Float32Array | Int32Array | Uint8Array, want: number[]) => assert.ok(want.every((w, i) => Math.abs(got[i] - w) < 1e-6), `${Array.from(got)} vs ${want}`);
-    const plain = reconstructWithError(shift, x, 'none');
+    const plain = reconstructWithError(shift, x, { flip: 'none' });
     near(await plain.map.data(), [0.1, 0.4, 0.7, 0.6]);
     near(await plain.rec.data(), [0, 0.1, 0.5, -0.2]);
-    const flip = reconstructWithError(shift, x, 'horizontal');
+    const flip = reconstructWithError(shift, x, { flip: 'horizontal' });
     // mirror [0.4, -0.2, 0.5, 0.1] → G [0, 0.4, -0.2, 0.5], errors [0.4, 0.6, 0.7, 0.4]; mirrored back: [0.4, 0.7, 0.6, 0.4]
     near(await flip.map.data(), [0.25, 0.55, 0.65, 0.5]);
     near(await flip.rec.data(), [0.25, -0.05, 0.45, -0.1]);
     const patch = { size: 1, stride: 1, topN: 1 };
-    near(await scoreBatchTensor(shift, x, 'mean', patch, 'horizontal'), [(0.25 + 0.55 + 0.65 + 0.5) / 4]);
-    near(await scoreBatchTensor(shift, x, 'topPatch', patch, 'horizontal'), [0.65]);
+    near(await scoreBatchTensor(shift, x, 'mean', patch, { flip: 'horizontal' }), [(0.25 + 0.55 + 0.65 + 0.5) / 4]);
+    near(await scoreBatchTensor(shift, x, 'topPatch', patch, { flip: 'horizontal' }), [0.65]);
     near(await scoreBatchTensor(shift, x, 'mean', patch), [(0.1 + 0.4 + 0.7 + 0.6) / 4]);
     tf.dispose([x, plain.map, plain.rec, flip.map, flip.rec]);
+  });
+  test('the shifted score by hand: each pixel averages the views that saw it, each view moved back', async () => {
+    await tf.setBackend('cpu');
+    const shift: Reconstructor = { predict: (x) => tf.pad(tf.slice(x, [0, 0, 0, 0], [-1, -1, x.shape[2] - 1, -1]), [[0, 0], [0, 0], [1, 0], [0, 0]]) };
+    const near = (got: Float32Array | Int32Array | Uint8Array, want: number[]) => assert.ok(want.every((w, i) => Math.abs(got[i] - w) < 1e-6) && got.length === want.length, `${Array.from(got)} vs ${want}`);
+    const x = tf.tensor4d([0.1, 0.5, -0.2, 0.4], [1, 2, 2, 1]);
+    // Views [[.1,.5],[-.2,.4]] (as is), [[.1,.1],[-.2,-.2]] (right), [[.1,.5],[.1,.5]] (down), [[.1,.1],[.1,.1]] (both);
+    // their maps [[.1,.4],[.2,.6]], [[.1,0],[.2,0]], [[.1,.4],[.1,.4]], [[.1,0],[.1,0]]; moved back, the top-left pixel
+    // is seen 4 times, top-right and bottom-left twice, bottom-right once.
+    const r = reconstructWithError(shift, x, { shift: 'pixel' });
+    near(await r.map.data(), [(0.1 + 0 + 0.1 + 0) / 4, (0.4 + 0.4) / 2, (0.2 + 0) / 2, 0.6]);
+    near(await r.rec.data(), [(0 + 0.1 + 0 + 0.1) / 4, (0.1 + 0.1) / 2, (0 - 0.2) / 2, -0.2]);
+    tf.dispose([x, r.map, r.rec]);
+  });
+  test('mirror and shifts together agree with a plain-array implementation of the same views', async () => {
+    await tf.setBackend('cpu');
+    const shift: Reconstructor = { predict: (x) => tf.pad(tf.slice(x, [0, 0, 0, 0], [-1, -1, x.shape[2] - 1, -1]), [[0, 0], [0, 0], [1, 0], [0, 0]]) };
+    const [n, h, w, c] = [2, 4, 6, 2];
+    const px = Array.from({ length: n * h * w * c }, (_, i) => Math.sin(i * 1.7) * 0.9);
+    const at = (i: number, y: number, x: number, k: number) => px[((i * h + y) * w + x) * c + k];
+    const sum = new Float64Array(n * h * w), seen = new Float64Array(n * h * w);
+    for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) for (const mirrored of [false, true]) for (let i = 0; i < n; i++) {
+      // view pixel (y, x) = input (max(0, y-dy), max(0, x'-dx)) with x' = mirrored ? w-1-x : x; the generator copies pixel x-1 to x.
+      const v = (y: number, x: number, k: number) => { const xs = mirrored ? w - 1 - x : x; return at(i, Math.max(0, y - dy), Math.max(0, xs - dx), k); };
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        let e = 0;
+        for (let k = 0; k < c; k++) e += Math.abs(v(y, x, k) - (x > 0 ? v(y, x - 1, k) : 0)) / c;
+        const xs = mirrored ? w - 1 - x : x; // the shifted image's column this view pixel holds
+        const [oy, ox] = [y - dy, xs - dx]; // the input pixel it stands for, unless it is the repeated edge
+        if (oy < 0 || ox < 0) continue;
+        sum[(i * h + oy) * w + ox] += e;
+        seen[(i * h + oy) * w + ox] += 1;
+      }
+    }
+    const want = Array.from(sum, (s, j) => s / seen[j]);
+    const x = tf.tensor4d(px, [n, h, w, c]);
+    const r = reconstructWithError(shift, x, { flip: 'horizontal', shift: 'pixel' });
+    const got = await r.map.data();
+    assert.ok(want.every((v, j) => Math.abs(got[j] - v) < 1e-5), `${Array.from(got).slice(0, 8)} vs ${want.slice(0, 8)}`);
+    tf.dispose([x, r.map, r.rec]);
   });
   test('tile origins cover the image with the last tile flush to the edge', () => {
     assert.deepEqual(tileStarts(32, 32, 32), [0]);

@@ -10,7 +10,7 @@ import type { LossWeights } from '../losses';
 import { PAPER_WEIGHTS } from '../losses';
 import type { ProgressEvent } from '../progress';
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
-import { FLIP_MODES, type FlipMode } from '../../scorer/model-format';
+import { FLIP_MODES, SHIFT_MODES, scoreLabel, type FlipMode, type ShiftMode } from '../../scorer/model-format';
 import { evaluateSet } from './evaluate';
 import { loadEvalSet, type EvalSplit } from './evaldata';
 import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName, BenchDataError } from './bench';
@@ -68,16 +68,16 @@ function installStop(): () => void {
 // eval
 
 const EVAL_USAGE = `usage: flawscope eval --model DIR [--data DIR] [--normal CLASS] [--split test|validation]
-                      [--score-flip none|horizontal] [--json] [--report OUT_DIR] [--backend wasm|cpu]
+                      [--score-flip none|horizontal] [--score-shift none|pixel] [--json] [--report OUT_DIR] [--backend wasm|cpu]
                       [reader flags, e.g. --protocol one-vs-rest]
   Scores the data with the model (the scorer module) and prints image AUROC (both score
   definitions), per-class AUROC, precision/recall at the model's threshold, the F1-optimal
   threshold, and pixel AUROC where masks exist. Without --data it measures on the data, protocol
-  and seed the model was trained with. --score-flip overrides the model's own mirrored-score
-  setting (to measure a model both ways; choose on --split validation). --report writes report.md, report.html, roc.svg,
+  and seed the model was trained with. --score-flip and --score-shift override the model's own
+  mirrored-score and shifted-score settings (to measure a model both ways; choose on --split validation). --report writes report.md, report.html, roc.svg,
   eval.json and scores.csv into OUT_DIR.
 `;
-const EVAL_OWN = new Set(['model', 'data', 'normal', 'split', 'json', 'report', 'backend', 'help', 'seed', 'validation-fraction', 'score-flip']);
+const EVAL_OWN = new Set(['model', 'data', 'normal', 'split', 'json', 'report', 'backend', 'help', 'seed', 'validation-fraction', 'score-flip', 'score-shift']);
 
 export async function runEvalCommand(argv: string[]): Promise<number> {
   return guarded('eval', async () => {
@@ -95,6 +95,8 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
     const json = mine.get('json') === 'true';
     const flip = mine.get('score-flip') as FlipMode | undefined;
     if (flip !== undefined && !FLIP_MODES.includes(flip)) throw new UsageError(`--score-flip ${flip}: use ${FLIP_MODES.join(' or ')}`);
+    const shift = mine.get('score-shift') as ShiftMode | undefined;
+    if (shift !== undefined && !SHIFT_MODES.includes(shift)) throw new UsageError(`--score-shift ${shift}: use ${SHIFT_MODES.join(' or ')}`);
     const scorer = await loadScorerFromDir(modelDir, { backend });
     try {
       const cfg = (scorer.info.config ?? {}) as Record<string, any>;
@@ -111,12 +113,12 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         split, dataOptions, standardize: scorer.info.preprocess?.standardize,
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
-      const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip });
+      const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip, shift });
       const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, ...result };
       if (json) process.stdout.write(JSON.stringify(full) + '\n');
       else {
         const p = (x: number | null) => (x === null ? '–' : x.toFixed(4));
-        process.stdout.write(`image AUROC ${p(result.auroc)} (${result.kind}${result.flip === 'horizontal' ? ', averaged with the mirror image' : ''}; mean-L1 ${p(result.aurocMean)}, top-patch ${p(result.aurocTopPatch)})  pixel AUROC ${result.pixelAuroc === null ? 'no masks' : p(result.pixelAuroc)}\n`);
+        process.stdout.write(`image AUROC ${p(result.auroc)} (${scoreLabel(result)}; mean-L1 ${p(result.aurocMean)}, top-patch ${p(result.aurocTopPatch)})  pixel AUROC ${result.pixelAuroc === null ? 'no masks' : p(result.pixelAuroc)}\n`);
         process.stdout.write(`${result.count} images (${result.normals} normal, ${result.anomalies} anomalous); at the model threshold ${result.atModelThreshold.threshold.toPrecision(5)}: precision ${p(result.atModelThreshold.precision)} recall ${p(result.atModelThreshold.recall)} F1 ${p(result.atModelThreshold.f1)}\n`);
         if (result.sourceAuroc) process.stdout.write(`source-image AUROC ${p(result.sourceAuroc.auroc)} (max over crops; ${result.sourceAuroc.normals} normal, ${result.sourceAuroc.anomalies} defect images)\n`);
         if (result.photoAuroc) process.stdout.write(`whole-photo AUROC ${p(result.photoAuroc.auroc)} (each photo tiled and scored as \`flawscope score\` does; ${result.photoAuroc.normals} normal, ${result.photoAuroc.anomalies} defect photos)\n`);

@@ -7,7 +7,7 @@
  */
 import type { Scorer } from '../../scorer/scorer';
 import type { ImageInput } from '../../scorer/image';
-import type { FlipMode, ScoreKind } from '../../scorer/model-format';
+import type { FlipMode, ScoreKind, ScoreViews, ShiftMode } from '../../scorer/model-format';
 import type { ImageSet } from '../data/types';
 import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
 import { pixelAuroc } from './pixel';
@@ -36,6 +36,8 @@ export interface EvalResult {
   kind: ScoreKind;
   /** Whether each image's score averaged it with its left-right mirror's. */
   flip: FlipMode;
+  /** Whether each image's score averaged it with its one-pixel shifts. */
+  shift: ShiftMode;
   /** AUROC of the model's own score definition. */
   auroc: number | null;
   aurocMean: number | null;
@@ -104,7 +106,7 @@ export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<nu
  * `classNames` (one per item), also per defect type: a defect photo's type is the class of its
  * anomalous crops.
  */
-export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[], flip?: FlipMode): Promise<PhotoAuroc> {
+export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[], views: Partial<ScoreViews> = {}): Promise<PhotoAuroc> {
   const label = new Map<string, number>();
   const photoClass = new Map<string, string>();
   groups.forEach((g, i) => {
@@ -113,7 +115,7 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
   });
   const photos = [...label.keys()];
   const scores: number[] = [];
-  for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip })).score);
+  for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift })).score);
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;
   const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies };
@@ -149,7 +151,7 @@ export function perClassAuroc(scores: ArrayLike<number>, labels: Uint8Array, cla
 export interface ScoredSet { mean: Float32Array; topPatch: Float32Array; own: Float32Array; pixelAuroc: number | null }
 
 /** Scores every image of the set with the Scorer, batch by batch ('resize' mode: the set is already at model size). */
-export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: number; onProgress?: (done: number, total: number) => void; flip?: FlipMode } = {}): Promise<ScoredSet> {
+export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: number; onProgress?: (done: number, total: number) => void } & Partial<ScoreViews> = {}): Promise<ScoredSet> {
   const n = set.images.count;
   const { height: h, width: w, channels: c } = set.images;
   const mean = new Float32Array(n), topPatch = new Float32Array(n), own = new Float32Array(n);
@@ -163,7 +165,7 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
     const bytes = h * w * c;
     const imgs = idx.map((_, k) => ({ data: px.subarray(k * bytes, (k + 1) * bytes), width: w, height: h, channels: c }));
     // The set was decoded by the trainer's pipeline: crops already standardised per photo, if the model does that.
-    const res = await scorer.scoreBatch(imgs, { mode: 'resize', reconstruction: false, standardize: false, flip: opts.flip });
+    const res = await scorer.scoreBatch(imgs, { mode: 'resize', reconstruction: false, standardize: false, flip: opts.flip, shift: opts.shift });
     res.forEach((r, k) => {
       mean[s + k] = r.scores.mean;
       topPatch[s + k] = r.scores.topPatch;
@@ -185,8 +187,8 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
 }
 
 /** Scores and measures. */
-/** `flip` overrides the model's own score.flip (to measure a model with and without the mirrored score). */
-export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void; decodePhoto?: (path: string) => Promise<ImageInput>; flip?: FlipMode } = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
+/** `flip` and `shift` override the model's own score views (to measure a model with and without them). */
+export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void; decodePhoto?: (path: string) => Promise<ImageInput> } & Partial<ScoreViews> = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
   const t0 = performance.now();
   const scores = await scoreSet(scorer, set, opts);
   const seconds = (performance.now() - t0) / 1000;
@@ -200,6 +202,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     anomalies,
     kind: scorer.info.score.kind,
     flip: opts.flip ?? scorer.info.score.flip ?? 'none',
+    shift: opts.shift ?? scorer.info.score.shift ?? 'none',
     auroc: nanToNull(auroc(scores.own, labels)),
     aurocMean: nanToNull(auroc(scores.mean, labels)),
     aurocTopPatch: nanToNull(auroc(scores.topPatch, labels)),
@@ -208,7 +211,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
-    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, opts.flip) : null,
+    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift }) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),
     seconds,
     imagesPerSecond: labels.length / Math.max(seconds, 1e-6),

@@ -9,6 +9,7 @@ import type { RunResult } from './run-one';
 import { comboId, WEIGHT_KEYS } from './grid';
 import { PAPER_WEIGHTS } from '../losses';
 import { escapeXml } from './svg';
+import { scoreLabel } from '../../scorer/model-format';
 
 export const pct = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(d));
 const num = (x: number | null | undefined, d = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
@@ -80,7 +81,7 @@ export function evalMarkdown(title: string, r: EvalResult & { split?: string }, 
   if (extra.command) lines.push(`- command: \`${extra.command}\``);
   lines.push(`- scored with the Flawscope scorer at ${r.imagesPerSecond.toFixed(0)} images/s (${r.seconds.toFixed(1)} s)`, '');
   lines.push(mdTable(['metric', 'value'], [
-    [`image AUROC (model's score: ${r.kind}${r.flip === 'horizontal' ? ', averaged with the mirror image' : ''})`, num(r.auroc)],
+    [`image AUROC (model's score: ${scoreLabel(r)})`, num(r.auroc)],
     ['image AUROC, mean-L1 score', num(r.aurocMean)],
     ['image AUROC, top-patch score', num(r.aurocTopPatch)],
     ['pixel AUROC (masks)', r.pixelAuroc === null ? 'no masks' : num(r.pixelAuroc)],
