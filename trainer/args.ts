@@ -37,3 +37,11 @@ export function numFlag(flags: Map<string, string>, key: string, dflt: number, o
     throw new UsageError(`--${key} ${raw}: expected ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}`);
   return v;
 }
+
+/** Reads a flag that takes one of a few names; the error names the flag and the choices. */
+export function choiceFlag<T extends string, D extends T | undefined>(flags: Map<string, string>, key: string, choices: readonly T[], dflt: D): T | D {
+  const raw = flags.get(key);
+  if (raw === undefined) return dflt;
+  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${key} ${raw}: use ${choices.join(' or ')}`);
+  return raw as T;
+}

@@ -3,7 +3,7 @@
  * Exit codes: 0 ok (also after a signal-saved checkpoint), 1 unexpected failure, 2 bad input.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { camel, numFlag, parseArgs, UsageError } from './args';
+import { camel, choiceFlag, numFlag, parseArgs, UsageError } from './args';
 import { BACKEND_REQUESTS, BackendUnavailableError, type BackendRequest } from './backend';
 import { loadTrainingData } from './data';
 import { InputError } from './data/types';
@@ -12,7 +12,7 @@ import type { LossWeights } from './losses';
 import type { ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, train, type TrainConfig } from './train';
 import { SKIP_MODES, type SkipMode } from './model';
-import { FLIP_MODES, SHIFT_MODES, type FlipMode, type ShiftMode } from '../scorer/model-format';
+import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
 
 const USAGE = `Flawscope — GAN-based anomaly detection (Kim et al. 2020)
 
@@ -67,10 +67,8 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   if (!BACKEND_REQUESTS.includes(backend)) throw new UsageError(`--backend ${backend}: use one of ${BACKEND_REQUESTS.join(', ')}`);
   const score = (flags.get('score') ?? d.score) as TrainConfig['score'];
   if (!['auto', 'mean', 'topPatch'].includes(score)) throw new UsageError(`--score ${score}: use auto, mean or topPatch`);
-  const scoreFlip = (flags.get('score-flip') ?? d.scoreFlip ?? 'none') as FlipMode;
-  if (!FLIP_MODES.includes(scoreFlip)) throw new UsageError(`--score-flip ${scoreFlip}: use ${FLIP_MODES.join(' or ')} (none = the paper's score)`);
-  const scoreShift = (flags.get('score-shift') ?? d.scoreShift ?? 'none') as ShiftMode;
-  if (!SHIFT_MODES.includes(scoreShift)) throw new UsageError(`--score-shift ${scoreShift}: use ${SHIFT_MODES.join(' or ')} (none = the paper's score)`);
+  const scoreFlip = choiceFlag(flags, 'score-flip', FLIP_MODES, d.scoreFlip ?? 'none');
+  const scoreShift = choiceFlag(flags, 'score-shift', SHIFT_MODES, d.scoreShift ?? 'none');
   let patch = d.patch;
   const lp = flags.get('loss-patch');
   if (lp) {

@@ -5,12 +5,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs, UsageError, numFlag } from '../args';
+import { parseArgs, UsageError, numFlag, choiceFlag } from '../args';
 import type { LossWeights } from '../losses';
 import { PAPER_WEIGHTS } from '../losses';
 import type { ProgressEvent } from '../progress';
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
-import { FLIP_MODES, SHIFT_MODES, scoreLabel, type FlipMode, type ShiftMode } from '../../scorer/model-format';
+import { FLIP_MODES, SHIFT_MODES, scoreLabel } from '../../scorer/model-format';
 import { evaluateSet } from './evaluate';
 import { loadEvalSet, type EvalSplit } from './evaldata';
 import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName, BenchDataError } from './bench';
@@ -93,10 +93,8 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
     const backend = mine.get('backend') ?? 'wasm';
     if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend ${backend}: eval runs on wasm or cpu`);
     const json = mine.get('json') === 'true';
-    const flip = mine.get('score-flip') as FlipMode | undefined;
-    if (flip !== undefined && !FLIP_MODES.includes(flip)) throw new UsageError(`--score-flip ${flip}: use ${FLIP_MODES.join(' or ')}`);
-    const shift = mine.get('score-shift') as ShiftMode | undefined;
-    if (shift !== undefined && !SHIFT_MODES.includes(shift)) throw new UsageError(`--score-shift ${shift}: use ${SHIFT_MODES.join(' or ')}`);
+    const flip = choiceFlag(mine, 'score-flip', FLIP_MODES, undefined);
+    const shift = choiceFlag(mine, 'score-shift', SHIFT_MODES, undefined);
     const scorer = await loadScorerFromDir(modelDir, { backend });
     try {
       const cfg = (scorer.info.config ?? {}) as Record<string, any>;
