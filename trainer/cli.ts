@@ -18,7 +18,7 @@ const USAGE = `Flawscope — GAN-based anomaly detection (Kim et al. 2020)
 
 Usage:
   flawscope train --data DIR --out DIR [--normal CLASS] [--size N] [--channels 1|3] [--epochs N]
-                  [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--skips all|no-outer|none] [--backend auto|tensorflow|wasm|cpu]
+                  [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--weight-average DECAY] [--skips all|no-outer|none] [--backend auto|tensorflow|wasm|cpu]
                   [--weights recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1]
                   [--score auto|mean|topPatch] [--score-flip none|horizontal] [--score-shift none|pixel] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
                   [--validation-fraction X] [--force] [--json] [--resume CHECKPOINT_DIR]
@@ -28,7 +28,7 @@ Usage:
 `;
 
 const TRAIN_BOOLEANS = ['json', 'force', 'help'] as const;
-const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', ...TRAIN_BOOLEANS]);
+const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', 'weight-average', ...TRAIN_BOOLEANS]);
 
 export function isInputError(e: unknown): boolean {
   return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
@@ -99,6 +99,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     validationFraction: numFlag(flags, 'validation-fraction', d.validationFraction, { min: 0, max: 0.9 }),
     weights: parseWeights(flags.get('weights'), d.weights),
     skips: parseSkips(flags.get('skips'), d.skips ?? 'all'),
+    weightAverage: numFlag(flags, 'weight-average', d.weightAverage ?? 0, { min: 0, max: 0.99999 }),
     score,
     scoreFlip,
     scoreShift,

@@ -21,6 +21,12 @@ export interface GanOptions {
   seed: number;
   /** U-Net skip connections kept (default: all, the paper's). */
   skips?: SkipMode;
+  /**
+   * Decay of an exponential moving average of the generator's weights, updated after every
+   * generator step (0 or absent = none, the paper's). The average is what validation scores and
+   * what gets deployed; the training trajectory itself is unchanged.
+   */
+  weightAverage?: number;
 }
 
 export type StepLosses = Record<string, number>;
@@ -35,6 +41,8 @@ export class Gan {
   readonly optG: tf.AdamOptimizer;
   readonly optDn: tf.AdamOptimizer;
   readonly optDa: tf.AdamOptimizer;
+  /** The generator's averaged weights (same order as generator.weights), when opts.weightAverage > 0. */
+  private readonly avg: tf.Variable[] | null;
 
   constructor(readonly opts: GanOptions) {
     const { shape, seed } = opts;
@@ -50,6 +58,42 @@ export class Gan {
     this.optG = adam();
     this.optDn = adam();
     this.optDa = adam();
+    this.avg = opts.weightAverage ? this.generator.weights.map((w) => tf.variable(w.read(), false)) : null;
+  }
+
+  /** True when the generator's weights are being averaged (GanOptions.weightAverage). */
+  get averaging(): boolean {
+    return this.avg !== null;
+  }
+
+  /**
+   * avg ← d·avg + (1−d)·w after generator step t. d ramps up as min(decay, (1+t)/(10+t)) so the
+   * first steps are not dominated by the random initialisation the average starts from. t is the
+   * generator optimiser's own step count, so a resumed checkpoint continues the same ramp.
+   */
+  private updateAverage(): void {
+    if (!this.avg) return;
+    const t = this.optG.iterations;
+    const d = Math.min(this.opts.weightAverage!, (1 + t) / (10 + t));
+    tf.tidy(() => this.generator.weights.forEach((w, i) => this.avg![i].assign(tf.add(tf.mul(this.avg![i], d), tf.mul(w.read(), 1 - d)))));
+  }
+
+  /** Copies of the averaged generator weights (caller disposes); null when not averaging. */
+  averagedWeights(): tf.Tensor[] | null {
+    return this.avg ? this.avg.map((v) => tf.clone(v)) : null;
+  }
+
+  /** Runs fn with the averaged weights loaded into the generator, then puts the trained ones back. */
+  async withAveragedWeights<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.avg) return fn();
+    const trained = this.generator.weights.map((w) => tf.clone(w.read()));
+    this.generator.setWeights(this.avg);
+    try {
+      return await fn();
+    } finally {
+      this.generator.setWeights(trained);
+      tf.dispose(trained);
+    }
   }
 
   setLearningRate(lr: number): void {
@@ -87,6 +131,7 @@ export class Gan {
       true,
       Gan.vars(this.generator),
     );
+    this.updateAverage();
     const y = recon as unknown as tf.Tensor4D;
     const dLoss = optD.minimize(
       () => L.discriminatorLoss(D.apply(x, { training: true }) as tf.Tensor, D.apply(y, { training: true }) as tf.Tensor),
@@ -106,6 +151,7 @@ export class Gan {
       m.weights.forEach((w, i) => out.push({ name: `${name}/${i}`, tensor: w.read() }));
     for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const)
       (await o.getWeights()).forEach((t, i) => out.push({ name: `${name}/${i}`, tensor: t.tensor }));
+    if (this.avg) this.avg.forEach((v, i) => out.push({ name: `avg/${i}`, tensor: v }));
     return out;
   }
 
@@ -124,10 +170,12 @@ export class Gan {
       list.forEach((l, i) => (l.name = `${name}/${i}`));
       if (list.length) await o.setWeights(list);
     }
+    if (this.avg) this.avg.forEach((v, i) => v.assign(need(`avg/${i}`)));
   }
 
   dispose(): void {
     for (const o of [this.optG, this.optDn, this.optDa]) o.dispose();
+    if (this.avg) tf.dispose(this.avg);
     for (const m of [this.generator, this.dNormal, this.dAnomaly]) m.dispose();
   }
 }

@@ -46,6 +46,8 @@ export interface TrainConfig {
   scoreShift: ShiftMode;
   /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
   skips: SkipMode;
+  /** Decay of the generator's weight average that validation scores and the model deploys (0 = none, the paper's; see trainer/gan.ts). */
+  weightAverage: number;
   backend: BackendRequest;
   validationFraction: number;
   force: boolean;
@@ -73,6 +75,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   scoreFlip: 'none',
   scoreShift: 'none',
   skips: 'all',
+  weightAverage: 0,
   backend: 'auto',
   validationFraction: 0.1,
   force: false,
@@ -130,7 +133,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     const patch = cfg.patch ?? defaultPatchSpec(Math.min(shape.height, shape.width));
     const views: ScoreViews = { flip: cfg.scoreFlip ?? 'none', shift: cfg.scoreShift ?? 'none' };
-    const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all' });
+    const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all', weightAverage: cfg.weightAverage ?? 0 });
     const rng = new Rng(cfg.seed ^ 0x5eed);
     let startEpoch = 0;
     let best: { auroc: number | null; epoch: number; weights: tf.Tensor[] | null } = { auroc: null, epoch: 0, weights: null };
@@ -219,14 +222,21 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       }
       const seconds = (Date.now() - t0) / 1000;
       elapsed += seconds;
-      const ev = await evaluate(gan, data.validation, patch, views);
-      const valAuroc = Number.isNaN(ev.aurocMean) ? null : Math.max(ev.aurocMean, ev.aurocTop);
+      // With a weight average, the average is what is validated and kept; the trained weights'
+      // own figure is recorded beside it, so one run shows what the average adds.
+      const bestOf = (e: { aurocMean: number; aurocTop: number }) => (Number.isNaN(e.aurocMean) ? null : Math.max(e.aurocMean, e.aurocTop));
+      const ev = await gan.withAveragedWeights(() => evaluate(gan, data.validation, patch, views));
+      const valAuroc = bestOf(ev);
+      const valAurocTrained = gan.averaging ? bestOf(await evaluate(gan, data.validation, patch, views)) : undefined;
       if (best.weights === null || (valAuroc !== null && (best.auroc === null || valAuroc > best.auroc))) {
         best.weights?.forEach((t) => t.dispose());
-        best = { auroc: valAuroc, epoch, weights: gan.generator.weights.map((w) => tf.clone(w.read())) };
+        best = { auroc: valAuroc, epoch, weights: gan.averagedWeights() ?? gan.generator.weights.map((w) => tf.clone(w.read())) };
       }
       const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / counts[k]]));
-      const rec = { epoch, losses: means, valAuroc, valAurocMean: ev.aurocMean, valAurocTopPatch: ev.aurocTop, seconds, imgPerSec: imgs / seconds };
+      const rec = {
+        epoch, losses: means, valAuroc, valAurocMean: ev.aurocMean, valAurocTopPatch: ev.aurocTop,
+        ...(valAurocTrained !== undefined ? { valAurocTrained } : {}), seconds, imgPerSec: imgs / seconds,
+      };
       history.push(rec);
       hooks.emit({ type: 'epoch', epoch, epochs: cfg.epochs, losses: means, valAuroc, bestValAuroc: best.auroc, imgPerSec: imgs / seconds, etaSec: (cfg.epochs - epoch) * seconds, seconds });
       await saveCheckpoint(epoch);

@@ -119,6 +119,7 @@ const bad: { name: string; setup: (dir: string) => Promise<string[]>; message: R
   { name: 'unknown --backend', setup: async () => ['--data', MNIST, '--backend', 'quantum'], message: /--backend quantum/ },
   { name: 'unknown --score-flip', setup: async () => ['--data', MNIST, '--normal', '1', '--score-flip', 'vertical'], message: /--score-flip vertical: use none or horizontal/ },
   { name: 'unknown --score-shift', setup: async () => ['--data', MNIST, '--normal', '1', '--score-shift', 'yes'], message: /--score-shift yes: use none or pixel/ },
+  { name: '--weight-average of 1 (the average would never move)', setup: async () => ['--data', MNIST, '--normal', '1', '--weight-average', '1'], message: /--weight-average 1: expected a number ≥ 0 ≤ 0\.99999/ },
   { name: 'unknown --skips', setup: async () => ['--data', MNIST, '--normal', '1', '--skips', 'half'], message: /--skips half: use all, no-outer, none/ },
   { name: 'unavailable --backend tensorflow', setup: async () => ['--data', MNIST, '--normal', '1', '--backend', 'tensorflow'], message: /tfjs-node/ },
   {
@@ -177,4 +178,24 @@ test('a loss group whose weights are all zero takes no steps; all-zero weights a
   assert.equal(z.code, 2);
   assert.match(z.stderr, /every loss weight is zero/);
   assert.ok(!existsSync(join(d, 'zero')));
+});
+
+test('--weight-average: the average is validated and deployed; the trained weights follow the same path as without it (their validation figure recorded beside)', () => {
+  const d = tempDir();
+  const run = (name: string, extra: string[]) => {
+    const r = runCli(['train', '--data', MNIST, '--normal', '1', '--out', join(d, name), '--epochs', '3', '--batch', '32', '--size', '16', '--seed', '2', '--json', ...extra]);
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+    return { info: JSON.parse(readFileSync(join(d, name, 'flawscope.json'), 'utf8')), weights: readFileSync(join(d, name, 'weights.bin')) };
+  };
+  const plain = run('plain', []);
+  const avg = run('avg', ['--weight-average', '0.9']);
+  assert.equal(avg.info.config.weightAverage, 0.9);
+  assert.equal(plain.info.config.weightAverage, 0);
+  const hp = plain.info.config.history as { valAuroc: number; valAurocTrained?: number }[];
+  const ha = avg.info.config.history as { valAuroc: number; valAurocTrained?: number }[];
+  assert.equal(hp[0].valAurocTrained, undefined, 'no second figure without the average');
+  // Same seed, same batches: the trained weights of the averaged run are the plain run's, epoch by epoch.
+  assert.deepEqual(ha.map((h) => h.valAurocTrained), hp.map((h) => h.valAuroc));
+  assert.ok(ha.some((h, i) => h.valAuroc !== hp[i].valAuroc), 'the average scores differently from the trained weights');
+  assert.ok(!avg.weights.equals(plain.weights), 'the deployed weights are the average, not the trained ones');
 });
