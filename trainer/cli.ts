@@ -99,7 +99,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     validationFraction: numFlag(flags, 'validation-fraction', d.validationFraction, { min: 0, max: 0.9 }),
     weights: parseWeights(flags.get('weights'), d.weights),
     skips: parseSkips(flags.get('skips'), d.skips ?? 'all'),
-    weightAverage: numFlag(flags, 'weight-average', d.weightAverage ?? 0, { min: 0, max: 0.99999 }),
+    weightAverage: weightAverageOf(flags, d.weightAverage ?? 0, cfgFile),
     score,
     scoreFlip,
     scoreShift,
@@ -108,6 +108,14 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     force: flags.get('force') === 'true' || !!base.force,
     dataOptions,
   };
+}
+
+/** --weight-average, or the config file's "weightAverage": a decay in [0, 1); 1 would never move. */
+function weightAverageOf(flags: Map<string, string>, fromConfig: unknown, cfgFile: string | undefined): number {
+  if (flags.has('weight-average')) return numFlag(flags, 'weight-average', 0, { min: 0, max: 0.99999 });
+  if (typeof fromConfig !== 'number' || !(fromConfig >= 0 && fromConfig < 1))
+    throw new UsageError(`--config ${cfgFile}: "weightAverage" ${JSON.stringify(fromConfig)}: expected a number ≥ 0 and < 1 (0 = no average)`);
+  return fromConfig;
 }
 
 function parseSkips(v: string | undefined, d: SkipMode): SkipMode {

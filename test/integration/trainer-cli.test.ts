@@ -120,6 +120,11 @@ const bad: { name: string; setup: (dir: string) => Promise<string[]>; message: R
   { name: 'unknown --score-flip', setup: async () => ['--data', MNIST, '--normal', '1', '--score-flip', 'vertical'], message: /--score-flip vertical: use none or horizontal/ },
   { name: 'unknown --score-shift', setup: async () => ['--data', MNIST, '--normal', '1', '--score-shift', 'yes'], message: /--score-shift yes: use none or pixel/ },
   { name: '--weight-average of 1 (the average would never move)', setup: async () => ['--data', MNIST, '--normal', '1', '--weight-average', '1'], message: /--weight-average 1: expected a number ≥ 0 ≤ 0\.99999/ },
+  {
+    name: 'a config file with "weightAverage": 2',
+    setup: async (d) => { writeFileSync(join(d, 'cfg.json'), JSON.stringify({ weightAverage: 2 })); return ['--data', MNIST, '--normal', '1', '--config', join(d, 'cfg.json')]; },
+    message: /cfg\.json: "weightAverage" 2: expected a number ≥ 0 and < 1/,
+  },
   { name: 'unknown --skips', setup: async () => ['--data', MNIST, '--normal', '1', '--skips', 'half'], message: /--skips half: use all, no-outer, none/ },
   { name: 'unavailable --backend tensorflow', setup: async () => ['--data', MNIST, '--normal', '1', '--backend', 'tensorflow'], message: /tfjs-node/ },
   {
