@@ -9,7 +9,7 @@ import { loadTrainingData } from './data';
 import { InputError } from './data/types';
 import { LockedError, OutputExistsError, WriteError } from './fs-safe';
 import type { LossWeights } from './losses';
-import type { ProgressEvent } from './progress';
+import { valAurocText, type ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, train, type TrainConfig } from './train';
 import { SKIP_MODES, type SkipMode } from './model';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
@@ -133,7 +133,7 @@ function humanLine(e: ProgressEvent): string | null {
     case 'start':
       return `backend: ${e.backend} (${e.backendReason})\n${e.resumedFromEpoch !== undefined ? `resuming after epoch ${e.resumedFromEpoch}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
     case 'epoch':
-      return `epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  val AUROC ${fmt(e.valAuroc)} (best ${fmt(e.bestValAuroc)})  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
+      return `epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'cancelled':

@@ -5,9 +5,21 @@
 export type ProgressEvent =
   | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
-  | { type: 'epoch'; epoch: number; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number }
+  | {
+      type: 'epoch'; epoch: number; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number;
+      /** With --weight-average: valAuroc is the average's, this the trained weights' own. */
+      valAurocTrained?: number | null;
+    }
   | { type: 'warning'; message: string }
   | { type: 'checkpoint'; path: string; epoch: number; reason: 'signal' | 'epoch' }
   | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number }
   | { type: 'cancelled'; checkpoint: string; epoch: number }
   | { type: 'error'; message: string; code: number };
+
+const auc = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(4));
+
+/** "val AUROC 0.8547 (trained weights 0.8530; best 0.8547)": the epoch line's validation part, for every printer. */
+export function valAurocText(e: Extract<ProgressEvent, { type: 'epoch' }>): string {
+  const trained = e.valAurocTrained !== undefined ? `trained weights ${auc(e.valAurocTrained)}; ` : '';
+  return `val AUROC ${auc(e.valAuroc)} (${trained}best ${auc(e.bestValAuroc)})`;
+}

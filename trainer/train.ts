@@ -238,7 +238,10 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
         ...(valAurocTrained !== undefined ? { valAurocTrained } : {}), seconds, imgPerSec: imgs / seconds,
       };
       history.push(rec);
-      hooks.emit({ type: 'epoch', epoch, epochs: cfg.epochs, losses: means, valAuroc, bestValAuroc: best.auroc, imgPerSec: imgs / seconds, etaSec: (cfg.epochs - epoch) * seconds, seconds });
+      hooks.emit({
+        type: 'epoch', epoch, epochs: cfg.epochs, losses: means, valAuroc, bestValAuroc: best.auroc, imgPerSec: imgs / seconds, etaSec: (cfg.epochs - epoch) * seconds, seconds,
+        ...(valAurocTrained !== undefined ? { valAurocTrained } : {}),
+      });
       await saveCheckpoint(epoch);
       hooks.emit({ type: 'checkpoint', path: ckpt, epoch, reason: 'epoch' });
     }

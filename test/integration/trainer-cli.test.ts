@@ -190,7 +190,7 @@ test('--weight-average: the average is validated and deployed; the trained weigh
   const run = (name: string, extra: string[]) => {
     const r = runCli(['train', '--data', MNIST, '--normal', '1', '--out', join(d, name), '--epochs', '3', '--batch', '32', '--size', '16', '--seed', '2', '--json', ...extra]);
     assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
-    return { info: JSON.parse(readFileSync(join(d, name, 'flawscope.json'), 'utf8')), weights: readFileSync(join(d, name, 'weights.bin')) };
+    return { info: JSON.parse(readFileSync(join(d, name, 'flawscope.json'), 'utf8')), weights: readFileSync(join(d, name, 'weights.bin')), epochs: r.events.filter((e) => e.type === 'epoch') };
   };
   const plain = run('plain', []);
   const avg = run('avg', ['--weight-average', '0.9']);
@@ -203,4 +203,6 @@ test('--weight-average: the average is validated and deployed; the trained weigh
   assert.deepEqual(ha.map((h) => h.valAurocTrained), hp.map((h) => h.valAuroc));
   assert.ok(ha.some((h, i) => h.valAuroc !== hp[i].valAuroc), 'the average scores differently from the trained weights');
   assert.ok(!avg.weights.equals(plain.weights), 'the deployed weights are the average, not the trained ones');
+  assert.deepEqual(avg.epochs.map((e) => e.valAurocTrained), hp.map((h) => h.valAuroc), 'the epoch events carry the trained weights\' figure');
+  assert.ok(plain.epochs.every((e) => !('valAurocTrained' in e)));
 });

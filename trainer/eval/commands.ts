@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, UsageError, numFlag, choiceFlag } from '../args';
 import type { LossWeights } from '../losses';
 import { PAPER_WEIGHTS } from '../losses';
-import type { ProgressEvent } from '../progress';
+import { valAurocText, type ProgressEvent } from '../progress';
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
 import { FLIP_MODES, SHIFT_MODES, scoreLabel } from '../../scorer/model-format';
 import { evaluateSet } from './evaluate';
@@ -47,7 +47,7 @@ function splitFlags(flags: Map<string, string>, own: Set<string>): { mine: Map<s
 }
 
 function fmtEpoch(e: Extract<ProgressEvent, { type: 'epoch' }>): string {
-  return `epoch ${e.epoch}/${e.epochs}  val AUROC ${e.valAuroc === null ? '–' : e.valAuroc.toFixed(4)} (best ${e.bestValAuroc === null ? '–' : e.bestValAuroc.toFixed(4)})  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s`;
+  return `epoch ${e.epoch}/${e.epochs}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s`;
 }
 
 function installStop(): () => void {

@@ -25,7 +25,11 @@ export interface RunSpec {
   meta?: Record<string, unknown>;
 }
 
-export interface EpochRecord { epoch: number; valAuroc: number | null; seconds: number; imgPerSec: number; losses: Record<string, number> }
+export interface EpochRecord {
+  epoch: number; valAuroc: number | null; seconds: number; imgPerSec: number; losses: Record<string, number>;
+  /** With --weight-average: the trained weights' own validation AUROC (valAuroc is the average's). */
+  valAurocTrained?: number | null;
+}
 
 export interface RunResult {
   id: string;
@@ -110,7 +114,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     const r = await runTrain(args, (e) => {
       appendFileSync(log, JSON.stringify(e) + '\n');
       if (e.type === 'start') start = e;
-      if (e.type === 'epoch') epochs.push({ epoch: e.epoch, valAuroc: e.valAuroc, seconds: e.seconds, imgPerSec: e.imgPerSec, losses: e.losses });
+      if (e.type === 'epoch') epochs.push({ epoch: e.epoch, valAuroc: e.valAuroc, seconds: e.seconds, imgPerSec: e.imgPerSec, losses: e.losses, ...(e.valAurocTrained !== undefined ? { valAurocTrained: e.valAurocTrained } : {}) });
       if (e.type === 'done') doneEv = e;
       hooks.onEvent?.(e);
     });
@@ -124,7 +128,9 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
   // The model folder holds the config, history and metrics the trainer saved.
   const info = JSON.parse(readFileSync(join(model, 'flawscope.json'), 'utf8'));
   const cfg = info.config ?? {};
-  const history: EpochRecord[] = (cfg.history ?? []).map((h: any) => ({ epoch: h.epoch, valAuroc: h.valAuroc, seconds: h.seconds, imgPerSec: h.imgPerSec, losses: h.losses }));
+  const history: EpochRecord[] = (cfg.history ?? []).map((h: any) => ({
+    epoch: h.epoch, valAuroc: h.valAuroc, seconds: h.seconds, imgPerSec: h.imgPerSec, losses: h.losses, ...(h.valAurocTrained !== undefined ? { valAurocTrained: h.valAurocTrained } : {}),
+  }));
   const counts = info.dataset?.counts ?? null;
   const stepsPerEpoch = counts ? Math.max(1, Math.floor((counts.trainNormal + counts.trainAnomaly) / cfg.batch)) : 0;
   let evalRes: RunResult['eval'] = null;
