@@ -22,3 +22,21 @@ for (const [name, p] of runs) {
 }
 writeFileSync(join(here, 'auroc-vs-epoch.svg'), aurocVsEpochSvg(series, 'Validation AUROC per epoch, quick data, batch 32'));
 console.log(`${series.length} series`);
+
+// The weight-average runs: validation AUROC of the average (solid; what the run keeps) and of the
+// trained weights it follows (dashed; the same trajectory as the run without the average).
+const averaged: [string, string, string][] = [
+  ['CIFAR-10 bird', 'cifar10-standard-45ep-recon-abc-hflip-wavg/runs/2/result.json', '#1f77b4'],
+  ['CIFAR-10 cat', 'cifar10-standard-45ep-recon-abc-hflip-wavg/runs/3/result.json', '#d62728'],
+  ['Fashion-MNIST shirt', 'fashion-mnist-6-standard-45ep-batch32-wavg/runs/6/result.json', '#2ca02c'],
+];
+const avgSeries: Series[] = [];
+for (const [name, p, color] of averaged) {
+  const f = join(here, p);
+  if (!existsSync(f)) continue;
+  const r = JSON.parse(readFileSync(f, 'utf8'));
+  avgSeries.push({ name: `${name}: weight average (test ${(100 * r.eval.auroc).toFixed(2)})`, color, points: r.history.map((h: any) => [h.epoch, h.valAuroc ?? NaN]) });
+  avgSeries.push({ name: `${name}: trained weights`, color, dashed: true, points: r.history.map((h: any) => [h.epoch, h.valAurocTrained ?? NaN]) });
+}
+writeFileSync(join(here, 'weight-average-vs-epoch.svg'), aurocVsEpochSvg(avgSeries, 'Validation AUROC per epoch, --weight-average 0.999'));
+console.log(`${avgSeries.length} weight-average series`);
