@@ -3,6 +3,7 @@ import type { RunView } from '../../extension/protocol';
 import type { ProgressEvent } from '../../trainer/progress';
 import { announceReady, el, onMessage } from './lib/host';
 import { PALETTE, drawPlot, type Series } from './lib/plot';
+import { aurocSeries } from './lib/auroc-series';
 
 const app = document.getElementById('app')!;
 const head = el('h2', { id: 'title' });
@@ -29,10 +30,7 @@ function redraw(): void {
   const epochs = events.filter((e): e is Extract<ProgressEvent, { type: 'epoch' }> => e.type === 'epoch');
   drawPlot(lossCanvas, seriesOf(steps.map((s) => ({ x: s.epoch - 1 + s.step / Math.max(1, s.stepsPerEpoch), losses: s.losses }))), { title: 'Losses per step', xLabel: 'epoch' });
   drawPlot(epochCanvas, seriesOf(epochs.map((e) => ({ x: e.epoch, losses: e.losses }))), { title: 'Losses per epoch', xLabel: 'epoch' });
-  drawPlot(aurocCanvas, [
-    { name: 'validation AUROC', color: PALETTE[4], points: epochs.filter((e) => e.valAuroc !== null).map((e) => [e.epoch, e.valAuroc as number]) },
-    { name: 'best', color: PALETTE[2], points: epochs.filter((e) => e.bestValAuroc !== null).map((e) => [e.epoch, e.bestValAuroc as number]) },
-  ], { title: 'Validation AUROC', xLabel: 'epoch', yMin: 0, yMax: 1 });
+  drawPlot(aurocCanvas, aurocSeries(epochs), { title: 'Validation AUROC', xLabel: 'epoch', yMin: 0, yMax: 1 });
   const last = [...events].reverse().find((e) => e.type === 'step' || e.type === 'epoch') as Extract<ProgressEvent, { type: 'step' | 'epoch' }> | undefined;
   const start = events.find((e) => e.type === 'start') as Extract<ProgressEvent, { type: 'start' }> | undefined;
   summary.textContent = [
