@@ -29,6 +29,7 @@ const averaged: [string, string, string][] = [
   ['CIFAR-10 bird', 'cifar10-standard-45ep-recon-abc-hflip-wavg/runs/2/result.json', '#1f77b4'],
   ['CIFAR-10 cat', 'cifar10-standard-45ep-recon-abc-hflip-wavg/runs/3/result.json', '#d62728'],
   ['Fashion-MNIST shirt', 'fashion-mnist-6-standard-45ep-batch32-wavg/runs/6/result.json', '#2ca02c'],
+  ['Magnetic tile patches', 'magnetic-tile-standard-10ep-recon-abc-nobalance-wavg/runs/0/result.json', '#9467bd'],
 ];
 const avgSeries: Series[] = [];
 for (const [name, p, color] of averaged) {
