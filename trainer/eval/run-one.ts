@@ -31,6 +31,12 @@ export interface EpochRecord {
   valAurocTrained?: number | null;
 }
 
+/** The fields a run result keeps of an epoch event or of a saved history entry (they carry the same names). */
+function epochRecord(h: EpochRecord): EpochRecord {
+  const { epoch, valAuroc, seconds, imgPerSec, losses, valAurocTrained } = h;
+  return { epoch, valAuroc, seconds, imgPerSec, losses, ...(valAurocTrained !== undefined ? { valAurocTrained } : {}) };
+}
+
 export interface RunResult {
   id: string;
   meta: Record<string, unknown>;
@@ -114,7 +120,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     const r = await runTrain(args, (e) => {
       appendFileSync(log, JSON.stringify(e) + '\n');
       if (e.type === 'start') start = e;
-      if (e.type === 'epoch') epochs.push({ epoch: e.epoch, valAuroc: e.valAuroc, seconds: e.seconds, imgPerSec: e.imgPerSec, losses: e.losses, ...(e.valAurocTrained !== undefined ? { valAurocTrained: e.valAurocTrained } : {}) });
+      if (e.type === 'epoch') epochs.push(epochRecord(e));
       if (e.type === 'done') doneEv = e;
       hooks.onEvent?.(e);
     });
@@ -128,9 +134,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
   // The model folder holds the config, history and metrics the trainer saved.
   const info = JSON.parse(readFileSync(join(model, 'flawscope.json'), 'utf8'));
   const cfg = info.config ?? {};
-  const history: EpochRecord[] = (cfg.history ?? []).map((h: any) => ({
-    epoch: h.epoch, valAuroc: h.valAuroc, seconds: h.seconds, imgPerSec: h.imgPerSec, losses: h.losses, ...(h.valAurocTrained !== undefined ? { valAurocTrained: h.valAurocTrained } : {}),
-  }));
+  const history: EpochRecord[] = (cfg.history ?? []).map(epochRecord);
   const counts = info.dataset?.counts ?? null;
   const stepsPerEpoch = counts ? Math.max(1, Math.floor((counts.trainNormal + counts.trainAnomaly) / cfg.batch)) : 0;
   let evalRes: RunResult['eval'] = null;
