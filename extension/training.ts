@@ -3,7 +3,7 @@
  * trainer's `--json` lines and turning events into progress text. extension.ts wires these to the UI.
  */
 import { spawn } from 'node:child_process';
-import type { ProgressEvent } from '../trainer/progress';
+import { stopPoint, type ProgressEvent } from '../trainer/progress';
 
 export const MIN_NODE_MAJOR = 20;
 
@@ -146,7 +146,7 @@ export function fractionDone(e: ProgressEvent, epochs: number, startEpoch = 0): 
 export function describeEvent(e: ProgressEvent): string {
   switch (e.type) {
     case 'start':
-      return `started on ${e.backend} (${e.backendReason}), ${e.epochs} epochs × ${e.stepsPerEpoch} steps${e.resumedFromEpoch ? `, resumed after epoch ${e.resumedFromEpoch}` : ''}`;
+      return `started on ${e.backend} (${e.backendReason}), ${e.epochs} epochs × ${e.stepsPerEpoch} steps${e.resumedFromEpoch !== undefined ? `, resumed ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}` : ''}`;
     case 'step':
       return `epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch}, ${e.imgPerSec.toFixed(1)} img/s${e.etaSec >= 0 ? `, ETA ${formatEta(e.etaSec)}` : ''}`;
     case 'epoch':
@@ -154,11 +154,11 @@ export function describeEvent(e: ProgressEvent): string {
     case 'warning':
       return `warning: ${e.message}`;
     case 'checkpoint':
-      return `checkpoint (${e.reason}) after epoch ${e.epoch}: ${e.path}`;
+      return `checkpoint (${e.reason}) ${stopPoint(e.epoch, e.step)}: ${e.path}`;
     case 'done':
       return `done in ${formatEta(e.seconds)}: ${e.out}`;
     case 'cancelled':
-      return `cancelled after epoch ${e.epoch}; resumable checkpoint: ${e.checkpoint}`;
+      return `cancelled ${stopPoint(e.epoch, e.step)}; resumable checkpoint: ${e.checkpoint}`;
     case 'error':
       return `error: ${e.message}`;
   }

@@ -7,13 +7,22 @@ import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import { writeFolderAtomically } from './fs-safe';
+import type { CursorState } from './batches';
 
-export const CHECKPOINT_VERSION = 1;
+/** 2: the batch order and the step within the epoch are saved too (exact resume). 1 is still read. */
+export const CHECKPOINT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 export interface CheckpointState {
   version: number;
   /** Epochs fully done. */
   epoch: number;
+  /** Steps done in the next epoch (a stop mid-epoch), 0 at an epoch's end. Version 2. */
+  step?: number;
+  /** That epoch's loss sums and counts, images and seconds so far, when step > 0. */
+  partial?: { sums: Record<string, number>; counts: Record<string, number>; imgs: number; seconds: number };
+  /** Each group's batch cursor (its permutation is the tensor `cursor/<group>`). Version 2. */
+  cursors?: Record<string, CursorState>;
   rngState: number;
   bestValAuroc: number | null;
   bestEpoch: number;
@@ -57,7 +66,7 @@ export async function readCheckpoint(dir: string): Promise<{ state: CheckpointSt
   } catch (e) {
     throw new Error(`--resume ${dir}: checkpoint files are corrupt (${(e as Error).message})`);
   }
-  if (state.version !== CHECKPOINT_VERSION) throw new Error(`--resume ${dir}: checkpoint version ${state.version} is not supported (expected ${CHECKPOINT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(state.version)) throw new Error(`--resume ${dir}: checkpoint version ${state.version} is not supported (this Flawscope reads versions ${READABLE_VERSIONS.join(' and ')}: a newer Flawscope wrote it — update Flawscope, or start a new training)`);
   const bin = await fs.readFile(join(dir, 'tensors.bin'));
   const tensors = new Map<string, tf.Tensor>();
   for (const m of manifest) {

@@ -9,7 +9,7 @@ import { loadTrainingData } from './data';
 import { InputError } from './data/types';
 import { LockedError, OutputExistsError, WriteError } from './fs-safe';
 import type { LossWeights } from './losses';
-import { valAurocText, type ProgressEvent } from './progress';
+import { stopPoint, valAurocText, type ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, train, type TrainConfig } from './train';
 import { SKIP_MODES, type SkipMode } from './model';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
@@ -131,13 +131,13 @@ function fmt(x: number | null | undefined, d = 4): string {
 function humanLine(e: ProgressEvent): string | null {
   switch (e.type) {
     case 'start':
-      return `backend: ${e.backend} (${e.backendReason})\n${e.resumedFromEpoch !== undefined ? `resuming after epoch ${e.resumedFromEpoch}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
+      return `backend: ${e.backend} (${e.backendReason})\n${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
     case 'epoch':
       return `epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'cancelled':
-      return `stopped: checkpoint saved in ${e.checkpoint} (after epoch ${e.epoch}); continue with: flawscope train --resume ${e.checkpoint}`;
+      return `stopped: checkpoint saved in ${e.checkpoint} (${stopPoint(e.epoch, e.step)}); continue with: flawscope train --resume ${e.checkpoint}`;
     case 'done':
       return `done: model saved in ${e.out}  (${Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`;
     case 'error':

@@ -149,8 +149,10 @@ export class Gan {
     const out: NamedTensor[] = [];
     for (const [name, m] of [['g', this.generator], ['dn', this.dNormal], ['da', this.dAnomaly]] as const)
       m.weights.forEach((w, i) => out.push({ name: `${name}/${i}`, tensor: w.read() }));
-    for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const)
+    for (const [name, o] of [['optG', this.optG], ['optDn', this.optDn], ['optDa', this.optDa]] as const) {
       (await o.getWeights()).forEach((t, i) => out.push({ name: `${name}/${i}`, tensor: t.tensor }));
+      adamPowers(o)?.forEach((v, i) => out.push({ name: `${name}/power${i + 1}`, tensor: v }));
+    }
     if (this.avg) this.avg.forEach((v, i) => out.push({ name: `avg/${i}`, tensor: v }));
     return out;
   }
@@ -169,6 +171,11 @@ export class Gan {
       // Adam matches slots to variables by position; names are informational.
       list.forEach((l, i) => (l.name = `${name}/${i}`));
       if (list.length) await o.setWeights(list);
+      // setWeights recomputes β^t with pow, which differs in the last bits from the running product
+      // the steps kept; the saved products make a resumed run continue bit for bit.
+      const powers = adamPowers(o);
+      const saved = [tensors.get(`${name}/power1`), tensors.get(`${name}/power2`)];
+      if (powers && saved[0] && saved[1]) powers.forEach((v, i) => v.assign(saved[i]!));
     }
     if (this.avg) this.avg.forEach((v, i) => v.assign(need(`avg/${i}`)));
   }
@@ -178,4 +185,10 @@ export class Gan {
     if (this.avg) tf.dispose(this.avg);
     for (const m of [this.generator, this.dNormal, this.dAnomaly]) m.dispose();
   }
+}
+
+/** Adam's running products β1^t and β2^t (tfjs keeps them as private variables; null if that changes). */
+function adamPowers(o: tf.AdamOptimizer): [tf.Variable, tf.Variable] | null {
+  const p = o as unknown as { accBeta1?: unknown; accBeta2?: unknown };
+  return p.accBeta1 instanceof tf.Variable && p.accBeta2 instanceof tf.Variable ? [p.accBeta1, p.accBeta2] : null;
 }

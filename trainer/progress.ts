@@ -3,7 +3,7 @@
  * anything else on stdout/stderr is log text.
  */
 export type ProgressEvent =
-  | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number }
+  | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number; resumedAtStep?: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
   | {
       type: 'epoch'; epoch: number; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number;
@@ -11,9 +11,10 @@ export type ProgressEvent =
       valAurocTrained?: number | null;
     }
   | { type: 'warning'; message: string }
-  | { type: 'checkpoint'; path: string; epoch: number; reason: 'signal' | 'epoch' }
+  /** epoch: epochs finished; step: steps done in the next one, when the stop came mid-epoch. */
+  | { type: 'checkpoint'; path: string; epoch: number; step?: number; reason: 'signal' | 'epoch' }
   | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number }
-  | { type: 'cancelled'; checkpoint: string; epoch: number }
+  | { type: 'cancelled'; checkpoint: string; epoch: number; step?: number }
   | { type: 'error'; message: string; code: number };
 
 const auc = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(4));
@@ -22,4 +23,9 @@ const auc = (x: number | null | undefined) => (x === null || x === undefined || 
 export function valAurocText(e: Extract<ProgressEvent, { type: 'epoch' }>): string {
   const trained = e.valAurocTrained !== undefined ? `trained weights ${auc(e.valAurocTrained)}; ` : '';
   return `val AUROC ${auc(e.valAuroc)} (${trained}best ${auc(e.bestValAuroc)})`;
+}
+
+/** Where a training stopped or resumes: "after epoch 3", or "at step 40 of epoch 4" mid-epoch. */
+export function stopPoint(epochsDone: number, step?: number): string {
+  return step ? `at step ${step} of epoch ${epochsDone + 1}` : `after epoch ${epochsDone}`;
 }

@@ -1,7 +1,8 @@
 /**
  * The training loop: seeded batches from the normal and anomaly sets, the normal/anomaly group
  * chosen at random each step, Adam with step decay, validation AUROC every epoch, the
- * best-by-validation generator saved as the model folder. Resumable from checkpoints.
+ * best-by-validation generator saved as the model folder. Resumable from checkpoints, exactly: a
+ * stopped and resumed training ends with the same weights as one that ran through.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import type { SkipMode } from './model';
 import { selectTrainingBackend, type BackendRequest } from './backend';
+import { BatchCursor } from './batches';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
 import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
 import { acquireLock, OutputExistsError } from './fs-safe';
@@ -136,6 +138,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all', weightAverage: cfg.weightAverage ?? 0 });
     const rng = new Rng(cfg.seed ^ 0x5eed);
     let startEpoch = 0;
+    let startStep = 0;
     let best: { auroc: number | null; epoch: number; weights: tf.Tensor[] | null } = { auroc: null, epoch: 0, weights: null };
     const history: Record<string, unknown>[] = [];
     let elapsed = 0;
@@ -149,6 +152,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       }
       const s = resumed.state;
       startEpoch = s.epoch;
+      startStep = s.step ?? 0;
       (rng as unknown as { state: number }).state = s.rngState;
       best = { auroc: s.bestValAuroc, epoch: s.bestEpoch, weights: null };
       const bw = gan.generator.weights.map((_, i) => resumed!.tensors.get(`best/${i}`));
@@ -159,31 +163,42 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     const nN = data.normal.count;
     const nA = data.anomaly?.count ?? 0;
     const stepsPerEpoch = Math.max(1, Math.floor((nN + nA) / cfg.batch));
-    hooks.emit({ type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary, ...(resumed ? { resumedFromEpoch: startEpoch } : {}) });
+    if (startStep >= stepsPerEpoch) throw new Error(`--resume ${resume!.dir}: the checkpoint stopped at step ${startStep} of an epoch, but an epoch now has ${stepsPerEpoch} steps; the data changed since — start a new training`);
+    hooks.emit({
+      type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary,
+      ...(resumed ? { resumedFromEpoch: startEpoch, ...(startStep ? { resumedAtStep: startStep } : {}) } : {}),
+    });
 
-    const saveCheckpoint = async (epochDone: number) => {
+    // Each group walks its own seeded permutation; a version-2 checkpoint carries them (and the
+    // augmentation streams' positions), a version-1 one does not: its batches are drawn anew.
+    const sets: [Group, ImageSet | undefined][] = [['normal', data.normal], ['anomaly', nA ? data.anomaly ?? undefined : undefined]];
+    const cursors = new Map<Group, BatchCursor>();
+    const savedCursors = resumed?.state.cursors;
+    if (resumed && !savedCursors) hooks.emit({ type: 'warning', message: `--resume ${resume!.dir}: a checkpoint of an older Flawscope (version ${resumed.state.version}) has no batch order; the training continues after epoch ${startEpoch} with new batches, so it will not repeat an uninterrupted run` });
+    for (const [g, set] of sets) {
+      if (!set) continue;
+      cursors.set(g, savedCursors
+        ? BatchCursor.restore(g, set, rng, savedCursors[g] ?? { pos: -1 }, resumed!.tensors.get(`cursor/${g}`), `--resume ${resume!.dir}`)
+        : BatchCursor.start(g, set, rng));
+    }
+
+    /** `partial`: the epoch in progress when a stop comes mid-epoch (steps done, its running sums). */
+    const saveCheckpoint = async (epochDone: number, partial?: { step: number; sums: Record<string, number>; counts: Record<string, number>; imgs: number; seconds: number }) => {
       const tensors = await gan.stateTensors();
       if (best.weights) best.weights.forEach((t, i) => tensors.push({ name: `best/${i}`, tensor: t }));
+      const saved = [...cursors.values()].map((c) => [c.name, c.save()] as const);
+      saved.forEach(([, c]) => tensors.push(c.tensor));
       const state: CheckpointState = {
-        version: CHECKPOINT_VERSION, epoch: epochDone, rngState: rng.seed, bestValAuroc: best.auroc, bestEpoch: best.epoch,
+        version: CHECKPOINT_VERSION, epoch: epochDone, step: partial?.step ?? 0, rngState: rng.seed, bestValAuroc: best.auroc, bestEpoch: best.epoch,
+        ...(partial ? { partial: { sums: partial.sums, counts: partial.counts, imgs: partial.imgs, seconds: partial.seconds } } : {}),
+        cursors: Object.fromEntries(saved.map(([name, c]) => [name, c.state])),
         history, config: cfg as unknown as Record<string, unknown>, elapsedSeconds: elapsed,
       };
-      await writeCheckpoint(ckpt, state, tensors);
-    };
-
-    // Each group walks its own seeded permutation, refreshed when used up.
-    const cursors = new Map<Group, { perm: Int32Array; pos: number; set: ImageSet }>();
-    cursors.set('normal', { perm: rng.permutation(nN), pos: 0, set: data.normal });
-    if (data.anomaly && nA) cursors.set('anomaly', { perm: rng.permutation(nA), pos: 0, set: data.anomaly });
-    const nextBatch = async (g: Group) => {
-      const c = cursors.get(g)!;
-      const n = Math.min(cfg.batch, c.set.count);
-      const idx = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        if (c.pos >= c.perm.length) { c.perm = rng.permutation(c.set.count); c.pos = 0; }
-        idx[i] = c.perm[c.pos++];
+      try {
+        await writeCheckpoint(ckpt, state, tensors);
+      } finally {
+        saved.forEach(([, c]) => c.tensor.tensor.dispose());
       }
-      return toInputTensor(await c.set.readBatch(idx), n, c.set.height, c.set.width, c.set.channels);
     };
     // A group whose weights are all zero cannot move the generator: skip its steps (the
     // "autoencoder alone" ablation row trains on normal batches only).
@@ -195,20 +210,24 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
 
     for (let epoch = startEpoch + 1; epoch <= cfg.epochs; epoch++) {
       gan.setLearningRate(cfg.lr * 0.5 ** Math.floor((epoch - 1) / cfg.lrDecayEvery));
-      const t0 = Date.now();
-      const sums: Record<string, number> = {};
-      const counts: Record<string, number> = {};
-      let imgs = 0;
-      for (let step = 1; step <= stepsPerEpoch; step++) {
+      // A resume mid-epoch picks the epoch up where it stopped, with its running sums and time.
+      const part = epoch === startEpoch + 1 && startStep > 0 ? resumed!.state.partial : undefined;
+      const firstStep = epoch === startEpoch + 1 ? startStep + 1 : 1;
+      const t0 = Date.now() - (part?.seconds ?? 0) * 1000;
+      const sums: Record<string, number> = { ...part?.sums };
+      const counts: Record<string, number> = { ...part?.counts };
+      let imgs = part?.imgs ?? 0;
+      for (let step = firstStep; step <= stepsPerEpoch; step++) {
         if (hooks.shouldStop()) {
-          await saveCheckpoint(epoch - 1);
-          hooks.emit({ type: 'checkpoint', path: ckpt, epoch: epoch - 1, reason: 'signal' });
-          hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: epoch - 1 });
+          const done = step - 1;
+          await saveCheckpoint(epoch - 1, done > 0 ? { step: done, sums, counts, imgs, seconds: (Date.now() - t0) / 1000 } : undefined);
+          hooks.emit({ type: 'checkpoint', path: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}), reason: 'signal' });
+          hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}) });
           gan.dispose();
           return 'cancelled';
         }
         const group: Group = rng.next() < pNormal ? 'normal' : 'anomaly';
-        const x = await nextBatch(group);
+        const x = await cursors.get(group)!.next(cfg.batch);
         const losses = gan.step(x, group);
         imgs += x.shape[0];
         x.dispose();

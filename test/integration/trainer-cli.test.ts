@@ -94,6 +94,14 @@ test('SIGTERM saves a checkpoint and exits 0; --resume continues to a finished m
   assert.ok(existsSync(join(out, 'model.json')));
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.config.history.length, cancelled.epoch + 1, 'history spans both runs');
+
+  // Resume is exact wherever the signal landed: the same model as a run that was never stopped.
+  const whole = join(tempDir(), 'whole');
+  const r3 = runCli(['train', '--data', MNIST, '--normal', '1', '--out', whole, '--epochs', String(cancelled.epoch + 1), '--batch', '16', '--size', '16']);
+  assert.equal(r3.code, 0, r3.stderr);
+  const losses = (dir: string) => JSON.parse(readFileSync(join(dir, 'flawscope.json'), 'utf8')).config.history.map((h: any) => [h.losses, h.valAuroc]);
+  assert.deepEqual(losses(out), losses(whole), 'per-epoch losses and validation AUROC');
+  assert.ok(readFileSync(join(out, 'weights.bin')).equals(readFileSync(join(whole, 'weights.bin'))), 'same weights as the uninterrupted run');
 });
 
 // Each bad input: exit code 2, a message naming the file or flag, nothing written.

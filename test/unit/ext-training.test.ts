@@ -69,6 +69,9 @@ test('fractionDone and texts', () => {
   assert.equal(fractionDone({ type: 'warning', message: '' }, 4), null);
   assert.equal(formatEta(3725), '1 h 2 min');
   assert.match(describeEvent({ type: 'cancelled', checkpoint: '/c', epoch: 2 }), /resumable checkpoint: \/c/);
+  assert.equal(describeEvent({ type: 'cancelled', checkpoint: '/c', epoch: 2 }), 'cancelled after epoch 2; resumable checkpoint: /c');
+  assert.equal(describeEvent({ type: 'cancelled', checkpoint: '/c', epoch: 2, step: 7 }), 'cancelled at step 7 of epoch 3; resumable checkpoint: /c');
+  assert.match(describeEvent({ type: 'start', backend: 'cpu', backendReason: 'r', epochs: 5, stepsPerEpoch: 9, out: 'o', summary: null, resumedFromEpoch: 0, resumedAtStep: 4 }), /, resumed at step 4 of epoch 1$/);
 });
 
 test('TrainingRun: a fake trainer (events, SIGTERM → cancelled with checkpoint)', async () => {

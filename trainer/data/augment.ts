@@ -174,13 +174,14 @@ function jitter(px: Uint8Array, c: number, s: number, rng: () => number): void {
 }
 
 /** An ImageSet that augments every image it returns. Each readBatch call gets its own RNG
- * stream, numbered in call order, so concurrent reads stay deterministic for a given seed. */
+ * stream, numbered in call order, so concurrent reads stay deterministic for a given seed; the
+ * count is `readsDone`, which checkpoints save so a resumed training augments as before. */
 export class AugmentedImageSet implements ImageSet {
   readonly count: number;
   readonly height: number;
   readonly width: number;
   readonly channels: 1 | 3;
-  private calls = 0;
+  readsDone = 0;
 
   constructor(readonly base: ImageSet, readonly config: AugmentConfig, readonly seed: number) {
     this.count = base.count;
@@ -190,7 +191,7 @@ export class AugmentedImageSet implements ImageSet {
   }
 
   async readBatch(indices: ArrayLike<number>): Promise<Uint8Array> {
-    const rng = createRng(subSeed(this.seed, `batch-${this.calls++}`));
+    const rng = createRng(subSeed(this.seed, `batch-${this.readsDone++}`));
     const px = await this.base.readBatch(indices);
     const n = this.height * this.width * this.channels;
     for (let i = 0; i < indices.length; i++) augmentImage(px.subarray(i * n, (i + 1) * n), this.height, this.width, this.channels, this.config, rng);

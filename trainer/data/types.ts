@@ -16,6 +16,9 @@ export interface ImageSet {
   readBatch(indices: ArrayLike<number>): Promise<Uint8Array>;
   /** Free file handles / caches, if any. */
   close?(): Promise<void>;
+  /** Reads so far, on a set whose reads draw random numbers (augmentation): checkpoints save it
+   * and a resume sets it back, so the resumed training draws the same numbers. */
+  readsDone?: number;
 }
 
 /** An image set whose items carry a label: 0 = normal, 1 = anomaly (for AUROC). */
