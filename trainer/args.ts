@@ -16,7 +16,14 @@ export function parseArgs(argv: string[], booleans: readonly string[]): ParsedAr
     const eq = a.indexOf('=');
     const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
     if (!key) throw new UsageError(`malformed option "${a}"`);
-    if (booleans.includes(key)) { flags.set(key, eq > 0 ? a.slice(eq + 1) : 'true'); continue; }
+    if (booleans.includes(key)) {
+      // `--flag true|false` is accepted too, so a command that passes flags on as pairs (reproduce → train) can pass a boolean.
+      const next = argv[i + 1];
+      const value = eq > 0 ? a.slice(eq + 1) : next === 'true' || next === 'false' ? argv[++i] : 'true';
+      if (value !== 'true' && value !== 'false') throw new UsageError(`--${key}=${value}: use --${key} alone, or true or false`);
+      flags.set(key, value);
+      continue;
+    }
     const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`option --${key} needs a value`);
     flags.set(key, value);

@@ -21,13 +21,13 @@ Usage:
                   [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--weight-average DECAY] [--skips all|no-outer|none] [--backend auto|tensorflow|wasm|cpu]
                   [--weights recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1]
                   [--score auto|mean|topPatch] [--score-flip none|horizontal] [--score-shift none|pixel] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
-                  [--validation-fraction X] [--force] [--json] [--resume CHECKPOINT_DIR]
+                  [--validation-fraction X] [--force] [--json] [--resume CHECKPOINT_DIR] [--keep-checkpoint]
                   (other --options go to the dataset reader; see "flawscope datasets --help")
   flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR]
   flawscope datasets inspect DIR [--json]
 `;
 
-const TRAIN_BOOLEANS = ['json', 'force', 'help'] as const;
+const TRAIN_BOOLEANS = ['json', 'force', 'help', 'keep-checkpoint'] as const;
 const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', 'weight-average', ...TRAIN_BOOLEANS]);
 
 export function isInputError(e: unknown): boolean {
@@ -106,6 +106,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     patch,
     backend,
     force: flags.get('force') === 'true' || !!base.force,
+    keepCheckpoint: flags.has('keep-checkpoint') ? flags.get('keep-checkpoint') === 'true' : !!d.keepCheckpoint,
     dataOptions,
   };
 }

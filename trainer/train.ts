@@ -53,6 +53,8 @@ export interface TrainConfig {
   backend: BackendRequest;
   validationFraction: number;
   force: boolean;
+  /** Keep OUT.checkpoint after the last epoch, so `--resume` with a larger `--epochs` can extend the finished training exactly. */
+  keepCheckpoint: boolean;
   /** Reader options passed through to the data pipeline (protocol, patches, sampling, ...). */
   dataOptions: Record<string, unknown>;
 }
@@ -81,6 +83,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   backend: 'auto',
   validationFraction: 0.1,
   force: false,
+  keepCheckpoint: false,
   dataOptions: {},
 };
 
@@ -183,7 +186,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     }
 
     /** `partial`: the epoch in progress when a stop comes mid-epoch (steps done, its running sums). */
-    const saveCheckpoint = async (epochDone: number, partial?: { step: number; sums: Record<string, number>; counts: Record<string, number>; imgs: number; seconds: number }) => {
+    const saveCheckpoint = async (epochDone: number, partial?: { step: number } & NonNullable<CheckpointState['partial']>) => {
       const tensors = await gan.stateTensors();
       if (best.weights) best.weights.forEach((t, i) => tensors.push({ name: `best/${i}`, tensor: t }));
       const saved = [...cursors.values()].map((c) => [c.name, c.save()] as const);
@@ -305,7 +308,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       trainingSeconds: elapsed,
     };
     await writeModelFolder(out, gan.generator, info, { force: cfg.force || !!resumed });
-    await fs.rm(ckpt, { recursive: true, force: true });
+    if (!cfg.keepCheckpoint) await fs.rm(ckpt, { recursive: true, force: true });
     gan.dispose();
     best.weights?.forEach((t) => t.dispose());
     hooks.emit({ type: 'done', out, metrics, seconds: elapsed });

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/cli';
 import { train, checkpointPath, DEFAULT_CONFIG, type TrainConfig } from '../../trainer/train';
@@ -27,24 +27,24 @@ function tinyData(): string {
 }
 
 const DATA = tinyData();
-const config = (out: string): TrainConfig => ({
+const config = (out: string, over: Partial<TrainConfig> = {}): TrainConfig => ({
   ...DEFAULT_CONFIG, data: DATA, normal: 'good', out, size: 16, batch: 4, epochs: 4, seed: 3, weightAverage: 0.9,
-  dataOptions: { augment: 'mnist' },
+  dataOptions: { augment: 'mnist' }, ...over,
 });
 
 /**
  * Runs train() until the trainer's `stopAt`-th poll of `shouldStop` (it polls once before each
  * step; `stopAt` gets the epoch's step count from the start event).
  */
-async function run(out: string, stopAt: (stepsPerEpoch: number) => number, resume?: string) {
+async function run(out: string, stopAt: (stepsPerEpoch: number) => number, resume?: string, over: Partial<TrainConfig> = {}) {
   const events: ProgressEvent[] = [];
   let polls = 0;
   let spe = 0;
-  const result = await train(config(out), {
+  const result = await train(config(out, over), {
     emit: (e) => { events.push(e); if (e.type === 'start') spe = e.stepsPerEpoch; },
     shouldStop: () => ++polls === stopAt(spe),
     loadData: (c) => loadTrainingData({ ...c.dataOptions, root: c.data, normalClass: c.normal, size: c.size, channels: c.channels, seed: c.seed, validationFraction: c.validationFraction }),
-  }, resume ? { dir: resume } : undefined);
+  }, resume ? { dir: resume, epochs: over.epochs } : undefined);
   return { result, events, spe };
 }
 
@@ -132,4 +132,30 @@ test('a checkpoint whose batch order does not fit the data (the data changed) is
     assert.match(e.message, /start a new training/);
     return true;
   });
+});
+
+test('--keep-checkpoint: a finished training keeps its checkpoint, and resuming it with more epochs extends it exactly', async () => {
+  const want = await uninterrupted();
+  const out = join(tempDir('flawscope-resume-keep-'), 'model');
+  const ckpt = checkpointPath(out);
+  const done = await run(out, () => 0, undefined, { epochs: 2, keepCheckpoint: true });
+  assert.equal(done.result, 'done');
+  assert.ok(existsSync(join(out, 'weights.bin')), 'the model folder is written');
+  assert.equal(JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')).epoch, 2, 'the checkpoint after the last epoch is kept');
+
+  // Extended to 4 epochs, stopped where the reference stopped (after epoch 3).
+  const more = await run(out, (spe) => spe + 1, ckpt, { epochs: 4 });
+  assert.deepEqual(more.events.filter((e) => e.type === 'epoch').map((e) => e.type === 'epoch' && e.epoch), [3]);
+  const { config: { keepCheckpoint, ...config }, ...got } = checkpointContents(ckpt);
+  const { config: { keepCheckpoint: _k, ...wantConfig }, ...wanted } = want;
+  assert.equal(keepCheckpoint, true, 'the kept checkpoint remembers the option');
+  assert.deepEqual(config, wantConfig);
+  assert.deepEqual(got.history, wanted.history);
+  assert.deepEqual(got.state, wanted.state);
+  assert.ok(got.tensors.equals(wanted.tensors), 'the extended training is byte for byte the uninterrupted one');
+
+  // Without the option the checkpoint goes once the model is written.
+  const plain = join(tempDir('flawscope-resume-nokeep-'), 'model');
+  assert.equal((await run(plain, () => 0, undefined, { epochs: 1 })).result, 'done');
+  assert.ok(!existsSync(checkpointPath(plain)));
 });

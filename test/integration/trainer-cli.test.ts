@@ -104,6 +104,22 @@ test('SIGTERM saves a checkpoint and exits 0; --resume continues to a finished m
   assert.ok(readFileSync(join(out, 'weights.bin')).equals(readFileSync(join(whole, 'weights.bin'))), 'same weights as the uninterrupted run');
 });
 
+test('--keep-checkpoint keeps OUT.checkpoint after the last epoch; --resume with more --epochs extends the finished model', () => {
+  const out = join(tempDir(), 'model');
+  const r = runCli(['train', '--data', MNIST, '--normal', '1', '--out', out, '--epochs', '1', '--batch', '64', '--size', '16', '--keep-checkpoint', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(out, 'weights.bin')) && existsSync(join(`${out}.checkpoint`, 'state.json')), 'model and checkpoint both there');
+  const before = readFileSync(join(out, 'weights.bin'));
+  const r2 = runCli(['train', '--resume', `${out}.checkpoint`, '--epochs', '2', '--json']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.deepEqual(r2.events.filter((e) => e.type === 'epoch').map((e) => e.epoch), [2]);
+  const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.equal(info.config.history.length, 2);
+  assert.equal(info.config.keepCheckpoint, true);
+  assert.ok(existsSync(`${out}.checkpoint`), 'still kept, for the next extension');
+  assert.equal(readFileSync(join(out, 'weights.bin')).equals(before), info.metrics.bestEpoch === 1, 'the model is the best of both epochs: unchanged exactly when epoch 1 stays best');
+});
+
 // Each bad input: exit code 2, a message naming the file or flag, nothing written.
 const bad: { name: string; setup: (dir: string) => Promise<string[]>; message: RegExp }[] = [
   { name: 'missing data folder', setup: async (d) => ['--data', join(d, 'nope')], message: /nope/ },
