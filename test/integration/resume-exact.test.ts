@@ -9,10 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir } from '../helpers/cli';
+import { CLI, ROOT, tempDir } from '../helpers/cli';
 import { train, checkpointPath, DEFAULT_CONFIG, type TrainConfig } from '../../trainer/train';
 import { loadTrainingData } from '../../trainer/data';
 import type { ProgressEvent } from '../../trainer/progress';
+import { runOne, type RunResult } from '../../trainer/eval/run-one';
 
 const MNIST = join(ROOT, 'test/fixtures/mnist-small/train');
 
@@ -158,4 +159,31 @@ test('--keep-checkpoint: a finished training keeps its checkpoint, and resuming 
   const plain = join(tempDir('flawscope-resume-nokeep-'), 'model');
   assert.equal((await run(plain, () => 0, undefined, { epochs: 1 })).result, 'done');
   assert.ok(!existsSync(checkpointPath(plain)));
+});
+
+test('reproduce/grid runs (runOne): a finished run asked for more epochs is extended from its kept checkpoint, to the run that budget makes from the start', async () => {
+  // runOne starts `flawscope train` as a child; this test file is not the CLI, so name the built one.
+  process.env.FLAWSCOPE_CLI = CLI;
+  const dir = tempDir('flawscope-runone-');
+  const args = (epochs: number, keep: boolean) => ['--data', DATA, '--normal', 'good', '--size', '16', '--batch', '4', '--seed', '3', '--augment', 'mnist', '--epochs', String(epochs), ...(keep ? ['--keep-checkpoint', 'true'] : [])];
+  const spec = (name: string, epochs: number, keep: boolean) => ({ id: name, dir: join(dir, name), trainArgs: args(epochs, keep), evalSplit: null });
+  const statuses: string[] = [];
+  const hooks = { onStatus: (m: string) => statuses.push(m) };
+  const history = (r: RunResult) => r.history.map(({ seconds, imgPerSec, ...rest }) => rest);
+
+  const first = await runOne(spec('kept', 1, true), hooks);
+  assert.deepEqual([first.status, first.epochs, first.history.length], ['done', 1, 1], first.error);
+  assert.equal((await runOne(spec('kept', 1, true), hooks)).finishedAt, first.finishedAt, 'the same budget again: skipped');
+  const extended = await runOne(spec('kept', 2, true), hooks);
+  assert.ok(statuses.some((m) => m.startsWith('extending from 1 to 2 epochs')), statuses.join(' | '));
+  assert.deepEqual([extended.status, extended.epochs, extended.history.length], ['done', 2, 2], extended.error);
+
+  const whole = await runOne(spec('whole', 2, false), hooks);
+  assert.deepEqual(history(extended), history(whole), 'epoch by epoch the same losses and validation AUROC as 2 epochs from the start');
+  assert.ok(readFileSync(join(dir, 'kept/model/weights.bin')).equals(readFileSync(join(dir, 'whole/model/weights.bin'))), 'the same model');
+
+  // Without a kept checkpoint a finished run stays as it is, and says why.
+  const again = await runOne(spec('whole', 3, false), hooks);
+  assert.equal(again.epochs, 2);
+  assert.ok(statuses.some((m) => /finished with 2 epochs; 3 asked, but its checkpoint was not kept \(--keep-checkpoint true\)/.test(m)), statuses.join(' | '));
 });

@@ -96,13 +96,33 @@ export interface RunHooks {
   onStatus?: (msg: string) => void;
 }
 
-/** Trains (resuming a checkpoint, skipping a finished run) and measures. Never throws for a failed training: the result says so. */
+/** The last `--epochs` of a train argv (budget flags, then overrides), or null. */
+function epochsAsked(trainArgs: string[]): number | null {
+  const i = trainArgs.lastIndexOf('--epochs');
+  const n = i >= 0 ? Number(trainArgs[i + 1]) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/**
+ * Trains (resuming a checkpoint, skipping a finished run) and measures. A finished run asked for
+ * more epochs is extended from its kept checkpoint (`--keep-checkpoint true`) — exactly the run
+ * that budget would have made from the start. Never throws for a failed training: the result says so.
+ */
 export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunResult> {
-  const done = readResult(spec.dir);
-  if (done && done.status === 'done') return done;
-  mkdirSync(spec.dir, { recursive: true });
   const model = join(spec.dir, 'model');
   const ckpt = checkpointPath(model);
+  const asked = epochsAsked(spec.trainArgs);
+  const done = readResult(spec.dir);
+  let extend = false;
+  if (done && done.status === 'done') {
+    if (asked === null || asked <= done.epochs) return done;
+    if (!existsSync(join(ckpt, 'state.json'))) {
+      hooks.onStatus?.(`finished with ${done.epochs} epochs; ${asked} asked, but its checkpoint was not kept (--keep-checkpoint true), so it cannot be extended: kept as it is — train into another --out for ${asked} epochs`);
+      return done;
+    }
+    extend = true;
+  }
+  mkdirSync(spec.dir, { recursive: true });
   const log = join(spec.dir, 'train.jsonl');
   const t0 = Date.now();
   const epochs: EpochRecord[] = [];
@@ -114,9 +134,10 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     bestEpoch: null, valAuroc: null, trainerTestAuroc: null, eval: null, history: epochs, trainSeconds: 0, wallSeconds: 0,
     machine: machineDescription(), finishedAt: '',
   };
-  if (!existsSync(join(model, 'flawscope.json'))) {
-    const args = existsSync(join(ckpt, 'state.json')) ? ['--resume', ckpt] : [...spec.trainArgs, '--out', model, '--force'];
-    hooks.onStatus?.(args[0] === '--resume' ? `resuming from ${ckpt}` : 'training');
+  if (extend || !existsSync(join(model, 'flawscope.json'))) {
+    // A resume takes the epochs asked now, so a stopped run can also be given a larger budget.
+    const args = existsSync(join(ckpt, 'state.json')) ? ['--resume', ckpt, ...(asked ? ['--epochs', String(asked)] : [])] : [...spec.trainArgs, '--out', model, '--force'];
+    hooks.onStatus?.(extend ? `extending from ${done!.epochs} to ${asked} epochs (${ckpt})` : args[0] === '--resume' ? `resuming from ${ckpt}` : 'training');
     const r = await runTrain(args, (e) => {
       appendFileSync(log, JSON.stringify(e) + '\n');
       if (e.type === 'start') start = e;

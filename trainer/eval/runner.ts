@@ -18,10 +18,14 @@ export interface TrainRun {
   stderrTail: string;
 }
 
-/** How to start this CLI again: the same node, loader flags (e.g. --import tsx) and script. */
+/**
+ * How to start this CLI again: the same node, loader flags (e.g. --import tsx) and script; or, with
+ * FLAWSCOPE_CLI naming a built CLI (a library caller such as a test, whose own script is not the CLI), that file alone.
+ */
 export function cliCommand(): { cmd: string; args: string[] } {
-  const script = process.env.FLAWSCOPE_CLI ?? process.argv[1];
-  return { cmd: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), script] };
+  const cli = process.env.FLAWSCOPE_CLI;
+  if (cli) return { cmd: process.execPath, args: [cli] };
+  return { cmd: process.execPath, args: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), process.argv[1]] };
 }
 
 const live = new Set<ChildProcess>();
