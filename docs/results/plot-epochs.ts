@@ -13,13 +13,13 @@ const runs: [string, string][] = [
   ['CIFAR-10 2 (bird)', 'cifar10-2-quick-10ep/runs/2/result.json'],
   ['Magnetic tile patches', 'magnetic-tile-quick/runs/0/result.json'],
 ];
-const series: Series[] = [];
-for (const [name, p] of runs) {
-  const f = join(here, p);
-  if (!existsSync(f)) continue;
-  const r = JSON.parse(readFileSync(f, 'utf8'));
-  series.push({ name: `${name} (test ${(100 * (r.eval?.auroc ?? NaN)).toFixed(1)} at best-val epoch ${r.bestEpoch})`, points: r.history.map((h: any) => [h.epoch, h.valAuroc ?? NaN]) });
+/** Each run's result.json that exists, with its label; runs not made on this checkout are left out. */
+function results<T extends [string, string, ...unknown[]]>(list: T[]): [T, any][] {
+  return list.filter(([, p]) => existsSync(join(here, p))).map((row) => [row, JSON.parse(readFileSync(join(here, row[1]), 'utf8'))]);
 }
+const valPoints = (r: any, key = 'valAuroc'): [number, number][] => r.history.map((h: any) => [h.epoch, h[key] ?? NaN]);
+
+const series: Series[] = results(runs).map(([[name], r]) => ({ name: `${name} (test ${(100 * (r.eval?.auroc ?? NaN)).toFixed(1)} at best-val epoch ${r.bestEpoch})`, points: valPoints(r) }));
 writeFileSync(join(here, 'auroc-vs-epoch.svg'), aurocVsEpochSvg(series, 'Validation AUROC per epoch, quick data, batch 32'));
 console.log(`${series.length} series`);
 
@@ -31,13 +31,7 @@ const longest: [string, string][] = [
   ['CIFAR-10 bird', 'cifar10-standard-45ep-recon-abc-hflip/runs/2/result.json'],
   ['Magnetic tile patches', 'magnetic-tile-standard-20ep-recon-abc-nobalance/runs/0/result.json'],
 ];
-const longSeries: Series[] = [];
-for (const [name, p] of longest) {
-  const f = join(here, p);
-  if (!existsSync(f)) continue;
-  const r = JSON.parse(readFileSync(f, 'utf8'));
-  longSeries.push({ name: `${name}: test ${(100 * (r.eval?.auroc ?? NaN)).toFixed(1)} at epoch ${r.bestEpoch}`, points: r.history.map((h: any) => [h.epoch, h.valAuroc ?? NaN]) });
-}
+const longSeries: Series[] = results(longest).map(([[name], r]) => ({ name: `${name}: test ${(100 * (r.eval?.auroc ?? NaN)).toFixed(1)} at epoch ${r.bestEpoch}`, points: valPoints(r) }));
 writeFileSync(join(here, 'auroc-vs-epoch-longest.svg'), aurocVsEpochSvg(longSeries, 'Validation AUROC per epoch, the longest run of each data set'));
 console.log(`${longSeries.length} longest-run series`);
 
@@ -49,13 +43,9 @@ const averaged: [string, string, string][] = [
   ['Fashion-MNIST shirt', 'fashion-mnist-6-standard-45ep-batch32-wavg/runs/6/result.json', '#2ca02c'],
   ['Magnetic tile patches', 'magnetic-tile-standard-10ep-recon-abc-nobalance-wavg/runs/0/result.json', '#9467bd'],
 ];
-const avgSeries: Series[] = [];
-for (const [name, p, color] of averaged) {
-  const f = join(here, p);
-  if (!existsSync(f)) continue;
-  const r = JSON.parse(readFileSync(f, 'utf8'));
-  avgSeries.push({ name: `${name}: weight average (test ${(100 * r.eval.auroc).toFixed(2)})`, color, points: r.history.map((h: any) => [h.epoch, h.valAuroc ?? NaN]) });
-  avgSeries.push({ name: `${name}: trained weights`, color, dashed: true, points: r.history.map((h: any) => [h.epoch, h.valAurocTrained ?? NaN]) });
-}
+const avgSeries: Series[] = results(averaged).flatMap(([[name, , color], r]) => [
+  { name: `${name}: weight average (test ${(100 * r.eval.auroc).toFixed(2)})`, color, points: valPoints(r) },
+  { name: `${name}: trained weights`, color, dashed: true, points: valPoints(r, 'valAurocTrained') },
+]);
 writeFileSync(join(here, 'weight-average-vs-epoch.svg'), aurocVsEpochSvg(avgSeries, 'Validation AUROC per epoch, --weight-average 0.999'));
 console.log(`${avgSeries.length} weight-average series`);

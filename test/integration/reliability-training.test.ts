@@ -6,14 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT, tempDir } from '../helpers/cli';
+import { tinyData } from '../helpers/tiny-data';
 import '@tensorflow/tfjs-backend-cpu'; // readCheckpoint makes tensors in this process
 import { readCheckpoint } from '../../trainer/checkpoint';
 import { acquireLock, LockedError } from '../../trainer/fs-safe';
 
-const MNIST = join(ROOT, 'test/fixtures/mnist-small/train');
 const TIMEOUT_MS = 120_000;
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; events: any[] }
@@ -41,15 +41,6 @@ function start(args: string[], onEvent: (e: any, p: ChildProcess) => void = () =
 }
 const run = (args: string[]) => start(args).done;
 
-/** 40 digit-1 images (normal) and 8 others (anomalies). */
-function tinyData(): string {
-  const d = join(tempDir('flawscope-rel-data-'), 'data');
-  mkdirSync(join(d, 'good'), { recursive: true });
-  mkdirSync(join(d, 'defect'));
-  readdirSync(join(MNIST, '1')).slice(0, 40).forEach((f) => cpSync(join(MNIST, '1', f), join(d, 'good', f)));
-  for (const k of ['3', '7']) readdirSync(join(MNIST, k)).slice(0, 4).forEach((f) => cpSync(join(MNIST, k, f), join(d, 'defect', `${k}-${f}`)));
-  return d;
-}
 const FLAGS = ['--normal', 'good', '--size', '16', '--batch', '4', '--json'];
 
 const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
@@ -57,7 +48,7 @@ const noTemp = (parent: string) => assert.deepEqual(readdirSync(parent).filter((
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
 test('SIGKILL mid-epoch: the earlier model and the last checkpoint are intact; --resume continues (taking over the stale lock)', async () => {
-  const data = tinyData();
+  const data = tinyData('flawscope-rel-data-');
   const parent = tempDir('flawscope-rel-kill-');
   const out = join(parent, 'model');
   const first = await run(['train', '--data', data, '--out', out, '--epochs', '1', ...FLAGS]);
@@ -101,7 +92,7 @@ test('a full disk (tiny tmpfs): checkpoint and model writes fail with a clear me
     return;
   }
   t.after(() => { spawnSync('umount', ['-l', mnt]); });
-  const data = tinyData();
+  const data = tinyData('flawscope-rel-data-');
   const out = join(mnt, 'model');
   const ckpt = `${out}.checkpoint`;
   const first = await run(['train', '--data', data, '--out', out, '--epochs', '1', ...FLAGS]);
@@ -150,7 +141,7 @@ test('a full disk (tiny tmpfs): checkpoint and model writes fail with a clear me
 });
 
 test('two trainings into different folders at once both succeed; one into a folder in use is refused', async () => {
-  const data = tinyData();
+  const data = tinyData('flawscope-rel-data-');
   const parent = tempDir('flawscope-rel-lock-');
   const a = join(parent, 'a'), b = join(parent, 'b');
   let refused: Run | null = null;

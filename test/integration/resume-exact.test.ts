@@ -7,27 +7,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, tempDir } from '../helpers/cli';
+import { CLI, tempDir } from '../helpers/cli';
+import { tinyData } from '../helpers/tiny-data';
 import { train, checkpointPath, DEFAULT_CONFIG, type TrainConfig } from '../../trainer/train';
 import { loadTrainingData } from '../../trainer/data';
 import type { ProgressEvent } from '../../trainer/progress';
 import { runOne, type RunResult } from '../../trainer/eval/run-one';
 
-const MNIST = join(ROOT, 'test/fixtures/mnist-small/train');
 
-/** 40 digit-1 images (normal) and 8 others (anomalies): about 10 steps an epoch at batch 4. */
-function tinyData(): string {
-  const d = join(tempDir('flawscope-resume-data-'), 'data');
-  mkdirSync(join(d, 'good'), { recursive: true });
-  mkdirSync(join(d, 'defect'));
-  readdirSync(join(MNIST, '1')).slice(0, 40).forEach((f) => cpSync(join(MNIST, '1', f), join(d, 'good', f)));
-  for (const k of ['3', '7']) readdirSync(join(MNIST, k)).slice(0, 4).forEach((f) => cpSync(join(MNIST, k, f), join(d, 'defect', `${k}-${f}`)));
-  return d;
-}
 
-const DATA = tinyData();
+const DATA = tinyData('flawscope-resume-data-');
 const config = (out: string, over: Partial<TrainConfig> = {}): TrainConfig => ({
   ...DEFAULT_CONFIG, data: DATA, normal: 'good', out, size: 16, batch: 4, epochs: 4, seed: 3, weightAverage: 0.9,
   dataOptions: { augment: 'mnist' }, ...over,
