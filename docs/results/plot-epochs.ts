@@ -29,7 +29,7 @@ const longest: [string, string][] = [
   ['MNIST 8 (quick data)', 'mnist-8-quick-15ep/runs/8/result.json'],
   ['Fashion-MNIST shirt', 'fashion-mnist-standard-45ep-batch32/runs/6/result.json'],
   ['CIFAR-10 bird', 'cifar10-standard-45ep-recon-abc-hflip/runs/2/result.json'],
-  ['Magnetic tile patches', 'magnetic-tile-standard-20ep-recon-abc-nobalance/runs/0/result.json'],
+  ['Magnetic tile patches', 'magnetic-tile-standard-30ep-recon-abc-nobalance/runs/0/result.json'],
 ];
 const longSeries: Series[] = results(longest).map(([[name], r]) => ({ name: `${name}: test ${(100 * (r.eval?.auroc ?? NaN)).toFixed(1)} at epoch ${r.bestEpoch}`, points: valPoints(r) }));
 writeFileSync(join(here, 'auroc-vs-epoch-longest.svg'), aurocVsEpochSvg(longSeries, 'Validation AUROC per epoch, the longest run of each data set'));
