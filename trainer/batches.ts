@@ -26,12 +26,12 @@ export class BatchCursor {
   }
 
   /** The cursor a checkpoint saved; a permutation that does not fit the set is bad input. */
-  static restore(name: string, set: ImageSet, rng: Rng, state: CursorState, perm: tf.Tensor | undefined, where: string): BatchCursor {
+  static restore(name: string, set: ImageSet, rng: Rng, state: CursorState | undefined, perm: tf.Tensor | undefined, where: string): BatchCursor {
     const p = perm ? new Int32Array(perm.dataSync()) : null;
-    const fits = p && p.length === set.count && Number.isInteger(state.pos) && state.pos >= 0 && state.pos <= p.length && p.every((i) => i >= 0 && i < set.count);
+    const fits = p && state && p.length === set.count && Number.isInteger(state.pos) && state.pos >= 0 && state.pos <= p.length && p.every((i) => i >= 0 && i < set.count);
     if (!fits) throw new Error(`${where}: the saved batch order of the ${name} images does not fit the data (${set.count} images now); the data changed since the checkpoint — start a new training`);
-    if (state.readsDone !== undefined) set.readsDone = state.readsDone;
-    return new BatchCursor(name, set, rng, p, state.pos);
+    if (state!.readsDone !== undefined) set.readsDone = state!.readsDone;
+    return new BatchCursor(name, set, rng, p!, state!.pos);
   }
 
   /** The next `batch` images (fewer if the set is smaller), as a model input tensor. */

@@ -174,26 +174,25 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
 
     // Each group walks its own seeded permutation; a version-2 checkpoint carries them (and the
     // augmentation streams' positions), a version-1 one does not: its batches are drawn anew.
-    const sets: [Group, ImageSet | undefined][] = [['normal', data.normal], ['anomaly', nA ? data.anomaly ?? undefined : undefined]];
-    const cursors = new Map<Group, BatchCursor>();
     const savedCursors = resumed?.state.cursors;
     if (resumed && !savedCursors) hooks.emit({ type: 'warning', message: `--resume ${resume!.dir}: a checkpoint of an older Flawscope (version ${resumed.state.version}) has no batch order; the training continues after epoch ${startEpoch} with new batches, so it will not repeat an uninterrupted run` });
-    for (const [g, set] of sets) {
+    const cursors = new Map<Group, BatchCursor>();
+    for (const [g, set] of [['normal', data.normal], ['anomaly', nA ? data.anomaly : null]] as const) {
       if (!set) continue;
       cursors.set(g, savedCursors
-        ? BatchCursor.restore(g, set, rng, savedCursors[g] ?? { pos: -1 }, resumed!.tensors.get(`cursor/${g}`), `--resume ${resume!.dir}`)
+        ? BatchCursor.restore(g, set, rng, savedCursors[g], resumed!.tensors.get(`cursor/${g}`), `--resume ${resume!.dir}`)
         : BatchCursor.start(g, set, rng));
     }
 
-    /** `partial`: the epoch in progress when a stop comes mid-epoch (steps done, its running sums). */
-    const saveCheckpoint = async (epochDone: number, partial?: { step: number } & NonNullable<CheckpointState['partial']>) => {
+    /** `midEpoch`: the epoch in progress when a stop comes mid-epoch (steps done, its running sums). */
+    const saveCheckpoint = async (epochDone: number, midEpoch?: { step: number; partial: NonNullable<CheckpointState['partial']> }) => {
       const tensors = await gan.stateTensors();
       if (best.weights) best.weights.forEach((t, i) => tensors.push({ name: `best/${i}`, tensor: t }));
       const saved = [...cursors.values()].map((c) => [c.name, c.save()] as const);
       saved.forEach(([, c]) => tensors.push(c.tensor));
       const state: CheckpointState = {
-        version: CHECKPOINT_VERSION, epoch: epochDone, step: partial?.step ?? 0, rngState: rng.seed, bestValAuroc: best.auroc, bestEpoch: best.epoch,
-        ...(partial ? { partial: { sums: partial.sums, counts: partial.counts, imgs: partial.imgs, seconds: partial.seconds } } : {}),
+        version: CHECKPOINT_VERSION, epoch: epochDone, step: midEpoch?.step ?? 0, rngState: rng.seed, bestValAuroc: best.auroc, bestEpoch: best.epoch,
+        ...(midEpoch ? { partial: midEpoch.partial } : {}),
         cursors: Object.fromEntries(saved.map(([name, c]) => [name, c.state])),
         history, config: cfg as unknown as Record<string, unknown>, elapsedSeconds: elapsed,
       };
@@ -223,7 +222,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       for (let step = firstStep; step <= stepsPerEpoch; step++) {
         if (hooks.shouldStop()) {
           const done = step - 1;
-          await saveCheckpoint(epoch - 1, done > 0 ? { step: done, sums, counts, imgs, seconds: (Date.now() - t0) / 1000 } : undefined);
+          await saveCheckpoint(epoch - 1, done > 0 ? { step: done, partial: { sums, counts, imgs, seconds: (Date.now() - t0) / 1000 } } : undefined);
           hooks.emit({ type: 'checkpoint', path: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}), reason: 'signal' });
           hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}) });
           gan.dispose();

@@ -136,7 +136,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
   };
   if (extend || !existsSync(join(model, 'flawscope.json'))) {
     // A resume takes the epochs asked now, so a stopped run can also be given a larger budget.
-    const args = existsSync(join(ckpt, 'state.json')) ? ['--resume', ckpt, ...(asked ? ['--epochs', String(asked)] : [])] : [...spec.trainArgs, '--out', model, '--force'];
+    const args = extend || existsSync(join(ckpt, 'state.json')) ? ['--resume', ckpt, ...(asked ? ['--epochs', String(asked)] : [])] : [...spec.trainArgs, '--out', model, '--force'];
     hooks.onStatus?.(extend ? `extending from ${done!.epochs} to ${asked} epochs (${ckpt})` : args[0] === '--resume' ? `resuming from ${ckpt}` : 'training');
     const r = await runTrain(args, (e) => {
       appendFileSync(log, JSON.stringify(e) + '\n');
