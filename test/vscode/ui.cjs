@@ -80,8 +80,28 @@ const check = (cond, what) => {
     }
     throw new Error(`no "${item}" in the explorer context menu of ${rowName}`);
   }
+  /**
+   * The extension recovers a page code-server leaves blank: 15 s, then the page loaded again for
+   * 30 s, then a new panel with the same two waits (extension/panels.ts READY_ATTEMPT_MS). A wait
+   * for a panel must outlast all of that, or a recovered flake reads as a failure.
+   */
+  const PANEL_RECOVERY_MS = 2 * (15000 + 30000) + 30000;
+  /** The score shown by a score panel titled `name`, or NaN once PANEL_RECOVERY_MS has passed. */
+  async function scoreShownFor(name) {
+    const end = Date.now() + PANEL_RECOVERY_MS;
+    while (Date.now() < end) {
+      for (const f of page.frames()) {
+        const s = await f.evaluate((n) => (document.body && document.body.dataset.panel === 'score' && document.getElementById('title').textContent === n ? Number(document.getElementById('score').dataset.score) : NaN), name).catch(() => NaN);
+        if (Number.isFinite(s)) return s;
+      }
+      await page.waitForTimeout(500);
+    }
+    const seen = await Promise.all(page.frames().map((f) => f.evaluate(() => document.body && `${document.body.dataset.panel ?? '-'}:${document.getElementById('title')?.textContent ?? ''}`).catch(() => 'unreadable')));
+    say(`no score panel showed ${name} in ${PANEL_RECOVERY_MS / 1000} s; frames (panel:title): ${JSON.stringify(seen)}`);
+    return NaN;
+  }
   /** The frame of our webview with body[data-panel=kind]. */
-  async function panelFrame(kind, timeoutMs = 60000) {
+  async function panelFrame(kind, timeoutMs = PANEL_RECOVERY_MS) {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
       for (const f of page.frames()) {
@@ -125,7 +145,7 @@ const check = (cond, what) => {
   // 3) explorer right-click on an image → Score Image
   await contextMenu('sample.png', 'Score Image');
   const f = await panelFrame('score');
-  await f.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 });
+  await f.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: PANEL_RECOVERY_MS });
   const info = await f.evaluate(() => ({
     title: document.getElementById('title').textContent,
     verdict: document.getElementById('verdict').textContent,
@@ -168,12 +188,7 @@ const check = (cond, what) => {
   await firstAnomaly.dblclick();
   await page.waitForTimeout(1000);
   await runCommand('Flawscope: Score Image');
-  let s2 = NaN;
-  for (let i = 0; i < 60 && !Number.isFinite(s2); i++) {
-    const f2 = await panelFrame('score');
-    s2 = await f2.evaluate((n) => (document.getElementById('title').textContent === n ? Number(document.getElementById('score').dataset.score) : NaN), name).catch(() => NaN);
-    if (!Number.isFinite(s2)) await page.waitForTimeout(500);
-  }
+  const s2 = await scoreShownFor(name);
   check(Number.isFinite(s2), `palette Score Image on the open editor (${name}) → score ${s2}`);
   await page.screenshot({ path: `${SHOTS}/04-palette-score.png` });
 
@@ -185,12 +200,7 @@ const check = (cond, what) => {
   const titleButton = page.locator('.editor-group-container.active .editor-actions a.action-label[aria-label^="Score Image"]').first();
   await titleButton.waitFor({ timeout: 10000 });
   await titleButton.click();
-  let s3 = NaN;
-  for (let i = 0; i < 60 && !Number.isFinite(s3); i++) {
-    const f3 = await panelFrame('score');
-    s3 = await f3.evaluate((n) => (document.getElementById('title').textContent === n ? Number(document.getElementById('score').dataset.score) : NaN), name3).catch(() => NaN);
-    if (!Number.isFinite(s3)) await page.waitForTimeout(500);
-  }
+  const s3 = await scoreShownFor(name3);
   check(Number.isFinite(s3) && name3 !== name, `editor-title Score Image button on ${name3} → score ${s3}`);
 
   // 5) explorer right-click on a folder → Score Folder: table, ROC/AUROC from the folder names
