@@ -3,13 +3,15 @@
  * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
  * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 /**
  * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`), version 4
- * the shifted views (`score.shift`); a model is written with the lowest version that holds what it
- * uses, so older Flawscopes keep reading the models they would score the same way.
+ * the shifted views (`score.shift`), version 5 overlapping photo tiles (`preprocess.tileStride`);
+ * a model is written with the lowest version that holds what it uses, so older Flawscopes keep
+ * reading the models they would score the same way.
  */
 export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Partial<ScoreViews> }): number {
+  if (info.preprocess?.tileStride !== undefined) return 5;
   if (info.score?.shift === 'pixel') return 4;
   if (info.score?.flip === 'horizontal') return 3;
   return info.preprocess?.standardize ? 2 : 1;
@@ -67,6 +69,12 @@ export interface Preprocess {
   scale: number;
   /** Each photo standardised to this mean and standard deviation first (scorer/preprocess.ts). */
   standardize?: { mean: number; std: number };
+  /**
+   * 'tile' only: tiles start this many model pixels apart (absent = the model size: side by side).
+   * Smaller overlaps them and each pixel's error is the mean over the tiles that saw it, so a
+   * defect is seen at several places in the generator's stride-16 grid, not at one.
+   */
+  tileStride?: number;
 }
 
 export interface ModelInfo {
@@ -130,6 +138,9 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     const ps = pp.standardize;
     if (ps !== undefined && !(ps && typeof ps.mean === 'number' && ps.mean >= 0 && ps.mean <= 255 && typeof ps.std === 'number' && ps.std > 0 && ps.std <= 255))
       fail('"preprocess.standardize" needs "mean" in [0, 255] and "std" in (0, 255]');
+    const ts = pp.tileStride;
+    if (ts !== undefined && (pp.mode !== 'tile' || !Number.isInteger(ts) || ts < 1 || ts > Math.min(inp.height, inp.width)))
+      fail(`"preprocess.tileStride" must be an integer from 1 to the model size (${inp.width}x${inp.height}) with "mode": "tile", got ${JSON.stringify(ts)}`);
   }
   if (typeof o.threshold !== 'number' || !Number.isFinite(o.threshold)) fail('"threshold" must be a finite number');
   return o as ModelInfo;

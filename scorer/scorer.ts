@@ -29,7 +29,7 @@ export interface LoadOptions extends BackendOptions, ReadOptions {
 export interface ScoreOptions {
   /** Default: the model's own flawscope.json `preprocess` (absent: 'resize'). 'tile': scale the image by `preprocess.scale` (1 when the model has none), cut it into model-size tiles and stitch; smaller images are enlarged first. 'resize': squeeze the whole image to the model input (as whole-image training does). */
   mode?: 'tile' | 'resize';
-  /** Tile stride in pixels (default: the model size, i.e. no overlap except the last row/column; smaller = overlapping tiles, averaged). */
+  /** Tile stride in pixels (default: the model's `preprocess.tileStride`, else the model size, i.e. no overlap except the last row/column; smaller = overlapping tiles, averaged). */
   stride?: number | { x: number; y: number };
   /** Also return the reconstruction (default true). */
   reconstruction?: boolean;
@@ -292,7 +292,7 @@ export class Scorer {
       }
     }
     if (ww !== w || wh !== h) work = resizePixels(work, w, h, C, ww, wh);
-    const st = opts.stride ?? { x: W, y: H };
+    const st = opts.stride ?? this.info.preprocess?.tileStride ?? { x: W, y: H };
     const sx = typeof st === 'number' ? st : st.x, sy = typeof st === 'number' ? st : st.y;
     if (!(Number.isInteger(sx) && sx >= 1 && sx <= W && Number.isInteger(sy) && sy >= 1 && sy <= H))
       throw new ScorerError('IMAGE_INVALID', `tile stride must be an integer from 1 to the model size (${W}x${H}), got ${JSON.stringify(st)}`);

@@ -20,7 +20,7 @@ Usage:
   flawscope train --data DIR --out DIR [--normal CLASS] [--size N] [--channels 1|3] [--epochs N]
                   [--batch N] [--seed N] [--lr X] [--lr-decay-every N] [--weight-average DECAY] [--skips all|no-outer|none] [--backend auto|tensorflow|wasm|cpu]
                   [--weights recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1]
-                  [--score auto|mean|topPatch] [--score-flip none|horizontal] [--score-shift none|pixel] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
+                  [--score auto|mean|topPatch] [--score-flip none|horizontal] [--score-shift none|pixel] [--tile-stride N] [--loss-patch SIZE,STRIDE,TOPN] [--config FILE.json]
                   [--validation-fraction X] [--force] [--json] [--resume CHECKPOINT_DIR] [--keep-checkpoint]
                   (other --options go to the dataset reader; see "flawscope datasets --help")
   flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR]
@@ -28,7 +28,7 @@ Usage:
 `;
 
 const TRAIN_BOOLEANS = ['json', 'force', 'help', 'keep-checkpoint'] as const;
-const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', 'weight-average', ...TRAIN_BOOLEANS]);
+const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'tile-stride', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', 'weight-average', ...TRAIN_BOOLEANS]);
 
 export function isInputError(e: unknown): boolean {
   return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
@@ -103,6 +103,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
     score,
     scoreFlip,
     scoreShift,
+    tileStride: flags.has('tile-stride') ? numFlag(flags, 'tile-stride', 0, { integer: true, min: 1 }) : (d.tileStride ?? null),
     patch,
     backend,
     force: flags.get('force') === 'true' || !!base.force,

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
+import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type Preprocess, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import type { SkipMode } from './model';
@@ -46,6 +46,8 @@ export interface TrainConfig {
   scoreFlip: FlipMode;
   /** Also score each image moved one pixel right, down and both (see scorer/score.ts); 'none' = the paper's score. */
   scoreShift: ShiftMode;
+  /** Crops of photos only: photo tiles this many model pixels apart when the model scores a whole photo (null = side by side; see Preprocess.tileStride). */
+  tileStride: number | null;
   /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
   skips: SkipMode;
   /** Decay of the generator's weight average that validation scores and the model deploys (0 = none, the paper's; see trainer/gan.ts). */
@@ -78,6 +80,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   score: 'auto',
   scoreFlip: 'none',
   scoreShift: 'none',
+  tileStride: null,
   skips: 'all',
   weightAverage: 0,
   backend: 'auto',
@@ -136,6 +139,11 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     const data = await hooks.loadData(cfg);
     for (const w of data.summary.warnings) hooks.emit({ type: 'warning', message: w });
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
+    // Checked before any epoch runs: a bad value must not cost a training.
+    if (cfg.tileStride && data.preprocess?.mode !== 'tile')
+      throw new InputError(`--tile-stride ${cfg.tileStride}: ${cfg.data} is read as whole images, so the model scores no tiles; use it with crops of photos (--patch-size), or leave it out`);
+    if (cfg.tileStride && cfg.tileStride > Math.min(shape.height, shape.width))
+      throw new InputError(`--tile-stride ${cfg.tileStride}: must be at most the model size (${shape.width}); ${shape.width} puts the tiles side by side`);
     const patch = cfg.patch ?? defaultPatchSpec(Math.min(shape.height, shape.width));
     const views: ScoreViews = { flip: cfg.scoreFlip ?? 'none', shift: cfg.scoreShift ?? 'none' };
     const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all', weightAverage: cfg.weightAverage ?? 0 });
@@ -288,7 +296,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       const a = auroc(ts, data.test.isAnomaly);
       metrics.testAuroc = Number.isNaN(a) ? null : a;
     }
-    const preprocess = data.preprocess ?? { mode: 'resize', scale: 1 };
+    const preprocess: Preprocess = { ...(data.preprocess ?? { mode: 'resize', scale: 1 }), ...(cfg.tileStride ? { tileStride: cfg.tileStride } : {}) };
     // Only the views in use are written, so a model scored the paper's way stays readable by older Flawscopes.
     const score: ModelInfo['score'] = { kind, patch, ...(views.flip !== 'none' ? { flip: views.flip } : {}), ...(views.shift !== 'none' ? { shift: views.shift } : {}) };
     const info: ModelInfo = {

@@ -156,16 +156,16 @@ test('Magnetic tile: 952 normal, 392 defects over 5 types, masks; defect patches
   assert.equal(d.summary.counts.trainNormal, p.plan.trainNormal.length);
 });
 
-test('Magnetic tile, --standardize photo end to end: trained on standardised crops, evaluated the same way, whole photos scored by the scorer', async () => {
+test('Magnetic tile, --standardize photo and --tile-stride end to end: trained on standardised crops, evaluated the same way, whole photos scored by the scorer in overlapping tiles', async () => {
   const sub = path.join(tmp, 'mt-sub'); // written by the test above
   assert.ok(fs.existsSync(sub), 'the Magnetic-tile subset from the previous test');
   const out = path.join(tmp, 'mt-std-model');
   const t = runCli(['train', '--data', sub, '--normal', 'MT_Free', '--out', out, '--size', '32', '--protocol', 'defect', '--patch-size', '64', '--patch-stride', '32',
-    '--mask-fraction', '0.05', '--standardize', 'photo', '--epochs', '1', '--batch', '32', '--json']);
+    '--mask-fraction', '0.05', '--standardize', 'photo', '--tile-stride', '16', '--epochs', '1', '--batch', '32', '--json']);
   assert.equal(t.code, 0, t.stderr + t.stdout.slice(-1500));
   const info = JSON.parse(fs.readFileSync(path.join(out, 'flawscope.json'), 'utf8'));
-  assert.equal(info.formatVersion, 2);
-  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 0.5, standardize: { mean: 128, std: 40 } });
+  assert.equal(info.formatVersion, 5);
+  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 0.5, standardize: { mean: 128, std: 40 }, tileStride: 16 });
   // eval decodes the test crops with the model's standardisation and scores them without a second one:
   // its AUROC is the trainer's own test figure.
   const e = runCli(['eval', '--model', out, '--json']);
@@ -177,6 +177,16 @@ test('Magnetic tile, --standardize photo end to end: trained on standardised cro
   const types = res.photoAuroc.byType as { className: string; photos: number; auroc: number | null }[];
   assert.ok(types.length > 0 && types.every((t) => t.className.startsWith('MT_') && t.className !== 'MT_Free' && t.photos > 0), JSON.stringify(types));
   assert.equal(types.reduce((a, t) => a + t.photos, 0), res.photoAuroc.anomalies);
+  // the photos in overlapping tiles (the model's own 16), and side by side when eval says so: the crops' figures stay
+  assert.equal(res.photoAuroc.tileStride, 16);
+  const e32 = runCli(['eval', '--model', out, '--json', '--tile-stride', '32']);
+  assert.equal(e32.code, 0, e32.stderr);
+  const res32 = JSON.parse(e32.stdout.trim().split('\n').pop()!);
+  assert.equal(res32.photoAuroc.tileStride, 32);
+  assert.equal(res32.auroc, res.auroc, 'patch AUROC does not depend on how photos are tiled');
+  const bad = runCli(['eval', '--model', out, '--json', '--tile-stride', '33']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--tile-stride/);
   // the scorer CLI on a photo: standardised as a whole, so another exposure of it scores alike
   const photo = path.join(sub, 'MT_Crack', 'Imgs', fs.readdirSync(path.join(sub, 'MT_Crack', 'Imgs')).find((f) => f.endsWith('.jpg'))!);
   const darker = path.join(tmp, 'darker.png');
@@ -185,4 +195,9 @@ test('Magnetic tile, --standardize photo end to end: trained on standardised cro
   assert.equal(s.code, 0, s.stderr);
   const [a, b] = s.events.filter((x) => x.event === 'result').map((x) => x.score);
   assert.ok(Math.abs(a - b) < 0.05 * a, `${a} vs ${b}`);
+  // the model's tile stride is the score command's default; --stride still overrides it
+  const side = runCli(['score', '--model', out, photo, '--stride', '32', '--json']);
+  assert.equal(side.code, 0, side.stderr);
+  const [own, sideBySide] = [s, side].map((r) => r.events.find((x) => x.event === 'result').tiles as number);
+  assert.ok(own > 2 * sideBySide, `${own} tiles 16 px apart vs ${sideBySide} side by side`);
 });

@@ -80,8 +80,19 @@ describe('scoring in Node (WASM)', () => {
     assert.equal(rp.tiles, 2, '128x64 scaled by 0.5 → 64x32 → two 32x32 tiles');
     assert.equal(rp.errorMap.length, 128 * 64, 'the map is back at the image resolution');
     assert.equal((await sp.score(img, { mode: 'resize' })).tiles, 1, 'an explicit mode wins');
+    // preprocess.tileStride: the model's own overlap is the default, the same as asking for it; an explicit stride wins
+    const overlapped = await makeModelFolder(join(tempDir(), 'overlap'), { height: 32, width: 32, channels: 3, seed: 5, preprocess: { mode: 'tile', scale: 0.5, tileStride: 8 } });
+    const so = await loadScorerFromDir(overlapped);
+    const ro = await so.score(img);
+    assert.equal(ro.tiles, 5, '64x32 with tiles 8 px apart: x origins 0, 8, 16, 24, 32');
+    const asked = await sp.score(img, { stride: 8 });
+    assert.equal(ro.score, asked.score);
+    assert.deepEqual(ro.errorMap, asked.errorMap);
+    assert.notEqual(ro.score, rp.score, 'overlapping tiles change the stitched map');
+    assert.equal((await so.score(img, { stride: 32 })).tiles, 2);
     sw.dispose();
     sp.dispose();
+    so.dispose();
   });
 
   test('photo standardisation: another exposure of the same photo scores the same; reconstructions drawn at the photo\'s own exposure', async () => {

@@ -84,6 +84,19 @@ describe('preprocess', () => {
     assert.equal(scoreLabel(both.score), 'mean, averaged with the mirror image and the one-pixel shifts');
     assert.equal(scoreLabel(base.score), base.score.kind);
   });
+
+  test('flawscope.json: overlapping photo tiles need version 5, "mode": "tile" and a stride within the model', () => {
+    const base = folderInfo({ height: 32, width: 32, channels: 1 });
+    const tiled = { ...base, formatVersion: 5, preprocess: { mode: 'tile' as const, scale: 0.5, tileStride: 8 } };
+    assert.equal(formatVersionFor(tiled), 5);
+    assert.equal(formatVersionFor({ ...tiled, score: { ...tiled.score, shift: 'pixel' } }), 5);
+    assert.equal(formatVersionFor({ ...base, preprocess: { mode: 'tile', scale: 0.5 } }), 1);
+    assert.doesNotThrow(() => validateModelInfo(tiled));
+    assert.doesNotThrow(() => validateModelInfo({ ...tiled, preprocess: { ...tiled.preprocess, tileStride: 32 } }));
+    for (const bad of [0, 33, 4.5, '8'])
+      assert.throws(() => validateModelInfo({ ...tiled, preprocess: { ...tiled.preprocess, tileStride: bad } }), /"preprocess.tileStride" must be an integer from 1 to the model size \(32x32\)/, String(bad));
+    assert.throws(() => validateModelInfo({ ...tiled, preprocess: { mode: 'resize', scale: 1, tileStride: 8 } }), /with "mode": "tile"/);
+  });
 });
 
 describe('tiling and scores', () => {

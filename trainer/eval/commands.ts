@@ -68,16 +68,18 @@ function installStop(): () => void {
 // eval
 
 const EVAL_USAGE = `usage: flawscope eval --model DIR [--data DIR] [--normal CLASS] [--split test|validation]
-                      [--score-flip none|horizontal] [--score-shift none|pixel] [--json] [--report OUT_DIR] [--backend wasm|cpu]
+                      [--score-flip none|horizontal] [--score-shift none|pixel] [--tile-stride N] [--json] [--report OUT_DIR] [--backend wasm|cpu]
                       [reader flags, e.g. --protocol one-vs-rest]
   Scores the data with the model (the scorer module) and prints image AUROC (both score
   definitions), per-class AUROC, precision/recall at the model's threshold, the F1-optimal
   threshold, and pixel AUROC where masks exist. Without --data it measures on the data, protocol
-  and seed the model was trained with. --score-flip and --score-shift override the model's own
-  mirrored-score and shifted-score settings (to measure a model both ways; choose on --split validation). --report writes report.md, report.html, roc.svg,
+  and seed the model was trained with. --score-flip, --score-shift and --tile-stride override the
+  model's own mirrored-score, shifted-score and photo-tile settings (to measure a model both ways;
+  choose on --split validation; --tile-stride only changes the whole-photo AUROC of crop-trained
+  models). --report writes report.md, report.html, roc.svg,
   eval.json and scores.csv into OUT_DIR.
 `;
-const EVAL_OWN = new Set(['model', 'data', 'normal', 'split', 'json', 'report', 'backend', 'help', 'seed', 'validation-fraction', 'score-flip', 'score-shift']);
+const EVAL_OWN = new Set(['model', 'data', 'normal', 'split', 'json', 'report', 'backend', 'help', 'seed', 'validation-fraction', 'score-flip', 'score-shift', 'tile-stride']);
 
 export async function runEvalCommand(argv: string[]): Promise<number> {
   return guarded('eval', async () => {
@@ -97,6 +99,10 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
     const shift = choiceFlag(mine, 'score-shift', SHIFT_MODES, undefined);
     const scorer = await loadScorerFromDir(modelDir, { backend });
     try {
+      const side = Math.min(scorer.info.input.height, scorer.info.input.width);
+      const tileStride = mine.has('tile-stride') ? numFlag(mine, 'tile-stride', side, { integer: true, min: 1, max: side }) : undefined;
+      if (tileStride !== undefined && scorer.info.preprocess?.mode !== 'tile')
+        throw new UsageError(`--tile-stride ${tileStride}: ${modelDir} scores whole images, not tiles of photos; leave it out`);
       const cfg = (scorer.info.config ?? {}) as Record<string, any>;
       const data = mine.get('data') ?? cfg.data;
       if (!data) throw new UsageError('--data DIR is required (the model does not record its training data)');
@@ -111,7 +117,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         split, dataOptions, standardize: scorer.info.preprocess?.standardize,
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
-      const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip, shift });
+      const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip, shift, tileStride });
       const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, ...result };
       if (json) process.stdout.write(JSON.stringify(full) + '\n');
       else {
@@ -119,7 +125,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         process.stdout.write(`image AUROC ${p(result.auroc)} (${scoreLabel(result)}; mean-L1 ${p(result.aurocMean)}, top-patch ${p(result.aurocTopPatch)})  pixel AUROC ${result.pixelAuroc === null ? 'no masks' : p(result.pixelAuroc)}\n`);
         process.stdout.write(`${result.count} images (${result.normals} normal, ${result.anomalies} anomalous); at the model threshold ${result.atModelThreshold.threshold.toPrecision(5)}: precision ${p(result.atModelThreshold.precision)} recall ${p(result.atModelThreshold.recall)} F1 ${p(result.atModelThreshold.f1)}\n`);
         if (result.sourceAuroc) process.stdout.write(`source-image AUROC ${p(result.sourceAuroc.auroc)} (max over crops; ${result.sourceAuroc.normals} normal, ${result.sourceAuroc.anomalies} defect images)\n`);
-        if (result.photoAuroc) process.stdout.write(`whole-photo AUROC ${p(result.photoAuroc.auroc)} (each photo tiled and scored as \`flawscope score\` does; ${result.photoAuroc.normals} normal, ${result.photoAuroc.anomalies} defect photos)\n`);
+        if (result.photoAuroc) process.stdout.write(`whole-photo AUROC ${p(result.photoAuroc.auroc)} (each photo tiled and scored as \`flawscope score\` does, tiles ${result.photoAuroc.tileStride} px apart; ${result.photoAuroc.normals} normal, ${result.photoAuroc.anomalies} defect photos)\n`);
         for (const t of result.photoAuroc?.byType ?? []) process.stdout.write(`  ${t.className}: whole-photo AUROC ${p(t.auroc)} (${t.photos} photos against the normal ones)\n`);
         for (const c of result.perClass) if (c.anomaly) process.stdout.write(`  class ${c.className}: AUROC ${p(c.auroc)} (${c.count} images)\n`);
       }
@@ -285,7 +291,7 @@ function defectDetails(ids: string[], runs: Map<string, RunResult>): string[] {
     out.push(`## ${id}: patches, source images, pixels`, '',
       `- patch AUROC (test patches; ${e.normals} normal, ${e.anomalies} defect): ${pct(e.auroc, 2)}% (mean-L1 ${pct(e.aurocMean, 2)}, top-patch ${pct(e.aurocTopPatch, 2)})`,
       `- source-image AUROC (an image scores its highest patch): ${e.sourceAuroc ? `${pct(e.sourceAuroc.auroc, 2)}% over ${e.sourceAuroc.normals} normal and ${e.sourceAuroc.anomalies} defect images` : '–'}`,
-      `- whole-photo AUROC (each test photo tiled and scored as \`flawscope score\` does): ${e.photoAuroc ? `${pct(e.photoAuroc.auroc, 2)}% over ${e.photoAuroc.normals} normal and ${e.photoAuroc.anomalies} defect photos` : '–'}`,
+      `- whole-photo AUROC (each test photo tiled and scored as \`flawscope score\` does${e.photoAuroc?.tileStride ? `, tiles ${e.photoAuroc.tileStride} px apart` : ''}): ${e.photoAuroc ? `${pct(e.photoAuroc.auroc, 2)}% over ${e.photoAuroc.normals} normal and ${e.photoAuroc.anomalies} defect photos` : '–'}`,
       `- pixel AUROC from the masks: ${pct(e.pixelAuroc, 2)}%`, '',
       defectTypeTable(e), '');
   }

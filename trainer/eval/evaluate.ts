@@ -27,7 +27,14 @@ export interface ClassResult { className: string; count: number; anomaly: boolea
 /** AUROC over source images rather than items (crops). */
 export interface ImageLevelAuroc { auroc: number | null; images: number; normals: number; anomalies: number }
 /** Whole-photo AUROC; `byType`: the normal photos against the defect photos of one type alone (where item classes are known). */
-export interface PhotoAuroc extends ImageLevelAuroc { byType?: { className: string; photos: number; auroc: number | null }[] }
+export interface PhotoAuroc extends ImageLevelAuroc {
+  byType?: { className: string; photos: number; auroc: number | null }[];
+  /** How far apart the photo's tiles started, in model pixels (the model size: side by side). */
+  tileStride?: number;
+}
+
+/** What may be scored differently from the model's own settings, to measure it both ways. */
+export type ScoreOverrides = Partial<ScoreViews> & { tileStride?: number };
 
 export interface EvalResult {
   count: number;
@@ -106,7 +113,7 @@ export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<nu
  * `classNames` (one per item), also per defect type: a defect photo's type is the class of its
  * anomalous crops.
  */
-export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[], views: Partial<ScoreViews> = {}): Promise<PhotoAuroc> {
+export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[], views: ScoreOverrides = {}): Promise<PhotoAuroc> {
   const label = new Map<string, number>();
   const photoClass = new Map<string, string>();
   groups.forEach((g, i) => {
@@ -115,10 +122,11 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
   });
   const photos = [...label.keys()];
   const scores: number[] = [];
-  for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift })).score);
+  const tileStride = views.tileStride ?? scorer.info.preprocess?.tileStride ?? Math.min(scorer.info.input.height, scorer.info.input.width);
+  for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift, stride: tileStride })).score);
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;
-  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies };
+  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride };
   if (classNames) {
     result.byType = perClassAuroc(scores, Uint8Array.from(y), photos.map((p) => photoClass.get(p)!))
       .filter((c) => c.anomaly)
@@ -186,9 +194,8 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
   return { mean, topPatch, own, pixelAuroc: wantPixels ? pixelAuroc(pixErr, pixLab) : null };
 }
 
-/** Scores and measures. */
-/** `flip` and `shift` override the model's own score views (to measure a model with and without them). */
-export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void; decodePhoto?: (path: string) => Promise<ImageInput> } & Partial<ScoreViews> = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
+/** Scores and measures. `flip`, `shift` and `tileStride` override the model's own settings (to measure a model with and without them). */
+export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgress?: (done: number, total: number) => void; decodePhoto?: (path: string) => Promise<ImageInput> } & ScoreOverrides = {}): Promise<{ result: EvalResult; scores: ScoredSet }> {
   const t0 = performance.now();
   const scores = await scoreSet(scorer, set, opts);
   const seconds = (performance.now() - t0) / 1000;
@@ -211,7 +218,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
-    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift }) : null,
+    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift, tileStride: opts.tileStride }) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),
     seconds,
     imagesPerSecond: labels.length / Math.max(seconds, 1e-6),
