@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type Preprocess, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
+import { defaultPatchSpec, defaultTileStride, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type Preprocess, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
 import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
 import type { SkipMode } from './model';
@@ -46,7 +46,7 @@ export interface TrainConfig {
   scoreFlip: FlipMode;
   /** Also score each image moved one pixel right, down and both (see scorer/score.ts); 'none' = the paper's score. */
   scoreShift: ShiftMode;
-  /** Crops of photos only: photo tiles this many model pixels apart when the model scores a whole photo (null = side by side; see Preprocess.tileStride). */
+  /** Crops of photos only: photo tiles this many model pixels apart when the model scores a whole photo (null = defaultTileStride; the model size puts them side by side; see Preprocess.tileStride). */
   tileStride: number | null;
   /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
   skips: SkipMode;
@@ -296,7 +296,8 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       const a = auroc(ts, data.test.isAnomaly);
       metrics.testAuroc = Number.isNaN(a) ? null : a;
     }
-    const preprocess: Preprocess = { ...(data.preprocess ?? { mode: 'resize', scale: 1 }), ...(cfg.tileStride ? { tileStride: cfg.tileStride } : {}) };
+    const base = data.preprocess ?? { mode: 'resize', scale: 1 };
+    const preprocess: Preprocess = base.mode === 'tile' ? { ...base, tileStride: cfg.tileStride ?? defaultTileStride(Math.min(shape.height, shape.width)) } : base;
     // Only the views in use are written, so a model scored the paper's way stays readable by older Flawscopes.
     const score: ModelInfo['score'] = { kind, patch, ...(views.flip !== 'none' ? { flip: views.flip } : {}), ...(views.shift !== 'none' ? { shift: views.shift } : {}) };
     const info: ModelInfo = {

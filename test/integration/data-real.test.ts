@@ -17,6 +17,7 @@ import { inspectDataset } from '../../trainer/data/cli-datasets';
 import type { CatalogItem } from '../../trainer/data/catalog';
 import { SHARED_DATA } from '../helpers/shared';
 import { runCli } from '../helpers/cli';
+import { tileStarts } from '../../scorer/scorer';
 
 const SHARED = SHARED_DATA;
 const MNIST = path.join(SHARED, 'mnist');
@@ -156,16 +157,17 @@ test('Magnetic tile: 952 normal, 392 defects over 5 types, masks; defect patches
   assert.equal(d.summary.counts.trainNormal, p.plan.trainNormal.length);
 });
 
-test('Magnetic tile, --standardize photo and --tile-stride end to end: trained on standardised crops, evaluated the same way, whole photos scored by the scorer in overlapping tiles', async () => {
+test('Magnetic tile, --standardize photo and photo tiles end to end: trained on standardised crops, evaluated the same way, whole photos scored by the scorer in overlapping tiles', async () => {
   const sub = path.join(tmp, 'mt-sub'); // written by the test above
   assert.ok(fs.existsSync(sub), 'the Magnetic-tile subset from the previous test');
   const out = path.join(tmp, 'mt-std-model');
   const t = runCli(['train', '--data', sub, '--normal', 'MT_Free', '--out', out, '--size', '32', '--protocol', 'defect', '--patch-size', '64', '--patch-stride', '32',
-    '--mask-fraction', '0.05', '--standardize', 'photo', '--tile-stride', '16', '--epochs', '1', '--batch', '32', '--json']);
+    '--mask-fraction', '0.05', '--standardize', 'photo', '--epochs', '1', '--batch', '32', '--json']);
   assert.equal(t.code, 0, t.stderr + t.stdout.slice(-1500));
   const info = JSON.parse(fs.readFileSync(path.join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.formatVersion, 5);
-  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 0.5, standardize: { mean: 128, std: 40 }, tileStride: 16 });
+  // photos are scored in overlapping tiles unless train is told otherwise: a quarter of the model size apart
+  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 0.5, standardize: { mean: 128, std: 40 }, tileStride: 8 });
   // eval decodes the test crops with the model's standardisation and scores them without a second one:
   // its AUROC is the trainer's own test figure.
   const e = runCli(['eval', '--model', out, '--json']);
@@ -177,8 +179,8 @@ test('Magnetic tile, --standardize photo and --tile-stride end to end: trained o
   const types = res.photoAuroc.byType as { className: string; photos: number; auroc: number | null }[];
   assert.ok(types.length > 0 && types.every((t) => t.className.startsWith('MT_') && t.className !== 'MT_Free' && t.photos > 0), JSON.stringify(types));
   assert.equal(types.reduce((a, t) => a + t.photos, 0), res.photoAuroc.anomalies);
-  // the photos in overlapping tiles (the model's own 16), and side by side when eval says so: the crops' figures stay
-  assert.equal(res.photoAuroc.tileStride, 16);
+  // the photos in overlapping tiles (the model's own 8), and side by side when eval says so: the crops' figures stay
+  assert.equal(res.photoAuroc.tileStride, 8);
   const e32 = runCli(['eval', '--model', out, '--json', '--tile-stride', '32']);
   assert.equal(e32.code, 0, e32.stderr);
   const res32 = JSON.parse(e32.stdout.trim().split('\n').pop()!);
@@ -187,6 +189,18 @@ test('Magnetic tile, --standardize photo and --tile-stride end to end: trained o
   const bad = runCli(['eval', '--model', out, '--json', '--tile-stride', '33']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--tile-stride/);
+  // train --tile-stride: side by side (the model size) stays available and is recorded; out of range or 0 is refused before training
+  const trainArgs = (o: string, stride: string) => ['train', '--data', sub, '--normal', 'MT_Free', '--out', path.join(tmp, o), '--size', '32', '--protocol', 'defect', '--patch-size', '64', '--patch-stride', '32',
+    '--mask-fraction', '0.05', '--tile-stride', stride, '--epochs', '1', '--batch', '32'];
+  const sideModel = runCli(trainArgs('mt-side', '32'));
+  assert.equal(sideModel.code, 0, sideModel.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(tmp, 'mt-side', 'flawscope.json'), 'utf8')).preprocess.tileStride, 32);
+  for (const [stride, msg] of [['33', /--tile-stride 33: must be at most the model size \(32\)/], ['0', /--tile-stride/]] as const) {
+    const r = runCli(trainArgs(`mt-bad-${stride}`, stride));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, msg);
+    assert.ok(!fs.existsSync(path.join(tmp, `mt-bad-${stride}`, 'flawscope.json')));
+  }
   // the scorer CLI on a photo: standardised as a whole, so another exposure of it scores alike
   const photo = path.join(sub, 'MT_Crack', 'Imgs', fs.readdirSync(path.join(sub, 'MT_Crack', 'Imgs')).find((f) => f.endsWith('.jpg'))!);
   const darker = path.join(tmp, 'darker.png');
@@ -199,5 +213,8 @@ test('Magnetic tile, --standardize photo and --tile-stride end to end: trained o
   const side = runCli(['score', '--model', out, photo, '--stride', '32', '--json']);
   assert.equal(side.code, 0, side.stderr);
   const [own, sideBySide] = [s, side].map((r) => r.events.find((x) => x.event === 'result').tiles as number);
-  assert.ok(own > 2 * sideBySide, `${own} tiles 16 px apart vs ${sideBySide} side by side`);
+  const meta = await sharp(photo).metadata();
+  const tilesAt = (stride: number) => tileStarts(Math.round(meta.width! * 0.5), 32, stride).length * tileStarts(Math.round(meta.height! * 0.5), 32, stride).length;
+  assert.deepEqual([own, sideBySide], [tilesAt(8), tilesAt(32)]);
+  assert.ok(own > 4 * sideBySide, `${own} tiles 8 px apart vs ${sideBySide} side by side`);
 });
