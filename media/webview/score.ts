@@ -6,6 +6,7 @@
 import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../extension/protocol';
 import { COLORMAPS } from '../../extension/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
+import { scoredStatus } from './lib/score-status';
 import { errorMapImage, loadImage, loadScorer, toImageData, type ScoreResult, type ScorerInstance } from './lib/scorer';
 
 const app = document.getElementById('app')!;
@@ -146,7 +147,7 @@ async function scoreOne(m: Extract<HostToWebview, { type: 'scoreImage' }>): Prom
     errCanvas.getContext('2d')!.putImageData(errorMapImage(result.errorMap, w, h), 0, 0);
     showResult();
     await render();
-    setStatus(`${m.name}: scored in ${ms.toFixed(0)} ms on ${s.backend} with ${model.name}`);
+    setStatus(scoredStatus(m.name, ms, s.backend, model.name, model.info, result.tiles));
     document.body.dataset.scored = String(m.requestId);
     post({
       type: 'scored',

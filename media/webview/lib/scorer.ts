@@ -17,6 +17,8 @@ export interface ScoreResult {
   height?: number;
   reconstruction: PixelsLike | ImageData | null;
   topPatches: Patch[];
+  /** Model-size tiles the generator ran for this image (1 for a whole image squeezed to the model). */
+  tiles: number;
 }
 export interface ScorerInstance {
   backend: string;
