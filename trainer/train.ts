@@ -129,6 +129,13 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     resumed = await readCheckpoint(resume.dir);
     const saved = resumed.state.config as unknown as TrainConfig;
     cfg = { ...saved, epochs: resume.epochs ?? saved.epochs };
+    // A checkpoint travels with its model (OUT and OUT.checkpoint side by side): one copied or moved
+    // elsewhere continues the model beside it, never the folder it was first written for.
+    const dir = resolve(resume.dir);
+    if (dir.endsWith('.checkpoint') && dir !== checkpointPath(saved.out)) {
+      cfg.out = dir.slice(0, -'.checkpoint'.length);
+      hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model beside it, ${cfg.out}` });
+    }
   }
   const out = resolve(cfg.out);
   if (!resumed && existsSync(out) && !cfg.force) throw new OutputExistsError(out);

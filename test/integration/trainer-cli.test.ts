@@ -118,6 +118,18 @@ test('--keep-checkpoint keeps OUT.checkpoint after the last epoch; --resume with
   assert.equal(info.config.keepCheckpoint, true);
   assert.ok(existsSync(`${out}.checkpoint`), 'still kept, for the next extension');
   assert.equal(readFileSync(join(out, 'weights.bin')).equals(before), info.metrics.bestEpoch === 1, 'the model is the best of both epochs: unchanged exactly when epoch 1 stays best');
+
+  // Copied elsewhere (model and checkpoint together), it extends the copy and leaves the original alone.
+  const copy = join(tempDir(), 'moved', 'model');
+  cpSync(out, copy, { recursive: true });
+  cpSync(`${out}.checkpoint`, `${copy}.checkpoint`, { recursive: true });
+  const original = readFileSync(join(out, 'flawscope.json'));
+  const r3 = runCli(['train', '--resume', `${copy}.checkpoint`, '--epochs', '3', '--json']);
+  assert.equal(r3.code, 0, r3.stderr);
+  assert.ok(r3.events.some((e) => e.type === 'warning' && e.message.includes(copy)), 'says which model it continues');
+  assert.deepEqual(r3.events.filter((e) => e.type === 'epoch').map((e) => e.epoch), [3]);
+  assert.equal(JSON.parse(readFileSync(join(copy, 'flawscope.json'), 'utf8')).config.history.length, 3, 'the copy has the third epoch');
+  assert.ok(readFileSync(join(out, 'flawscope.json')).equals(original), 'the original model is untouched');
 });
 
 // Each bad input: exit code 2, a message naming the file or flag, nothing written.
