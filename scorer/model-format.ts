@@ -117,6 +117,11 @@ export function defaultTileStride(size: number): number {
   return Math.max(1, Math.round(size / 4));
 }
 
+/** How far apart a tile model's photo tiles start, in model pixels: its own setting, else the model size (side by side). */
+export function tileStrideOf(info: Pick<ModelInfo, 'input' | 'preprocess'>): number {
+  return info.preprocess?.tileStride ?? Math.min(info.input.width, info.input.height);
+}
+
 /** Validate parsed flawscope.json; throws with the field that is wrong. */
 export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   const fail = (m: string): never => {

@@ -97,8 +97,10 @@ export interface TrainHooks {
   loadData(cfg: TrainConfig): Promise<TrainingData>;
 }
 
+const CHECKPOINT_SUFFIX = '.checkpoint';
+
 export function checkpointPath(out: string): string {
-  return `${resolve(out)}.checkpoint`;
+  return `${resolve(out)}${CHECKPOINT_SUFFIX}`;
 }
 
 const VAL_BATCH = 256;
@@ -132,8 +134,8 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
     // A checkpoint travels with its model (OUT and OUT.checkpoint side by side): one copied or moved
     // elsewhere continues the model beside it, never the folder it was first written for.
     const dir = resolve(resume.dir);
-    if (dir.endsWith('.checkpoint') && dir !== checkpointPath(saved.out)) {
-      cfg.out = dir.slice(0, -'.checkpoint'.length);
+    if (dir.endsWith(CHECKPOINT_SUFFIX) && dir !== checkpointPath(saved.out)) {
+      cfg.out = dir.slice(0, -CHECKPOINT_SUFFIX.length);
       hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model beside it, ${cfg.out}` });
     }
   }

@@ -7,7 +7,7 @@
  */
 import type { Scorer } from '../../scorer/scorer';
 import type { ImageInput } from '../../scorer/image';
-import type { FlipMode, ScoreKind, ScoreViews, ShiftMode } from '../../scorer/model-format';
+import { tileStrideOf, type FlipMode, type ScoreKind, type ScoreViews, type ShiftMode } from '../../scorer/model-format';
 import type { ImageSet } from '../data/types';
 import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
 import { pixelAuroc } from './pixel';
@@ -122,7 +122,7 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
   });
   const photos = [...label.keys()];
   const scores: number[] = [];
-  const tileStride = views.tileStride ?? scorer.info.preprocess?.tileStride ?? Math.min(scorer.info.input.height, scorer.info.input.width);
+  const tileStride = views.tileStride ?? tileStrideOf(scorer.info);
   for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift, stride: tileStride })).score);
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;

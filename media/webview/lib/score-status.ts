@@ -1,5 +1,5 @@
 /** The score panel's status line after a score (kept apart from the DOM so it can be tested). */
-import type { ModelInfo } from '../../../scorer/model-format';
+import { tileStrideOf, type ModelInfo } from '../../../scorer/model-format';
 
 /**
  * `NAME: scored in MS ms on BACKEND with MODEL`, and for a model that scores photos in tiles how
@@ -7,7 +7,6 @@ import type { ModelInfo } from '../../../scorer/model-format';
  * costs and how smooth its heatmap is.
  */
 export function scoredStatus(name: string, ms: number, backend: string, modelName: string, info: Pick<ModelInfo, 'input' | 'preprocess'>, tiles: number): string {
-  const pp = info.preprocess;
-  const tiling = pp?.mode === 'tile' ? ` (${tiles} tile${tiles === 1 ? '' : 's'}, ${pp.tileStride ?? Math.min(info.input.width, info.input.height)} px apart)` : '';
+  const tiling = info.preprocess?.mode === 'tile' ? ` (${tiles} tile${tiles === 1 ? '' : 's'}, ${tileStrideOf(info)} px apart)` : '';
   return `${name}: scored in ${ms.toFixed(0)} ms on ${backend} with ${modelName}${tiling}`;
 }
