@@ -21,14 +21,20 @@ export function parseArgs(argv: string[], booleans: readonly string[]): ParsedAr
       const next = argv[i + 1];
       const value = eq > 0 ? a.slice(eq + 1) : next === 'true' || next === 'false' ? argv[++i] : 'true';
       if (value !== 'true' && value !== 'false') throw new UsageError(`--${key}=${value}: use --${key} alone, or true or false`);
-      flags.set(key, value);
+      setOnce(flags, key, value);
       continue;
     }
     const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`option --${key} needs a value`);
-    flags.set(key, value);
+    setOnce(flags, key, value);
   }
   return { flags, positionals };
+}
+
+/** A flag given twice is a mistake to point out, not a silent "last one wins". */
+function setOnce(flags: Map<string, string>, key: string, value: string): void {
+  if (flags.has(key)) throw new UsageError(`--${key} is given twice (${flags.get(key)} and ${value}); give it once`);
+  flags.set(key, value);
 }
 
 export function camel(key: string): string {
@@ -51,4 +57,25 @@ export function choiceFlag<T extends string, D extends T | undefined>(flags: Map
   if (raw === undefined) return dflt;
   if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${key} ${raw}: use ${choices.join(' or ')}`);
   return raw as T;
+}
+
+/**
+ * Joins `--flag value` lists, a later list's value replacing an earlier one's (a budget's flags,
+ * then the user's): the result names each flag once, as parseArgs requires.
+ */
+export function mergeFlagPairs(...lists: string[][]): string[] {
+  const merged = new Map<string, string>();
+  for (const list of lists) {
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}" (options start with --)`);
+      const eq = a.indexOf('=');
+      const key = eq > 0 ? a.slice(0, eq) : a;
+      const value = eq > 0 ? a.slice(eq + 1) : list[++i];
+      if (value === undefined) throw new UsageError(`option ${a} needs a value`);
+      merged.delete(key); // re-inserted last, so the order shows which list won
+      merged.set(key, value);
+    }
+  }
+  return [...merged].flatMap(([k, v]) => [k, v]);
 }

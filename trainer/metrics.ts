@@ -1,7 +1,21 @@
 /** Detection metrics (paper §4.3): exact AUROC with ties counted half, ROC points, F1-optimal threshold. */
 
-/** AUROC = P(score(anomaly) > score(normal)) + ½ P(tie); labels 1 = anomaly. NaN when a class is absent. */
+/** A score that is not a finite number: ranking it would make up a result (NaN compares false with everything). */
+export class NonFiniteScoreError extends RangeError {
+  constructor(readonly index: number, readonly value: number) {
+    super(`score ${index} is ${value}: a metric needs finite scores (the model's output is not usable)`);
+    this.name = 'NonFiniteScoreError';
+  }
+}
+
+/** Refuses NaN and ±Infinity, so every metric below ranks only real numbers. */
+export function assertFiniteScores(scores: ArrayLike<number>): void {
+  for (let i = 0; i < scores.length; i++) if (!Number.isFinite(scores[i])) throw new NonFiniteScoreError(i, scores[i]);
+}
+
+/** AUROC = P(score(anomaly) > score(normal)) + ½ P(tie); labels 1 = anomaly. NaN when a class is absent; throws NonFiniteScoreError on a non-finite score. */
 export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  assertFiniteScores(scores);
   const n = scores.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSumPos = 0;
@@ -22,6 +36,7 @@ export interface RocPoint { threshold: number; fpr: number; tpr: number }
 
 /** ROC curve: one point per distinct score (descending thresholds), starting at (0,0). */
 export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): RocPoint[] {
+  assertFiniteScores(scores);
   const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   let P = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i]) P++;
@@ -51,6 +66,7 @@ export function f1OptimalThreshold(scores: ArrayLike<number>, labels: ArrayLike<
 }
 
 export function meanStd(xs: ArrayLike<number>): { mean: number; std: number } {
+  assertFiniteScores(xs);
   let s = 0;
   for (let i = 0; i < xs.length; i++) s += xs[i];
   const mean = xs.length ? s / xs.length : NaN;
@@ -60,6 +76,7 @@ export function meanStd(xs: ArrayLike<number>): { mean: number; std: number } {
 }
 
 export function quantile(xs: ArrayLike<number>, q: number): number {
+  assertFiniteScores(xs);
   const a = Float64Array.from(xs as ArrayLike<number>).sort();
   if (!a.length) return NaN;
   const pos = (a.length - 1) * q;

@@ -5,7 +5,7 @@
  * stopped and resumed training ends with the same weights as one that ran through.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { promises as fs, existsSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultPatchSpec, defaultTileStride, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type Preprocess, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
 import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
@@ -15,7 +15,9 @@ import { selectTrainingBackend, type BackendRequest } from './backend';
 import { BatchCursor } from './batches';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
 import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
-import { acquireLock, OutputExistsError } from './fs-safe';
+import { acquireLock } from './fs-safe';
+import { checkCheckpointFolder, checkOutputFolder } from './out-guard';
+import { parseTrainOptions } from './train-options';
 import { Gan, type Group } from './gan';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import { auroc, f1OptimalThreshold, meanStd, quantile } from './metrics';
@@ -97,7 +99,18 @@ export interface TrainHooks {
   loadData(cfg: TrainConfig): Promise<TrainingData>;
 }
 
-const CHECKPOINT_SUFFIX = '.checkpoint';
+export const CHECKPOINT_SUFFIX = '.checkpoint';
+
+/** `--resume`: the checkpoint to continue, where the model goes (beside it, or an explicit --out), and an optional longer epoch budget. */
+export interface ResumeRequest { dir: string; epochs?: number; /** An explicit --out; default: beside the checkpoint. */ out?: string }
+
+/** Where a resumed training writes: the --out given, else the model beside its checkpoint (DIR = OUT.checkpoint → OUT). */
+export function resumeTarget(r: ResumeRequest): string {
+  if (r.out !== undefined) return resolve(r.out);
+  const dir = resolve(r.dir);
+  if (dir.endsWith(CHECKPOINT_SUFFIX) && dir.length > CHECKPOINT_SUFFIX.length) return dir.slice(0, -CHECKPOINT_SUFFIX.length);
+  throw new InputError(`--resume ${r.dir}: a checkpoint folder is named OUT${CHECKPOINT_SUFFIX} and continues the model OUT beside it; this one is not — pass --out DIR to say where the model goes`);
+}
 
 export function checkpointPath(out: string): string {
   return `${resolve(out)}${CHECKPOINT_SUFFIX}`;
@@ -116,37 +129,59 @@ async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSp
   return out;
 }
 
-async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec, views: ScoreViews) {
+async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec, views: ScoreViews, epoch: number, cfg: TrainConfig) {
   const mean = await scoreSet(gan, set.images, 'mean', patch, views);
   const top = await scoreSet(gan, set.images, 'topPatch', patch, views);
+  for (const xs of [mean, top]) {
+    const i = xs.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw diverged(`the validation score of image ${i} is ${xs[i]}`, epoch, undefined, cfg);
+  }
   return { mean, top, aurocMean: auroc(mean, set.isAnomaly), aurocTop: auroc(top, set.isAnomaly) };
 }
 
+/** A training whose numbers left the finite range: no later epoch can recover, and a NaN must never be ranked or kept. */
+function diverged(what: string, epoch: number, step: number | undefined, cfg: TrainConfig): InputError {
+  return new InputError(`training diverged at epoch ${epoch}${step !== undefined ? `, step ${step}` : ''}: ${what}. The learning rate (--lr ${cfg.lr}) is likely too high for this data; start again with a lower --lr (default ${DEFAULT_CONFIG.lr}). No model was written`);
+}
+
+function assertFiniteLosses(losses: Record<string, number>, epoch: number, step: number, cfg: TrainConfig): void {
+  for (const [k, v] of Object.entries(losses)) if (!Number.isFinite(v)) throw diverged(`the ${k} loss is ${v}`, epoch, step, cfg);
+}
+
+/** A checkpoint's saved settings, through the same schema as flags and --config files. */
+function savedConfig(raw: unknown, dir: string): TrainConfig {
+  const o = parseTrainOptions(raw, { kind: 'file', label: `--resume ${dir}: state.json "config"` });
+  if (!o.data || !o.out) throw new InputError(`--resume ${dir}: state.json "config" has no ${!o.data ? '"data"' : '"out"'}; not a checkpoint of a Flawscope training`);
+  return { ...DEFAULT_CONFIG, ...o, data: o.data, out: o.out, weights: { ...DEFAULT_CONFIG.weights, ...o.weights }, dataOptions: { ...o.dataOptions } };
+}
+
 /** Runs (or resumes) a training. Returns 'done' or 'cancelled'. */
-export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { dir: string; epochs?: number }): Promise<'done' | 'cancelled'> {
+export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
   let cfg = cfgIn;
   let resumed: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
   if (resume) {
     // The checkpoint's own config wins (same data, model and seed); only the epoch budget may grow.
+    // Its `out` is never used: state.json is a file anyone can edit, so the model is written beside
+    // the checkpoint or to the --out the user named (ResumeRequest.out), through the same checks.
+    const target = resumeTarget(resume);
     resumed = await readCheckpoint(resume.dir);
-    const saved = resumed.state.config as unknown as TrainConfig;
-    cfg = { ...saved, epochs: resume.epochs ?? saved.epochs };
-    // A checkpoint travels with its model (OUT and OUT.checkpoint side by side): one copied or moved
-    // elsewhere continues the model beside it, never the folder it was first written for.
-    const dir = resolve(resume.dir);
-    if (dir.endsWith(CHECKPOINT_SUFFIX) && dir !== checkpointPath(saved.out)) {
-      cfg.out = dir.slice(0, -CHECKPOINT_SUFFIX.length);
-      hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model beside it, ${cfg.out}` });
-    }
+    const saved = savedConfig(resumed.state.config, resume.dir);
+    cfg = { ...saved, epochs: resume.epochs ?? saved.epochs, out: target };
+    if (resolve(saved.out) !== target)
+      hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model ${resume.out !== undefined ? 'at --out' : 'beside it'}, ${target}` });
   }
   const out = resolve(cfg.out);
-  if (!resumed && existsSync(out) && !cfg.force) throw new OutputExistsError(out);
+  checkOutputFolder(out, { data: cfg.data, replace: cfg.force || !!resumed });
+  checkCheckpointFolder(checkpointPath(out));
   const release = await acquireLock(out);
   const ckpt = checkpointPath(out);
   try {
     const backend = await selectTrainingBackend(cfg.backend);
     const data = await hooks.loadData(cfg);
     for (const w of data.summary.warnings) hooks.emit({ type: 'warning', message: w });
+    // The threshold and the best epoch come from the validation normals: without any, no scorer could use the model.
+    if (!data.validation.isAnomaly.some((v) => v === 0))
+      throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal image (${data.normal.count} normal training images); raise it or add normal images — the threshold is set on them`);
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     // Checked before any epoch runs: a bad value must not cost a training.
     if (cfg.tileStride && data.preprocess?.mode !== 'tile')
@@ -248,6 +283,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
         const group: Group = rng.next() < pNormal ? 'normal' : 'anomaly';
         const x = await cursors.get(group)!.next(cfg.batch);
         const losses = gan.step(x, group);
+        assertFiniteLosses(losses, epoch, step, cfg);
         imgs += x.shape[0];
         x.dispose();
         for (const [k, v] of Object.entries(losses)) { sums[k] = (sums[k] ?? 0) + v; counts[k] = (counts[k] ?? 0) + 1; }
@@ -263,9 +299,9 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       // With a weight average, the average is what is validated and kept; the trained weights'
       // own figure is recorded beside it, so one run shows what the average adds.
       const bestOf = (e: { aurocMean: number; aurocTop: number }) => (Number.isNaN(e.aurocMean) ? null : Math.max(e.aurocMean, e.aurocTop));
-      const ev = await gan.withAveragedWeights(() => evaluate(gan, data.validation, patch, views));
+      const ev = await gan.withAveragedWeights(() => evaluate(gan, data.validation, patch, views, epoch, cfg));
       const valAuroc = bestOf(ev);
-      const valAurocTrained = gan.averaging ? bestOf(await evaluate(gan, data.validation, patch, views)) : undefined;
+      const valAurocTrained = gan.averaging ? bestOf(await evaluate(gan, data.validation, patch, views, epoch, cfg)) : undefined;
       if (best.weights === null || (valAuroc !== null && (best.auroc === null || valAuroc > best.auroc))) {
         best.weights?.forEach((t) => t.dispose());
         best = { auroc: valAuroc, epoch, weights: gan.averagedWeights() ?? gan.generator.weights.map((w) => tf.clone(w.read())) };
@@ -286,7 +322,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
 
     // Deploy the best-by-validation generator.
     if (best.weights) gan.generator.setWeights(best.weights);
-    const ev = await evaluate(gan, data.validation, patch, views);
+    const ev = await evaluate(gan, data.validation, patch, views, best.epoch, cfg);
     const kind: ScoreKind = cfg.score !== 'auto' ? cfg.score : !(ev.aurocTop > ev.aurocMean) ? 'mean' : 'topPatch';
     const valScores = kind === 'mean' ? ev.mean : ev.top;
     const normalScores = valScores.filter((_, i) => !data.validation.isAnomaly[i]);
@@ -324,7 +360,14 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: { di
       createdAt: new Date().toISOString(),
       trainingSeconds: elapsed,
     };
-    await writeModelFolder(out, gan.generator, info, { force: cfg.force || !!resumed });
+    // Checked again: the folder may have changed during the training. The checkpoint stays, so a
+    // refused write loses no work (resume with another --out).
+    try {
+      checkOutputFolder(out, { data: cfg.data, replace: true });
+    } catch (e) {
+      throw new InputError(`${(e as Error).message}. The trained state is kept in ${ckpt}: flawscope train --resume ${ckpt} --out OTHER_DIR`);
+    }
+    await writeModelFolder(out, gan.generator, info, { force: true });
     if (!cfg.keepCheckpoint) await fs.rm(ckpt, { recursive: true, force: true });
     gan.dispose();
     best.weights?.forEach((t) => t.dispose());

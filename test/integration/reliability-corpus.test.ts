@@ -14,7 +14,7 @@
  *  - dataset cases: inspect and train get the folder; score and the module (collectImages + score)
  *    get the folder as an IMAGE_OR_FOLDER argument.
  *  - model cases: score --model CASE on a good image; the module's loadScorerFromDir(CASE).
- *  - checkpoint cases: train --resume CASE (copied to a temp folder, its `out` pointed there).
+ *  - checkpoint cases: train --resume CASE (copied to a temp folder as OUT.checkpoint, its `out` pointed at OUT).
  *  - made at run time (git cannot hold them well): FIFO and /dev/zero link named .png, symlink loops.
  */
 import { test } from 'node:test';
@@ -381,14 +381,15 @@ test('every case through inspect, train, score and the scorer module', { concurr
         const exp = c.train;
         jobs.push((async () => {
           if (c.kind === 'checkpoint') {
-            const ck = fresh('ckpt');
-            cpSync(input, ck, { recursive: true });
+            // Named OUT.checkpoint, as the trainer writes it: the model would go beside it, to OUT.
             const parent = fresh('out');
+            const ck = join(parent, 'model.checkpoint');
+            cpSync(input, ck, { recursive: true });
             const st = join(ck, 'state.json');
             if (existsSync(st)) writeFileSync(st, readFileSync(st, 'utf8').replace('REPLACED-BY-TEST', join(parent, 'model')));
             const r = await cli(['train', '--resume', ck, '--json']);
             checkRun(r, `${c.id} / train --resume`, exp);
-            assert.deepEqual(readdirSync(parent), [], `${c.id}: nothing written beside the output`);
+            assert.deepEqual(readdirSync(parent), ['model.checkpoint'], `${c.id}: nothing written beside the checkpoint`);
             return;
           }
           if (c.kind === 'image' && 'ok' in exp) {

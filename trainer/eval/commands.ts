@@ -5,13 +5,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs, UsageError, numFlag, choiceFlag } from '../args';
+import { mergeFlagPairs, parseArgs, UsageError, numFlag, choiceFlag } from '../args';
 import type { LossWeights } from '../losses';
 import { PAPER_WEIGHTS } from '../losses';
 import { valAurocText, type ProgressEvent } from '../progress';
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
 import { FLIP_MODES, SHIFT_MODES, scoreLabel } from '../../scorer/model-format';
 import { evaluateSet } from './evaluate';
+import { NonFiniteScoreError } from '../metrics';
 import { loadEvalSet, type EvalSplit } from './evaldata';
 import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName, BenchDataError } from './bench';
 import { subsampledCopy } from './subsample';
@@ -22,7 +23,7 @@ import { runPool, stopAllChildren } from './runner';
 import { aurocVsEpochSvg, rocSvg, type Series } from './svg';
 import { evalMarkdown, gridRows, htmlPage, mdTable, pct, REFERENCE_NOTE, reproduceCsvRow, REPRODUCE_CSV_HEADER, table5Markdown, testAurocOf, toCsv } from './report';
 
-const isInput = (e: unknown) => e instanceof UsageError || e instanceof BenchDataError || (e as Error)?.name === 'InputError' || (e as { code?: string })?.code === 'MODEL_MISSING' || (e as { code?: string })?.code === 'MODEL_CORRUPT' || (e as { code?: string })?.code === 'MODEL_MISMATCH';
+const isInput = (e: unknown) => e instanceof UsageError || e instanceof NonFiniteScoreError || e instanceof BenchDataError || (e as Error)?.name === 'InputError' || (e as { code?: string })?.code === 'MODEL_MISSING' || (e as { code?: string })?.code === 'MODEL_CORRUPT' || (e as { code?: string })?.code === 'MODEL_MISMATCH';
 
 async function guarded(name: string, fn: () => Promise<number>): Promise<number> {
   try {
@@ -240,7 +241,7 @@ export async function runReproduceCommand(argv: string[]): Promise<number> {
       for (const [i, cls] of classes.entries()) {
         const id = classId(spec, cls);
         const prefix = `[${DATASET_TITLES[dataset]} ${i + 1}/${classes.length}, class ${id}${id !== cls ? ` ${cls}` : ''}]`;
-        const trainArgs = ['--data', data, '--normal', cls, '--size', String(spec.size), ...spec.flags, ...budgetArgs(b), ...pass];
+        const trainArgs = mergeFlagPairs(['--data', data, '--normal', cls, '--size', String(spec.size)], spec.flags, budgetArgs(b), pass);
         const run: RunSpec = { id, dir: join(out, 'runs', `${id}`), trainArgs, evalSplit: 'test', meta: { dataset, classId: id, budget: b.label } };
         const r = await runOne(run, progressPrinter(json, prefix));
         results.set(id, r);
@@ -366,6 +367,8 @@ export async function runGridCommand(argv: string[]): Promise<number> {
     // --include-paper: the Table 2 weights run too (when they are in the grid and not drawn already).
     if (mine.get('include-paper') === 'true' && valid.some((w) => comboId(w) === comboId(PAPER_WEIGHTS)) && !chosen.some((w) => comboId(w) === comboId(PAPER_WEIGHTS))) chosen.push({ ...PAPER_WEIGHTS });
     const json = mine.get('json') === 'true';
+    // Read before --dry-run returns, so a dry run refuses what the real run would.
+    const parallel = numFlag(mine, 'parallel', 1, { integer: true, min: 1, max: 64 });
     const countLine = `${all.length} combinations of {${values.join(', ')}}^6; ${valid.length} satisfy normal-group sum ${strict ? '>' : '≥'} ${ratio} × anomaly-group sum (paper §3.4: ${PAPER_GRID_COUNT}); running ${chosen.length}`;
     if (mine.get('dry-run') === 'true') {
       if (json) process.stdout.write(JSON.stringify({ values, ratio, strict, total: all.length, valid: valid.length, paper: PAPER_GRID_COUNT, chosen: chosen.map((w) => ({ id: comboId(w), ...w })) }) + '\n');
@@ -389,7 +392,6 @@ export async function runGridCommand(argv: string[]): Promise<number> {
     if (!data) throw new UsageError(`--data DIR (or --dataset NAME) is required\n${GRID_USAGE}`);
     if (!existsSync(data)) throw new UsageError(`--data ${data}: not found`);
     if (!out) throw new UsageError(`--out DIR is required\n${GRID_USAGE}`);
-    const parallel = numFlag(mine, 'parallel', 1, { integer: true, min: 1, max: 64 });
     mkdirSync(join(out, 'runs'), { recursive: true });
     if (!json) process.stdout.write(countLine + `; ${parallel} at a time; budget ${b.label}\n`);
     const uninstall = installStop();
@@ -400,7 +402,7 @@ export async function runGridCommand(argv: string[]): Promise<number> {
         const id = comboId(w);
         const prefix = `[grid ${i + 1}/${chosen.length} ${id}]`;
         const weights = WEIGHT_KEYS.map((k) => `${k}=${w[k]}`).join(',');
-        const trainArgs = ['--data', data, ...(normal ? ['--normal', normal] : []), ...budgetArgs(b), '--weights', weights, ...pass];
+        const trainArgs = mergeFlagPairs(['--data', data, ...(normal ? ['--normal', normal] : [])], budgetArgs(b), ['--weights', weights], pass);
         const r = await runOne({ id, dir: join(out, 'runs', id), trainArgs, evalSplit: null, meta: { weights: w } }, progressPrinter(json, prefix));
         if (!json) process.stdout.write(`${prefix} ${r.status === 'done' ? `val AUROC ${r.valAuroc?.toFixed(4) ?? '–'}` : `${r.status}: ${r.error ?? ''}`}\n`);
         return r.weights ? r : { ...r, weights: w };
@@ -485,7 +487,7 @@ export async function runAblationCommand(argv: string[]): Promise<number> {
       results = await runPool(rows, parallel, async (row, i) => {
         const prefix = `[ablation ${i + 1}/${rows.length} ${row.id}]`;
         const weights = WEIGHT_KEYS.map((k) => `${k}=${row.weights[k]}`).join(',');
-        const trainArgs = ['--data', data, '--normal', cls, '--size', String(spec.size), ...spec.flags, ...budgetArgs(b), '--weights', weights, ...pass];
+        const trainArgs = mergeFlagPairs(['--data', data, '--normal', cls, '--size', String(spec.size)], spec.flags, budgetArgs(b), ['--weights', weights], pass);
         const r = await runOne({ id: row.id, dir: join(out, 'runs', row.id), trainArgs, evalSplit: 'test', meta: { dataset, classId: id, budget: b.label, row: row.id } }, progressPrinter(json, prefix));
         if (!json) process.stdout.write(`${prefix} ${r.status === 'done' ? `test AUROC ${pct(testAurocOf(r), 2)}% (val ${pct(r.valAuroc, 2)}%)` : `${r.status}: ${r.error ?? ''}`}\n`);
         return r;

@@ -14,6 +14,7 @@ import { checkpointPath } from '../train';
 import { evaluateSet, type EvalResult } from './evaluate';
 import { loadEvalSet, type EvalSplit } from './evaldata';
 import { runTrain } from './runner';
+import { mergeFlagPairs } from '../args';
 
 export interface RunSpec {
   id: string;
@@ -136,7 +137,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
   };
   if (extend || !existsSync(join(model, 'flawscope.json'))) {
     // A resume takes the epochs asked now, so a stopped run can also be given a larger budget.
-    const args = extend || existsSync(join(ckpt, 'state.json')) ? ['--resume', ckpt, ...(asked ? ['--epochs', String(asked)] : [])] : [...spec.trainArgs, '--out', model, '--force'];
+    const args = extend || existsSync(join(ckpt, 'state.json')) ? ['--resume', ckpt, ...(asked ? ['--epochs', String(asked)] : [])] : mergeFlagPairs(spec.trainArgs, ['--out', model, '--force', 'true']);
     hooks.onStatus?.(extend ? `extending from ${done!.epochs} to ${asked} epochs (${ckpt})` : args[0] === '--resume' ? `resuming from ${ckpt}` : 'training');
     const r = await runTrain(args, (e) => {
       appendFileSync(log, JSON.stringify(e) + '\n');
