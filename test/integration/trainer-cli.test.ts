@@ -153,20 +153,20 @@ const bad: { name: string; setup: (dir: string) => Promise<string[]>; message: R
   },
   { name: 'bad --size', setup: async () => ['--data', MNIST, '--size', '30'], message: /--size 30/ },
   { name: 'unknown --backend', setup: async () => ['--data', MNIST, '--backend', 'quantum'], message: /--backend quantum/ },
-  { name: 'unknown --score-flip', setup: async () => ['--data', MNIST, '--normal', '1', '--score-flip', 'vertical'], message: /--score-flip vertical: use none or horizontal/ },
-  { name: 'unknown --score-shift', setup: async () => ['--data', MNIST, '--normal', '1', '--score-shift', 'yes'], message: /--score-shift yes: use none or pixel/ },
-  { name: '--weight-average of 1 (the average would never move)', setup: async () => ['--data', MNIST, '--normal', '1', '--weight-average', '1'], message: /--weight-average 1: expected a number ≥ 0 ≤ 0\.99999/ },
+  { name: 'unknown --score-flip', setup: async () => ['--data', MNIST, '--normal', '1', '--score-flip', 'vertical'], message: /--score-flip vertical: expected none or horizontal/ },
+  { name: 'unknown --score-shift', setup: async () => ['--data', MNIST, '--normal', '1', '--score-shift', 'yes'], message: /--score-shift yes: expected none or pixel/ },
+  { name: '--weight-average of 1 (the average would never move)', setup: async () => ['--data', MNIST, '--normal', '1', '--weight-average', '1'], message: /--weight-average 1: expected a number from 0 up to \(not including\) 1/ },
   {
     name: 'a config file with "weightAverage": 2',
     setup: async (d) => { writeFileSync(join(d, 'cfg.json'), JSON.stringify({ weightAverage: 2 })); return ['--data', MNIST, '--normal', '1', '--config', join(d, 'cfg.json')]; },
-    message: /cfg\.json: "weightAverage" 2: expected a number ≥ 0 and < 1/,
+    message: /cfg\.json: "weightAverage" 2: expected a number from 0 up to \(not including\) 1/,
   },
-  { name: 'unknown --skips', setup: async () => ['--data', MNIST, '--normal', '1', '--skips', 'half'], message: /--skips half: use all, no-outer, none/ },
+  { name: 'unknown --skips', setup: async () => ['--data', MNIST, '--normal', '1', '--skips', 'half'], message: /--skips half: expected all, no-outer, none/ },
   { name: 'unavailable --backend tensorflow', setup: async () => ['--data', MNIST, '--normal', '1', '--backend', 'tensorflow'], message: /tfjs-node/ },
   {
     name: 'output folder exists',
     setup: async (d) => { mkdirSync(join(d, 'out')); writeFileSync(join(d, 'out', 'keep.txt'), 'x'); return ['--data', MNIST, '--normal', '1']; },
-    message: /already exists.*--force/,
+    message: /holds files that are not a Flawscope model \(keep\.txt…\).*replaces only a model folder/,
   },
 ];
 for (const c of bad) {
@@ -174,7 +174,7 @@ for (const c of bad) {
     const d = tempDir();
     const args = await c.setup(d);
     const before = readdirSync(d).sort();
-    const r = runCli(['train', ...args, '--out', join(d, 'out'), '--epochs', '1', '--size', args.includes('--size') ? args[args.indexOf('--size') + 1] : '16']);
+    const r = runCli(['train', ...args, '--out', join(d, 'out'), '--epochs', '1', ...(args.includes('--size') ? [] : ['--size', '16'])]);
     assert.equal(r.code, 2, `exit ${r.code}: ${r.stderr}${r.stdout}`);
     assert.match(r.stderr, c.message);
     assert.deepEqual(readdirSync(d).sort(), before, 'nothing new written');
