@@ -185,9 +185,9 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     // Checked before any epoch runs: a bad value must not cost a training.
     if (cfg.tileStride && data.preprocess?.mode !== 'tile')
-      throw new InputError(`--tile-stride ${cfg.tileStride}: ${cfg.data} is read as whole images, so the model scores no tiles; use it with crops of photos (--patch-size), or leave it out`);
+      throw new InputError(`--tile-stride (config "tileStride") ${cfg.tileStride}: ${cfg.data} is read as whole images, so the model scores no tiles; use it with crops of photos (--patch-size), or leave it out`);
     if (cfg.tileStride && cfg.tileStride > Math.min(shape.height, shape.width))
-      throw new InputError(`--tile-stride ${cfg.tileStride}: must be at most the model size (${shape.width}); ${shape.width} puts the tiles side by side`);
+      throw new InputError(`--tile-stride (config "tileStride") ${cfg.tileStride}: must be at most the model size (${shape.width}); ${shape.width} puts the tiles side by side`);
     const patch = cfg.patch ?? defaultPatchSpec(Math.min(shape.height, shape.width));
     const views: ScoreViews = { flip: cfg.scoreFlip ?? 'none', shift: cfg.scoreShift ?? 'none' };
     const gan = new Gan({ shape, weights: cfg.weights, patch, lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, seed: cfg.seed, skips: cfg.skips ?? 'all', weightAverage: cfg.weightAverage ?? 0 });

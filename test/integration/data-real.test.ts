@@ -195,7 +195,7 @@ test('Magnetic tile, --standardize photo and photo tiles end to end: trained on 
   const sideModel = runCli(trainArgs('mt-side', '32'));
   assert.equal(sideModel.code, 0, sideModel.stderr);
   assert.equal(JSON.parse(fs.readFileSync(path.join(tmp, 'mt-side', 'flawscope.json'), 'utf8')).preprocess.tileStride, 32);
-  for (const [stride, msg] of [['33', /--tile-stride 33: must be at most the model size \(32\)/], ['0', /--tile-stride/]] as const) {
+  for (const [stride, msg] of [['33', /--tile-stride \(config "tileStride"\) 33: must be at most the model size \(32\)/], ['0', /--tile-stride/]] as const) {
     const r = runCli(trainArgs(`mt-bad-${stride}`, stride));
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, msg);
