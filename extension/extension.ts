@@ -12,7 +12,7 @@ import { isImagePath, listImages, listModels, modelDescription, modelNormalClass
 import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv, type ReadyFaults, WebviewSilentError } from './panels';
 import { COLORMAPS, type Colormap, type PanelKind, type ScoreSummary } from './protocol';
 import { TrainingRun, type RunRecord } from './runs';
-import { PRESETS, checkNode, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from './training';
+import { PRESET_NAMES, checkNode, presetDescription, presetSpec, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from './training';
 
 const RESTRICTED_MSG =
   'Flawscope: training and running the trainer are disabled in Restricted Mode, because they start processes from this workspace. Trust the workspace to enable them. Scoring images still works.';
@@ -339,15 +339,14 @@ class Flawscope {
     }
     const normal = args.normal ?? (await this.pickNormalClass(data, 'Train Model (2/3): the normal class (everything else is anomaly)'));
     if (!normal) return { status: 'aborted', reason: 'no normal class chosen' };
-    const spec: TrainSpec = { data, normal, out: args.out ?? '', size: args.size, epochs: args.epochs, batch: args.batch, seed: args.seed, backend: args.backend, resume: args.resume, weights: args.weights, config: args.config, extraArgs: args.extraArgs };
+    const spec: TrainSpec = { data, normal, out: args.out ?? '', size: args.size, epochs: args.epochs, batch: args.batch, lr: args.lr, lrDecayEvery: args.lrDecayEvery, augment: args.augment, seed: args.seed, backend: args.backend, resume: args.resume, weights: args.weights, config: args.config, extraArgs: args.extraArgs };
     const needPreset = args.size === undefined && args.epochs === undefined && args.batch === undefined && !args.resume && !args.config;
     if (needPreset) {
       let preset = args.preset;
       if (!preset) {
         const def = this.cfg().defaultPreset;
         const items = [
-          { label: 'quick', description: PRESETS.quick.description, picked: def === 'quick' },
-          { label: 'paper', description: PRESETS.paper.description, picked: def === 'paper' },
+          ...PRESET_NAMES.map((n) => ({ label: n, description: presetDescription(n), picked: def === n })),
           { label: 'custom', description: 'choose size, epochs, batch and loss weights' },
           { label: 'config file…', description: 'a saved JSON config: {"size":…, "epochs":…, "batch":…, "seed":…, "weights":{…}}' },
         ].sort((a, b) => Number(b.label === def) - Number(a.label === def));
@@ -377,7 +376,7 @@ class Flawscope {
         }
       }
       if (spec.size === -1) spec.size = undefined;
-      if (preset && preset !== 'custom') Object.assign(spec, { size: PRESETS[preset].size, epochs: PRESETS[preset].epochs, batch: PRESETS[preset].batch });
+      if (preset && preset !== 'custom') Object.assign(spec, presetSpec(preset));
     }
     if (!spec.out) {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
+import { PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
 
 export const MIN_NODE_MAJOR = 20;
 
@@ -14,6 +15,10 @@ export interface TrainSpec {
   size?: number;
   epochs?: number;
   batch?: number;
+  lr?: number;
+  lrDecayEvery?: number;
+  /** 'none' → --augment none; 'auto' (the trainer's default) adds nothing. */
+  augment?: 'auto' | 'none';
   seed?: number;
   backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   resume?: string;
@@ -24,11 +29,22 @@ export interface TrainSpec {
   extraArgs?: string[];
 }
 
-export type PresetName = 'quick' | 'paper' | 'custom';
-export const PRESETS: Record<Exclude<PresetName, 'custom'>, { size: number; epochs: number; batch: number; description: string }> = {
-  quick: { size: 32, epochs: 5, batch: 32, description: '32 px, 5 epochs, batch 32 — minutes on a CPU, for a first look' },
-  paper: { size: 128, epochs: 300, batch: 1, description: 'the paper: 128 px, 300 epochs, batch 1 (Table 3) — hours to days' },
-};
+/** The wizard's presets are the CLI's budgets (one table, trainer/presets.ts); 'custom' asks. */
+export type PresetName = TrainingPresetName | 'custom';
+export { PRESETS, PRESET_NAMES };
+
+/** What picking a preset sets on a run: every training setting the preset has, for this dataset. */
+export function presetSpec(name: TrainingPresetName): Required<Pick<TrainSpec, 'size' | 'epochs' | 'batch' | 'lr' | 'lrDecayEvery' | 'augment'>> {
+  const p = PRESETS[name];
+  return { size: p.size, epochs: p.epochs, batch: p.batch, lr: p.lr, lrDecayEvery: p.lrDecayEvery, augment: p.augment };
+}
+
+/** The wizard's line for a preset. trainPerClass is left out: only `reproduce` subsets a set. */
+export function presetDescription(name: TrainingPresetName): string {
+  const p = PRESETS[name];
+  const lr = `lr ${p.lr}${p.epochs > p.lrDecayEvery ? ` halved every ${p.lrDecayEvery} epochs` : ''}`;
+  return `${p.size} px, ${p.epochs} epochs, batch ${p.batch}, ${lr}, ${p.augment === 'none' ? 'no augmentation' : 'the data family\'s augmentation'}`;
+}
 
 export function trainArgs(cli: string, s: TrainSpec): string[] {
   // A resumed run takes everything (data, output, config) from its checkpoint; only --epochs may change.
@@ -38,6 +54,9 @@ export function trainArgs(cli: string, s: TrainSpec): string[] {
   if (s.size !== undefined) a.push('--size', String(s.size));
   if (s.epochs !== undefined) a.push('--epochs', String(s.epochs));
   if (s.batch !== undefined) a.push('--batch', String(s.batch));
+  if (s.lr !== undefined) a.push('--lr', String(s.lr));
+  if (s.lrDecayEvery !== undefined) a.push('--lr-decay-every', String(s.lrDecayEvery));
+  if (s.augment === 'none') a.push('--augment', 'none');
   if (s.seed !== undefined) a.push('--seed', String(s.seed));
   if (s.backend && s.backend !== 'auto') a.push('--backend', s.backend);
   if (s.weights) a.push('--weights', s.weights);

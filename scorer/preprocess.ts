@@ -67,7 +67,7 @@ export function toPixelValue(v: number, norm: { scale: number; offset: number } 
 interface Taps { start: Int32Array; count: Int32Array; weights: Float32Array; maxTaps: number }
 
 /** Filter taps of a triangle (bilinear) filter widened by the scale when shrinking (as Pillow's BILINEAR, antialiased). */
-function taps(inSize: number, outSize: number): Taps {
+function computeTaps(inSize: number, outSize: number): Taps {
   const scale = inSize / outSize;
   const support = Math.max(1, scale);
   const maxTaps = Math.ceil(support) * 2 + 1;
@@ -86,9 +86,67 @@ function taps(inSize: number, outSize: number): Taps {
     }
     if (sum === 0) { weights[i * maxTaps] = 1; sum = 1; k = Math.max(k, 1); }
     for (let t = 0; t < k; t++) weights[i * maxTaps + t] /= sum;
-    start[i] = lo; count[i] = k;
+    // Zero taps dropped (the triangle's weights are one run): adding 0 × pixel changes no sum,
+    // and enlarging (augmentation crops, records) has a zero tap in most windows.
+    let f = 0, l = k - 1;
+    while (f < l && weights[i * maxTaps + f] === 0) f++;
+    while (l > f && weights[i * maxTaps + l] === 0) l--;
+    if (f > 0) weights.copyWithin(i * maxTaps, i * maxTaps + f, i * maxTaps + l + 1);
+    start[i] = lo + f; count[i] = l - f + 1;
   }
   return { start, count, weights, maxTaps };
+}
+
+// Training resizes every record and augmented crop with the same few size pairs; the taps are
+// the same each time. Bounded, as photos of a folder come in many sizes.
+const tapsCache = new Map<number, Taps>();
+function taps(inSize: number, outSize: number): Taps {
+  const key = inSize * 65536 + outSize;
+  let t = tapsCache.get(key);
+  if (!t) {
+    if (tapsCache.size >= 256) tapsCache.clear();
+    t = computeTaps(inSize, outSize);
+    tapsCache.set(key, t);
+  }
+  return t;
+}
+
+/** The horizontal pass of resampleFloat: (w x h x c) → (nw x h x c), float32 like the vertical pass reads it. */
+function resampleRows(src: ArrayLike<number>, w: number, h: number, c: number, nw: number, scratch?: Float32Array): Float32Array {
+  const tx = taps(w, nw);
+  const mid = scratch && scratch.length >= nw * h * c ? scratch : new Float32Array(nw * h * c);
+  if (c === 1) {
+    for (let y = 0; y < h; y++) {
+      const row = y * w, orow = y * nw;
+      for (let x = 0; x < nw; x++) {
+        const s = row + tx.start[x], n = tx.count[x], wo = x * tx.maxTaps;
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += tx.weights[wo + k] * src[s + k];
+        mid[orow + x] = acc;
+      }
+    }
+    return mid;
+  }
+  const { start, count, weights, maxTaps } = tx;
+  for (let y = 0; y < h; y++) {
+    const row = y * w * c;
+    let o = y * nw * c;
+    for (let x = 0; x < nw; x++) {
+      const s = row + start[x] * c, n = count[x], wo = x * maxTaps;
+      if (n === 2) {
+        // As the loop below sums them (0 + a + b), unrolled: most columns when enlarging.
+        const w0 = weights[wo], w1 = weights[wo + 1];
+        for (let ch = 0; ch < c; ch++) mid[o++] = w0 * src[s + ch] + w1 * src[s + c + ch];
+        continue;
+      }
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += weights[wo + k] * src[s + k * c + ch];
+        mid[o++] = acc;
+      }
+    }
+  }
+  return mid;
 }
 
 /**
@@ -98,37 +156,104 @@ function taps(inSize: number, outSize: number): Taps {
  */
 export function resampleFloat(src: ArrayLike<number>, w: number, h: number, c: number, nw: number, nh: number): Float32Array {
   if (nw === w && nh === h) return Float32Array.from(src);
-  const tx = taps(w, nw), ty = taps(h, nh);
-  const mid = new Float32Array(nw * h * c); // horizontal pass
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < nw; x++) {
-      const s = tx.start[x], n = tx.count[x], wo = x * tx.maxTaps;
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += tx.weights[wo + k] * src[((y * w) + s + k) * c + ch];
-        mid[(y * nw + x) * c + ch] = acc;
-      }
-    }
-  }
+  const mid = resampleRows(src, w, h, c, nw);
+  const ty = taps(h, nh);
   const out = new Float32Array(nw * nh * c); // vertical pass
+  const rowLen = nw * c;
   for (let y = 0; y < nh; y++) {
-    const s = ty.start[y], n = ty.count[y], wo = y * ty.maxTaps;
-    for (let x = 0; x < nw; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += ty.weights[wo + k] * mid[((s + k) * nw + x) * c + ch];
-        out[(y * nw + x) * c + ch] = acc;
-      }
+    const s = ty.start[y], n = ty.count[y], wo = y * ty.maxTaps, o = y * rowLen;
+    for (let i = 0; i < rowLen; i++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += ty.weights[wo + k] * mid[(s + k) * rowLen + i];
+      out[o + i] = acc;
     }
   }
   return out;
 }
 
-/** resampleFloat for uint8 pixels (rounded, clamped). */
+// The horizontal pass's buffer, reused: training resizes an augmentation crop every draw, and
+// nothing runs between the two passes (no await).
+let scratch = new Float32Array(0);
+
+/**
+ * THE resize of uint8 pixels: the scorer's whole images and photos, and every training image
+ * (files, IDX/CIFAR records, defect crops, augmentation crops) go through it, so validation —
+ * which picks the epoch, the score kind and the threshold — sees the pixels the deployed scorer
+ * makes. resampleFloat rounded and clamped, written into `out` (nw*nh*c).
+ */
+export function resizePixelsInto(src: ArrayLike<number>, w: number, h: number, c: number, nw: number, nh: number, out: Uint8Array): void {
+  if (nw === w && nh === h) {
+    for (let i = 0; i < nw * nh * c; i++) out[i] = src[i];
+    return;
+  }
+  if (scratch.length < nw * h * c) scratch = new Float32Array(nw * h * c);
+  const mid = resampleRows(src, w, h, c, nw, scratch);
+  const ty = taps(h, nh);
+  const rowLen = nw * c;
+  for (let y = 0; y < nh; y++) {
+    const s = ty.start[y] * rowLen, n = ty.count[y], wo = y * ty.maxTaps, o = y * rowLen;
+    if (n === 2) {
+      // The common case when enlarging, unrolled; the same sum, in the same order, as the loop.
+      const w0 = ty.weights[wo], w1 = ty.weights[wo + 1], s1 = s + rowLen;
+      for (let i = 0; i < rowLen; i++) {
+        const v = Math.fround(w0 * mid[s + i] + w1 * mid[s1 + i]);
+        out[o + i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+      }
+      continue;
+    }
+    for (let i = 0; i < rowLen; i++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += ty.weights[wo + k] * mid[s + k * rowLen + i];
+      // Through float32 first, as resampleFloat stores it: the bytes must not depend on the path.
+      const v = Math.fround(acc);
+      out[o + i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+    }
+  }
+}
+
+/** resizePixelsInto into a new array. */
 export function resizePixels(src: ArrayLike<number>, w: number, h: number, c: number, nw: number, nh: number): Uint8Array {
-  if (nw === w && nh === h) return Uint8Array.from(src);
-  const f = resampleFloat(src, w, h, c, nw, nh);
-  const out = new Uint8Array(f.length);
-  for (let i = 0; i < f.length; i++) out[i] = f[i] < 0 ? 0 : f[i] > 255 ? 255 : Math.round(f[i]);
+  const out = new Uint8Array(nw * nh * c);
+  resizePixelsInto(src, w, h, c, nw, nh, out);
   return out;
+}
+
+/**
+ * The working image a photo is tiled in (preprocess mode 'tile'): the photo scaled by the
+ * model's `scale` (model size / training patch size), so tiles show a defect at the scale
+ * training patches had; a photo smaller than a tile is enlarged, aspect kept, until a tile fits.
+ * `fx`, `fy`: working pixels per photo pixel, to place a photo-space crop in the working image.
+ */
+export function tileWorkingSize(w: number, h: number, W: number, H: number, scale: number): { ww: number; wh: number; fx: number; fy: number } {
+  let ww = Math.max(1, Math.round(w * scale));
+  let wh = Math.max(1, Math.round(h * scale));
+  if (ww >= W && wh >= H) return { ww, wh, fx: scale, fy: scale };
+  const s = Math.max(W / ww, H / wh);
+  ww = Math.max(W, Math.round(ww * s));
+  wh = Math.max(H, Math.round(wh * s));
+  return { ww, wh, fx: ww / w, fy: wh / h };
+}
+
+/** Copies the W x H tile at (x, y) of a (ww x ? x c) working image into `out` at `offset`. */
+export function cutTile(work: Uint8Array, ww: number, x: number, y: number, W: number, H: number, c: number, out: Uint8Array, offset = 0): void {
+  for (let r = 0; r < H; r++) out.set(work.subarray(((y + r) * ww + x) * c, ((y + r) * ww + x + W) * c), offset + r * W * c);
+}
+
+/**
+ * A photo as the generator's tiles are cut from it, in the scorer and in the trainer's defect
+ * crops alike: converted to the model's channels, standardised (when the model does), then
+ * squeezed to the model size ('resize') or scaled to its tile working size ('tile').
+ * `data` is not modified.
+ */
+export function workingImage(
+  data: ArrayLike<number>, w: number, h: number, channels: number,
+  model: { width: number; height: number; channels: 1 | 3 },
+  prep: { mode: 'resize' | 'tile'; scale: number; standardize?: Standardize },
+): { work: Uint8Array; ww: number; wh: number; fx: number; fy: number; photo: { mean: number; std: number } | null } {
+  const { width: W, height: H, channels: C } = model;
+  let work = convertChannels(data, w * h, channels, C);
+  const photo = prep.standardize ? standardizePhoto(work, prep.standardize) : null;
+  const t = prep.mode === 'resize' ? { ww: W, wh: H, fx: W / w, fy: H / h } : tileWorkingSize(w, h, W, H, prep.scale);
+  if (t.ww !== w || t.wh !== h) work = resizePixels(work, w, h, C, t.ww, t.wh);
+  return { work, ...t, photo };
 }

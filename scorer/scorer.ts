@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { viewsError, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
-import { convertChannels, resampleFloat, resizePixels, standardizePhoto, toInputTensor, toPixelValue } from './preprocess';
+import { cutTile, resampleFloat, toInputTensor, toPixelValue, workingImage } from './preprocess';
 import { patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
 import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
@@ -213,8 +213,7 @@ export class Scorer {
       const buf = new Uint8Array(chunk.length * tileLen);
       chunk.forEach(([j, x, y], k) => {
         const o = k * tileLen;
-        if (j.ww === W && j.wh === H) buf.set(j.work, o);
-        else for (let r = 0; r < H; r++) buf.set(j.work.subarray(((y + r) * j.ww + x) * C, ((y + r) * j.ww + x + W) * C), o + r * W * C);
+        cutTile(j.work, j.ww, x, y, W, H, C, buf, o);
       });
       const out = tf.tidy(() => {
         const xt = toInputTensor(buf, chunk.length, H, W, C, this.info.normalization);
@@ -273,25 +272,10 @@ export class Scorer {
     const { height: H, width: W, channels: C } = this.info.input;
     const px = toPixels(img, this.limits);
     const { width: w, height: h } = px;
-    let work = convertChannels(px.data, w * h, px.channels, C);
     const sd = opts.standardize === false ? undefined : this.info.preprocess?.standardize;
-    const photo = sd ? standardizePhoto(work, sd) : null;
-    let ww = w, wh = h;
     const mode = opts.mode ?? this.info.preprocess?.mode ?? 'resize';
-    if (mode === 'resize') {
-      ww = W; wh = H;
-    } else {
-      // Tiles must show the defect at the scale training patches had.
-      const scale = this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
-      ww = Math.max(1, Math.round(w * scale));
-      wh = Math.max(1, Math.round(h * scale));
-      if (ww < W || wh < H) {
-        const s = Math.max(W / ww, H / wh);
-        ww = Math.max(W, Math.round(ww * s));
-        wh = Math.max(H, Math.round(wh * s));
-      }
-    }
-    if (ww !== w || wh !== h) work = resizePixels(work, w, h, C, ww, wh);
+    const scale = this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
+    const { work, ww, wh, photo } = workingImage(px.data, w, h, px.channels, this.info.input, { mode, scale, standardize: sd });
     const st = opts.stride ?? this.info.preprocess?.tileStride ?? { x: W, y: H };
     const sx = typeof st === 'number' ? st : st.x, sy = typeof st === 'number' ? st : st.y;
     if (!(Number.isInteger(sx) && sx >= 1 && sx <= W && Number.isInteger(sy) && sy >= 1 && sy <= H))

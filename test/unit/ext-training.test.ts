@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LineSplitter, checkNode, fractionDone, parseNodeMajor, parseProgressLine, trainArgs, describeEvent, formatEta } from '../../extension/training';
+import { LineSplitter, checkNode, fractionDone, parseNodeMajor, parseProgressLine, trainArgs, describeEvent, formatEta, PRESETS as EXT_PRESETS, presetSpec } from '../../extension/training';
+import { BUDGETS, budget } from '../../trainer/eval/bench';
+import { presetTrainFlags } from '../../trainer/presets';
 import { labelFor, roc, toCsv } from '../../extension/folder-math';
 import { TrainingRun } from '../../extension/runs';
 
@@ -15,6 +17,32 @@ test('trainArgs builds the CLI contract', () => {
   assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', backend: 'auto', resume: '/ck' }), ['c', 'train', '--resume', '/ck', '--json']);
   assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', resume: '/ck', epochs: 9 }).slice(-2), ['--epochs', '9']);
   assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', weights: 'recon=2', config: '/c.json' }).slice(-4), ['--config', '/c.json', '--weights', 'recon=2']);
+});
+
+test('the wizard\'s paper preset trains as Table 3: lr 1e-4 at batch 1, halved every 50 epochs', () => {
+  const paper = presetSpec('paper');
+  assert.deepEqual([paper.size, paper.epochs, paper.batch, paper.lr, paper.lrDecayEvery], [128, 300, 1, 1e-4, 50]);
+  const argv = trainArgs('c', { data: 'd', normal: 'n', out: 'o', ...paper });
+  assert.deepEqual(argv.slice(argv.indexOf('--lr'), argv.indexOf('--lr') + 4), ['--lr', '0.0001', '--lr-decay-every', '50']);
+  assert.ok(!argv.includes('--augment'), 'the paper keeps the §4.2 augmentation (the trainer default)');
+});
+
+test('the wizard\'s presets are the CLI budgets: the same objects, and the same train flags', () => {
+  assert.deepEqual(Object.keys(EXT_PRESETS), [...BUDGETS]);
+  for (const name of BUDGETS) {
+    assert.equal(EXT_PRESETS[name], budget(name), name);
+    // Every flag reproduce gives train for this budget, the extension gives it too, same values.
+    const argv = trainArgs('c', { data: 'd', normal: 'n', out: 'o', ...presetSpec(name) });
+    const flags = presetTrainFlags(budget(name));
+    for (let i = 0; i < flags.length; i += 2) {
+      const at = argv.indexOf(flags[i]);
+      assert.ok(at > 0 && argv[at + 1] === flags[i + 1], `${name}: ${flags[i]} ${flags[i + 1]} in ${argv.join(' ')}`);
+    }
+    assert.equal(argv[argv.indexOf('--size') + 1], String(budget(name).size));
+  }
+  // The extension setting lists the same presets (plus custom).
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+  assert.deepEqual(pkg.contributes.configuration.properties['flawscope.defaultPreset'].enum, [...BUDGETS, 'custom']);
 });
 
 test('parseNodeMajor', () => {

@@ -9,7 +9,7 @@
  */
 import { boolOpt, numberOpt, stringOpt, switchValue } from './options';
 import { createRng, subSeed } from './random';
-import { resizeBilinear } from './records';
+import { resizePixelsInto } from '../../scorer/preprocess';
 import { InputError, type ImageSet } from './types';
 
 export const AUGMENT_FAMILIES = ['none', 'mnist', 'fashion', 'cifar', 'defect'] as const;
@@ -91,7 +91,7 @@ export function augmentImage(px: Uint8Array, h: number, w: number, c: number, cf
     if ((t || b || l || rr) && ch > 1 && cw > 1) {
       const crop = new Uint8Array(ch * cw * c);
       for (let y = 0; y < ch; y++) crop.set(px.subarray(((y + t) * w + l) * c, ((y + t) * w + l + cw) * c), y * cw * c);
-      resizeBilinear(crop, cw, ch, c, w, h, px);
+      resizePixelsInto(crop, cw, ch, c, w, h, px);
     }
   }
   if (cfg.flip !== 'none') {

@@ -4,15 +4,14 @@
  * unreadable means something is wrong with the data, so it stops.
  */
 import os from 'node:os';
-import type { Standardize } from '../../scorer/preprocess';
+import { cutTile, workingImage, type Standardize } from '../../scorer/preprocess';
 import type { Catalog, CatalogItem, DecodeRequest } from './catalog';
 import { probeImage } from './decode';
 import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
 import { DiskImageWriter } from './disk-set';
 import { countByClass } from './catalog';
 import { ConcatImageSet, MemoryImageSet, SubsetImageSet } from './image-set';
-import { readMask } from './patches';
-import { resizeImage } from './records';
+import { cropTileOrigin, readMask } from './patches';
 import type { Plan } from './plan';
 import type { DatasetSummary, ImageSet, LabeledSet, TrainingData } from './types';
 import { InputError } from './types';
@@ -33,6 +32,8 @@ export interface BuildOptions {
   cacheDir?: string;
   /** Photos standardised before cropping (defect protocol). */
   standardize?: Standardize;
+  /** Crops' side in photo pixels (defect protocol with --patch-size): masks are tiled at size / patchSize. */
+  patchSize?: number;
 }
 
 /** Default: 40% of RAM, at most 4 GiB — leaves room for tfjs tensors and the model. */
@@ -136,7 +137,7 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
     // Pixel masks for evaluation (pixel-level scores, heat-map checks), when the layout has them
     // and they fit comfortably in memory.
     if (items.some((i) => i.maskPath) && items.length * opts.size * opts.size <= limit / 4) {
-      set.masks = await decodeMasks(items, opts.size, opts.maxPixels);
+      set.masks = await decodeMasks(items, opts.size, opts.maxPixels, opts.patchSize);
     }
     return set;
   };
@@ -169,9 +170,10 @@ export async function buildTrainingData(cat: Catalog, plan: Plan, opts: BuildOpt
 }
 
 /** Masks (1 channel, 0/255, model size) aligned with `items`; items without a mask get zeros.
- * Crops take the same region of the mask as of the image. An unreadable mask gives zeros and is
- * not fatal: the image label still holds. */
-export async function decodeMasks(items: CatalogItem[], size: number, maxPixels?: number): Promise<MemoryImageSet> {
+ * A crop's mask is cut from the mask as its pixels are from the photo (patches.ts decodeCrops:
+ * the scorer's working image, then the tile), so a pixel's label is the pixel's own. An
+ * unreadable mask gives zeros and is not fatal: the image label still holds. */
+export async function decodeMasks(items: CatalogItem[], size: number, maxPixels?: number, patchSize?: number): Promise<MemoryImageSet> {
   const per = size * size;
   const data = new Uint8Array(items.length * per);
   const bySource = new Map<string, number[]>();
@@ -179,6 +181,7 @@ export async function decodeMasks(items: CatalogItem[], size: number, maxPixels?
     if (it.maskPath) bySource.set(it.source, [...(bySource.get(it.source) ?? []), i]);
   });
   const sources = [...bySource.keys()];
+  const model = { width: size, height: size, channels: 1 as const };
   await forEachLimit(sources.length, DECODE_CONCURRENCY, async (k) => {
     const idx = bySource.get(sources[k])!;
     const first = items[idx[0]];
@@ -194,12 +197,13 @@ export async function decodeMasks(items: CatalogItem[], size: number, maxPixels?
       if (err instanceof InputError) return;
       throw err;
     }
+    const firstCrop = idx.map((i) => items[i].crop).find((c) => c !== undefined);
+    const tiled = firstCrop ? workingImage(mask, w, h, 1, model, { mode: 'tile', scale: size / (patchSize ?? Math.max(firstCrop.w, firstCrop.h)) }) : null;
     for (const i of idx) {
-      const c = items[i].crop ?? { x: 0, y: 0, w, h };
-      const crop = new Uint8Array(c.w * c.h);
-      for (let y = 0; y < c.h; y++) crop.set(mask.subarray((c.y + y) * w + c.x, (c.y + y) * w + c.x + c.w), y * c.w);
+      const c = items[i].crop;
       const out = data.subarray(i * per, (i + 1) * per);
-      resizeImage(crop, c.w, c.h, 1, size, size, out);
+      if (c && tiled) cutTile(tiled.work, tiled.ww, cropTileOrigin(c.x, tiled.fx, tiled.ww, size), cropTileOrigin(c.y, tiled.fy, tiled.wh, size), size, size, 1, out);
+      else out.set(workingImage(mask, w, h, 1, model, { mode: 'resize', scale: 1 }).work);
       for (let p = 0; p < per; p++) out[p] = out[p] >= 128 ? 255 : 0;
     }
   });

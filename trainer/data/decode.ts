@@ -168,18 +168,6 @@ function forceChannels(src: Uint8Array, from: number, to: 1 | 3): Uint8Array {
   return out;
 }
 
-/** Resizes raw uint8 pixels (IDX/CIFAR records) to the model size and channel count. */
-export async function resizeRaw(
-  px: Uint8Array,
-  width: number,
-  height: number,
-  fromChannels: 1 | 3,
-  size: number,
-  channels: 1 | 3,
-): Promise<Uint8Array> {
-  return resizePixels(convertChannels(px, width * height, fromChannels, channels), width, height, channels, size, size);
-}
-
 function label(input: string | Buffer): string {
   return typeof input === 'string' ? input : '<image buffer>';
 }

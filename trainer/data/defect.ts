@@ -88,7 +88,7 @@ async function cropsOf(it: CatalogItem, isNormal: boolean, opts: DefectOptions, 
 
 export async function defectPlan(cat0: Catalog, normalClass: string, opts: DefectOptions): Promise<Plan> {
   if (cat0.recordShape) throw new InputError(`--protocol defect needs image files (with masks for patches); ${cat0.root} is ${cat0.layout}.`);
-  const cat = withCropDecoding(cat0);
+  const cat = withCropDecoding(cat0, opts.patchSize);
   const warnings: string[] = [];
   const side = splitBySource(cat.items, { validation: opts.validationFraction, test: opts.testFraction }, opts.seed);
 

@@ -135,6 +135,7 @@ export async function loadTrainingData(opts: LoadOptions): Promise<TrainingData>
     memoryLimitBytes: p.memoryLimitBytes,
     cacheDir: p.cacheDir,
     standardize: p.standardize,
+    patchSize: p.patchSize,
   });
   if (!isIdentity(config)) {
     const seed = numberOpt(opts, 'seed', 0, { integer: true });

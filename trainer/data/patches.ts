@@ -6,10 +6,9 @@
  */
 import type { Catalog, CatalogItem, DecodeRequest, DecodeResult } from './catalog';
 import { decodeFull } from './decode';
-import { standardizePhoto } from '../../scorer/preprocess';
+import { cutTile, workingImage } from '../../scorer/preprocess';
 import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
 import { MemoryImageSet } from './image-set';
-import { resizeImage } from './records';
 import { InputError } from './types';
 
 export interface PatchOptions {
@@ -59,35 +58,56 @@ export async function readMask(maskPath: string, width: number, height: number, 
   return out;
 }
 
-/** Decodes items that are crops (grouped by source image) or whole images, into one set. */
-export async function decodeCrops(items: CatalogItem[], req: DecodeRequest): Promise<DecodeResult> {
+/**
+ * Where a photo-space crop lies in the scorer's working image (scorer/preprocess.ts
+ * workingImage, mode 'tile'): its origin scaled, kept inside the image. Crops on the patch
+ * stride land exactly on the scorer's tiles at stride × scale; the last crop, flush with the
+ * photo's edge, lands on the scorer's last tile, flush with the working image's edge.
+ */
+export function cropTileOrigin(pos: number, f: number, workLen: number, tile: number): number {
+  return Math.min(Math.max(0, Math.round(pos * f)), Math.max(0, workLen - tile));
+}
+
+/**
+ * Decodes items that are crops (grouped by source image) or whole images, into one set.
+ * A crop's pixels are the model-size tile the scorer cuts at that place of the photo: the photo
+ * is scaled by size / patchSize as a whole (the scorer's working image), then the tile cut; not
+ * the crop cut and then resized, which filters differently at its borders. A whole image is
+ * resized as the scorer's 'resize' mode does.
+ */
+export async function decodeCrops(items: CatalogItem[], req: DecodeRequest, patchSize?: number): Promise<DecodeResult> {
   const bySource = new Map<string, number[]>();
   items.forEach((it, i) => bySource.set(it.source, [...(bySource.get(it.source) ?? []), i]));
   const sources = [...bySource.keys()];
   const out: (Uint8Array | null)[] = new Array(items.length).fill(null);
   const grey: boolean[] = new Array(items.length).fill(true);
   const skipped: { path: string; reason: string }[] = [];
+  const size = req.size;
   await forEachLimit(sources.length, DECODE_CONCURRENCY, async (s) => {
     const src = sources[s];
     let img: Awaited<ReturnType<typeof decodeFull>>;
     try {
       img = await decodeFull(src, { channels: req.channels, maxPixels: req.maxPixels });
-      if (req.standardize) standardizePhoto(img.data, req.standardize);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       skipped.push({ path: src, reason: err.message.replace(`${src}: `, '') });
       return;
     }
-    for (const i of bySource.get(src)!) {
-      const c = items[i].crop ?? { x: 0, y: 0, w: img.width, h: img.height };
-      const crop = new Uint8Array(c.w * c.h * img.channels);
-      for (let y = 0; y < c.h; y++) {
-        const from = ((c.y + y) * img.width + c.x) * img.channels;
-        crop.set(img.data.subarray(from, from + c.w * img.channels), y * c.w * img.channels);
+    const model = { width: size, height: size, channels: img.channels };
+    const idx = bySource.get(src)!;
+    const firstCrop = idx.map((i) => items[i].crop).find((c) => c !== undefined);
+    const tiled = firstCrop
+      ? workingImage(img.data, img.width, img.height, img.channels, model, { mode: 'tile', scale: size / (patchSize ?? Math.max(firstCrop.w, firstCrop.h)), standardize: req.standardize })
+      : null;
+    for (const i of idx) {
+      const c = items[i].crop;
+      if (c && tiled) {
+        const px = new Uint8Array(size * size * img.channels);
+        cutTile(tiled.work, tiled.ww, cropTileOrigin(c.x, tiled.fx, tiled.ww, size), cropTileOrigin(c.y, tiled.fy, tiled.wh, size), size, size, img.channels, px);
+        out[i] = px;
+      } else {
+        out[i] = workingImage(img.data, img.width, img.height, img.channels, model, { mode: 'resize', scale: 1, standardize: req.standardize }).work;
       }
-      const px = new Uint8Array(req.size * req.size * img.channels);
-      resizeImage(crop, c.w, c.h, img.channels, req.size, req.size, px);
-      out[i] = px;
       grey[i] = img.grey;
     }
   });
@@ -107,6 +127,6 @@ export async function decodeCrops(items: CatalogItem[], req: DecodeRequest): Pro
 }
 
 /** A catalog view whose decode understands crops. */
-export function withCropDecoding(cat: Catalog): Catalog {
-  return { ...cat, decode: decodeCrops };
+export function withCropDecoding(cat: Catalog, patchSize?: number): Catalog {
+  return { ...cat, decode: (items, req) => decodeCrops(items, req, patchSize) };
 }

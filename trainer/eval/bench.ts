@@ -7,49 +7,16 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLASS_NAMES, type BenchDataset } from './paper';
+import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from '../presets';
 
 export const BENCH_DATASETS: readonly BenchDataset[] = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'magnetic-tile'];
-export const BUDGETS = ['quick', 'standard', 'paper'] as const;
-export type BudgetName = (typeof BUDGETS)[number];
+/** The CLI's budgets are the shared training presets (trainer/presets.ts), the extension's too. */
+export const BUDGETS = PRESET_NAMES;
+export type BudgetName = PresetName;
+export type Budget = Preset;
 
-export interface Budget {
-  name: BudgetName;
-  epochs: number;
-  batch: number;
-  lr: number;
-  lrDecayEvery: number;
-  /** Training images kept per class (a seeded subset; the test split stays whole); 0 = all. */
-  trainPerClass: number;
-  /**
-   * 'auto': the data family's §4.2 augmentation (trainer/data/augment.ts); 'none': none, like the
-   * PyTorch reference. Measured at the standard budget on Fashion-MNIST shirt: 81.6 % with the
-   * §4.2 flips, quarter turns and crops, 89.0 % without (docs/results/README.md) — at 15 epochs the
-   * generator spends itself on orientations the test set never shows.
-   */
-  augment: 'auto' | 'none';
-  /** Human description for the reports. */
-  describe: string;
-}
-
-/**
- * quick: small enough to run all ten classes here (2 cores shared by six people): 1,000 training
- *   images per class (so ~900 normal + ~900 labelled anomalies after the validation hold-out),
- *   3 epochs at batch 32, lr 1e-3; the official test set whole.
- * standard: 15 epochs at batch 64, lr 1e-3 — the PyTorch reference's budget (shared/bench/README.md).
- * quick and standard train without augmentation, as the reference does.
- * paper: Table 3 — 300 epochs, batch 1, lr 1e-4 halved every 50 epochs (~3.6 M generator updates
- *   per class; days of CPU per class, listed for completeness and for machines with a GPU), with
- *   the §4.2 augmentation.
- */
 export function budget(name: BudgetName): Budget {
-  switch (name) {
-    case 'quick':
-      return { name, epochs: 3, batch: 32, lr: 1e-3, lrDecayEvery: 50, trainPerClass: 1000, augment: 'none', describe: '1,000 training images per class (seeded subset; whole official test set), 3 epochs, batch 32, lr 1e-3, no augmentation' };
-    case 'standard':
-      return { name, epochs: 15, batch: 64, lr: 1e-3, lrDecayEvery: 50, trainPerClass: 0, augment: 'none', describe: 'full §4.1 training set, 15 epochs, batch 64, lr 1e-3, no augmentation (the PyTorch reference budget)' };
-    case 'paper':
-      return { name, epochs: 300, batch: 1, lr: 1e-4, lrDecayEvery: 50, trainPerClass: 0, augment: 'auto', describe: 'Table 3: full §4.1 training set, 300 epochs, batch 1, lr 1e-4 halved every 50 epochs, §4.2 augmentation' };
-  }
+  return PRESETS[name];
 }
 
 export interface BenchSpec {

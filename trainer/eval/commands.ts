@@ -14,6 +14,7 @@ import { FLIP_MODES, SHIFT_MODES, scoreLabel } from '../../scorer/model-format';
 import { evaluateSet } from './evaluate';
 import { NonFiniteScoreError } from '../metrics';
 import { loadEvalSet, type EvalSplit } from './evaldata';
+import { presetTrainFlags } from '../presets';
 import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName, BenchDataError } from './bench';
 import { subsampledCopy } from './subsample';
 import { DATASET_TITLES, PAPER_TABLE6, type BenchDataset } from './paper';
@@ -183,7 +184,7 @@ function budgetData(spec: BenchSpec, b: BudgetFlags, cache: string, withTest = t
 
 /** Train flags of a budget; the caller's own flags come after them and win (e.g. --augment auto). */
 function budgetArgs(b: BudgetFlags): string[] {
-  return ['--epochs', String(b.epochs), '--batch', String(b.batch), '--lr', String(b.lr), '--lr-decay-every', String(b.lrDecayEvery), ...(b.augment === 'none' ? ['--augment', 'none'] : [])];
+  return presetTrainFlags(b);
 }
 
 function progressPrinter(json: boolean, prefix: string) {
