@@ -1,6 +1,7 @@
 /**
  * `flawscope` — the headless CLI: train, score, datasets inspect, eval, grid.
- * Exit codes: 0 ok (also after a signal-saved checkpoint), 1 unexpected failure, 2 bad input.
+ * Exit codes: 0 ok (also after a signal-saved checkpoint), 1 unexpected failure, 2 bad input or an
+ * output that cannot be written (no permission, read-only, disk full: the message names the path).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { camel, choiceFlag, numFlag, parseArgs, UsageError } from './args';
@@ -31,7 +32,7 @@ const TRAIN_BOOLEANS = ['json', 'force', 'help', 'keep-checkpoint'] as const;
 const TRAIN_KEYS = new Set(['data', 'normal', 'out', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lr-decay-every', 'backend', 'weights', 'score', 'score-flip', 'score-shift', 'tile-stride', 'loss-patch', 'config', 'validation-fraction', 'resume', 'beta1', 'beta2', 'skips', 'weight-average', ...TRAIN_BOOLEANS]);
 
 export function isInputError(e: unknown): boolean {
-  return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
+  return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof WriteError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
 }
 
 function parseWeights(raw: string | undefined, base: LossWeights): LossWeights {

@@ -101,15 +101,44 @@ export async function decodeImageFile(path: string, maxPixels = DEFAULT_LIMITS.m
   }
 }
 
+/** The temporary name writePng writes `path` under (the pid lets a later run tell a dead writer's). */
+export function pngTempPath(path: string, pid = process.pid): string {
+  return join(dirname(path), `.${basename(path)}.${pid}.tmp`);
+}
+
 /** Writes RGBA pixels as a PNG (to a temporary name, then renamed: no partial files). */
 export async function writePng(path: string, rgba: Uint8ClampedArray | Uint8Array, width: number, height: number): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = pngTempPath(path);
+  await sweepDeadPngTemps(path);
   try {
     await sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } }).png().toFile(tmp);
     await fsp.rename(tmp, path);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * A writer killed outright (SIGKILL: no handler runs) leaves `.NAME.PID.tmp`; the next write of
+ * NAME removes those whose pid no longer runs. Only that exact name beside `path`: a running
+ * writer's temp, and anything else in the folder, is left alone.
+ */
+async function sweepDeadPngTemps(path: string): Promise<void> {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^\\.${base}\\.(\\d+)\\.tmp$`);
+  for (const name of await fsp.readdir(dirname(path)).catch(() => [] as string[])) {
+    const m = re.exec(name);
+    if (m && !pidRuns(Number(m[1]))) await fsp.rm(join(dirname(path), name), { force: true }).catch(() => {});
+  }
+}
+
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
