@@ -2,7 +2,7 @@
  * Node adapter for the scorer: load a model folder from a path, decode image files with sharp,
  * write overlay PNGs, and the `flawscope score` command. Node only (imports fs and sharp).
  */
-import { promises as fsp, realpathSync } from 'node:fs';
+import { constants as fsConstants, promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
@@ -75,6 +75,9 @@ export async function decodeImageFile(path: string, maxPixels = DEFAULT_LIMITS.m
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch (e) {
+    // sharp calls a file it may not open "unsupported image format": say what is wrong.
+    const denied = await fsp.access(path, fsConstants.R_OK).then(() => null, (err: NodeJS.ErrnoException) => err);
+    if (denied) throw new ScorerError('IMAGE_INVALID', `${path}: cannot read: ${denied.code === 'EACCES' || denied.code === 'EPERM' ? `permission denied (${denied.code}); fix its permissions (chmod)` : errorText(denied)}`);
     throw new ScorerError('IMAGE_INVALID', `${path}: not a readable image (${errorText(e).split('\n')[0]})`);
   }
   const swap = (meta.orientation ?? 1) >= 5;

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { CLI, ROOT, tempDir } from '../helpers/cli';
@@ -179,3 +179,112 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     for (const n of readdirSync(heat)) assert.ok((await sharp(join(heat, n)).metadata()).width === W, `${n}: only complete heatmaps`);
   });
 }
+
+// ---------------------------------------------------------------- item 11: permissions
+
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+
+/** Runs the CLI as an unprivileged user (root reads any file, so a permission test as root would
+ * test nothing). Fails — never skips — where that is impossible. */
+function asUser(args: string[]): Run {
+  const cmd = isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
+  const r = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 64 << 20 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, events: r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) };
+}
+
+/** A temp folder the unprivileged user owns, after checking that permissions really bind it. */
+function permDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  chmodSync(dir, 0o755);
+  const probe = join(dir, 'probe');
+  writeFileSync(probe, 'x');
+  if (isRoot) chownSync(probe, NOBODY, NOBODY);
+  chmodSync(probe, 0o000);
+  const cmd = isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath] : [process.execPath];
+  const r = spawnSync(cmd[0], [...cmd.slice(1), '-e', `try { require('fs').readFileSync(${JSON.stringify(probe)}); console.log('READ') } catch (e) { console.log(e.code) }`], { encoding: 'utf8' });
+  assert.equal(r.stdout?.trim(), 'EACCES', `cannot test permissions here: a mode-000 file must be unreadable to the test user (${isRoot ? `setpriv to uid ${NOBODY}` : 'current user'}): ${r.stdout}${r.stderr}${r.error ?? ''}`);
+  return dir;
+}
+
+/** ROOT/good with `nGood` MNIST digits and ROOT/defect with 8, owned by the test user. */
+function permData(dir: string, nGood: number): string {
+  const d = join(dir, 'data');
+  const src = join(ROOT, 'test/fixtures/mnist-small/train');
+  mkdirSync(join(d, 'good'), { recursive: true });
+  mkdirSync(join(d, 'defect'));
+  const ones = readdirSync(join(src, '1'));
+  for (let i = 0; i < nGood; i++) cpSync(join(src, '1', ones[i % ones.length]), join(d, 'good', `${i}.png`));
+  for (const f of readdirSync(join(src, '7')).slice(0, 8)) cpSync(join(src, '7', f), join(d, 'defect', f));
+  if (isRoot) spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  return d;
+}
+
+test('permissions: one unreadable image among 150 (under 1 %) is skipped as "permission denied", the training runs', { timeout: 180_000 }, () => {
+  const dir = permDir('flawscope-io-perm1-');
+  const data = permData(dir, 142);
+  const bad = join(data, 'good', '7.png');
+  chmodSync(bad, 0o000);
+  const r = asUser(['train', '--data', data, '--out', join(dir, 'model'), '--normal', 'good', '--size', '16', '--batch', '32', '--epochs', '1', '--json']);
+  assert.equal(r.code, 0, r.stdout.slice(-2000) + r.stderr);
+  const skipped = r.events.find((e) => e.type === 'start').summary.skipped;
+  assert.deepEqual(skipped.map((s: any) => s.path), [bad]);
+  assert.match(skipped[0].reason, /permission denied \(EACCES\)/);
+});
+
+test('permissions: unreadable images over 1 % stop the training (exit 2) with "permission denied" and the paths', { timeout: 180_000 }, () => {
+  const dir = permDir('flawscope-io-perm2-');
+  const data = permData(dir, 92);
+  for (const f of ['3.png', '5.png']) chmodSync(join(data, 'good', f), 0o000);
+  const r = asUser(['train', '--data', data, '--out', join(dir, 'model'), '--normal', 'good', '--size', '16', '--json']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const msg = r.events.find((e) => e.type === 'error').message;
+  assert.match(msg, /2 of 100 images .* are unreadable/);
+  assert.match(msg, new RegExp(`${join(data, 'good', '3.png')}: cannot be read: permission denied \\(EACCES\\)`));
+  assert.doesNotMatch(r.stdout + r.stderr, STACK);
+  assert.ok(!existsSync(join(dir, 'model')) && !existsSync(join(dir, 'model.lock')), 'nothing written');
+});
+
+test('permissions: an unreadable class folder is an error naming it (not "has no images" and the class dropped)', { timeout: 180_000 }, () => {
+  const dir = permDir('flawscope-io-perm3-');
+  const data = permData(dir, 20);
+  chmodSync(join(data, 'defect'), 0o000);
+  for (const args of [['train', '--data', data, '--out', join(dir, 'model'), '--normal', 'good', '--size', '16', '--json'], ['datasets', 'inspect', data]]) {
+    const r = asUser(args);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, new RegExp(`${join(data, 'defect')}: cannot list the folder: permission denied \\(EACCES\\)`), args[0]);
+    assert.doesNotMatch(r.stdout + r.stderr, /has no images/);
+    assert.doesNotMatch(r.stdout + r.stderr, STACK);
+  }
+});
+
+test('permissions: inspect and score say "permission denied" for an unreadable file, not "unsupported image format"', { timeout: 180_000 }, () => {
+  const dir = permDir('flawscope-io-perm4-');
+  const data = permData(dir, 20);
+  const bad = join(data, 'good', '4.png');
+  chmodSync(bad, 0o000);
+  const ins = asUser(['datasets', 'inspect', data, '--json']);
+  assert.equal(ins.code, 0, ins.stdout + ins.stderr);
+  const rep = JSON.parse(ins.stdout);
+  const k = rep.skipped.find((s: any) => s.path === bad);
+  assert.ok(k, `listed under skipped: ${JSON.stringify(rep.skipped)}`);
+  assert.match(k.reason, /permission denied \(EACCES\)/);
+  const sc = asUser(['score', '--model', OK_MODEL, bad]);
+  assert.equal(sc.code, 2, sc.stdout + sc.stderr);
+  assert.match(sc.stderr, new RegExp(`${bad}: cannot read: permission denied \\(EACCES\\)`));
+  assert.doesNotMatch(ins.stdout + ins.stderr + sc.stderr, /unsupported image format/);
+});
+
+test('permissions: --out in a read-only folder: exit 2 naming the lock path, "permission denied", no stack, nothing written', { timeout: 180_000 }, () => {
+  const dir = permDir('flawscope-io-perm5-');
+  const data = permData(dir, 20);
+  const ro = join(dir, 'readonly');
+  mkdirSync(ro);
+  if (isRoot) chownSync(ro, NOBODY, NOBODY);
+  chmodSync(ro, 0o555);
+  const r = asUser(['train', '--data', data, '--out', join(ro, 'model'), '--normal', 'good', '--size', '16']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`cannot create the lock ${join(ro, 'model')}\\.lock for ${join(ro, 'model')}: permission denied \\(EACCES\\)`));
+  assert.doesNotMatch(r.stdout + r.stderr, STACK);
+  assert.deepEqual(readdirSync(ro), []);
+});
