@@ -275,6 +275,27 @@ function checkpoints() {
   put('checkpoints/data-gone/state.json', state({ config: { ...config, data: 'test/fixtures/no-such-dataset' } }));
   put('checkpoints/data-gone/tensors.json', '[]');
   put('checkpoints/data-gone/tensors.bin', '');
+  // Damaged manifests and states (issue 26): each refused naming the file and the field.
+  const ok4 = [{ name: 'g/0', shape: [2, 2], dtype: 'float32', offset: 0, length: 16 }];
+  const ckpt = (name, { st = state(), manifest = ok4, bin = f32(8) } = {}) => {
+    put(`checkpoints/${name}/state.json`, st);
+    put(`checkpoints/${name}/tensors.json`, typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+    put(`checkpoints/${name}/tensors.bin`, bin);
+  };
+  ckpt('tensors-json-object', { manifest: '{}' });
+  ckpt('tensor-wrong-length', { manifest: [{ ...ok4[0], length: 12 }] });
+  ckpt('tensor-negative-offset', { manifest: [{ ...ok4[0], offset: -4 }] });
+  ckpt('tensor-fractional-offset', { manifest: [{ ...ok4[0], offset: 1.5 }] });
+  ckpt('tensor-unknown-dtype', { manifest: [{ ...ok4[0], dtype: 'float64' }] });
+  ckpt('tensor-duplicate-name', { manifest: [ok4[0], { ...ok4[0], offset: 16 }] });
+  ckpt('tensor-bad-shape', { manifest: [{ ...ok4[0], shape: [2, -2] }] });
+  ckpt('state-bad-rngstate', { st: state({ rngState: -1 }) });
+  ckpt('state-bad-step', { st: state({ version: 2, step: 1.5, cursors: {} }) });
+  ckpt('state-bad-epoch', { st: state({ epoch: 'one' }) });
+  ckpt('state-bad-bestepoch', { st: state({ bestEpoch: -1 }) });
+  ckpt('state-bad-cursors', { st: state({ version: 2, step: 0, cursors: { normal: { pos: -3 } } }) });
+  ckpt('state-config-not-object', { st: state({ config: 'REPLACED-BY-TEST' }) });
+  ckpt('state-not-object', { st: '[1, 2]' });
 }
 
 rmSync(OUT, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 /**
  * `flawscope` — the headless CLI: train, score, datasets inspect, eval, grid.
- * Exit codes: 0 ok (also after a signal-saved checkpoint), 1 unexpected failure, 2 bad input.
+ * Exit codes: 0 ok (also after a signal-saved checkpoint), 1 unexpected failure, 2 bad input or an
+ * output that cannot be written (no permission, read-only, disk full: the message names the path).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, UsageError } from './args';
@@ -37,7 +38,7 @@ Each command takes --help.
 `;
 
 export function isInputError(e: unknown): boolean {
-  return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
+  return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof WriteError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
 }
 
 /** Flags a resumed training honours; the rest belong to the checkpoint's own settings. */

@@ -4,7 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import type { Scorer, ScoreResult } from '../scorer';
 import { ScorerError, errorText } from '../errors';
 import type { ColormapName } from '../colormap';
-import { collectImages, decodeImageFile, loadScorerFromDir, writePng } from './index';
+import { rmSync } from 'node:fs';
+import { collectImages, decodeImageFile, loadScorerFromDir, pngTempPath, writePng } from './index';
 
 const USAGE = 'usage: flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR] [--backend fast|wasm|cpu] [--mode tile|resize] [--stride N] [--colormap turbo|viridis|grey] [--alpha A]';
 
@@ -73,6 +74,13 @@ export async function runScoreCommand(
     return 2;
   }
   const emit = (o: Record<string, unknown>) => io.out(JSON.stringify(o) + '\n');
+  // Ctrl-C or a kill during a heatmap write must not leave its temp file behind: remove it, then
+  // exit as the signal would have (128 + signal number).
+  let writing: string | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (writing) rmSync(pngTempPath(writing), { force: true });
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
   let scorer: Scorer;
   try {
     scorer = await loadScorerFromDir(args.model, { backend: args.backend });
@@ -82,6 +90,7 @@ export async function runScoreCommand(
     err(msg);
     return 2;
   }
+  if (args.heatmap) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
   try {
     const { files, problems } = await collectImages(args.inputs);
     if (args.json) emit({ event: 'model', model: resolve(args.model), backend: scorer.backend, reason: scorer.backendReason, input: scorer.info.input, kind: scorer.info.score.kind, threshold: scorer.info.threshold, images: files.length });
@@ -121,10 +130,13 @@ export async function runScoreCommand(
         used.add(name);
         heatmap = join(args.heatmap, name);
         try {
+          writing = heatmap;
           await writePng(heatmap, scorer.overlay(res, { colormap: args.colormap, alpha: args.alpha }), res.width, res.height);
         } catch (e) {
           err(`flawscope score: cannot write ${heatmap}: ${errorText(e)}`);
           return 2;
+        } finally {
+          writing = null;
         }
       }
       if (args.json)
@@ -136,6 +148,7 @@ export async function runScoreCommand(
     if (scored === 0 && failed > 0) return 2;
     return failed ? 1 : 0;
   } finally {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
     scorer.dispose();
   }
 }

@@ -2,7 +2,7 @@
  * Node adapter for the scorer: load a model folder from a path, decode image files with sharp,
  * write overlay PNGs, and the `flawscope score` command. Node only (imports fs and sharp).
  */
-import { promises as fsp, realpathSync } from 'node:fs';
+import { constants as fsConstants, promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
@@ -75,6 +75,9 @@ export async function decodeImageFile(path: string, maxPixels = DEFAULT_LIMITS.m
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch (e) {
+    // sharp calls a file it may not open "unsupported image format": say what is wrong.
+    const denied = await fsp.access(path, fsConstants.R_OK).then(() => null, (err: NodeJS.ErrnoException) => err);
+    if (denied) throw new ScorerError('IMAGE_INVALID', `${path}: cannot read: ${denied.code === 'EACCES' || denied.code === 'EPERM' ? `permission denied (${denied.code}); fix its permissions (chmod)` : errorText(denied)}`);
     throw new ScorerError('IMAGE_INVALID', `${path}: not a readable image (${errorText(e).split('\n')[0]})`);
   }
   const swap = (meta.orientation ?? 1) >= 5;
@@ -101,15 +104,44 @@ export async function decodeImageFile(path: string, maxPixels = DEFAULT_LIMITS.m
   }
 }
 
+/** The temporary name writePng writes `path` under (the pid lets a later run tell a dead writer's). */
+export function pngTempPath(path: string, pid = process.pid): string {
+  return join(dirname(path), `.${basename(path)}.${pid}.tmp`);
+}
+
 /** Writes RGBA pixels as a PNG (to a temporary name, then renamed: no partial files). */
 export async function writePng(path: string, rgba: Uint8ClampedArray | Uint8Array, width: number, height: number): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = pngTempPath(path);
+  await sweepDeadPngTemps(path);
   try {
     await sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } }).png().toFile(tmp);
     await fsp.rename(tmp, path);
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * A writer killed outright (SIGKILL: no handler runs) leaves `.NAME.PID.tmp`; the next write of
+ * NAME removes those whose pid no longer runs. Only that exact name beside `path`: a running
+ * writer's temp, and anything else in the folder, is left alone.
+ */
+async function sweepDeadPngTemps(path: string): Promise<void> {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^\\.${base}\\.(\\d+)\\.tmp$`);
+  for (const name of await fsp.readdir(dirname(path)).catch(() => [] as string[])) {
+    const m = re.exec(name);
+    if (m && !pidRuns(Number(m[1]))) await fsp.rm(join(dirname(path), name), { force: true }).catch(() => {});
+  }
+}
+
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

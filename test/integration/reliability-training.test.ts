@@ -72,7 +72,7 @@ test('SIGKILL mid-epoch: the earlier model and the last checkpoint are intact; -
   tensors.forEach((t) => t.dispose());
   noTemp(parent);
   const lock = `${out}.lock`;
-  assert.equal(readFileSync(lock, 'utf8').trim(), String(k.proc.pid), 'a stale lock (the killed pid) is left behind');
+  assert.equal(readFileSync(lock, 'utf8').split(' ')[0], String(k.proc.pid), 'a stale lock (the killed pid) is left behind');
 
   const resumed = await run(['train', '--resume', ckpt, '--json']);
   assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout.slice(-1000));
@@ -115,7 +115,7 @@ test('a full disk (tiny tmpfs): checkpoint and model writes fail with a clear me
 
   // (a) the epoch-2 checkpoint cannot be written.
   const a = await run(['train', '--resume', ckpt, '--epochs', '2']);
-  assert.equal(a.code, 1, `exit ${a.code}: ${a.stderr}`);
+  assert.equal(a.code, 2, `exit ${a.code}: ${a.stderr}`);
   assert.match(a.stderr, /error: cannot write .*model\.checkpoint: no space left on device \(ENOSPC\); the previous version is unchanged/);
   assert.doesNotMatch(a.stderr, STACK, 'no stack trace for a full disk');
   assert.deepEqual(snapshot(ckpt), ckpt0, 'the previous checkpoint is intact');
@@ -125,7 +125,7 @@ test('a full disk (tiny tmpfs): checkpoint and model writes fail with a clear me
 
   // (b) the final model cannot be written (no epoch left to run: straight to saving).
   const b = await run(['train', '--resume', ckpt, '--epochs', '1', '--json']);
-  assert.equal(b.code, 1, `exit ${b.code}: ${b.stderr}`);
+  assert.equal(b.code, 2, `exit ${b.code}: ${b.stderr}`);
   const err = b.events.find((e) => e.type === 'error');
   assert.match(err.message, new RegExp(`cannot write ${out}: no space left on device \\(ENOSPC\\); the previous version is unchanged`));
   assert.deepEqual(snapshot(out), model0, 'the previous model is intact');
@@ -150,7 +150,7 @@ test('two trainings into different folders at once both succeed; one into a fold
     if (e.type === 'start' && !refused) {
       // Hold X still (it keeps its lock) while a second training tries the same folder.
       p.kill('SIGSTOP');
-      lockSeen = readFileSync(`${a}.lock`, 'utf8').trim();
+      lockSeen = readFileSync(`${a}.lock`, 'utf8').split(' ')[0];
       run(['train', '--data', data, '--out', a, '--epochs', '1', '--force', ...FLAGS]).then((r) => { refused = r; p.kill('SIGCONT'); });
     }
   });
@@ -183,7 +183,7 @@ test('lock files: a live holder is refused, a dead or unreadable one is taken ov
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
   writeFileSync(`${target}.lock`, dead);
   const release = await acquireLock(target);
-  assert.equal(readFileSync(`${target}.lock`, 'utf8'), String(process.pid), 'the stale lock was taken over');
+  assert.match(readFileSync(`${target}.lock`, 'utf8'), new RegExp(`^${process.pid} [0-9a-f]+$`), 'the stale lock was taken over (pid and a nonce)');
   await release();
   assert.ok(!existsSync(`${target}.lock`));
   // Garbage in the lock file counts as stale.

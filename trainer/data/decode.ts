@@ -3,9 +3,10 @@
  * pixel limit, EXIF rotation and channel/bit-depth conversion are applied the same way everywhere.
  */
 import fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import sharp from 'sharp';
 import { convertChannels, resizePixels } from '../../scorer/preprocess';
-import { InputError } from './types';
+import { fsReason, InputError } from './types';
 
 /** File extensions the folder readers treat as images; anything else is counted and ignored. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'] as const;
@@ -55,6 +56,9 @@ export async function probeImage(input: string | Buffer): Promise<ImageInfo> {
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
+    // sharp says "unsupported image format" for a file it may not open: say what is wrong.
+    const denied = typeof input === 'string' ? await fs.access(input, fsConstants.R_OK).then(() => null, (e: unknown) => e) : null;
+    if (denied) throw new InputError(`${input}: cannot be read: ${fsReason(denied)}. Fix its permissions (chmod) or remove the file.`);
     throw new InputError(`${label(input)}: not a readable image (${shortReason(err)}). Remove or replace the file.`);
   }
   if (!meta.width || !meta.height) {
@@ -122,10 +126,11 @@ async function decodeNative(input: string | Buffer, file: string | Buffer, info:
 const READ_WHOLE_MAX = 64 * 2 ** 20;
 
 async function readInput(file: string): Promise<string | Buffer> {
-  const st = await fs.stat(file).catch(() => null);
-  if (!st) throw new InputError(`${file}: cannot be read (missing or no permission).`);
+  const unreadable = (err: unknown) => new InputError(`${file}: cannot be read: ${fsReason(err)}. Fix its permissions (chmod) or remove the file.`);
+  const st = await fs.stat(file).catch((err: unknown) => { throw unreadable(err); });
   if (st.size === 0) throw new InputError(`${file}: empty file (0 bytes). Remove or replace the file.`);
-  return st.size <= READ_WHOLE_MAX ? fs.readFile(file) : file;
+  if (st.size > READ_WHOLE_MAX) await fs.access(file, fsConstants.R_OK).catch((err: unknown) => { throw unreadable(err); });
+  return st.size <= READ_WHOLE_MAX ? fs.readFile(file).catch((err: unknown) => { throw unreadable(err); }) : file;
 }
 
 function relabel(err: unknown, file: string | Buffer): unknown {

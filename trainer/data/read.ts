@@ -10,11 +10,23 @@ import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
 import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
 import { stringOpt } from './options';
 import { checkDataRoot } from './walk';
+import { fsReason, InputError } from './types';
 
 export const FORMATS = ['image-folder', 'masks', 'mvtec', 'idx', 'cifar'] as const;
 
 /** Reads what is on disk into a catalog, by `--format` or by detection. */
 export async function readCatalog(root: string, opts: Record<string, unknown> = {}): Promise<Catalog> {
+  try {
+    return await readCatalogOf(root, opts);
+  } catch (err) {
+    // Any reader's file it may not read (IDX, CIFAR, a listing): say so, with the path, not a stack.
+    const e = err as NodeJS.ErrnoException;
+    if ((e?.code === 'EACCES' || e?.code === 'EPERM') && e.path) throw new InputError(`${e.path}: cannot be read: ${fsReason(e)}. Fix its permissions (chmod).`);
+    throw err;
+  }
+}
+
+async function readCatalogOf(root: string, opts: Record<string, unknown>): Promise<Catalog> {
   await checkDataRoot(root);
   const format = stringOpt(opts, 'format', ['auto', ...FORMATS], 'auto');
   switch (format) {

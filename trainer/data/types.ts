@@ -73,6 +73,15 @@ export interface LoadOptions {
   [key: string]: unknown;
 }
 
+/** Why a file or folder could not be read, in words ("permission denied (EACCES)"), for messages
+ * that must say what is wrong rather than a generic "unsupported" or a raw stack. */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such file or folder', EISDIR: 'a folder, not a file', ENOTDIR: 'not a folder', ELOOP: 'too many symlinks', EIO: 'input/output error' };
+  if (code && words[code]) return `${words[code]} (${code})`;
+  return (err as Error)?.message?.split('\n')[0] ?? String(err);
+}
+
 /** A bad input: the message names the file or field and what to do. The CLI exits 2 on it. */
 export class InputError extends Error {
   constructor(message: string) {

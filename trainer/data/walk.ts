@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from './types';
+import { fsReason, InputError } from './types';
 
 export interface WalkResult {
   files: string[];
@@ -48,7 +48,10 @@ export async function walkFiles(dir: string, maxDepth = 32): Promise<WalkResult>
     try {
       entries = await fs.readdir(d, { withFileTypes: true });
     } catch (err) {
-      problems.push({ path: d, reason: `cannot list folder (${(err as Error).message})` });
+      // The folder asked for (a class folder) must be readable: skipping it would silently drop
+      // the whole class. Deeper folders are listed as skipped, with the reason.
+      if (depth === 0) throw new InputError(`${d}: cannot list the folder: ${fsReason(err)}. Fix its permissions (chmod) or move it out of the data folder.`);
+      problems.push({ path: d, reason: `cannot list folder: ${fsReason(err)}` });
       visiting.delete(real);
       return;
     }
@@ -79,7 +82,9 @@ export async function walkFiles(dir: string, maxDepth = 32): Promise<WalkResult>
 
 /** Sorted names of the sub-folders of `dir` (following symlinks). */
 export async function listSubdirs(dir: string): Promise<string[]> {
-  const entries = await fs.readdir(dir, { withFileTypes: true });
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+    throw new InputError(`${dir}: cannot list the folder: ${fsReason(err)}. Fix its permissions (chmod).`);
+  });
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
@@ -106,7 +111,9 @@ export async function checkDataRoot(root: string): Promise<void> {
   if (!st.isDirectory()) {
     throw new InputError(`${root} is not a folder. --data expects a folder of class sub-folders (or IDX/CIFAR files).`);
   }
-  const entries = (await fs.readdir(root)).filter((n) => !n.startsWith('.'));
+  const entries = (await fs.readdir(root).catch((err: unknown) => {
+    throw new InputError(`Data folder ${root} cannot be listed: ${fsReason(err)}. Fix its permissions (chmod).`);
+  })).filter((n) => !n.startsWith('.'));
   if (entries.length === 0) {
     throw new InputError(`Data folder ${root} is empty. Put one sub-folder of images per class in it (e.g. ${path.join(root, 'good')}).`);
   }
