@@ -34,6 +34,23 @@ function str(o: Record<string, unknown>, key: string, max: number = LIMITS.strin
   return v as string;
 }
 
+/**
+ * Characters that would let webview text forge or hide log lines in the output channel: C0 and
+ * C1 controls (CR, LF, ESC sequences, …), DEL, the Unicode line and paragraph separators and the
+ * bidirectional overrides that reorder what a line shows.
+ */
+const LOG_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
+/** `s` with every run of LOG_UNSAFE characters turned into one space: one message, one log line. */
+export function logSafe(s: string): string {
+  return s.replace(LOG_UNSAFE, ' ');
+}
+
+/** A string field that ends up in the log as text (messages, backend names). */
+function text(o: Record<string, unknown>, key: string, max: number = LIMITS.string): string {
+  return logSafe(str(o, key, max));
+}
+
 function num(o: Record<string, unknown>, key: string, opts: { min?: number; max?: number; int?: boolean } = {}): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`"${key}" must be a finite number`);
@@ -109,7 +126,7 @@ function scoreSummary(v: unknown): ScoreSummary {
     normalized: num(o, 'normalized'),
     isAnomaly: bool(o, 'isAnomaly'),
     threshold: num(o, 'threshold'),
-    backend: str(o, 'backend', 64),
+    backend: text(o, 'backend', 64),
     ms: num(o, 'ms', { min: 0 }),
     topPatches: (tp as unknown[]).map((p) => {
       if (!isRecord(p)) fail('"result.topPatches[]" must be objects');
@@ -142,7 +159,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
       onlyKeys(o, ['type', 'level', 'message']);
       const level = str(o, 'level', 8);
       if (level !== 'info' && level !== 'warn' && level !== 'error') fail('"level" must be info, warn or error');
-      return { type: 'log', level: level as 'info' | 'warn' | 'error', message: str(o, 'message') };
+      return { type: 'log', level: level as 'info' | 'warn' | 'error', message: text(o, 'message') };
     }
     case 'scored': {
       onlyKeys(o, ['type', 'requestId', 'path', 'result']);
@@ -150,7 +167,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
     }
     case 'scoreFailed': {
       onlyKeys(o, ['type', 'requestId', 'path', 'message']);
-      return { type: 'scoreFailed', requestId: requestId(o), path: checkPath(str(o, 'path'), ctx), message: str(o, 'message') };
+      return { type: 'scoreFailed', requestId: requestId(o), path: checkPath(str(o, 'path'), ctx), message: text(o, 'message') };
     }
     case 'folderScored': {
       onlyKeys(o, ['type', 'requestId', 'folder', 'rows', 'auroc', 'backend']);
@@ -165,7 +182,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
         return { path: checkPath(str(q, 'path'), ctx, `rows[${i}].path`), score: num(q, 'score'), isAnomaly: bool(q, 'isAnomaly'), label: label(q.label) };
       });
       const auroc = o.auroc === null ? null : num(o, 'auroc', { min: 0, max: 1 });
-      return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: str(o, 'backend', 64) };
+      return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: text(o, 'backend', 64) };
     }
     case 'exportCsv': {
       onlyKeys(o, ['type', 'requestId', 'suggestedName', 'csv']);
@@ -197,8 +214,9 @@ export function validateWebviewMessage(raw: unknown, ctx: ValidationContext): Va
   try {
     return { ok: true, value: validateInner(raw, ctx) };
   } catch (e) {
-    if (e instanceof Reject) return { ok: false, reason: e.message };
-    return { ok: false, reason: `invalid message (${e instanceof Error ? e.message : String(e)})` };
+    // Reasons quote parts of the message (a type, a setting, a path), and the host logs them.
+    if (e instanceof Reject) return { ok: false, reason: logSafe(e.message) };
+    return { ok: false, reason: logSafe(`invalid message (${e instanceof Error ? e.message : String(e)})`) };
   }
 }
 

@@ -2,8 +2,8 @@
  * Flawscope scorer — browser ESM entry (dist/scorer/index.js). No Node-only imports; the Node
  * adapter lives in scorer/node.
  */
-export { Scorer, tileStarts, normalizeScore, tensorCount } from './scorer';
-export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch } from './scorer';
+export { Scorer, tileStarts, tileCount, normalizeScore, tensorCount, DEFAULT_WORK_LIMITS } from './scorer';
+export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch, WorkLimits } from './scorer';
 export { ScorerError } from './errors';
 export type { ScorerErrorCode } from './errors';
 export type { ImageInput, PixelImage, ImageLimits } from './image';

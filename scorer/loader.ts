@@ -35,6 +35,50 @@ export interface ReadOptions {
 
 const baseName = (p: string) => p.replace(/\\/g, '/').split('/').filter(Boolean).pop() ?? p;
 
+/**
+ * Why a weight path from model.json may not be read, or null when it is a plain relative path
+ * inside the model folder. Checked on the text and on its percent-decoded form, because a URL
+ * reader hands the text to `new URL` (which treats `%2e%2e` as `..` and `\\` as `/`) and a
+ * server may decode `%2f` to `/` after any check made here.
+ */
+export function weightPathProblem(p: unknown): string | null {
+  if (typeof p !== 'string' || p === '') return 'is not a file name';
+  if (p.length > 512) return 'is over 512 characters';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(p);
+  } catch {
+    return 'has a malformed %-escape';
+  }
+  for (const t of [p, decoded]) {
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(t)) return 'holds control characters';
+    if (t.includes('\\')) return 'holds a backslash';
+    if (t.startsWith('/')) return 'is absolute';
+    if (/^[a-z][a-z0-9+.-]*:/i.test(t)) return 'is a URL';
+    if (/[?#]/.test(t)) return 'holds "?" or "#"';
+    if (t.split('/').some((seg) => seg === '' || seg === '.' || seg === '..')) return 'leaves the model folder or has empty or "." / ".." parts';
+  }
+  if (decoded !== p && decoded.includes('%')) return 'is escaped twice';
+  return null;
+}
+
+/**
+ * The URL of a model file named `name`, refused unless it stays under the model folder: same
+ * origin and the folder's path as a prefix. The last line of defence behind weightPathProblem,
+ * for whatever else `new URL` resolves differently from a plain file name.
+ */
+export function insideBase(name: string, base: URL): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(name, base);
+  } catch {
+    /* refused below */
+  }
+  if (!url || url.origin !== base.origin || url.protocol !== base.protocol || !url.pathname.startsWith(base.pathname))
+    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} names ${JSON.stringify(name).slice(0, 200)}, which resolves outside the model folder ${base.href}: refused`);
+  return url;
+}
+
 function urlReader(src: string | URL, opts: ReadOptions): ModelFileReader {
   let base: URL;
   try {
@@ -49,7 +93,7 @@ function urlReader(src: string | URL, opts: ReadOptions): ModelFileReader {
   return {
     describe: base.href,
     async read(name) {
-      const url = new URL(name, base);
+      const url = insideBase(name, base);
       const ctl = typeof AbortController !== 'undefined' ? new AbortController() : undefined;
       const timer = setTimeout(() => ctl?.abort(), ms);
       try {
@@ -117,6 +161,13 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1,
 
 interface WeightsGroup { paths: string[]; weights: tf.io.WeightsManifestEntry[] }
 
+/**
+ * What model.json's weightsManifest may declare. A Flawscope generator is one group, one file and
+ * a few dozen weights of under 2 MB at 128 px; these leave room for sharded or converted models
+ * while keeping a hostile manifest from costing more than a moment and its declared bytes.
+ */
+export const MANIFEST_LIMITS = { groups: 64, paths: 256, weights: 4096, bytes: 256 * 2 ** 20 } as const;
+
 export interface LoadedArtifacts {
   artifacts: tf.io.ModelArtifacts;
   info: ModelInfo;
@@ -156,33 +207,60 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
   if (!Array.isArray(groups) || groups.some((g) => !g || !Array.isArray(g.paths) || !Array.isArray(g.weights)))
     throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where} has no valid "weightsManifest"`);
 
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
+  // Everything the manifest declares is counted and checked before any file is read: a small
+  // model.json naming the same weight file in thousands of groups, or shapes of 1e9 elements,
+  // would otherwise make the reader allocate gigabytes.
+  const bad = (m: string): never => {
+    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where}: ${m}`);
+  };
+  if (groups.length > MANIFEST_LIMITS.groups) bad(`"weightsManifest" has ${groups.length} groups, over the limit of ${MANIFEST_LIMITS.groups}`);
+  const seenPaths = new Set<string>();
+  let entries = 0, declared = 0;
+  const expectedOf: number[] = [];
   for (const g of groups) {
     let expected = 0;
+    entries += g.weights.length;
+    if (entries > MANIFEST_LIMITS.weights) bad(`"weightsManifest" lists more than ${MANIFEST_LIMITS.weights} weights`);
     for (const w of g.weights) {
-      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0))
-        throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where}: malformed weight entry ${JSON.stringify(w)?.slice(0, 120)}`);
+      if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || w.shape.length > 8 || w.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+        bad(`malformed weight entry ${JSON.stringify(w)?.slice(0, 120)}`);
       const dt = w.quantization?.dtype ?? w.dtype;
       const per = BYTES[dt];
-      if (!per) throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where}: weight ${w.name} has unsupported dtype ${dt}`);
+      if (!per) bad(`weight ${String(w.name).slice(0, 80)} has unsupported dtype ${String(dt).slice(0, 20)}`);
       expected += per * w.shape.reduce((a, b) => a * b, 1);
-      specs.push(w);
+      if (!(expected <= MANIFEST_LIMITS.bytes)) break; // reported below with the total
     }
+    declared += expected;
+    if (!(declared <= MANIFEST_LIMITS.bytes))
+      bad(`the weights it declares take over ${MANIFEST_LIMITS.bytes / 2 ** 20} MiB, over the limit for a Flawscope generator (a few MB)`);
+    for (const p of g.paths) {
+      const why = weightPathProblem(p);
+      if (why) bad(`weight path ${JSON.stringify(p)?.slice(0, 200)} ${why}: it must be a plain file name beside model.json`);
+      if (seenPaths.has(p)) bad(`weight file ${p} is named twice in "weightsManifest"`);
+      seenPaths.add(p);
+      if (seenPaths.size > MANIFEST_LIMITS.paths) bad(`"weightsManifest" names more than ${MANIFEST_LIMITS.paths} weight files`);
+    }
+    expectedOf.push(expected);
+  }
+
+  const specs: tf.io.WeightsManifestEntry[] = groups.flatMap((g) => g.weights);
+  const buffers: Uint8Array[] = [];
+  for (const [gi, g] of groups.entries()) {
+    const expected = expectedOf[gi];
     let got = 0;
     const parts: Uint8Array[] = [];
     for (const p of g.paths) {
-      if (typeof p !== 'string' || p.includes('..') || p.startsWith('/') || /^[a-z]+:/i.test(p))
-        throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where}: weight path ${JSON.stringify(p)} must be a plain file name beside model.json`);
       const b = await reader.read(p);
       if (!b) throw new ScorerError('WEIGHTS_MISSING', `weight file ${p} (named in ${MODEL_FILE}) not found in ${where}`);
       parts.push(b);
       got += b.length;
+      // A weight file far longer than declared is refused before the next one is read.
+      if (got > expected) break;
     }
     if (got !== expected)
       throw new ScorerError(
         'WEIGHTS_SIZE',
-        `weight file${g.paths.length > 1 ? 's' : ''} ${g.paths.join(', ')} in ${where} hold${g.paths.length > 1 ? '' : 's'} ${got} bytes, ` +
+        `weight file${g.paths.length > 1 ? 's' : ''} ${g.paths.join(', ')} in ${where} hold${g.paths.length > 1 ? '' : 's'} ${got}${got > expected && parts.length < g.paths.length ? '+' : ''} bytes, ` +
           `${MODEL_FILE} describes ${expected} bytes (${got < expected ? 'cut short' : 'too long'}: the folder is damaged or mixed from two models)`,
       );
     buffers.push(...parts);

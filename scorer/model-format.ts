@@ -3,6 +3,8 @@
  * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
  * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
+import { ScorerError } from './errors';
+
 export const FORMAT_VERSION = 5;
 /**
  * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`), version 4
@@ -122,40 +124,95 @@ export function tileStrideOf(info: Pick<ModelInfo, 'input' | 'preprocess'>): num
   return info.preprocess?.tileStride ?? Math.min(info.input.width, info.input.height);
 }
 
-/** Validate parsed flawscope.json; throws with the field that is wrong. */
+/**
+ * Largest model side flawscope.json may declare. The trainer's sizes go up to 128 (the paper's);
+ * above this a single tile's forward pass needs gigabytes, which no image could be worth.
+ */
+export const MAX_INPUT_SIDE = 1024;
+/** Largest `score.patch.topN`: the top patches are reported one by one. */
+export const MAX_TOP_N = 1000;
+
+const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 60) + '…' : s;
+};
+
+/**
+ * Validates parsed flawscope.json. Every field the scorer reads is type- and range-checked, so a
+ * hand-edited or hostile file fails here, as INFO_INVALID naming the file and the field, instead
+ * of as a TypeError, a tfjs error or a NaN score deep inside scoring. The descriptive fields
+ * (statistics, dataset, config, metrics, backend, dates) are checked when present and filled with
+ * neutral values when absent, so older and hand-made files keep loading. Returns a copy.
+ */
 export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   const fail = (m: string): never => {
-    throw new Error(`${where}: ${m}`);
+    throw new ScorerError('INFO_INVALID', `${where}: ${m}`);
   };
-  if (typeof raw !== 'object' || raw === null) fail('is not a JSON object');
+  const int = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!isObj(raw)) fail('is not a JSON object');
   const o = raw as Record<string, any>;
   if (typeof o.formatVersion !== 'number') fail('missing "formatVersion"');
   if (o.formatVersion > FORMAT_VERSION)
     fail(`format version ${o.formatVersion} is newer than this Flawscope understands (${FORMAT_VERSION}); update Flawscope`);
-  if (o.formatVersion < 1) fail(`unknown format version ${o.formatVersion}`);
+  if (!Number.isInteger(o.formatVersion) || o.formatVersion < 1) fail(`unknown format version ${show(o.formatVersion)}`);
+
   const inp = o.input;
-  if (!inp || !Number.isInteger(inp.height) || !Number.isInteger(inp.width) || inp.height < 16 || inp.width < 16)
-    fail('"input.height"/"input.width" must be integers ≥ 16');
+  if (!isObj(inp) || !int(inp.height, 16, MAX_INPUT_SIDE) || !int(inp.width, 16, MAX_INPUT_SIDE))
+    fail(`"input.height"/"input.width" must be integers from 16 to ${MAX_INPUT_SIDE}, got ${show(inp?.height)}x${show(inp?.width)}`);
   if (inp.height % 16 || inp.width % 16) fail('"input" height and width must be multiples of 16');
-  if (inp.channels !== 1 && inp.channels !== 3) fail(`"input.channels" must be 1 or 3, got ${inp.channels}`);
-  if (!o.normalization || typeof o.normalization.scale !== 'number' || typeof o.normalization.offset !== 'number')
-    fail('"normalization" needs numeric "scale" and "offset"');
-  if (!o.score || (o.score.kind !== 'mean' && o.score.kind !== 'topPatch')) fail('"score.kind" must be "mean" or "topPatch"');
-  const p = o.score.patch;
-  if (!p || !(p.size >= 1) || !(p.stride >= 1) || !(p.topN >= 1)) fail('"score.patch" needs size, stride, topN ≥ 1');
-  const bad = viewsError(o.score, { flip: '"score.flip"', shift: '"score.shift"' });
+  if (inp.channels !== 1 && inp.channels !== 3) fail(`"input.channels" must be 1 or 3, got ${show(inp.channels)}`);
+  const side = Math.min(inp.height, inp.width);
+
+  // The mapping of 0..255 must stay a usable, finite range: scale 0 makes every input the same,
+  // ±1e308 overflows to Infinity and the error map to NaN.
+  const nz = o.normalization;
+  if (!isObj(nz)) fail('"normalization" must be an object with "scale" and "offset"');
+  if (!finite(nz.scale) || Math.abs(nz.scale) < 1e-4 || Math.abs(nz.scale) > 10)
+    fail(`"normalization.scale" must be a number with 1e-4 ≤ |scale| ≤ 10 (the trainer writes 1/127.5), got ${show(nz.scale)}`);
+  if (!finite(nz.offset) || Math.abs(nz.offset) > 1000) fail(`"normalization.offset" must be a number from -1000 to 1000 (the trainer writes -1), got ${show(nz.offset)}`);
+
+  const sc = o.score;
+  if (!isObj(sc) || (sc.kind !== 'mean' && sc.kind !== 'topPatch')) fail(`"score.kind" must be "mean" or "topPatch", got ${show(sc?.kind)}`);
+  const p = sc.patch;
+  if (!isObj(p)) fail('"score.patch" must be an object with "size", "stride" and "topN"');
+  if (!int(p.size, 1, side)) fail(`"score.patch.size" must be an integer from 1 to the model size (${side}), got ${show(p.size)}`);
+  if (!int(p.stride, 1, side)) fail(`"score.patch.stride" must be an integer from 1 to the model size (${side}), got ${show(p.stride)}`);
+  if (!int(p.topN, 1, MAX_TOP_N)) fail(`"score.patch.topN" must be an integer from 1 to ${MAX_TOP_N}, got ${show(p.topN)}`);
+  const bad = viewsError(sc, { flip: '"score.flip"', shift: '"score.shift"' });
   if (bad) fail(bad);
+
   if (o.preprocess !== undefined) {
     const pp = o.preprocess;
-    if (!pp || (pp.mode !== 'resize' && pp.mode !== 'tile')) fail('"preprocess.mode" must be "resize" or "tile"');
-    if (!(typeof pp.scale === 'number' && pp.scale > 0 && pp.scale <= 64)) fail('"preprocess.scale" must be a number in (0, 64]');
+    if (!isObj(pp) || (pp.mode !== 'resize' && pp.mode !== 'tile')) fail(`"preprocess.mode" must be "resize" or "tile", got ${show(pp?.mode)}`);
+    if (!(typeof pp.scale === 'number' && pp.scale > 0 && pp.scale <= 64)) fail(`"preprocess.scale" must be a number in (0, 64], got ${show(pp.scale)}`);
     const ps = pp.standardize;
-    if (ps !== undefined && !(ps && typeof ps.mean === 'number' && ps.mean >= 0 && ps.mean <= 255 && typeof ps.std === 'number' && ps.std > 0 && ps.std <= 255))
-      fail('"preprocess.standardize" needs "mean" in [0, 255] and "std" in (0, 255]');
+    if (ps !== undefined && !(isObj(ps) && finite(ps.mean) && ps.mean >= 0 && ps.mean <= 255 && finite(ps.std) && ps.std > 0 && ps.std <= 255))
+      fail(`"preprocess.standardize" needs "mean" in [0, 255] and "std" in (0, 255], got ${show(ps)}`);
     const ts = pp.tileStride;
-    if (ts !== undefined && (pp.mode !== 'tile' || !Number.isInteger(ts) || ts < 1 || ts > Math.min(inp.height, inp.width)))
+    if (ts !== undefined && (pp.mode !== 'tile' || !int(ts, 1, side)))
       fail(`"preprocess.tileStride" must be an integer from 1 to the model size (${inp.width}x${inp.height}) with "mode": "tile", got ${JSON.stringify(ts)}`);
   }
-  if (typeof o.threshold !== 'number' || !Number.isFinite(o.threshold)) fail('"threshold" must be a finite number');
-  return o as ModelInfo;
+  if (!finite(o.threshold)) fail('"threshold" must be a finite number');
+  // Scores are mean absolute errors, never negative: a negative threshold would call every image anomalous.
+  if (o.threshold < 0) fail(`"threshold" must be ≥ 0, got ${o.threshold}`);
+
+  const ns = o.normalStats;
+  if (ns !== undefined && !(isObj(ns) && ['mean', 'std', 'p95', 'p99', 'count'].every((k) => ns[k] === undefined || ns[k] === null || finite(ns[k]))))
+    fail('"normalStats" must be an object of numbers (mean, std, p95, p99, count)');
+  for (const k of ['dataset', 'config', 'metrics'] as const) if (o[k] !== undefined && !isObj(o[k])) fail(`"${k}" must be an object`);
+  if (o.metrics !== undefined) for (const [k, v] of Object.entries(o.metrics)) if (v !== null && !finite(v)) fail(`"metrics.${k}" must be a number or null, got ${show(v)}`);
+  for (const k of ['backend', 'createdAt'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k].length > 200)) fail(`"${k}" must be a string (at most 200 characters)`);
+  if (o.trainingSeconds !== undefined && !(finite(o.trainingSeconds) && o.trainingSeconds >= 0)) fail('"trainingSeconds" must be a number ≥ 0');
+  return {
+    ...o,
+    normalStats: ns ?? { mean: NaN, std: NaN, p95: NaN, p99: NaN, count: 0 },
+    dataset: o.dataset ?? {},
+    config: o.config ?? {},
+    metrics: o.metrics ?? {},
+    backend: o.backend ?? 'unknown',
+    createdAt: o.createdAt ?? '',
+    trainingSeconds: o.trainingSeconds ?? 0,
+  } as ModelInfo;
 }

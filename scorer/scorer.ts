@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { viewsError, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
-import { cutTile, resampleFloat, toInputTensor, toPixelValue, workingImage } from './preprocess';
+import { cutTile, resampleFloat, tileWorkingSize, toInputTensor, toPixelValue, workingImage } from './preprocess';
 import { patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
 import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
@@ -18,8 +18,8 @@ export interface LoadOptions extends BackendOptions, ReadOptions {
   backend?: BackendChoice;
   /** Run one inference at load so the first score is fast (default true). */
   warmup?: boolean;
-  /** Image size limits (default 50 MP, 32768 px a side). */
-  limits?: Partial<ImageLimits>;
+  /** Image size limits (default 50 MP, 32768 px a side) and the work one call may take (DEFAULT_WORK_LIMITS). */
+  limits?: Partial<ImageLimits & WorkLimits>;
   /** Tiles per inference batch (default: 16 at 128x128, 64 at 32x32). */
   batchSize?: number;
   /** Time allowed for building the model from its files (default 60 s). */
@@ -44,6 +44,29 @@ export interface ScoreOptions {
   /** Overrides the model's `score.shift` (likewise, for the one-pixel shifts). */
   shift?: ShiftMode;
 }
+
+/**
+ * The work one score()/scoreBatch() call may take, checked from the image sizes alone before any
+ * pixel is touched: a model's `preprocess.scale` or tile stride (or a caller's `stride`) can turn
+ * an ordinary photo into hours of generator passes and gigabytes of buffers, and the webview runs
+ * the scorer on its own thread, where that would freeze the panel instead of failing.
+ */
+export interface WorkLimits {
+  /** Largest image the scorer works on after `preprocess.scale` or enlargement to the model size, summed over the call's images. */
+  maxWorkPixels: number;
+  /** Most model pixels run through the generator: tiles × tile pixels × score views (flip 2, shift 4), summed over the call's images. */
+  maxTilePixels: number;
+  /** Most error-map values the patch score reads: patch windows × patch area, summed over the call's images. */
+  maxPatchVisits: number;
+}
+
+/**
+ * 50 MP of working image, as for input images. 150 million tile pixels is about 150,000 tiles of
+ * 32x32, some 25 s on two busy CPU cores with the WASM kernels (6 million tile pixels a second
+ * measured); a 2192x1000 photo at the default quarter-model stride is a quarter of it. Patch
+ * visits are some 50 times cheaper than generator pixels (avgPool, measured).
+ */
+export const DEFAULT_WORK_LIMITS: WorkLimits = { maxWorkPixels: 50_000_000, maxTilePixels: 150_000_000, maxPatchVisits: 2_000_000_000 };
 
 export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
 
@@ -92,6 +115,24 @@ interface Job {
   photo: { mean: number; std: number } | null;
 }
 
+/** What one image will cost, worked out from its size before any pixel work. */
+interface Plan {
+  px: PixelImage;
+  ww: number;
+  wh: number;
+  sx: number;
+  sy: number;
+  tiles: number;
+  patchVisits: number;
+}
+
+/** How many origins tileStarts gives, without listing them. */
+export function tileCount(size: number, tile: number, stride: number): number {
+  return size <= tile ? 1 : Math.ceil((size - tile) / stride) + 1;
+}
+
+const millions = (n: number) => (n >= 1e7 ? `${Math.round(n / 1e6).toLocaleString('en-US')} million` : n.toLocaleString('en-US'));
+
 /** Tile origins along one axis: 0, stride, … and a last tile flush with the end. */
 export function tileStarts(size: number, tile: number, stride: number): number[] {
   if (size <= tile) return [0];
@@ -116,7 +157,7 @@ export class Scorer {
   /** Milliseconds from load() start to ready (backend + files + build + warm-up). */
   readonly loadMs: number;
   private model: LayersModel | null;
-  private readonly limits: ImageLimits;
+  private readonly limits: ImageLimits & WorkLimits;
   private readonly batchSize: number;
 
   private constructor(model: LayersModel, info: ModelInfo, backend: BackendName, reason: string, loadMs: number, opts: LoadOptions) {
@@ -125,7 +166,7 @@ export class Scorer {
     this.backend = backend;
     this.backendReason = reason;
     this.loadMs = loadMs;
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limits = { ...DEFAULT_LIMITS, ...DEFAULT_WORK_LIMITS, ...opts.limits };
     // Default batch: about 16 tiles at 128x128, 64 at 32x32 (kept between 1 and 64).
     const auto = Math.round((16 * 128 * 128) / (info.input.height * info.input.width));
     this.batchSize = Math.max(1, Math.min(64, Math.floor(opts.batchSize ?? auto)));
@@ -195,14 +236,19 @@ export class Scorer {
     const views: ScoreViews = { flip: opts.flip ?? this.info.score.flip ?? 'none', shift: opts.shift ?? this.info.score.shift ?? 'none' };
     const bad = viewsError(views, { flip: 'flip', shift: 'shift' });
     if (bad) throw new ScorerError('IMAGE_INVALID', bad);
-    const jobs = images.map((img, i) => {
+    const nViews = (views.flip === 'horizontal' ? 2 : 1) * (views.shift === 'pixel' ? 4 : 1);
+    const inImage = <T>(i: number, f: () => T): T => {
       try {
-        return this.prepare(img, opts, wantRec);
+        return f();
       } catch (e) {
         if (images.length > 1 && e instanceof ScorerError) throw new ScorerError(e.code, `image ${i}: ${e.message}`);
         throw e;
       }
-    });
+    };
+    // Every image is planned and checked before any of them is converted, resized or run.
+    const plans = images.map((img, i) => inImage(i, () => this.plan(img, opts, nViews)));
+    if (plans.length > 1) this.checkBatch(plans, nViews);
+    const jobs = plans.map((p, i) => inImage(i, () => this.prepare(p, opts, wantRec)));
 
     // Run every tile of every image through the generator, batchSize at a time.
     const all: Array<[Job, number, number]> = [];
@@ -262,24 +308,76 @@ export class Scorer {
       const [md, td, tvd, tid] = await Promise.all([mean.data(), top.data(), tv.data(), ti.data()]);
       tf.dispose([mean, top, tv, ti]);
       idx.forEach((ji, n) => {
+        // A NaN compares false with the threshold and would read as "normal": no verdict instead.
+        if (!Number.isFinite(md[n]) || !Number.isFinite(td[n]))
+          throw new ScorerError('MODEL_CORRUPT', `${jobs.length > 1 ? `image ${ji}: ` : ''}the model gave a non-finite score (mean ${md[n]}, top patches ${td[n]}): its weights or the "normalization" in flawscope.json are broken, so no verdict can be given`);
         results[ji] = this.finish(jobs[ji], md[n], td[n], Array.from(tvd.subarray(n * k, (n + 1) * k)), Array.from(tid.subarray(n * k, (n + 1) * k)), wantRec);
       });
     }
     return results;
   }
 
-  private prepare(img: ImageInput, opts: ScoreOptions, wantRec: boolean): Job {
-    const { height: H, width: W, channels: C } = this.info.input;
+  /** The working size, stride and tile count of one image, and the work limits checked on them. Reads only the image's size. */
+  private plan(img: ImageInput, opts: ScoreOptions, nViews: number): Plan {
+    const { height: H, width: W } = this.info.input;
     const px = toPixels(img, this.limits);
     const { width: w, height: h } = px;
-    const sd = opts.standardize === false ? undefined : this.info.preprocess?.standardize;
     const mode = opts.mode ?? this.info.preprocess?.mode ?? 'resize';
-    const scale = this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
-    const { work, ww, wh, photo } = workingImage(px.data, w, h, px.channels, this.info.input, { mode, scale, standardize: sd });
+    const scale = mode === 'tile' && this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
+    // The same working size workingImage() will produce (preprocess.ts), computed from the size alone.
+    const { ww, wh } = mode === 'resize' ? { ww: W, wh: H } : tileWorkingSize(w, h, W, H, scale);
+    const L = this.limits;
+    if (ww * wh > L.maxWorkPixels) {
+      const why = scale > 1 ? `the model's "preprocess.scale" ${scale} (flawscope.json) enlarges it to` : `fitting the model's ${W}x${H} tiles makes it`;
+      throw new ScorerError('IMAGE_TOO_LARGE', `the ${w}x${h} image: ${why} ${ww}x${wh} pixels to score, over the limit of ${millions(L.maxWorkPixels)} pixels (limits.maxWorkPixels): score a smaller image or a crop of it${scale > 1 ? ', or use a model trained at a scale nearer 1' : ''}`);
+    }
     const st = opts.stride ?? this.info.preprocess?.tileStride ?? { x: W, y: H };
     const sx = typeof st === 'number' ? st : st.x, sy = typeof st === 'number' ? st : st.y;
     if (!(Number.isInteger(sx) && sx >= 1 && sx <= W && Number.isInteger(sy) && sy >= 1 && sy <= H))
       throw new ScorerError('IMAGE_INVALID', `tile stride must be an integer from 1 to the model size (${W}x${H}), got ${JSON.stringify(st)}`);
+    const tiles = tileCount(wh, H, sy) * tileCount(ww, W, sx);
+    const tilePixels = tiles * H * W * nViews;
+    if (tilePixels > L.maxTilePixels) {
+      const who = opts.stride !== undefined ? 'the tile stride (the stride option; flawscope score --stride)'
+        : this.info.preprocess?.tileStride !== undefined ? 'the model\'s tile stride ("preprocess.tileStride" in flawscope.json; --stride overrides it)' : null;
+      let fits = 0;
+      for (let s = Math.max(sx, sy) + 1; who && s <= Math.min(W, H) && !fits; s++) if (tileCount(wh, H, s) * tileCount(ww, W, s) * H * W * nViews <= L.maxTilePixels) fits = s;
+      const views = nViews > 1 ? ` × ${nViews} score views ("score.flip"/"score.shift")` : '';
+      throw new ScorerError('IMAGE_TOO_LARGE',
+        `the ${w}x${h} image (${ww}x${wh} pixels at the model's scale) needs ${tiles.toLocaleString('en-US')} tiles of ${W}x${H}${views} = ${millions(tilePixels)} pixels through the generator, over the limit of ${millions(L.maxTilePixels)} (limits.maxTilePixels): ` +
+        (who ? `${who} is ${sx === sy ? sx : `${sx}x${sy}`} px; ${fits ? `a stride of ${fits} px or more fits` : 'no stride fits'}, or score a smaller image` : 'score a smaller image or a crop of it'));
+    }
+    const patch = this.info.score.patch;
+    const psize = Math.min(patch.size, wh, ww);
+    const patchVisits = patchCount(wh, ww, patch) * psize * psize;
+    if (patchVisits > L.maxPatchVisits)
+      throw new ScorerError('IMAGE_TOO_LARGE', `the ${w}x${h} image (${ww}x${wh} pixels at the model's scale): its patch score ("score.patch" size ${patch.size}, stride ${patch.stride} in flawscope.json) reads ${millions(patchVisits)} error values, over the limit of ${millions(L.maxPatchVisits)} (limits.maxPatchVisits): score a smaller image`);
+    return { px, ww, wh, sx, sy, tiles, patchVisits };
+  }
+
+  /** The limits again over all images of one call, whose buffers are all held at once. */
+  private checkBatch(plans: Plan[], nViews: number): void {
+    const { height: H, width: W } = this.info.input;
+    const L = this.limits;
+    const sum = (f: (p: Plan) => number) => plans.reduce((a, p) => a + f(p), 0);
+    const over: Array<[number, number, string]> = [
+      [sum((p) => p.ww * p.wh), L.maxWorkPixels, 'pixels to score (limits.maxWorkPixels)'],
+      [sum((p) => p.tiles) * H * W * nViews, L.maxTilePixels, 'pixels through the generator (limits.maxTilePixels)'],
+      [sum((p) => p.patchVisits), L.maxPatchVisits, 'patch-score reads (limits.maxPatchVisits)'],
+    ];
+    for (const [got, max, what] of over)
+      if (got > max) throw new ScorerError('IMAGE_TOO_LARGE', `the ${plans.length} images of this call need ${millions(got)} ${what.replace('(', `together, over the limit of ${millions(max)} (`)}: score them in smaller batches`);
+  }
+
+  private prepare(plan: Plan, opts: ScoreOptions, wantRec: boolean): Job {
+    const { height: H, width: W, channels: C } = this.info.input;
+    const { px, sx, sy } = plan;
+    const { width: w, height: h } = px;
+    const sd = opts.standardize === false ? undefined : this.info.preprocess?.standardize;
+    const mode = opts.mode ?? this.info.preprocess?.mode ?? 'resize';
+    const scale = mode === 'tile' && this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
+    const { work, ww, wh, photo } = workingImage(px.data, w, h, px.channels, this.info.input, { mode, scale, standardize: sd });
+    if (ww !== plan.ww || wh !== plan.wh) throw new Error(`internal: planned ${plan.ww}x${plan.wh}, worked ${ww}x${wh}`);
     const tiles: Array<[number, number]> = [];
     for (const y of tileStarts(wh, H, sy)) for (const x of tileStarts(ww, W, sx)) tiles.push([x, y]);
     return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, cnt: new Float32Array(ww * wh), photo };

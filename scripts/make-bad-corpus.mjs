@@ -244,6 +244,27 @@ async function models() {
   folder('info-missing', { 'flawscope.json': null });
   folder('info-input-mismatch', { 'flawscope.json': JSON.stringify({ ...info, input: { height: 32, width: 32, channels: 1 } }, null, 1) });
   folder('info-bad-threshold', { 'flawscope.json': JSON.stringify({ ...info, threshold: 'high' }, null, 1) });
+  // Issue 26: fields in range by type but not by value, each once.
+  const withInfo = (name, over) => folder(name, { 'flawscope.json': JSON.stringify({ ...info, ...over }, null, 1) });
+  withInfo('info-patch-strings', { score: { kind: 'mean', patch: { size: '2', stride: '1', topN: '3' } } });
+  withInfo('info-patch-fraction', { score: { kind: 'topPatch', patch: { size: 2.5, stride: 1, topN: 3 } } });
+  withInfo('info-normalization-zero', { normalization: { scale: 0, offset: -1 } });
+  withInfo('info-normalization-huge', { normalization: { scale: 1e308, offset: -1 } });
+  withInfo('info-input-huge', { input: { height: 8192, width: 8192, channels: 1 } });
+  // Valid, but scoring even a 16x16 image would run 1009^2 tiles: refused before any work.
+  withInfo('info-scale-64-stride-1', { formatVersion: 5, preprocess: { mode: 'tile', scale: 64, tileStride: 1 } });
+  // Weights that are all NaN: the score is NaN, which must be an error, never "normal".
+  folder('weights-nan', { 'weights.bin': Buffer.from(new Float32Array(weights.length / 4).fill(NaN).buffer) });
+  const manifest = (name, paths) => {
+    const m = clone(modelJson);
+    m.weightsManifest[0].paths = paths;
+    folder(name, { 'model.json': JSON.stringify(m) });
+  };
+  manifest('weights-path-encoded', ['%2e%2e/%2e%2e/%2e%2e/etc/passwd']);
+  manifest('weights-path-unc', ['\\\\host\\share\\w.bin']);
+  const many = clone(modelJson);
+  many.weightsManifest = Array.from({ length: 100 }, () => clone(modelJson.weightsManifest[0]));
+  folder('manifest-many-groups', { 'model.json': JSON.stringify(many) });
 }
 
 function checkpoints() {

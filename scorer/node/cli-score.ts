@@ -118,7 +118,10 @@ export async function runScoreCommand(
       } catch (e) {
         failed++;
         if (args.json) emit({ event: 'error', file: f, code: (e as ScorerError).code ?? 'ERROR', message: errorText(e) });
-        else err(`error: ${errorText(e)}`);
+        else {
+          const m = errorText(e);
+          err(`error: ${m.startsWith(f) ? m : `${f}: ${m}`}`);
+        }
         continue;
       }
       scored++;

@@ -3,7 +3,7 @@
  * write overlay PNGs, and the `flawscope score` command. Node only (imports fs and sharp).
  */
 import { constants as fsConstants, promises as fsp, realpathSync } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { Scorer, type LoadOptions } from '../scorer';
@@ -19,8 +19,12 @@ export function folderReader(dir: string): ModelFileReader {
   return {
     describe: root,
     async read(name) {
+      // Backslashes too: on Windows `\\host\share\w.bin` resolves to a network path, and
+      // relative() from the folder to another drive or a UNC path is absolute, not "..".
       const p = resolve(root, name);
-      if (relative(root, p).startsWith('..')) throw new ScorerError('MODEL_CORRUPT', `${name}: points outside the model folder`);
+      const rel = relative(root, p);
+      if (name.includes('\\') || rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel))
+        throw new ScorerError('MODEL_CORRUPT', `${JSON.stringify(name).slice(0, 200)} (named in model.json) points outside the model folder ${root}: refused`);
       try {
         const st = await fsp.stat(p);
         if (!st.isFile()) return null;
@@ -145,6 +149,20 @@ function pidRuns(pid: number): boolean {
   }
 }
 
+/**
+ * Node turns file names into strings as UTF-8, and bytes that are not UTF-8 (a Latin-1 "é" is
+ * the byte E9) into U+FFFD, both in process.argv and in readdir: the string then names another,
+ * missing file. Such a name cannot be opened through a string path, so it is reported as what it is.
+ */
+function notUtf8(shown: string): string {
+  return `${shown}: the file name is not valid UTF-8 (its bytes are not text in the UTF-8 encoding, e.g. Latin-1), so it cannot be opened by name here: rename it to UTF-8 (convmv -f latin1 -t utf8 --notest NAME) and score it again`;
+}
+
+/** A name's bytes as text, each byte that is not printable ASCII as \xNN. */
+function escapeBytes(b: Buffer): string {
+  return Array.from(b, (x) => (x >= 0x20 && x < 0x7f && x !== 0x5c ? String.fromCharCode(x) : `\\x${x.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+}
+
 /** Image files named on the command line: files as given, folders walked recursively (sorted; symlink loops skipped). */
 export async function collectImages(paths: string[]): Promise<{ files: string[]; problems: string[] }> {
   const files: string[] = [], problems: string[] = [];
@@ -154,26 +172,32 @@ export async function collectImages(paths: string[]): Promise<{ files: string[];
     try { real = realpathSync(dir); } catch (e) { problems.push(`${dir}: ${errorText(e)}`); return; }
     if (seen.has(real)) return;
     seen.add(real);
-    let ents;
-    try { ents = await fsp.readdir(dir, { withFileTypes: true }); } catch (e) { problems.push(`${dir}: cannot list (${errorText(e)})`); return; }
+    let raw;
+    try { raw = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' }); } catch (e) { problems.push(`${dir}: cannot list (${errorText(e)})`); return; }
+    const ents: Array<{ name: string; e: (typeof raw)[number] }> = [];
+    for (const e of raw) {
+      const name = e.name.toString('utf8');
+      if (Buffer.from(name, 'utf8').equals(e.name)) ents.push({ name, e });
+      else if (e.isDirectory() || e.isSymbolicLink() || IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) problems.push(notUtf8(join(dir, escapeBytes(e.name))));
+    }
     ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of ents) {
-      const p = join(dir, e.name);
+    for (const { name, e } of ents) {
+      const p = join(dir, name);
       let isDir = e.isDirectory(), isFile = e.isFile();
       if (e.isSymbolicLink()) {
         try { const st = await fsp.stat(p); isDir = st.isDirectory(); isFile = st.isFile(); } catch { problems.push(`${p}: broken link`); continue; }
       }
       if (isDir) await walk(p);
-      else if (isFile && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) files.push(p);
+      else if (isFile && IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) files.push(p);
     }
   };
   for (const p of paths) {
     let st;
-    try { st = await fsp.stat(p); } catch { problems.push(`${p}: not found`); continue; }
+    try { st = await fsp.stat(p); } catch { problems.push(p.includes('\uFFFD') ? notUtf8(p) : `${p}: not found`); continue; }
     if (st.isDirectory()) {
-      const before = files.length;
+      const before = files.length, told = problems.length;
       await walk(p);
-      if (files.length === before) problems.push(`${p}: no image files (${IMAGE_EXTENSIONS.join(' ')}) in this folder`);
+      if (files.length === before && problems.length === told) problems.push(`${p}: no image files (${IMAGE_EXTENSIONS.join(' ')}) in this folder`);
     } else files.push(p);
   }
   return { files, problems };

@@ -8,10 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync, truncateSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { makeModelFolder, tempDir, testImage } from '../browser/fixtures';
-import { loadScorerFromDir, decodeImageFile, runScoreCommand, folderReader } from '../../scorer/node';
-import { Scorer, tensorCount } from '../../scorer/scorer';
+import { loadScorerFromDir, decodeImageFile, runScoreCommand, folderReader, collectImages } from '../../scorer/node';
+import { weightPathProblem, insideBase, MANIFEST_LIMITS } from '../../scorer/loader';
+import { CLI, ROOT } from '../helpers/cli';
+import { Scorer, tensorCount, DEFAULT_WORK_LIMITS } from '../../scorer/scorer';
 import { ScorerError } from '../../scorer/errors';
 
 let good: string; // 32x32x3
@@ -327,5 +330,207 @@ describe('image files and the score command', () => {
     assert.equal(await quiet(['--model', join(dir, 'nope'), dir, '--heatmap', out]), 2);
     assert.ok(!existsSync(out));
     assert.equal(await quiet(['score', '--model', good, join(dir, 'text.png')]), 2);
+  });
+});
+
+/** Rejects with a ScorerError of `code` whose message matches every pattern, within `ms` (a hang fails). */
+async function refused(p: Promise<unknown>, code: string, res: RegExp[], ms = 5000): Promise<number> {
+  const t0 = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms); });
+  try {
+    await assert.rejects(Promise.race([p, limit]), (e: unknown) => {
+      assert.ok(e instanceof ScorerError, String((e as Error)?.stack ?? e));
+      assert.equal(e.code, code, e.message);
+      for (const re of res) assert.match(e.message, re);
+      return true;
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  return Date.now() - t0;
+}
+
+describe('work limits: refused from the sizes alone, before any work (issue 26, item 7)', () => {
+  const withInfo = (dir: string, over: (i: any) => void) => {
+    const d = join(tempDir(), 'm');
+    cpSync(dir, d, { recursive: true });
+    const i = JSON.parse(readFileSync(join(d, 'flawscope.json'), 'utf8'));
+    over(i);
+    writeFileSync(join(d, 'flawscope.json'), JSON.stringify(i));
+    return d;
+  };
+  const photo = testImage(1000, 1000, 3, 7);
+
+  test('a stride of 1 on a 1000x1000 photo: refused at once, naming --stride and a stride that fits', { timeout: 30_000 }, async () => {
+    const s = await loadScorerFromDir(good);
+    const t0 = tensorCount();
+    const ms = await refused(s.score(photo, { stride: 1 }), 'IMAGE_TOO_LARGE', [/938,961 tiles of 32x32 = 961 million pixels/, /over the limit of 150 million \(limits\.maxTilePixels\)/, /flawscope score --stride\) is 1 px; a stride of 3 px or more fits/]);
+    assert.ok(ms < 1000, `refused after ${ms} ms`);
+    assert.equal(tensorCount(), t0, 'nothing was run');
+    // The bound is the work, not the stride: stride 3 fits and scores.
+    assert.equal((await s.score(testImage(200, 200, 3, 1), { stride: 1, reconstruction: false })).tiles, 169 * 169);
+    s.dispose();
+  });
+
+  test('the model\'s own preprocess.scale 64 or tileStride 1: refused naming the flawscope.json field', { timeout: 30_000 }, async () => {
+    const scaled = await loadScorerFromDir(withInfo(good, (i) => { i.preprocess = { mode: 'tile', scale: 64 }; }));
+    const ms = await refused(scaled.score(photo), 'IMAGE_TOO_LARGE', [/the 1000x1000 image: the model's "preprocess\.scale" 64 \(flawscope\.json\) enlarges it to 64000x64000 pixels/, /limits\.maxWorkPixels/]);
+    assert.ok(ms < 1000, `refused after ${ms} ms`);
+    scaled.dispose();
+    const strided = await loadScorerFromDir(withInfo(good, (i) => { i.formatVersion = 5; i.preprocess = { mode: 'tile', scale: 1, tileStride: 1 }; }));
+    await refused(strided.score(photo), 'IMAGE_TOO_LARGE', [/"preprocess\.tileStride" in flawscope\.json; --stride overrides it\) is 1 px/]);
+    assert.ok((await strided.score(photo, { stride: 32, reconstruction: false })).tiles > 0, '--stride overrides the model\'s');
+    strided.dispose();
+  });
+
+  test('the score views count, limits can be set, and a batch is bounded as a whole', { timeout: 30_000 }, async () => {
+    const s = await loadScorerFromDir(good, { limits: { maxTilePixels: 32 * 32 * 10 } });
+    const img = testImage(96, 64, 3, 1); // 3 x 2 tiles side by side
+    assert.equal((await s.score(img)).tiles, 6);
+    await refused(s.score(img, { flip: 'horizontal' }), 'IMAGE_TOO_LARGE', [/6 tiles of 32x32 × 2 score views/]);
+    await refused(s.scoreBatch([img, img]), 'IMAGE_TOO_LARGE', [/the 2 images of this call need 12,288 pixels through the generator together, over the limit of 10,240/, /smaller batches/]);
+    s.dispose();
+    assert.equal(DEFAULT_WORK_LIMITS.maxTilePixels, 150_000_000, 'the README states this limit');
+  });
+
+  test('flawscope score --stride 1 on a 1000x1000 photo exits 2 within seconds, naming the file and --stride', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const f = join(dir, 'photo.png');
+    await sharp(Buffer.from(photo.data), { raw: { width: 1000, height: 1000, channels: 3 } }).png().toFile(f);
+    let err = '';
+    const t0 = Date.now();
+    const code = await runScoreCommand(['--model', good, f, '--stride', '1'], { out: () => {}, err: (m) => (err += m) });
+    assert.equal(code, 2, err);
+    assert.match(err, /photo\.png: the 1000x1000 image .* --stride\) is 1 px; a stride of 3 px or more fits/);
+    assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
+  });
+});
+
+describe('no verdict from a non-finite score (issue 26, item 10)', () => {
+  test('NaN weights: MODEL_CORRUPT, never "isAnomaly": false; the CLI exits 2', async () => {
+    const d = join(tempDir(), 'nan');
+    cpSync(good, d, { recursive: true });
+    const n = readFileSync(join(d, 'weights.bin')).length / 4;
+    writeFileSync(join(d, 'weights.bin'), Buffer.from(new Float32Array(n).fill(NaN).buffer));
+    const s = await loadScorerFromDir(d);
+    await refused(s.score(testImage(32, 32, 3, 1)), 'MODEL_CORRUPT', [/non-finite score \(mean NaN/, /no verdict/]);
+    s.dispose();
+    const dir = tempDir();
+    await sharp(Buffer.from(testImage(32, 32, 3, 1).data), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(dir, 'a.png'));
+    let out = '';
+    assert.equal(await runScoreCommand(['--model', d, join(dir, 'a.png'), '--json'], { out: (m) => (out += m), err: () => {} }), 2);
+    assert.ok(!out.includes('"event":"result"'), out);
+  });
+});
+
+describe('model files stay inside the model folder (issue 26, item 12)', () => {
+  /** A fetch over the files of `dir` served at http://models.test/m/, recording every URL asked for. */
+  const served = (dir: string, asked: string[]) => (async (u: string) => {
+    asked.push(u);
+    const url = new URL(u);
+    const name = url.pathname.startsWith('/m/') ? decodeURIComponent(url.pathname.slice(3)) : null;
+    const f = name && url.host === 'models.test' ? join(dir, name) : null;
+    if (!f || !existsSync(f)) return new Response('nope', { status: 404 });
+    return new Response(readFileSync(f));
+  }) as unknown as typeof fetch;
+  const withPaths = (paths: string[]) => {
+    const d = join(tempDir(), 'model');
+    cpSync(good, d, { recursive: true });
+    const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+    m.weightsManifest[0].paths = paths;
+    writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    return d;
+  };
+  const hostile = ['%2e%2e/%2e%2e/x', '%2E%2E/secret', '\\\\host\\w.bin', '..\\x', 'a%2f..%2f..%2fx', 'sub/../../x', '//evil.test/w.bin', 'http://evil.test/w.bin', '/etc/passwd', './weights.bin', 'a/%252e%252e/x', 'w.bin?x=1', 'w\nbin'];
+
+  for (const p of hostile)
+    test(`URL reader: ${JSON.stringify(p)} is refused as MODEL_CORRUPT and never fetched`, async () => {
+      const asked: string[] = [];
+      const d = withPaths([p]);
+      await refused(Scorer.load('http://models.test/m/', { backend: 'cpu', warmup: false, fetch: served(d, asked) }), 'MODEL_CORRUPT', [/weight path .* must be a plain file name beside model\.json/]);
+      assert.deepEqual(asked.filter((u) => !u.startsWith('http://models.test/m/')), [], 'nothing outside the folder was fetched');
+      assert.deepEqual(asked.map((u) => u.slice('http://models.test/m/'.length)).sort(), ['flawscope.json', 'model.json']);
+    });
+
+  test('directory reader: the same paths are refused; names outside the folder refused by the reader itself', async () => {
+    for (const p of hostile) await refused(loadScorerFromDir(withPaths([p]), { backend: 'cpu', warmup: false }), 'MODEL_CORRUPT', [/must be a plain file name beside model\.json/]);
+    const r = folderReader(good);
+    for (const p of ['../x', '..', '\\\\host\\w.bin', '/etc/passwd', ''])
+      await refused(r.read(p), 'MODEL_CORRUPT', [/points outside the model folder/]);
+    assert.ok(await r.read('weights.bin'));
+  });
+
+  test('a weight file in a sub-folder of the model folder still loads, by URL and from disk', async () => {
+    const d = withPaths(['shards/weights.bin']);
+    mkdirSync(join(d, 'shards'));
+    cpSync(join(d, 'weights.bin'), join(d, 'shards', 'weights.bin'));
+    const asked: string[] = [];
+    (await Scorer.load('http://models.test/m/model.json', { backend: 'cpu', warmup: false, fetch: served(d, asked) })).dispose();
+    assert.ok(asked.includes('http://models.test/m/shards/weights.bin'), asked.join(' '));
+    (await loadScorerFromDir(d, { backend: 'cpu', warmup: false })).dispose();
+  });
+
+  test('weightPathProblem and insideBase, directly', () => {
+    for (const p of hostile) assert.ok(weightPathProblem(p), p);
+    for (const p of ['weights.bin', 'group1-shard1of2.bin', 'shards/w 1.bin', 'caf%C3%A9.bin']) assert.equal(weightPathProblem(p), null, p);
+    const base = new URL('https://x.test/models/m/');
+    assert.equal(insideBase('w.bin', base).href, 'https://x.test/models/m/w.bin');
+    for (const p of ['%2e%2e/w.bin', '\\\\evil\\w.bin', '//evil/w.bin', '../m2/w.bin', 'https://x.test/other/w.bin'])
+      assert.throws(() => insideBase(p, base), (e: unknown) => e instanceof ScorerError && e.code === 'MODEL_CORRUPT' && e.message.includes('outside the model folder'), p);
+  });
+});
+
+describe('weightsManifest is bounded before anything is read (issue 26)', () => {
+  const damaged = (f: (m: any) => void) => {
+    const d = join(tempDir(), 'model');
+    cpSync(good, d, { recursive: true });
+    const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+    f(m);
+    writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    return d;
+  };
+  /** folderReader that counts what it reads. */
+  const counting = (d: string, reads: string[]) => { const r = folderReader(d); return { describe: r.describe, read: (n: string) => { reads.push(n); return r.read(n); } }; };
+  const cases: Array<[string, (m: any) => void, RegExp]> = [
+    ['2,000 repeated groups', (m) => { m.weightsManifest = Array.from({ length: 2000 }, () => m.weightsManifest[0]); }, /"weightsManifest" has 2000 groups, over the limit of 64/],
+    ['one file named in two groups', (m) => { m.weightsManifest = [m.weightsManifest[0], m.weightsManifest[0]]; }, /weight file weights\.bin is named twice/],
+    ['a weight of 10^12 elements', (m) => { m.weightsManifest[0].weights[0].shape = [1e6, 1e6]; }, /take over 256 MiB, over the limit/],
+    ['5,000 weights', (m) => { m.weightsManifest[0].weights = Array.from({ length: 5000 }, (_, i) => ({ name: `w${i}`, shape: [1], dtype: 'float32' })); }, /more than 4096 weights/],
+    ['300 weight files', (m) => { m.weightsManifest[0].paths = Array.from({ length: 300 }, (_, i) => `w${i}.bin`); }, /more than 256 weight files/],
+  ];
+  for (const [name, f, re] of cases)
+    test(`${name}: MODEL_CORRUPT naming the limit, no weight file read`, async () => {
+      const reads: string[] = [];
+      const before = process.memoryUsage().rss;
+      await refused(Scorer.load(counting(damaged(f), reads), { backend: 'cpu', warmup: false }), 'MODEL_CORRUPT', [re]);
+      assert.deepEqual(reads, ['flawscope.json', 'model.json']);
+      assert.ok(process.memoryUsage().rss - before < 200 * 2 ** 20, 'no large allocation');
+    });
+  test('the limits leave room for a real generator', () => {
+    assert.ok(MANIFEST_LIMITS.groups >= 1 && MANIFEST_LIMITS.bytes > 50 * 2 ** 20);
+  });
+});
+
+describe('file names that are not UTF-8 (issue 26)', () => {
+  // Linux file names are bytes; Node reads them as UTF-8 and turns a Latin-1 "é" (E9) into U+FFFD.
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+    const png = readFileSync(join(ROOT, 'test/fixtures/bad/datasets/symlink-loop/good/0.png'));
+    writeFileSync(Buffer.concat([Buffer.from(join(dir, 'caf')), Buffer.from([0xe9]), Buffer.from('.png')]), png);
+    writeFileSync(join(dir, 'ok.png'), png);
+  });
+  test('a folder walk reports the file by its bytes and says why, instead of "not found"; the others score', async () => {
+    const { files, problems } = await collectImages([dir]);
+    assert.deepEqual(files, [join(dir, 'ok.png')]);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0], /caf\\xE9\.png: the file name is not valid UTF-8 .* rename it to UTF-8/);
+  });
+  test('named on the command line: exit 2 and the same reason, not "not found"', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" score --model "${good}" "${dir}"/$'caf\\xe9.png'`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /caf\uFFFD\.png: the file name is not valid UTF-8/);
+    assert.doesNotMatch(r.stderr, /not found/);
   });
 });

@@ -169,3 +169,30 @@ test('describeForLog never dumps the payload', () => {
   cyc.self = cyc;
   assert.equal(describeForLog(cyc), 'unserialisable message');
 });
+
+test('issue 26: webview text cannot forge or hide log lines (CR, LF, ESC, C1, line separators, bidi overrides)', () => {
+  const forged = 'done\r\n2024-01-01 00:00:00.000 [error] forged line\u001b[31m red\u0085next\u2028sep\u202eevil\u0007';
+  const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  const msgs = [
+    { type: 'log', level: 'info', message: forged },
+    { type: 'scoreFailed', requestId: 2, path: img, message: forged },
+    { type: 'scored', requestId: 1, path: img, result: { ...result, backend: 'wasm\nfake' } },
+    { type: 'folderScored', requestId: 3, folder: root, rows: [], auroc: null, backend: 'wasm\r\n[error] x' },
+  ];
+  for (const m of msgs) {
+    const v = validateWebviewMessage(m, ctx());
+    assert.ok(v.ok, JSON.stringify(v));
+    const texts = JSON.stringify(v.value);
+    for (const s of Object.values(v.value).concat(Object.values((v.value as { result?: object }).result ?? {})))
+      if (typeof s === 'string') assert.doesNotMatch(s, unsafe, `${m.type}: ${texts}`);
+  }
+  const log = validateWebviewMessage(msgs[0], ctx());
+  assert.ok(log.ok && log.value.type === 'log');
+  assert.equal((log.value as { message: string }).message, 'done 2024-01-01 00:00:00.000 [error] forged line [31m red next sep evil ');
+  // Rejection reasons quote the message's own text, and the host logs them too.
+  for (const bad of [{ type: 'no\r\n[error] such' }, { type: 'setSetting', key: 'x\ny', value: 1 }, { type: 'openFile', path: '/outside\n[error] x' }]) {
+    const v = validateWebviewMessage(bad, ctx());
+    assert.ok(!v.ok);
+    assert.doesNotMatch(v.reason, unsafe, v.reason);
+  }
+});

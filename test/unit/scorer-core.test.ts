@@ -7,7 +7,7 @@ import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChanne
 import { FORMAT_VERSION, formatVersionFor, scoreLabel, validateModelInfo } from '../../scorer/model-format';
 import { reconstructWithError, scoreBatchTensor, type Reconstructor } from '../../scorer/score';
 import { info as folderInfo } from '../browser/fixtures';
-import { tileStarts, normalizeScore } from '../../scorer/scorer';
+import { tileStarts, tileCount, normalizeScore } from '../../scorer/scorer';
 import { colormapLut, blendHeat } from '../../scorer/colormap';
 import { toPixels, DEFAULT_LIMITS } from '../../scorer/image';
 import { ScorerError } from '../../scorer/errors';
@@ -99,6 +99,53 @@ describe('preprocess', () => {
   });
 });
 
+describe('flawscope.json: every field range-checked (issue 26)', () => {
+  const base = folderInfo({ height: 32, width: 32, channels: 3 });
+  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['patch size as a string', { score: { kind: 'mean', patch: { size: '4', stride: 2, topN: 3 } } }, /"score\.patch\.size" must be an integer from 1 to the model size \(32\), got "4"/],
+    ['patch stride as a string', { score: { kind: 'mean', patch: { size: 4, stride: '2', topN: 3 } } }, /"score\.patch\.stride" must be an integer/],
+    ['patch topN a fraction', { score: { kind: 'topPatch', patch: { size: 4, stride: 2, topN: 2.5 } } }, /"score\.patch\.topN" must be an integer from 1 to 1000, got 2\.5/],
+    ['patch topN huge', { score: { kind: 'topPatch', patch: { size: 4, stride: 2, topN: 1e9 } } }, /"score\.patch\.topN"/],
+    ['patch larger than the model', { score: { kind: 'mean', patch: { size: 33, stride: 2, topN: 3 } } }, /"score\.patch\.size" .*got 33/],
+    ['patch not an object', { score: { kind: 'mean', patch: 4 } }, /"score\.patch" must be an object/],
+    ['normalization scale 0', { normalization: { scale: 0, offset: -1 } }, /"normalization\.scale" must be a number with 1e-4 ≤ \|scale\| ≤ 10/],
+    ['normalization scale 1e308', { normalization: { scale: 1e308, offset: -1 } }, /"normalization\.scale"/],
+    ['normalization scale -1e308', { normalization: { scale: -1e308, offset: -1 } }, /"normalization\.scale"/],
+    ['normalization offset 1e308', { normalization: { scale: 1 / 127.5, offset: 1e308 } }, /"normalization\.offset" must be a number from -1000 to 1000/],
+    ['normalization offset a string', { normalization: { scale: 1 / 127.5, offset: '-1' } }, /"normalization\.offset"/],
+    ['input 8192x8192', { input: { height: 8192, width: 8192, channels: 3 } }, /"input\.height"\/"input\.width" must be integers from 16 to 1024, got 8192x8192/],
+    ['input as strings', { input: { height: '32', width: '32', channels: 3 } }, /"input\.height"\/"input\.width"/],
+    ['formatVersion a fraction', { formatVersion: 1.5 }, /unknown format version 1\.5/],
+    ['threshold negative', { threshold: -0.1 }, /"threshold" must be ≥ 0/],
+    ['threshold Infinity', { threshold: Infinity }, /"threshold" must be a finite number/],
+    ['metrics holding a string', { metrics: { auroc: 'high' } }, /"metrics\.auroc" must be a number or null/],
+    ['metrics an array', { metrics: [1] }, /"metrics" must be an object/],
+    ['backend not a string', { backend: 3 }, /"backend" must be a string/],
+    ['normalStats with a string', { normalStats: { mean: 'x' } }, /"normalStats"/],
+    ['trainingSeconds negative', { trainingSeconds: -1 }, /"trainingSeconds"/],
+    ['preprocess.scale NaN-ish string', { preprocess: { mode: 'tile', scale: '0.5' } }, /"preprocess\.scale" must be a number in \(0, 64\], got "0\.5"/],
+    ['preprocess not an object', { preprocess: 'tile' }, /"preprocess\.mode"/],
+  ];
+  for (const [name, over, re] of bad)
+    test(`refused as INFO_INVALID naming the file and the field: ${name}`, () => {
+      assert.throws(() => validateModelInfo({ ...base, ...over }, 'flawscope.json in /m'), (e: unknown) => {
+        assert.ok(e instanceof ScorerError, `${name}: ${String(e)}`);
+        assert.equal(e.code, 'INFO_INVALID');
+        assert.match(e.message, /^flawscope\.json in \/m: /);
+        assert.match(e.message, re);
+        return true;
+      });
+    });
+  test('older and minimal files keep loading: version 1 without the descriptive fields gets neutral ones', () => {
+    const { normalStats, dataset, config, metrics, backend, createdAt, trainingSeconds, ...minimal } = base;
+    void [normalStats, dataset, config, metrics, backend, createdAt, trainingSeconds];
+    const got = validateModelInfo({ ...minimal, formatVersion: 1 });
+    assert.deepEqual([got.metrics, got.dataset, got.config, got.backend, got.trainingSeconds], [{}, {}, {}, 'unknown', 0]);
+    for (let v = 1; v <= FORMAT_VERSION; v++) assert.doesNotThrow(() => validateModelInfo({ ...base, formatVersion: v }), `version ${v}`);
+    assert.doesNotThrow(() => validateModelInfo({ ...base, metrics: { auroc: 0.9, test: null }, threshold: 0 }));
+  });
+});
+
 describe('tiling and scores', () => {
   test('the mirrored score by hand: error map and reconstruction are the means of the image\'s and of its mirror\'s, mirrored back', async () => {
     await tf.setBackend('cpu');
@@ -165,6 +212,9 @@ describe('tiling and scores', () => {
     assert.equal(tileStarts(2192, 128, 128).length, 18);
     assert.deepEqual(tileStarts(80, 32, 16), [0, 16, 32, 48]);
     assert.deepEqual(tileStarts(100, 32, 32), [0, 32, 64, 68]);
+  });
+  test('tileCount is the length of tileStarts (the work limit counts tiles without listing them)', () => {
+    for (const size of [1, 15, 16, 17, 31, 32, 33, 100, 1000]) for (const stride of [1, 3, 8, 16]) assert.equal(tileCount(size, 16, stride), tileStarts(size, 16, stride).length, `${size}/${stride}`);
   });
   test('normalized score: 0 at 0, 0.5 at the threshold, monotone, → 1', () => {
     assert.equal(normalizeScore(0, 0.2), 0);
