@@ -88,7 +88,7 @@ test('mirrored and shifted scores: train --score-flip/--score-shift record them,
   assert.match(tiles.stderr, /--tile-stride 8: .* scores whole images, not tiles of photos/);
   const trainTiles = runCli(['train', '--data', MNIST, '--normal', '1', '--out', join(dir, 'tiles'), ...TINY, '--tile-stride', '8']);
   assert.equal(trainTiles.code, 2, trainTiles.stderr);
-  assert.match(trainTiles.stderr, /--tile-stride 8: .* is read as whole images/);
+  assert.match(trainTiles.stderr, /--tile-stride \(config "tileStride"\) 8: .* is read as whole images/);
   assert.ok(!existsSync(join(dir, 'tiles', 'flawscope.json')), 'no model written');
 });
 
