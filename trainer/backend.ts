@@ -70,7 +70,7 @@ export async function selectTrainingBackend(req: BackendRequest): Promise<Backen
 }
 
 async function fastBackend(req: 'cpu' | 'wasm'): Promise<BackendChoice> {
-  const { installFastKernels } = await import('./kernels');
+  const { installFastKernels } = await import('../kernels/index');
   const info = await installFastKernels();
   if (req === 'wasm' && info.backend !== 'wasm')
     throw new BackendUnavailableError(`--backend wasm: the WASM backend cannot train (tfjs has no training kernels for it); use --backend cpu, which runs Flawscope's fast ${info.backend} kernels`);

@@ -42,7 +42,7 @@ export function folderReader(dir: string): ModelFileReader {
  * on top of the tfjs cpu backend — the same kernels training and validation run.
  */
 export async function startFastKernels(): Promise<string> {
-  const { installFastKernels } = await import('../../trainer/kernels');
+  const { installFastKernels } = await import('../../kernels/index');
   const info = await installFastKernels();
   if (!(await tf.setBackend(info.backend))) throw new Error(`tfjs refused backend ${info.backend}`);
   await tf.ready();
