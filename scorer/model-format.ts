@@ -92,8 +92,12 @@ export interface ModelInfo {
    * (model pixels per source pixel; e.g. 64 px patches resized to 32 → 0.5). Absent = 'resize'.
    */
   preprocess?: Preprocess;
-  /** Score above which an image is called anomalous (F1-optimal on validation). */
+  /** Score above which an image is called anomalous (how it was chosen: `thresholdRule`). */
   threshold: number;
+  /** How `threshold` was chosen; absent in models written before the rule was recorded (F1-optimal on validation). */
+  thresholdRule?: ThresholdRule;
+  /** Earlier thresholds of this model, oldest first, each with its rule: `flawscope calibrate` keeps what it replaces. */
+  thresholdHistory?: ThresholdHistoryEntry[];
   /** Score statistics of the normal validation images. */
   normalStats: { mean: number; std: number; p95: number; p99: number; count: number };
   dataset: Record<string, unknown>;
@@ -205,6 +209,8 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   if (o.metrics !== undefined) for (const [k, v] of Object.entries(o.metrics)) if (v !== null && !finite(v)) fail(`"metrics.${k}" must be a number or null, got ${show(v)}`);
   for (const k of ['backend', 'createdAt'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k].length > 200)) fail(`"${k}" must be a string (at most 200 characters)`);
   if (o.trainingSeconds !== undefined && !(finite(o.trainingSeconds) && o.trainingSeconds >= 0)) fail('"trainingSeconds" must be a number ≥ 0');
+  const badRule = thresholdRecordError(o);
+  if (badRule) fail(badRule);
   return {
     ...o,
     normalStats: ns ?? { mean: NaN, std: NaN, p95: NaN, p99: NaN, count: 0 },
@@ -215,4 +221,71 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     createdAt: o.createdAt ?? '',
     trainingSeconds: o.trainingSeconds ?? 0,
   } as ModelInfo;
+}
+
+export const THRESHOLD_METHODS = ['false-alarm-rate', 'defect-rate'] as const;
+export type ThresholdMethod = (typeof THRESHOLD_METHODS)[number];
+
+/** How a threshold was chosen, and what it did on the images it was chosen on (trainer/threshold.ts). */
+export interface ThresholdRule {
+  method: ThresholdMethod;
+  /** The false-alarm rate R or the expected defect rate P asked for; in (0, 0.5]. */
+  target: number;
+  /** Share of the normal images scoring above the threshold. */
+  expectedFalseAlarmRate: number;
+  /** Share of the anomalies scoring above it; null when there were none. */
+  expectedDetectionRate: number | null;
+  validationNormals: number;
+  validationAnomalies: number;
+  /** The images it was chosen on: "validation" (training's held-out split) or the folder `flawscope calibrate` scored. */
+  source: string;
+  /** ISO date. */
+  chosenAt: string;
+}
+
+export interface ThresholdHistoryEntry {
+  threshold: number;
+  /** null: a model from before rules were recorded. */
+  rule: ThresholdRule | null;
+  /** ISO date. */
+  replacedAt: string;
+}
+
+/**
+ * Checks the optional `thresholdRule` and `thresholdHistory` fields; null when fine or absent
+ * (older model folders have neither and stay valid).
+ */
+export function thresholdRecordError(o: { thresholdRule?: unknown; thresholdHistory?: unknown }): string | null {
+  const rate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+  const count = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min;
+  const ruleError = (r: unknown, name: string): string | null => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return `"${name}" must be an object`;
+    const x = r as Record<string, unknown>;
+    if (!THRESHOLD_METHODS.includes(x.method as ThresholdMethod)) return `"${name}.method" must be ${THRESHOLD_METHODS.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(x.method)}`;
+    if (!(typeof x.target === 'number' && x.target > 0 && x.target <= 0.5)) return `"${name}.target" must be a number in (0, 0.5], got ${JSON.stringify(x.target)}`;
+    if (!rate(x.expectedFalseAlarmRate)) return `"${name}.expectedFalseAlarmRate" must be a number in [0, 1]`;
+    if (x.expectedDetectionRate !== null && !rate(x.expectedDetectionRate)) return `"${name}.expectedDetectionRate" must be null or a number in [0, 1]`;
+    if (!count(x.validationNormals, 1)) return `"${name}.validationNormals" must be an integer ≥ 1`;
+    if (!count(x.validationAnomalies, 0)) return `"${name}.validationAnomalies" must be an integer ≥ 0`;
+    if (typeof x.source !== 'string' || typeof x.chosenAt !== 'string') return `"${name}" needs "source" and "chosenAt" strings`;
+    return null;
+  };
+  if (o.thresholdRule !== undefined) {
+    const e = ruleError(o.thresholdRule, 'thresholdRule');
+    if (e) return e;
+  }
+  if (o.thresholdHistory !== undefined) {
+    if (!Array.isArray(o.thresholdHistory)) return '"thresholdHistory" must be a list';
+    for (const [i, h] of o.thresholdHistory.entries()) {
+      const name = `thresholdHistory[${i}]`;
+      if (typeof h !== 'object' || h === null) return `"${name}" must be an object`;
+      if (typeof h.threshold !== 'number' || !Number.isFinite(h.threshold)) return `"${name}.threshold" must be a finite number`;
+      if (typeof h.replacedAt !== 'string') return `"${name}.replacedAt" must be a date string`;
+      if (h.rule !== null) {
+        const e = ruleError(h.rule, `${name}.rule`);
+        if (e) return e;
+      }
+    }
+  }
+  return null;
 }

@@ -1,7 +1,7 @@
 /** `flawscope train`'s flags and --config file, read into a TrainConfig (kept apart from cli.ts, which runs on import). */
 import { readFileSync } from 'node:fs';
 import { camel, UsageError } from './args';
-import { DEFAULT_CONFIG, type TrainConfig } from './train';
+import { DEFAULT_CONFIG, thresholdSettings, type TrainConfig } from './train';
 import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, type TrainOptions } from './train-options';
 
 /** Reads a --config file into settings (validated by the same schema as the flags). */
@@ -22,6 +22,8 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   const cfgFile = flags.get('config');
   const file = cfgFile ? configFileOptions(cfgFile) : {};
   const given = parseTrainOptions(flagsToOptions(flags), { kind: 'flag' });
+  // A rule named by flags replaces the file's (flags win) rather than meeting it as "both rates given".
+  const rule = thresholdSettings([given, { kind: 'flag' }], [file, { kind: 'file', label: `--config ${cfgFile}` }]);
   const o: TrainOptions = { ...file, ...given };
   if (!o.data) throw new UsageError('--data DIR is required (a folder of class sub-folders)');
   if (!o.out) throw new UsageError('--out DIR is required (where the model folder is written)');
@@ -31,6 +33,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   return {
     ...DEFAULT_CONFIG,
     ...rest,
+    ...rule,
     data: o.data,
     out: o.out,
     // A file's partial weights change only the losses it names; flags then override those.

@@ -31,6 +31,7 @@ Usage:
   flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR]
   flawscope datasets inspect DIR [--json]
   flawscope eval --model DIR [--data DIR] [--split test|validation] [--json] [--report OUT_DIR]
+  flawscope calibrate --model DIR --data DIR [--false-alarm-rate R | --defect-rate P] [--json]
   flawscope reproduce --dataset NAME [--classes 0,1] [--budget quick|standard|paper] [--out DIR]
   flawscope grid (--data DIR | --dataset NAME) --normal CLASS --out DIR [--sample N] [--parallel N] [--dry-run]
   flawscope ablation [--dataset cifar10] [--class bird] [--budget quick]
@@ -146,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
       return runDatasetsCommand(rest);
     }
     case 'eval': return (await import('./eval/commands')).runEvalCommand(rest);
+    case 'calibrate': return (await import('./calibrate')).runCalibrateCommand(rest);
     case 'reproduce': return (await import('./eval/commands')).runReproduceCommand(rest);
     case 'grid': return (await import('./eval/commands')).runGridCommand(rest);
     case 'ablation': return (await import('./eval/commands')).runAblationCommand(rest);

@@ -95,6 +95,14 @@ const SPECS: OptionSpec[] = [
   { key: 'weightAverage', expect: 'a number from 0 up to (not including) 1 (0 = no average)', schema: z.number().min(0).lt(1), help: 'DECAY  deploy an average of the generator weights' },
   { key: 'backend', expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
   { key: 'validationFraction', expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
+  {
+    key: 'falseAlarmRate', expect: 'a number above 0 and at most 0.5 (the share of normal images the threshold may flag)', schema: z.number().gt(0).max(0.5).nullable(),
+    help: 'R  threshold: at most this share of the validation normals score above it (default 0.01)',
+  },
+  {
+    key: 'defectRate', expect: 'a number above 0 and at most 0.5 (the share of defects expected where the model is deployed)', schema: z.number().gt(0).max(0.5).nullable(),
+    help: 'P  threshold instead: best F1 with the validation anomalies weighted to this expected defect rate',
+  },
   { key: 'force', expect: 'true or false', schema: z.boolean(), fromFlag: booleanText, help: '  replace an existing model folder (only a Flawscope model folder or an empty folder)' },
   { key: 'keepCheckpoint', expect: 'true or false', schema: z.boolean(), fromFlag: booleanText, help: '  keep OUT.checkpoint after the last epoch (extend later with --resume)' },
   {
@@ -119,7 +127,7 @@ export interface TrainOptions {
   patch?: { size: number; stride: number; topN: number } | null; score?: 'auto' | 'mean' | 'topPatch';
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
   skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: (typeof BACKEND_REQUESTS)[number];
-  validationFraction?: number; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
+  validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
 }
 
 function show(v: unknown): string {
@@ -166,6 +174,19 @@ export function flagsToOptions(flags: Map<string, string>): Record<string, strin
   const o: Record<string, string> = {};
   for (const [k, v] of flags) if (BY_FLAG.has(k)) o[k] = v;
   return o;
+}
+
+/**
+ * The threshold rule asked for by one source: a source naming both rates is refused (the two
+ * rules pick different thresholds, and neither may silently win). null: the source names neither.
+ */
+export function thresholdRuleOf(o: TrainOptions, source: OptionSource): { falseAlarmRate: number | null; defectRate: number | null } | null {
+  const fa = o.falseAlarmRate ?? null, dr = o.defectRate ?? null;
+  if (fa !== null && dr !== null) {
+    const what = source.kind === 'flag' ? `--${flagOf('falseAlarmRate')} ${fa} and --${flagOf('defectRate')} ${dr}` : `${source.label}: "falseAlarmRate" ${fa} and "defectRate" ${dr}`;
+    throw new InputError(`${what}: give one of the two threshold rules, not both`);
+  }
+  return fa === null && dr === null ? null : { falseAlarmRate: fa, defectRate: dr };
 }
 
 /** `--help` lines for the settings, from the table. */

@@ -17,10 +17,11 @@ import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointSta
 import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
 import { acquireLock } from './fs-safe';
 import { checkCheckpointFolder, checkOutputFolder } from './out-guard';
-import { parseTrainOptions } from './train-options';
+import { parseTrainOptions, thresholdRuleOf, type TrainOptions } from './train-options';
+import { chooseThreshold, ruleRecord, smallSampleWarning, ThresholdRuleError, type ThresholdRequest } from './threshold';
 import { Gan, type Group } from './gan';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
-import { auroc, f1OptimalThreshold, meanStd, quantile } from './metrics';
+import { auroc, meanStd, quantile } from './metrics';
 import { writeModelFolder } from './model-folder';
 import type { ProgressEvent } from './progress';
 import { Rng } from './rng';
@@ -56,6 +57,13 @@ export interface TrainConfig {
   weightAverage: number;
   backend: BackendRequest;
   validationFraction: number;
+  /**
+   * The threshold rule (trainer/threshold.ts); exactly one of the two is set. falseAlarmRate:
+   * at most this share of the validation normals score above the threshold. defectRate: best F1
+   * with the validation anomalies weighted to this share (not the split's own class mix).
+   */
+  falseAlarmRate: number | null;
+  defectRate: number | null;
   force: boolean;
   /** Keep OUT.checkpoint after the last epoch, so `--resume` with a larger `--epochs` can extend the finished training exactly. */
   keepCheckpoint: boolean;
@@ -87,6 +95,10 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   weightAverage: 0,
   backend: 'auto',
   validationFraction: 0.1,
+  // 1 % of normal images flagged: inspection lines see few defects, so the split's class mix
+  // (nine anomalies per normal in one-vs-rest) must not set the threshold.
+  falseAlarmRate: 0.01,
+  defectRate: null,
   force: false,
   keepCheckpoint: false,
   dataOptions: {},
@@ -150,9 +162,24 @@ function assertFiniteLosses(losses: Record<string, number>, epoch: number, step:
 
 /** A checkpoint's saved settings, through the same schema as flags and --config files. */
 function savedConfig(raw: unknown, dir: string): TrainConfig {
-  const o = parseTrainOptions(raw, { kind: 'file', label: `--resume ${dir}: state.json "config"` });
+  const source = { kind: 'file', label: `--resume ${dir}: state.json "config"` } as const;
+  const o = parseTrainOptions(raw, source);
   if (!o.data || !o.out) throw new InputError(`--resume ${dir}: state.json "config" has no ${!o.data ? '"data"' : '"out"'}; not a checkpoint of a Flawscope training`);
-  return { ...DEFAULT_CONFIG, ...o, data: o.data, out: o.out, weights: { ...DEFAULT_CONFIG.weights, ...o.weights }, dataOptions: { ...o.dataOptions } };
+  return { ...DEFAULT_CONFIG, ...o, ...thresholdSettings([o, source]), data: o.data, out: o.out, weights: { ...DEFAULT_CONFIG.weights, ...o.weights }, dataOptions: { ...o.dataOptions } };
+}
+
+/** The rule's two settings from the given options: the one named, else the default (older checkpoints and configs name neither). */
+export function thresholdSettings(...sources: [TrainOptions, Parameters<typeof thresholdRuleOf>[1]][]): Pick<TrainConfig, 'falseAlarmRate' | 'defectRate'> {
+  const named = sources.map(([o, src]) => thresholdRuleOf(o, src)); // every source checked, even one another overrides
+  return named.find((r) => r !== null) ?? { falseAlarmRate: DEFAULT_CONFIG.falseAlarmRate, defectRate: null };
+}
+
+/** The rule a config asks for; a config built by hand (not through the schema) with both set is refused. */
+export function thresholdRequest(cfg: Pick<TrainConfig, 'falseAlarmRate' | 'defectRate'>): ThresholdRequest {
+  if (cfg.defectRate !== null && cfg.falseAlarmRate !== null)
+    throw new InputError(`--false-alarm-rate ${cfg.falseAlarmRate} and --defect-rate ${cfg.defectRate}: give one of the two threshold rules, not both`);
+  if (cfg.defectRate !== null) return { method: 'defect-rate', target: cfg.defectRate };
+  return { method: 'false-alarm-rate', target: cfg.falseAlarmRate ?? DEFAULT_CONFIG.falseAlarmRate! };
 }
 
 /** Runs (or resumes) a training. Returns 'done' or 'cancelled'. */
@@ -177,11 +204,14 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
   const ckpt = checkpointPath(out);
   try {
     const backend = await selectTrainingBackend(cfg.backend);
+    const thresholdRule = thresholdRequest(cfg);
     const data = await hooks.loadData(cfg);
     for (const w of data.summary.warnings) hooks.emit({ type: 'warning', message: w });
     // The threshold and the best epoch come from the validation normals: without any, no scorer could use the model.
     if (!data.validation.isAnomaly.some((v) => v === 0))
       throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal image (${data.normal.count} normal training images); raise it or add normal images — the threshold is set on them`);
+    if (thresholdRule.method === 'defect-rate' && !data.validation.isAnomaly.some((v) => v === 1))
+      throw new InputError(`--defect-rate ${thresholdRule.target}: the validation split holds no anomaly, so F1 at a defect rate cannot be measured; add anomaly images or use --false-alarm-rate R`);
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     // Checked before any epoch runs: a bad value must not cost a training.
     if (cfg.tileStride && data.preprocess?.mode !== 'tile')
@@ -326,9 +356,19 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const kind: ScoreKind = cfg.score !== 'auto' ? cfg.score : !(ev.aurocTop > ev.aurocMean) ? 'mean' : 'topPatch';
     const valScores = kind === 'mean' ? ev.mean : ev.top;
     const normalScores = valScores.filter((_, i) => !data.validation.isAnomaly[i]);
-    const hasAnomalies = data.validation.isAnomaly.some((v) => v === 1);
+    const anomalyScores = valScores.filter((_, i) => data.validation.isAnomaly[i]);
+    const hasAnomalies = anomalyScores.length > 0;
     const { mean, std } = meanStd(normalScores);
-    const threshold = hasAnomalies ? f1OptimalThreshold(valScores, data.validation.isAnomaly).threshold : quantile(normalScores, 0.99);
+    let choice: ReturnType<typeof chooseThreshold>;
+    try {
+      choice = chooseThreshold(normalScores, anomalyScores, thresholdRule);
+    } catch (e) {
+      if (e instanceof ThresholdRuleError) throw new InputError(`--${thresholdRule.method} ${thresholdRule.target}: ${e.message}`);
+      throw e;
+    }
+    const threshold = choice.threshold;
+    const few = thresholdRule.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, thresholdRule.target, 'the validation split') : null;
+    if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
     const metrics: Record<string, number | null> = {
       valAuroc: hasAnomalies ? auroc(valScores, data.validation.isAnomaly) : null,
       valAurocMean: Number.isNaN(ev.aurocMean) ? null : ev.aurocMean,
@@ -352,6 +392,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       score,
       preprocess,
       threshold,
+      thresholdRule: ruleRecord(thresholdRule, choice, 'validation'),
       normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },
       dataset: data.summary as unknown as Record<string, unknown>,
       config: { ...cfg, history } as unknown as Record<string, unknown>,
@@ -371,7 +412,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     if (!cfg.keepCheckpoint) await fs.rm(ckpt, { recursive: true, force: true });
     gan.dispose();
     best.weights?.forEach((t) => t.dispose());
-    hooks.emit({ type: 'done', out, metrics, seconds: elapsed });
+    hooks.emit({ type: 'done', out, metrics, seconds: elapsed, threshold: { value: threshold, rule: info.thresholdRule! } });
     return 'done';
   } finally {
     await release();

@@ -93,7 +93,7 @@ export async function runScoreCommand(
   if (args.heatmap) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
   try {
     const { files, problems } = await collectImages(args.inputs);
-    if (args.json) emit({ event: 'model', model: resolve(args.model), backend: scorer.backend, reason: scorer.backendReason, input: scorer.info.input, kind: scorer.info.score.kind, threshold: scorer.info.threshold, images: files.length });
+    if (args.json) emit({ event: 'model', model: resolve(args.model), backend: scorer.backend, reason: scorer.backendReason, input: scorer.info.input, kind: scorer.info.score.kind, threshold: scorer.info.threshold, ...(scorer.info.thresholdRule ? { thresholdRule: scorer.info.thresholdRule } : {}), images: files.length });
     else err(`model ${args.model} (${scorer.info.input.width}x${scorer.info.input.height}x${scorer.info.input.channels}, score ${scorer.info.score.kind}, threshold ${round(scorer.info.threshold)}) on ${scorer.backend}: ${scorer.backendReason}`);
     let failed = problems.length;
     for (const p of problems) {
