@@ -1,10 +1,12 @@
 /** A small argv parser: `--key value`, `--key=value`, boolean flags, positionals. Keys stay as typed. */
+import { InputError } from './errors';
 export interface ParsedArgs {
   flags: Map<string, string>;
   positionals: string[];
 }
 
-export class UsageError extends Error {}
+/** A command line that cannot be read (a bad flag or argument): an InputError. */
+export class UsageError extends InputError {}
 
 export function parseArgs(argv: string[], booleans: readonly string[]): ParsedArgs {
   const flags = new Map<string, string>();

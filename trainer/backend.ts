@@ -3,6 +3,7 @@
  * native on CPU, then our fast pure-JS/WASM kernels (trainer/kernels). Native packages are
  * optionalDependencies, loaded at run time only.
  */
+import { InputError } from './errors';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
@@ -16,7 +17,7 @@ export interface BackendChoice {
   reason: string;
 }
 
-export class BackendUnavailableError extends Error {}
+export class BackendUnavailableError extends InputError {}
 
 const requireHere = createRequire(__filename);
 

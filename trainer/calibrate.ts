@@ -6,6 +6,7 @@
  * old one is kept in `thresholdHistory`. Exit codes: 0 written, 1 unexpected failure (nothing
  * written), 2 bad input (nothing written; the message names the flag or path).
  */
+import { isInputError } from './errors';
 import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, UsageError } from './args';
@@ -14,7 +15,7 @@ import { acquireLock, LockedError } from './fs-safe';
 import { parseTrainOptions, thresholdRuleOf } from './train-options';
 import { chooseThreshold, describeChoice, ratesAt, ruleRecord, smallSampleWarning, ThresholdRuleError, type ThresholdChoice, type ThresholdRequest } from './threshold';
 import { collectImages, decodeImageFile, loadScorerFromDir } from '../scorer/node/index';
-import { errorText, ScorerError } from '../scorer/errors';
+import { errorText } from '../scorer/errors';
 import { INFO_FILE, validateModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
 
 export const CALIBRATE_USAGE = `usage: flawscope calibrate --model DIR --data DIR [--false-alarm-rate R | --defect-rate P] [--normal CLASS] [--backend fast|wasm|cpu] [--json]
@@ -238,7 +239,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       await release();
     }
   } catch (e) {
-    const input = e instanceof UsageError || e instanceof InputError || (e as Error)?.name === 'InputError' || e instanceof ScorerError;
+    const input = isInputError(e);
     err(`flawscope calibrate: ${errorText(e)}\n`);
     if (!input && !(e instanceof CalibrateWriteError)) err(`${(e as Error)?.stack ?? ''}\n`);
     return input ? 2 : 1;

@@ -5,10 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, UsageError } from './args';
-import { BackendUnavailableError } from './backend';
 import { loadTrainingData } from './data';
-import { InputError } from './data/types';
-import { LockedError, OutputExistsError, WriteError } from './fs-safe';
+import { isInputError } from './errors';
+import { WriteError } from './fs-safe';
 import { stopPoint, valAurocText, type ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, resumeTarget, train, type ResumeRequest, type TrainConfig } from './train';
 import { trainConfigFromFlags } from './cli-train-config';
@@ -38,9 +37,6 @@ Usage:
 Each command takes --help.
 `;
 
-export function isInputError(e: unknown): boolean {
-  return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof WriteError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
-}
 
 /** Flags a resumed training honours; the rest belong to the checkpoint's own settings. */
 const RESUME_FLAGS = new Set(['resume', 'epochs', 'out', 'json', 'help']);

@@ -2,6 +2,7 @@
  * Crash-safe output: everything is written into a temporary sibling folder, then renamed into
  * place, so a reader never sees a half-written model and an earlier one is never lost.
  */
+import { InputError } from './errors';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -30,7 +31,7 @@ export async function writeFolderAtomically(dest: string, fill: (tmp: string) =>
 }
 
 /** A failed write (disk full, read-only, no permission...) of `path`; what was there before is untouched. */
-export class WriteError extends Error {
+export class WriteError extends InputError {
   constructor(readonly path: string, readonly code: string | undefined, message: string) {
     super(message);
     this.name = 'WriteError';
@@ -100,7 +101,7 @@ export async function sweepStaleTemps(dest: string): Promise<void> {
   }
 }
 
-export class OutputExistsError extends Error {
+export class OutputExistsError extends InputError {
   constructor(readonly path: string) {
     super(`output folder ${path} already exists; choose another --out or pass --force to replace it`);
     this.name = 'OutputExistsError';
@@ -205,7 +206,7 @@ function lockWriteError(e: unknown, lock: string, target: string): unknown {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class LockedError extends Error {}
+export class LockedError extends InputError {}
 
 function isAlive(pid: number): boolean {
   try {

@@ -19,6 +19,7 @@
  * The choice is deterministic: no interpolation between scores, no randomness.
  */
 
+import { InputError } from './errors';
 import type { ThresholdMethod, ThresholdRule } from '../scorer/model-format';
 export type { ThresholdMethod } from '../scorer/model-format';
 
@@ -42,7 +43,7 @@ export interface ThresholdChoice {
 }
 
 /** Refusals a caller turns into its own error type (flag names differ between train and calibrate). */
-export class ThresholdRuleError extends RangeError {
+export class ThresholdRuleError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'ThresholdRuleError';

@@ -233,7 +233,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       } catch (e) {
         // A checkpoint of another model (names or shapes differ): bad input, not a crash.
         gan.dispose();
-        throw new Error(`--resume ${resume!.dir}: the checkpoint does not fit this model (${(e as Error).message})`);
+        throw new InputError(`--resume ${resume!.dir}: the checkpoint does not fit this model (${(e as Error).message})`);
       }
       const s = resumed.state;
       startEpoch = s.epoch;
@@ -248,7 +248,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const nN = data.normal.count;
     const nA = data.anomaly?.count ?? 0;
     const stepsPerEpoch = Math.max(1, Math.floor((nN + nA) / cfg.batch));
-    if (startStep >= stepsPerEpoch) throw new Error(`--resume ${resume!.dir}: the checkpoint stopped at step ${startStep} of an epoch, but an epoch now has ${stepsPerEpoch} steps; the data changed since — start a new training`);
+    if (startStep >= stepsPerEpoch) throw new InputError(`--resume ${resume!.dir}: the checkpoint stopped at step ${startStep} of an epoch, but an epoch now has ${stepsPerEpoch} steps; the data changed since — start a new training`);
     hooks.emit({
       type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary,
       ...(resumed ? { resumedFromEpoch: startEpoch, ...(startStep ? { resumedAtStep: startStep } : {}) } : {}),

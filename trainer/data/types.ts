@@ -82,10 +82,4 @@ export function fsReason(err: unknown): string {
   return (err as Error)?.message?.split('\n')[0] ?? String(err);
 }
 
-/** A bad input: the message names the file or field and what to do. The CLI exits 2 on it. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+export { InputError } from '../errors';

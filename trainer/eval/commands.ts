@@ -2,6 +2,7 @@
  * `flawscope eval | reproduce | grid | ablation` (issue 8). Each returns an exit code: 0 ok,
  * 1 a run failed, 2 bad input (the message names the flag or file).
  */
+import { isInputError } from '../errors';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,10 +13,9 @@ import { valAurocText, type ProgressEvent } from '../progress';
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
 import { FLIP_MODES, SHIFT_MODES, scoreLabel } from '../../scorer/model-format';
 import { evaluateSet } from './evaluate';
-import { NonFiniteScoreError } from '../metrics';
 import { loadEvalSet, type EvalSplit } from './evaldata';
 import { presetTrainFlags } from '../presets';
-import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName, BenchDataError } from './bench';
+import { BENCH_DATASETS, BUDGETS, budget, benchSpec, classId, defaultCacheDir, parseClasses, type BenchSpec, type BudgetName } from './bench';
 import { subsampledCopy } from './subsample';
 import { DATASET_TITLES, PAPER_TABLE6, type BenchDataset } from './paper';
 import { allCombinations, comboId, gridCombinations, PAPER_GRID_COUNT, parseValues, sampleCombinations, GRID_VALUES, WEIGHT_KEYS } from './grid';
@@ -24,7 +24,7 @@ import { runPool, stopAllChildren } from './runner';
 import { aurocVsEpochSvg, rocSvg, type Series } from './svg';
 import { evalMarkdown, gridRows, htmlPage, mdTable, pct, REFERENCE_NOTE, reproduceCsvRow, REPRODUCE_CSV_HEADER, table5Markdown, testAurocOf, toCsv } from './report';
 
-const isInput = (e: unknown) => e instanceof UsageError || e instanceof NonFiniteScoreError || e instanceof BenchDataError || (e as Error)?.name === 'InputError' || (e as { code?: string })?.code === 'MODEL_MISSING' || (e as { code?: string })?.code === 'MODEL_CORRUPT' || (e as { code?: string })?.code === 'MODEL_MISMATCH';
+const isInput = isInputError;
 
 async function guarded(name: string, fn: () => Promise<number>): Promise<number> {
   try {
