@@ -2,21 +2,23 @@
  * Score Folder helpers shared by the host and the folder webview (no Node or vscode imports):
  * labels from folder names, ROC curve / AUROC, CSV export.
  */
+import { normalClassCandidates } from '../trainer/data/normal-class';
 import { auroc, rocCurve, type RocPoint } from '../trainer/metrics';
-
-const NORMAL_NAMES = ['good', 'normal', 'ok', 'free'];
 
 /**
  * Label of an image from its path relative to the scored folder: the first folder name decides.
- * Normal = `normalClass` when given (the model's training normal class), else a conventional
- * normal name (good/normal/ok/free). Images directly in the folder get no label.
+ * Normal = `normalClass` when given and present (the model's training normal class), else the one
+ * folder the trainer would also take as normal (good/normal/ok/free as a word: `good`, `MT_Free`;
+ * trainer/data/normal-class.ts). No label when no folder, or several, look normal, or for images
+ * directly in the folder.
  */
 export function labelFor(relPath: string, normalClass: string | null, folderNames: readonly string[]): 0 | 1 | null {
   const parts = relPath.split(/[\\/]/).filter(Boolean);
   if (parts.length < 2) return null;
   const top = parts[0];
-  const normal = normalClass !== null && folderNames.includes(normalClass) ? normalClass : folderNames.find((f) => NORMAL_NAMES.includes(f.toLowerCase()));
-  if (normal === undefined) return null;
+  const candidates = normalClassCandidates(folderNames);
+  const normal = normalClass !== null && folderNames.includes(normalClass) ? normalClass : candidates.length === 1 ? candidates[0] : null;
+  if (normal === null) return null;
   return top === normal ? 0 : 1;
 }
 
