@@ -11,7 +11,7 @@ import { defaultPlan, resolveNormalClass, type Plan } from './plan';
 import { oneVsRestPlan } from './protocol';
 import { defectPlan } from './defect';
 import { AugmentedImageSet, augmentConfig, autoFamily, isIdentity } from './augment';
-import { subSeed } from './random';
+import { subSeed } from '../rng';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
 

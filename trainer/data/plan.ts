@@ -6,7 +6,7 @@
 import type { Catalog, CatalogItem } from './catalog';
 import { countByClass } from './catalog';
 import { normalClassCandidates } from './normal-class';
-import { createRng, shuffleInPlace, subSeed } from './random';
+import { createRng, shuffleInPlace, subSeed } from '../rng';
 import { InputError } from './types';
 
 export interface Plan {
