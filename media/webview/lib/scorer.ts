@@ -1,7 +1,7 @@
 /**
  * Loads the scorer bundle (dist/scorer/index.js, browser ESM) inside the webview. The import is
  * made from this nonced script, so the module inherits the nonce under the panel's CSP.
- * The types mirror scorer/index.ts's public API (issue 5).
+ * The types mirror scorer/index.ts's public API.
  */
 import type { Colormap, ModelRef, ScorerRef } from '../../../extension/protocol';
 import { DATASET_IMAGE_EXTENSIONS } from '../../../scorer/image-extensions';
