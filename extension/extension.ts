@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { ProgressEvent } from '../trainer/progress';
+import { DATASET_IMAGE_EXTENSIONS } from '../scorer/image-extensions';
 import { labelFor } from './folder-math';
 import { isImagePath, listImages, listModels, modelDescription, modelNormalClass, modelTooltip, readModel, type ModelEntry } from './models';
 import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv, type ReadyFaults, WebviewSilentError } from './panels';
@@ -514,12 +515,12 @@ class Flawscope {
       if (u && isImagePath(u.fsPath)) p = u.fsPath;
     }
     if (!p) {
-      const u = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'bmp', 'tif', 'tiff', 'webp'] }, title: 'Image to score' });
+      const u = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)) }, title: 'Image to score' });
       p = u?.[0]?.fsPath;
     }
     if (!p) return null;
     if (!isImagePath(p)) {
-      void vscode.window.showErrorMessage(`Flawscope: ${path.basename(p)} is not a supported image (png, jpg, jpeg, bmp, tif, webp).`);
+      void vscode.window.showErrorMessage(`Flawscope: ${path.basename(p)} is not a supported image (${DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(', ')}).`);
       return null;
     }
     const model = await this.requireModel();

@@ -2,54 +2,40 @@
  * Score Folder helpers shared by the host and the folder webview (no Node or vscode imports):
  * labels from folder names, ROC curve / AUROC, CSV export.
  */
-
-const NORMAL_NAMES = ['good', 'normal', 'ok', 'free'];
+import { normalClassCandidates } from '../trainer/data/normal-class';
+import { auroc, rocCurve, type RocPoint } from '../trainer/metrics';
 
 /**
  * Label of an image from its path relative to the scored folder: the first folder name decides.
- * Normal = `normalClass` when given (the model's training normal class), else a conventional
- * normal name (good/normal/ok/free). Images directly in the folder get no label.
+ * Normal = `normalClass` when given and present (the model's training normal class), else the one
+ * folder the trainer would also take as normal (good/normal/ok/free as a word: `good`, `MT_Free`;
+ * trainer/data/normal-class.ts). No label when no folder, or several, look normal, or for images
+ * directly in the folder.
  */
 export function labelFor(relPath: string, normalClass: string | null, folderNames: readonly string[]): 0 | 1 | null {
   const parts = relPath.split(/[\\/]/).filter(Boolean);
   if (parts.length < 2) return null;
   const top = parts[0];
-  const normal = normalClass !== null && folderNames.includes(normalClass) ? normalClass : folderNames.find((f) => NORMAL_NAMES.includes(f.toLowerCase()));
-  if (normal === undefined) return null;
+  const candidates = normalClassCandidates(folderNames);
+  const normal = normalClass !== null && folderNames.includes(normalClass) ? normalClass : candidates.length === 1 ? candidates[0] : null;
+  if (normal === null) return null;
   return top === normal ? 0 : 1;
 }
 
-export interface RocPoint {
-  fpr: number;
-  tpr: number;
-  threshold: number;
-}
-
-/** ROC curve (anomaly = positive, higher score = more anomalous) and its area, ties handled. */
-export function roc(scores: readonly number[], labels: readonly (0 | 1)[]): { points: RocPoint[]; auroc: number } | null {
-  const pos = labels.filter((l) => l === 1).length;
-  const neg = labels.length - pos;
-  if (pos === 0 || neg === 0) return null;
-  const idx = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
-  const points: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }];
-  let tp = 0;
-  let fp = 0;
-  let area = 0;
-  for (let k = 0; k < idx.length; ) {
-    const s = scores[idx[k]];
-    let dtp = 0;
-    let dfp = 0;
-    while (k < idx.length && scores[idx[k]] === s) {
-      if (labels[idx[k]] === 1) dtp++;
-      else dfp++;
-      k++;
-    }
-    area += (dfp / neg) * ((tp + dtp / 2) / pos); // trapezoid over a tie group
-    tp += dtp;
-    fp += dfp;
-    points.push({ fpr: fp / neg, tpr: tp / pos, threshold: s });
-  }
-  return { points, auroc: area };
+/**
+ * ROC curve (anomaly = positive, higher score = more anomalous) and AUROC of a scored folder's
+ * labelled rows, computed by trainer/metrics (the same code as the trainer's reports). Rows without
+ * a label and rows whose score is not a finite number (an image the scorer could not score) are left
+ * out, as are the images that failed to load (they never become rows). Null when the rows left do
+ * not hold both classes.
+ */
+export function folderRoc(rows: readonly { score: number; label: 0 | 1 | null }[]): { points: RocPoint[]; auroc: number; labelled: number; normals: number } | null {
+  const used = rows.filter((r) => r.label !== null && Number.isFinite(r.score));
+  const scores = used.map((r) => r.score);
+  const labels = used.map((r) => r.label as 0 | 1);
+  const normals = labels.filter((l) => l === 0).length;
+  if (normals === 0 || normals === used.length) return null;
+  return { points: rocCurve(scores, labels), auroc: auroc(scores, labels), labelled: used.length, normals };
 }
 
 function csvCell(v: string | number | boolean | null): string {

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DATASET_IMAGE_EXTENSIONS } from '../scorer/image-extensions';
 import { INFO_FILE, MODEL_FILE, scoreLabel, validateModelInfo, type ModelInfo } from '../scorer/model-format';
 
 export interface ModelEntry {
@@ -92,12 +93,9 @@ export function modelNormalClass(info: ModelInfo | null): string | null {
   return typeof c === 'string' ? c : null;
 }
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
-/** What the webview can decode itself (browsers do not decode TIFF). */
-export const WEBVIEW_DECODABLE = ['.png', '.jpg', '.jpeg', '.bmp', '.webp'];
-
+/** Whether Score Image / Score Folder take `p` (scorer/image-extensions.ts: DATASET_IMAGE_EXTENSIONS). */
 export function isImagePath(p: string): boolean {
-  return IMAGE_EXTENSIONS.includes(path.extname(p).toLowerCase());
+  return (DATASET_IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(p).toLowerCase());
 }
 
 /** Images under `dir` (recursive, no dot folders, symlinks not followed), sorted, at most `limit`. */

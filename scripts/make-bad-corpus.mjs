@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Generates the bad-input corpus test/fixtures/bad/** (issue 7). Deterministic: running it again
- * rewrites the same bytes (no timestamps, fixed pixel patterns). Run: node scripts/make-bad-corpus.mjs
+ * Generates the bad-input corpus test/fixtures/bad/** (hostile and broken inputs every tool must
+ * refuse cleanly). Deterministic: running it again rewrites the same bytes (no timestamps, fixed
+ * pixel patterns). Run: node scripts/make-bad-corpus.mjs
  *
  *   images/       single image files, each one odd or broken in one way
  *   datasets/     dataset folders (IDX, CIFAR, image folders) with one problem each
@@ -296,7 +297,7 @@ function checkpoints() {
   put('checkpoints/data-gone/state.json', state({ config: { ...config, data: 'test/fixtures/no-such-dataset' } }));
   put('checkpoints/data-gone/tensors.json', '[]');
   put('checkpoints/data-gone/tensors.bin', '');
-  // Damaged manifests and states (issue 26): each refused naming the file and the field.
+  // Damaged checkpoint manifests and states: each refused naming the file and the field.
   const ok4 = [{ name: 'g/0', shape: [2, 2], dtype: 'float32', offset: 0, length: 16 }];
   const ckpt = (name, { st = state(), manifest = ok4, bin = f32(8) } = {}) => {
     put(`checkpoints/${name}/state.json`, st);

@@ -53,20 +53,6 @@ export function ioError(e: unknown, dest: string, existed: boolean): unknown {
   return new WriteError(dest, code, `cannot write ${dest}: ${IO_REASONS[code]} (${code}); ${existed ? 'the previous version is unchanged' : 'nothing was written'}`);
 }
 
-/** Writes one file atomically (temp file + rename). */
-export async function writeFileAtomically(dest: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${dest}.tmp-${process.pid}`;
-  const existed = existsSync(dest);
-  try {
-    await sweepStaleTemps(dest);
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, dest);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
-    throw ioError(e, dest, existed);
-  }
-}
-
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -74,7 +60,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * runs), so they do not pile up. Only our own exact names for this destination, and only those
  * whose pid no longer runs: a live writer's temp — another process's or our own — is in use.
  *   .DEST.tmp-PID-STAMP[.old]  writeFolderAtomically (and the lock's temp files)
- *   DEST.tmp-PID               writeFileAtomically
+ *   DEST.tmp-PID               a single-file temp (no writer here makes one now; still swept)
  * A `.old` left while DEST is missing is the previous version, caught between the two renames:
  * it is put back rather than deleted, since the write it belonged to never finished.
  */

@@ -1,6 +1,6 @@
 /** Score Folder: every image scored and sorted by score, thumbnails, verdicts, ROC + AUROC, CSV export. */
 import type { Colormap, FolderItem, ModelRef, ScorerRef } from '../../extension/protocol';
-import { roc, toCsv } from '../../extension/folder-math';
+import { folderRoc, toCsv } from '../../extension/folder-math';
 import { announceReady, el, onMessage, post } from './lib/host';
 import { PALETTE, drawPlot } from './lib/plot';
 import { loadImage, loadScorer, type ScorerInstance } from './lib/scorer';
@@ -44,15 +44,14 @@ function renderTable(): void {
 }
 
 function computeRoc(): number | null {
-  const labelled = rows.filter((r) => r.item.label !== null);
-  const c = roc(labelled.map((r) => r.score), labelled.map((r) => r.item.label as 0 | 1));
+  const c = folderRoc(rows.map((r) => ({ score: r.score, label: r.item.label })));
   if (!c) {
     aurocText.textContent = 'No ROC: the folder names do not give both normal and anomaly labels.';
     rocCanvas.hidden = true;
     return null;
   }
   rocCanvas.hidden = false;
-  aurocText.textContent = `AUROC ${c.auroc.toFixed(4)} on ${labelled.length} labelled images (normal = ${labelled.filter((r) => r.item.label === 0).length})`;
+  aurocText.textContent = `AUROC ${c.auroc.toFixed(4)} on ${c.labelled} labelled images (normal = ${c.normals})`;
   aurocText.dataset.auroc = String(c.auroc);
   drawPlot(rocCanvas, [{ name: `ROC (AUROC ${c.auroc.toFixed(3)})`, color: PALETTE[0], points: c.points.map((p) => [p.fpr, p.tpr]) }], { title: 'ROC curve', xLabel: 'false positive rate', yMin: 0, yMax: 1, square: true, diagonal: true });
   return c.auroc;

@@ -9,9 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Scorer, type LoadOptions } from '../scorer';
 import { ScorerError, errorText } from '../errors';
 import { DEFAULT_LIMITS, checkSize, type PixelImage } from '../image';
+import { IMAGE_EXTENSIONS } from '../image-extensions';
 import type { ModelFileReader } from '../loader';
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
+export { IMAGE_EXTENSIONS };
 
 /** A ModelFileReader over a folder on disk (names are resolved inside the folder only). */
 export function folderReader(dir: string): ModelFileReader {
@@ -188,7 +189,7 @@ export async function collectImages(paths: string[]): Promise<{ files: string[];
         try { const st = await fsp.stat(p); isDir = st.isDirectory(); isFile = st.isFile(); } catch { problems.push(`${p}: broken link`); continue; }
       }
       if (isDir) await walk(p);
-      else if (isFile && IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) files.push(p);
+      else if (isFile && (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase())) files.push(p);
     }
   };
   for (const p of paths) {

@@ -1,5 +1,5 @@
 /**
- * Issue 7: the bad-input corpus (test/fixtures/bad, made by scripts/make-bad-corpus.mjs) through
+ * The bad-input corpus (test/fixtures/bad, made by scripts/make-bad-corpus.mjs) through
  * every tool: `flawscope datasets inspect`, `flawscope train`, `flawscope score` (the built CLI,
  * dist/cli.js) and the scorer module (scorer/node + Scorer). The table CASES below is the contract:
  * one row per case, the expected outcome per tool. For every run: no signal/abort, bounded in time,
@@ -148,7 +148,7 @@ export const CASES: Case[] = [
   { id: 'checkpoint without tensors.bin', kind: 'checkpoint', path: 'checkpoints/missing-tensors-bin', inspect: 'n/a', train: { exit2: /not a Flawscope checkpoint \(missing tensors\.bin\)/ }, score: 'n/a', module: 'n/a' },
   { id: 'checkpoint of another model', kind: 'checkpoint', path: 'checkpoints/wrong-model', inspect: 'n/a', train: { exit2: /the checkpoint does not fit this model/ }, score: 'n/a', module: 'n/a' },
   { id: 'checkpoint whose data folder is gone', kind: 'checkpoint', path: 'checkpoints/data-gone', inspect: 'n/a', train: { exit2: /Data folder test\/fixtures\/no-such-dataset does not exist/ }, score: 'n/a', module: 'n/a' },
-  // damaged files inside (issue 26): refused naming the file and the field, exit 2, nothing written
+  // damaged checkpoint files: refused naming the file and the field, exit 2, nothing written
   { id: 'checkpoint tensors.json is {} (not a list)', kind: 'checkpoint', path: 'checkpoints/tensors-json-object', inspect: 'n/a', train: { exit2: /tensors\.json: expected an array of tensor entries/ }, score: 'n/a', module: 'n/a' },
   { id: 'checkpoint tensor length does not match its shape', kind: 'checkpoint', path: 'checkpoints/tensor-wrong-length', inspect: 'n/a', train: { exit2: /tensors\.json entry 0 \("g\/0"\) field "length": 12 bytes, but shape \[2, 2\] of float32 needs 16/ }, score: 'n/a', module: 'n/a' },
   { id: 'checkpoint tensor with a negative offset', kind: 'checkpoint', path: 'checkpoints/tensor-negative-offset', inspect: 'n/a', train: { exit2: /tensors\.json entry 0 \("g\/0"\) field "offset": expected an integer ≥ 0/ }, score: 'n/a', module: 'n/a' },

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AugmentedImageSet, FAMILY_DEFAULTS, MemoryImageSet, loadTrainingData } from '../../trainer/data/index';
 import { augmentConfig, augmentImage, rotate90 } from '../../trainer/data/augment';
-import { createRng } from '../../trainer/data/random';
+import { createRng } from '../../trainer/rng';
 import { writeClassFolder } from '../../trainer/data/synth';
 
 let tmp: string;

@@ -1,4 +1,4 @@
-// Message fuzzing for the host's webview-message validator (issue 7): unknown types, wrong field
+// Message fuzzing for the host's webview-message validator: unknown types, wrong field
 // types, huge payloads, path traversal and URIs outside the allowed roots are rejected with a
 // reason; valid messages pass; the validator never throws.
 import { test, before, after } from 'node:test';

@@ -1,6 +1,6 @@
 // Parses the HTML each webview gets and asserts its CSP (default-src 'none', nonce scripts,
 // 'wasm-unsafe-eval' only, no remote origins, styles/images/fonts from cspSource only) and the
-// localResourceRoots (issue 7). The same auditor runs on the live panels in the real extension host.
+// localResourceRoots. The same auditor runs on the live panels in the real extension host.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -8,7 +8,7 @@
  *   defect:  flips + 0/90/180/270 rotations (texture has no up or left).
  */
 import { boolOpt, numberOpt, stringOpt, switchValue } from './options';
-import { createRng, subSeed } from './random';
+import { createRng, subSeed } from '../rng';
 import { resizePixelsInto } from '../../scorer/preprocess';
 import { InputError, type ImageSet } from './types';
 

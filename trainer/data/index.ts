@@ -11,14 +11,15 @@ import { defaultPlan, resolveNormalClass, type Plan } from './plan';
 import { oneVsRestPlan } from './protocol';
 import { defectPlan } from './defect';
 import { AugmentedImageSet, augmentConfig, autoFamily, isIdentity } from './augment';
-import { subSeed } from './random';
+import { subSeed } from '../rng';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
 
 export { InputError } from './types';
 export type { DatasetSummary, ImageSet, LabeledSet, LoadOptions, TrainingData } from './types';
 export { MemoryImageSet, SubsetImageSet, ConcatImageSet } from './image-set';
-export { decodeImage, probeImage, IMAGE_EXTENSIONS, DEFAULT_MAX_PIXELS } from './decode';
+export { decodeImage, probeImage, DEFAULT_MAX_PIXELS } from './decode';
+export { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
 export { DiskImageSet } from './disk-set';
 export { AugmentedImageSet, FAMILY_DEFAULTS, AUGMENT_FAMILIES } from './augment';
 export type { AugmentConfig, AugmentFamily } from './augment';

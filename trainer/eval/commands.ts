@@ -1,5 +1,5 @@
 /**
- * `flawscope eval | reproduce | grid | ablation` (issue 8). Each returns an exit code: 0 ok,
+ * `flawscope eval | reproduce | grid | ablation`: evaluation and the paper's experiments. Each returns an exit code: 0 ok,
  * 1 a run failed, 2 bad input (the message names the flag or file).
  */
 import { isInputError } from '../errors';

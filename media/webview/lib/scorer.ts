@@ -1,9 +1,10 @@
 /**
  * Loads the scorer bundle (dist/scorer/index.js, browser ESM) inside the webview. The import is
  * made from this nonced script, so the module inherits the nonce under the panel's CSP.
- * The types mirror scorer/index.ts's public API (issue 5).
+ * The types mirror scorer/index.ts's public API.
  */
 import type { Colormap, ModelRef, ScorerRef } from '../../../extension/protocol';
+import { DATASET_IMAGE_EXTENSIONS } from '../../../scorer/image-extensions';
 
 export interface Patch { x: number; y: number; w: number; h: number; score: number }
 export interface PixelsLike { data: ArrayLike<number>; width: number; height: number; channels?: number }
@@ -65,7 +66,7 @@ export async function loadImage(src: string | Uint8Array): Promise<{ bitmap: Ima
   } catch {
     // Chromium has no TIFF decoder; inspection photos often are TIFF.
     const tiff = await decodeTiff(await blob.arrayBuffer());
-    if (!tiff) throw new Error('the image cannot be decoded here (the panel reads png, jpg, bmp, webp and tif)');
+    if (!tiff) throw new Error(`the image cannot be decoded here (the panel reads ${DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(', ')})`);
     bitmap = await createImageBitmap(tiff, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   }
   const c = document.createElement('canvas');
