@@ -179,7 +179,7 @@ export async function collectImages(paths: string[]): Promise<{ files: string[];
     for (const e of raw) {
       const name = e.name.toString('utf8');
       if (Buffer.from(name, 'utf8').equals(e.name)) ents.push({ name, e });
-      else if (e.isDirectory() || e.isSymbolicLink() || IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) problems.push(notUtf8(join(dir, escapeBytes(e.name))));
+      else if (e.isDirectory() || e.isSymbolicLink() || (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase())) problems.push(notUtf8(join(dir, escapeBytes(e.name))));
     }
     ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const { name, e } of ents) {
