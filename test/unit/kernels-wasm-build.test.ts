@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../../kernels/wasm-binary';
 
-const dir = join(__dirname, '..', '..', 'trainer', 'kernels', 'native');
+const dir = join(__dirname, '..', '..', 'kernels', 'native');
 
 function haveClang(): boolean {
   const c = spawnSync(process.env.CLANG ?? 'clang-16', ['--version']);
