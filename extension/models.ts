@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DATASET_IMAGE_EXTENSIONS } from '../scorer/image-extensions';
-import { INFO_FILE, MODEL_FILE, scoreLabel, validateModelInfo, type ModelInfo } from '../scorer/model-format';
+import { INFO_FILE, MODEL_FILE, imageScoreLabel, validateModelInfo, type ModelInfo } from '../scorer/model-format';
 
 export interface ModelEntry {
   path: string;
@@ -78,7 +78,7 @@ export function modelTooltip(m: ModelEntry): string {
   return [
     m.path,
     `input ${m.info.input.width}×${m.info.input.height}×${m.info.input.channels}`,
-    `threshold ${m.info.threshold.toPrecision(4)} (${scoreLabel(m.info.score)})`,
+    `threshold ${m.info.threshold.toPrecision(4)} (${imageScoreLabel(m.info)})`,
     `metrics: ${metrics || 'none'}`,
     `size ${formatBytes(m.sizeBytes)}`,
     `backend ${m.info.backend}`,

@@ -1,18 +1,20 @@
 /**
  * The model folder contract: `model.json` + `weights.bin` (tf.io LayersModel format, generator
- * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
- * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
+ * only), optionally the defect map's `defect-map.json` + `defect-map.bin` (docs/defect-map.md),
+ * and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the scorer, the
+ * CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
 import { ScorerError } from './errors';
 
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 /**
  * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`), version 4
- * the shifted views (`score.shift`), version 5 overlapping photo tiles (`preprocess.tileStride`);
- * a model is written with the lowest version that holds what it uses, so older Flawscopes keep
- * reading the models they would score the same way.
+ * the shifted views (`score.shift`), version 5 overlapping photo tiles (`preprocess.tileStride`),
+ * version 6 the defect map (`defectMap`); a model is written with the lowest version that holds
+ * what it uses, so older Flawscopes keep reading the models they would score the same way.
  */
-export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Partial<ScoreViews> }): number {
+export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Partial<ScoreViews>; defectMap?: unknown }): number {
+  if (info.defectMap !== undefined) return 6;
   if (info.preprocess?.tileStride !== undefined) return 5;
   if (info.score?.shift === 'pixel') return 4;
   if (info.score?.flip === 'horizontal') return 3;
@@ -50,6 +52,13 @@ export function scoreLabel(s: { kind: ScoreKind } & Partial<ScoreViews>): string
   return [s.kind, describeViews(s)].filter(Boolean).join(', ');
 }
 
+/** What a model's image score is, in words: the defect map's image score when it has one, else scoreLabel. */
+export function imageScoreLabel(info: Pick<ModelInfo, 'score' | 'defectMap'>): string {
+  const is = info.defectMap?.imageScore;
+  if (!is) return scoreLabel(info.score);
+  return is.kind === 'max' ? `defect map, max of ${is.smooth}x${is.smooth} box means` : `defect map, mean of the top ${+(is.fraction * 100).toPrecision(4)}%`;
+}
+
 /** Checks view names from a flag, an option or flawscope.json; returns the message for the first bad one. */
 export function viewsError(v: { flip?: unknown; shift?: unknown }, names: { flip: string; shift: string }): string | null {
   const list = (modes: readonly string[]) => modes.map((m) => `"${m}"`).join(' or ');
@@ -79,6 +88,26 @@ export interface Preprocess {
   tileStride?: number;
 }
 
+/**
+ * How the photo's defect-probability map becomes the image score (docs/defect-map.md).
+ * 'max': the largest k x k box mean (k = `smooth`, odd, in working-image pixels; only windows
+ * wholly inside the map, k shrunk to the map's side when the map is smaller), so one hot pixel
+ * alone does not decide. 'topMean': the mean of the max(1, round(fraction x pixels)) highest values.
+ */
+export type DefectImageScore = { kind: 'max'; smooth: number } | { kind: 'topMean'; fraction: number };
+export type DefectScoreKind = DefectImageScore['kind'];
+/** The defect map's fixed input order: the tile, the generator's reconstruction, their absolute difference. */
+export const DEFECT_MAP_INPUTS = ['image', 'reconstruction', 'difference'] as const;
+/** Largest box side of the 'max' image score: a defect map's score is about small flaws. */
+export const MAX_DEFECT_SMOOTH = 63;
+
+export interface DefectMapSpec {
+  /** The LayersModel's JSON, a plain file name beside flawscope.json (its weights are named inside it). */
+  file: string;
+  inputs: Array<(typeof DEFECT_MAP_INPUTS)[number]>;
+  imageScore: DefectImageScore;
+}
+
 export interface ModelInfo {
   formatVersion: number;
   input: { height: number; width: number; channels: 1 | 3 };
@@ -92,6 +121,11 @@ export interface ModelInfo {
    * (model pixels per source pixel; e.g. 64 px patches resized to 32 → 0.5). Absent = 'resize'.
    */
   preprocess?: Preprocess;
+  /**
+   * The learned defect map (format 6). Present: the image score comes from its probability map by
+   * `imageScore`, and `threshold` and `normalStats` refer to that score.
+   */
+  defectMap?: DefectMapSpec;
   /** Score above which an image is called anomalous (how it was chosen: `thresholdRule`). */
   threshold: number;
   /** How `threshold` was chosen; absent in models written before the rule was recorded (F1-optimal on validation). */
@@ -198,8 +232,25 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     if (ts !== undefined && (pp.mode !== 'tile' || !int(ts, 1, side)))
       fail(`"preprocess.tileStride" must be an integer from 1 to the model size (${inp.width}x${inp.height}) with "mode": "tile", got ${JSON.stringify(ts)}`);
   }
+  if (o.defectMap !== undefined) {
+    const dm = o.defectMap;
+    if (!isObj(dm)) fail(`"defectMap" must be an object with "file", "inputs" and "imageScore", got ${show(dm)}`);
+    // A bare name: the file is read through the same reader as model.json, and a path would let a
+    // hand-edited flawscope.json pick files outside the model folder.
+    if (typeof dm.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.json$/.test(dm.file) || dm.file === MODEL_FILE || dm.file === INFO_FILE)
+      fail(`"defectMap.file" must be a plain .json file name beside ${INFO_FILE} (e.g. "defect-map.json"), other than ${MODEL_FILE} and ${INFO_FILE}, got ${show(dm.file)}`);
+    if (!Array.isArray(dm.inputs) || dm.inputs.length !== DEFECT_MAP_INPUTS.length || dm.inputs.some((v: unknown, i: number) => v !== DEFECT_MAP_INPUTS[i]))
+      fail(`"defectMap.inputs" must be ${JSON.stringify(DEFECT_MAP_INPUTS)} (the only input this Flawscope builds), got ${show(dm.inputs)}`);
+    const is = dm.imageScore;
+    if (!isObj(is) || (is.kind !== 'max' && is.kind !== 'topMean')) fail(`"defectMap.imageScore.kind" must be "max" or "topMean", got ${show(is?.kind)}`);
+    if (is.kind === 'max' && !(int(is.smooth, 1, MAX_DEFECT_SMOOTH) && is.smooth % 2 === 1))
+      fail(`"defectMap.imageScore.smooth" must be an odd integer from 1 to ${MAX_DEFECT_SMOOTH}, got ${show(is.smooth)}`);
+    if (is.kind === 'topMean' && !(finite(is.fraction) && is.fraction > 0 && is.fraction <= 1))
+      fail(`"defectMap.imageScore.fraction" must be a number in (0, 1], got ${show(is.fraction)}`);
+    if (o.formatVersion < 6) fail(`"defectMap" needs format version 6, the file says ${o.formatVersion}`);
+  }
   if (!finite(o.threshold)) fail('"threshold" must be a finite number');
-  // Scores are mean absolute errors, never negative: a negative threshold would call every image anomalous.
+  // Scores are mean absolute errors or probabilities, never negative: a negative threshold would call every image anomalous.
   if (o.threshold < 0) fail(`"threshold" must be ≥ 0, got ${o.threshold}`);
 
   const ns = o.normalStats;
@@ -220,6 +271,11 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     backend: o.backend ?? 'unknown',
     createdAt: o.createdAt ?? '',
     trainingSeconds: o.trainingSeconds ?? 0,
+    ...(o.defectMap !== undefined ? { defectMap: {
+      file: o.defectMap.file,
+      inputs: [...DEFECT_MAP_INPUTS],
+      imageScore: o.defectMap.imageScore.kind === 'max' ? { kind: 'max', smooth: o.defectMap.imageScore.smooth } : { kind: 'topMean', fraction: o.defectMap.imageScore.fraction },
+    } } : {}),
   } as ModelInfo;
 }
 

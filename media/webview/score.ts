@@ -1,13 +1,14 @@
 /**
- * Score panel: the image with the heatmap overlay (opacity slider, colormap), reconstruction,
- * error map, score against the threshold, verdict badge, top-patch boxes and the backend in use.
+ * Score panel: the image with the heatmap overlay (opacity slider, colormap, and for a model with a
+ * defect map the layer: defect probability or reconstruction error), reconstruction, error map,
+ * score against the threshold, verdict badge, top-patch boxes and the backend in use.
  * The scorer bundle runs here, in the webview.
  */
 import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../extension/protocol';
 import { COLORMAPS } from '../../extension/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
 import { scoredStatus } from './lib/score-status';
-import { errorMapImage, loadImage, loadScorer, toImageData, type ScoreResult, type ScorerInstance } from './lib/scorer';
+import { errorMapImage, loadImage, loadScorer, toImageData, type HeatLayer, type ScoreResult, type ScorerInstance } from './lib/scorer';
 
 const app = document.getElementById('app')!;
 let scorerRef: ScorerRef | null = null;
@@ -15,6 +16,7 @@ let model: ModelRef | null = null;
 let scorer: Promise<ScorerInstance> | null = null;
 let colormap: Colormap = 'turbo';
 let opacity = 0.5;
+let layer: HeatLayer = 'probability';
 let current: { name: string; path: string; bitmap: ImageBitmap; result: ScoreResult; threshold: number; width: number; height: number } | null = null;
 let queue: Promise<void> = Promise.resolve();
 
@@ -28,6 +30,9 @@ const bar = el('div', { class: 'bar', id: 'bar' }, el('div', { class: 'fill', id
 const opacityInput = el('input', { id: 'opacity', type: 'range', min: '0', max: '1', step: '0.05' });
 const opacityValue = el('span', { id: 'opacity-value' });
 const cmapSelect = el('select', { id: 'colormap' }, ...COLORMAPS.map((c) => el('option', { value: c }, c)));
+const layerSelect = el('select', { id: 'layer' }, el('option', { value: 'probability' }, 'defect probability'), el('option', { value: 'error' }, 'reconstruction error'));
+// Shown only for a result with a probability map: without a defect map there is one layer.
+const layerLabel = el('label', { id: 'layer-label', hidden: '' }, 'Layer ', layerSelect);
 const boxesToggle = el('input', { id: 'boxes', type: 'checkbox' });
 boxesToggle.checked = true;
 const heat = el('canvas', { id: 'heat', class: 'main', width: '1', height: '1' });
@@ -43,8 +48,9 @@ app.replaceChildren(
   el('div', { class: 'controls' },
     el('label', {}, 'Overlay opacity ', opacityInput, opacityValue),
     el('label', {}, 'Colormap ', cmapSelect),
+    layerLabel,
     el('label', {}, boxesToggle, ' top-patch boxes')),
-  el('figure', {}, heat, el('figcaption', {}, 'image + error heatmap')),
+  el('figure', {}, heat, el('figcaption', { id: 'heat-caption' }, 'image + error heatmap')),
   el('div', { class: 'row thumbs' },
     el('figure', {}, orig, el('figcaption', {}, 'input')),
     el('figure', {}, recon, el('figcaption', {}, 'reconstruction')),
@@ -66,8 +72,13 @@ function sizeCanvas(c: HTMLCanvasElement, w: number, h: number, maxCss: number):
   c.style.height = `${Math.round(h * Math.min(k, maxCss / Math.max(w, h)))}px`;
 }
 
+/** The layer drawn for a result: the chosen one when the result has a probability map, else the error. */
+function layerOf(r: ScoreResult): HeatLayer {
+  return r.probability ? layer : 'error';
+}
+
 function overlayImage(s: ScorerInstance, r: ScoreResult, w: number, h: number): ImageData {
-  const o = s.overlay(r, { colormap, alpha: opacity });
+  const o = s.overlay(r, { colormap, alpha: opacity, layer: layerOf(r) });
   if (o instanceof Uint8ClampedArray || o instanceof Uint8Array) return new ImageData(new Uint8ClampedArray(o), w, h);
   return toImageData(o, w, h);
 }
@@ -99,6 +110,9 @@ async function render(): Promise<void> {
     });
   }
   heat.dataset.opacity = String(opacity);
+  heat.dataset.layer = layerOf(result);
+  layerLabel.hidden = !result.probability;
+  (document.getElementById('heat-caption') as HTMLElement).textContent = layerOf(result) === 'probability' ? 'image + defect probability' : 'image + error heatmap';
   heat.dataset.colormap = colormap;
   heat.dataset.scale = String(k);
   opacityValue.textContent = ` ${Math.round(opacity * 100)}%`;
@@ -206,6 +220,10 @@ cmapSelect.addEventListener('change', () => {
   post({ type: 'setSetting', key: 'colormap', value: colormap });
 });
 boxesToggle.addEventListener('change', () => void render());
+layerSelect.addEventListener('change', () => {
+  layer = layerSelect.value as HeatLayer;
+  void render();
+});
 
 onMessage((m) => {
   switch (m.type) {

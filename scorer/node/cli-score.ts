@@ -1,15 +1,15 @@
 /** `flawscope score`: the CLI front of the scorer (Node; Flawscope's WASM kernels by default, tfjs WASM or cpu on request). Wired into trainer/cli.ts. */
 import { promises as fsp } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Scorer, ScoreResult } from '../scorer';
+import { HEAT_LAYERS, type HeatLayer, type Scorer, type ScoreResult } from '../scorer';
 import { ScorerError, errorText } from '../errors';
 import type { ColormapName } from '../colormap';
 import { rmSync } from 'node:fs';
 import { collectImages, decodeImageFile, loadScorerFromDir, pngTempPath, writePng } from './index';
 
-const USAGE = 'usage: flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR] [--backend fast|wasm|cpu] [--mode tile|resize] [--stride N] [--colormap turbo|viridis|grey] [--alpha A]';
+const USAGE = 'usage: flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR] [--backend fast|wasm|cpu] [--mode tile|resize] [--stride N] [--colormap turbo|viridis|grey] [--alpha A] [--layer probability|error]';
 
-interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number }
+interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number; layer?: HeatLayer }
 
 function parseArgs(argv: string[]): ScoreArgs {
   const a = argv[0] === 'score' ? argv.slice(1) : argv.slice();
@@ -44,6 +44,10 @@ function parseArgs(argv: string[]): ScoreArgs {
       const v = Number(need(i++, t));
       if (!(v >= 0 && v <= 1)) throw new ScorerError('IMAGE_INVALID', `--alpha must be between 0 and 1`);
       out.alpha = v;
+    } else if (t === '--layer') {
+      const v = need(i++, t);
+      if (!HEAT_LAYERS.includes(v as HeatLayer)) throw new ScorerError('IMAGE_INVALID', `--layer ${v}: use probability (the defect map's, the default when the model has one) or error (the reconstruction error)`);
+      out.layer = v as HeatLayer;
     } else if (t === '--help' || t === '-h') throw new ScorerError('IMAGE_INVALID', USAGE);
     else if (t.startsWith('--')) throw new ScorerError('IMAGE_INVALID', `unknown option ${t}\n${USAGE}`);
     else out.inputs.push(t);
@@ -90,11 +94,23 @@ export async function runScoreCommand(
     err(msg);
     return 2;
   }
+  const dm = scorer.info.defectMap;
+  // Refused before any image is read: without a defect map there is no probability to draw.
+  if (args.layer === 'probability' && !dm) {
+    const msg = `--layer probability: the model ${args.model} has no defect map ("defectMap" in flawscope.json); use --layer error`;
+    if (args.json) emit({ event: 'error', stage: 'usage', code: 'IMAGE_INVALID', message: msg });
+    err(`flawscope score: ${msg}`);
+    scorer.dispose();
+    return 2;
+  }
+  const layer: HeatLayer = args.layer ?? (dm ? 'probability' : 'error');
   if (args.heatmap) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
   try {
     const { files, problems } = await collectImages(args.inputs);
-    if (args.json) emit({ event: 'model', model: resolve(args.model), backend: scorer.backend, reason: scorer.backendReason, input: scorer.info.input, kind: scorer.info.score.kind, threshold: scorer.info.threshold, ...(scorer.info.thresholdRule ? { thresholdRule: scorer.info.thresholdRule } : {}), images: files.length });
-    else err(`model ${args.model} (${scorer.info.input.width}x${scorer.info.input.height}x${scorer.info.input.channels}, score ${scorer.info.score.kind}, threshold ${round(scorer.info.threshold)}) on ${scorer.backend}: ${scorer.backendReason}`);
+    const kind = dm ? dm.imageScore.kind : scorer.info.score.kind;
+    if (args.json)
+      emit({ event: 'model', model: resolve(args.model), backend: scorer.backend, reason: scorer.backendReason, input: scorer.info.input, kind, reconstructionKind: scorer.info.score.kind, defectMap: dm ? { file: dm.file, imageScore: dm.imageScore } : null, threshold: scorer.info.threshold, ...(scorer.info.thresholdRule ? { thresholdRule: scorer.info.thresholdRule } : {}), images: files.length, ...(args.heatmap ? { layer } : {}) });
+    else err(`model ${args.model} (${scorer.info.input.width}x${scorer.info.input.height}x${scorer.info.input.channels}, score ${dm ? `${kind} of the defect map's probability` : kind}, threshold ${round(scorer.info.threshold)}) on ${scorer.backend}: ${scorer.backendReason}`);
     let failed = problems.length;
     for (const p of problems) {
       if (args.json) emit({ event: 'error', file: p.split(':')[0], message: p });
@@ -134,7 +150,7 @@ export async function runScoreCommand(
         heatmap = join(args.heatmap, name);
         try {
           writing = heatmap;
-          await writePng(heatmap, scorer.overlay(res, { colormap: args.colormap, alpha: args.alpha }), res.width, res.height);
+          await writePng(heatmap, scorer.overlay(res, { colormap: args.colormap, alpha: args.alpha, layer }), res.width, res.height);
         } catch (e) {
           err(`flawscope score: cannot write ${heatmap}: ${errorText(e)}`);
           return 2;
@@ -143,7 +159,7 @@ export async function runScoreCommand(
         }
       }
       if (args.json)
-        emit({ event: 'result', file: f, score: round(res.score), normalized: round(res.normalized), isAnomaly: res.isAnomaly, kind: res.kind, scores: { mean: round(res.scores.mean), topPatch: round(res.scores.topPatch) }, width: res.width, height: res.height, tiles: res.tiles, topPatches: res.topPatches.map((p) => ({ ...p, score: round(p.score) })), ...(heatmap ? { heatmap } : {}) });
+        emit({ event: 'result', file: f, score: round(res.score), normalized: round(res.normalized), isAnomaly: res.isAnomaly, kind: res.kind, reconstructionScore: round(res.reconstructionScore), scores: { mean: round(res.scores.mean), topPatch: round(res.scores.topPatch) }, width: res.width, height: res.height, tiles: res.tiles, topPatches: res.topPatches.map((p) => ({ ...p, score: round(p.score) })), ...(heatmap ? { heatmap } : {}) });
       else io.out(`${res.isAnomaly ? 'ANOMALY' : 'normal '}  score ${res.score.toFixed(5)}  (${(res.normalized * 100).toFixed(1)}%)  ${f}${heatmap ? `  → ${heatmap}` : ''}\n`);
     }
     if (args.json) emit({ event: 'done', scored, anomalies, failed });

@@ -25,7 +25,7 @@ export function folderReader(dir: string): ModelFileReader {
       const p = resolve(root, name);
       const rel = relative(root, p);
       if (name.includes('\\') || rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel))
-        throw new ScorerError('MODEL_CORRUPT', `${JSON.stringify(name).slice(0, 200)} (named in model.json) points outside the model folder ${root}: refused`);
+        throw new ScorerError('MODEL_CORRUPT', `${JSON.stringify(name).slice(0, 200)} (named in model.json or the defect map's JSON) points outside the model folder ${root}: refused`);
       try {
         const st = await fsp.stat(p);
         if (!st.isFile()) return null;

@@ -6,6 +6,8 @@
 import type { Colormap, ModelRef, ScorerRef } from '../../../extension/protocol';
 import { DATASET_IMAGE_EXTENSIONS } from '../../../scorer/image-extensions';
 
+/** The overlay's layers (scorer/scorer.ts HeatLayer). */
+export type HeatLayer = 'probability' | 'error';
 export interface Patch { x: number; y: number; w: number; h: number; score: number }
 export interface PixelsLike { data: ArrayLike<number>; width: number; height: number; channels?: number }
 export interface ScoreResult {
@@ -13,6 +15,8 @@ export interface ScoreResult {
   normalized: number;
   isAnomaly: boolean;
   errorMap: Float32Array;
+  /** The defect map's per-pixel probability (a model with a defect map; absent or null otherwise). */
+  probability?: Float32Array | null;
   /** Some scorer versions report the error map's size explicitly. */
   width?: number;
   height?: number;
@@ -25,7 +29,7 @@ export interface ScorerInstance {
   backend: string;
   backendReason?: string;
   score(image: ImageData | ImageBitmap | HTMLCanvasElement | PixelsLike): Promise<ScoreResult>;
-  overlay(result: ScoreResult, opts: { colormap: Colormap; alpha: number }): Uint8ClampedArray | Uint8Array | ImageData | PixelsLike;
+  overlay(result: ScoreResult, opts: { colormap: Colormap; alpha: number; layer?: HeatLayer }): Uint8ClampedArray | Uint8Array | ImageData | PixelsLike;
   dispose(): void;
 }
 interface ScorerModule {
