@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { ProgressEvent } from '../trainer/progress';
 import { DATASET_IMAGE_EXTENSIONS } from '../scorer/image-extensions';
-import { labelFor } from './folder-math';
+import { labelFor } from '../shared/folder-math';
 import { isImagePath, listImages, listModels, modelDescription, modelNormalClass, modelTooltip, readModel, type ModelEntry } from './models';
 import { DashboardPanel, FolderPanel, ScorePanel, type FolderOutcome, type ModelSpec, type PanelEnv, type ReadyFaults, WebviewSilentError } from './panels';
-import { COLORMAPS, type Colormap, type PanelKind, type ScoreSummary } from './protocol';
+import { COLORMAPS, type Colormap, type PanelKind, type ScoreSummary } from '../shared/protocol';
 import { TrainingRun, type RunRecord } from './runs';
 import { PRESET_NAMES, checkNode, presetDescription, presetSpec, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from './training';
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../trainer/progress';
-import type { RunView } from './protocol';
+import type { RunView } from '../shared/protocol';
 import { LineSplitter, parseProgressLine, trainArgs, type TrainSpec } from './training';
 
 export type RunState = RunView['state'];
