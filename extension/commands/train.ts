@@ -166,7 +166,7 @@ export class Training implements vscode.Disposable {
       this.host.log.info(`[${title}] ${rec.state}${rec.error ? `: ${rec.error}` : ''}`);
       this.dashboards.get(id)?.state(run.view());
       await this.persistRuns();
-      void vscode.commands.executeCommand('setContext', 'flawscope.training', [...this.runs.values()].some((r) => r.running));
+      void vscode.commands.executeCommand('setContext', 'flawscope.training', this.liveRuns().length > 0);
       this.runsChanged.fire();
       this.models.refresh();
       this.progressed.fire();
@@ -205,7 +205,7 @@ export class Training implements vscode.Disposable {
   }
 
   cancel(id?: string): boolean {
-    const live = [...this.runs.values()].filter((r) => r.running);
+    const live = this.liveRuns();
     const run = id ? this.runs.get(id) : live[live.length - 1];
     if (!run || !run.running) {
       if (!id) void vscode.window.showInformationMessage('Flawscope: no training is running.');
@@ -240,7 +240,6 @@ export class Training implements vscode.Disposable {
     d.onDidDispose(() => this.dashboards.delete(id));
     this.dashboards.set(id, d);
   }
-
 
   dispose(): void {
     for (const r of this.runs.values()) if (r.running) r.cancel(5000);
