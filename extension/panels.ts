@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Colormap, FolderItem, HostToWebview, ModelRef, PanelKind, RunView, ScoreSummary, ScorerRef, WebviewToHost, FolderRow } from './protocol';
+import type { Colormap, FolderItem, HostToWebview, ModelRef, PanelKind, RunView, ScoreSummary, ScorerRef, WebviewToHost, FolderRow } from '../shared/protocol';
 import { describeForLog, validateWebviewMessage } from './validate';
 import { buildWebviewHtml, makeNonce, resourceRoots } from './webview-html';
 import type { ProgressEvent } from '../trainer/progress';

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, LIMITS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type ScoreSummary, type WebviewToHost } from './protocol';
+import { COLORMAPS, LIMITS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 

@@ -1,6 +1,6 @@
 /** Score Folder: every image scored and sorted by score, thumbnails, verdicts, ROC + AUROC, CSV export. */
-import type { Colormap, FolderItem, ModelRef, ScorerRef } from '../../extension/protocol';
-import { folderRoc, toCsv } from '../../extension/folder-math';
+import type { Colormap, FolderItem, ModelRef, ScorerRef } from '../../shared/protocol';
+import { folderRoc, toCsv } from '../../shared/folder-math';
 import { announceReady, el, onMessage, post } from './lib/host';
 import { PALETTE, drawPlot } from './lib/plot';
 import { loadImage, loadScorer, type ScorerInstance } from './lib/scorer';

@@ -4,8 +4,8 @@
  * score against the threshold, verdict badge, top-patch boxes and the backend in use.
  * The scorer bundle runs here, in the webview.
  */
-import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../extension/protocol';
-import { COLORMAPS } from '../../extension/protocol';
+import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../shared/protocol';
+import { COLORMAPS } from '../../shared/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
 import { scoredStatus } from './lib/score-status';
 import { errorMapImage, loadImage, loadScorer, toImageData, type HeatLayer, type ScoreResult, type ScorerInstance } from './lib/scorer';

@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LineSplitter, checkNode, fractionDone, parseNodeMajor, parseProgressLine, trainArgs, describeEvent, formatEta, PRESETS as EXT_PRESETS, presetSpec } from '../../extension/training';
+import { fractionDone, trainArgs, describeEvent, formatEta, PRESETS as EXT_PRESETS, presetSpec } from '../../extension/training';
+import { LineSplitter, checkNode, parseNodeMajor, parseProgressLine } from '../../extension/cli-client';
 import { BUDGETS, budget } from '../../trainer/eval/bench';
 import { presetTrainFlags } from '../../trainer/presets';
-import { folderRoc, labelFor, toCsv } from '../../extension/folder-math';
+import { folderRoc, labelFor, toCsv } from '../../shared/folder-math';
 import { auroc as trainerAuroc, rocCurve } from '../../trainer/metrics';
 import { TrainingRun } from '../../extension/runs';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validateWebviewMessage, checkPath, describeForLog } from '../../extension/validate';
-import { LIMITS, WEBVIEW_MESSAGE_TYPES } from '../../extension/protocol';
+import { LIMITS, WEBVIEW_MESSAGE_TYPES } from '../../shared/protocol';
 
 let tmp: string, root: string, img: string, outside: string;
 before(() => {

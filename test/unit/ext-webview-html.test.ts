@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { buildWebviewHtml, buildCsp, makeNonce, resourceRoots } from '../../extension/webview-html';
 import { auditWebviewHtml } from '../../extension/csp-audit';
-import type { PanelKind } from '../../extension/protocol';
+import type { PanelKind } from '../../shared/protocol';
 
 // What VS Code 1.100 gives as webview.cspSource (desktop and code-server alike).
 const CSP_SOURCE = 'https://*.vscode-cdn.net';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { looksNormal, normalClassCandidates } from '../../trainer/data/normal-class';
 import { resolveNormalClass } from '../../trainer/data/plan';
 import type { Catalog } from '../../trainer/data/catalog';
-import { labelFor } from '../../extension/folder-math';
+import { labelFor } from '../../shared/folder-math';
 
 const catalog = (classNames: string[]): Catalog => ({
   layout: 'folder', root: '/data', items: [], classNames, skipped: [], warnings: [], ignoredFiles: 0,

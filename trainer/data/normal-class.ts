@@ -1,6 +1,6 @@
 /**
  * Which class folder holds the normal images when nobody said: the rule the trainer (plan.ts,
- * resolveNormalClass) and the extension (extension/folder-math.ts, labelFor) share. Dependency-free,
+ * resolveNormalClass) and the extension (shared/folder-math.ts, labelFor) share. Dependency-free,
  * so the extension host and the webview bundles can import it.
  */
 
