@@ -409,8 +409,8 @@ export class Scorer {
     const nets = this.networks;
     const tilePixels = tiles * H * W * nViews * nets;
     if (tilePixels > L.maxTilePixels) {
-      const who = opts.stride !== undefined ? 'the tile stride (the stride option; flawscope score --stride)'
-        : this.info.preprocess?.tileStride !== undefined ? 'the model\'s tile stride ("preprocess.tileStride" in flawscope.json; --stride overrides it)' : null;
+      const who = opts.stride !== undefined ? 'the tile stride (the stride option; flawscope score --tile-stride)'
+        : this.info.preprocess?.tileStride !== undefined ? 'the model\'s tile stride ("preprocess.tileStride" in flawscope.json; --tile-stride overrides it)' : null;
       let fits = 0;
       for (let s = Math.max(sx, sy) + 1; who && s <= Math.min(W, H) && !fits; s++) if (tileCount(wh, H, s) * tileCount(ww, W, s) * H * W * nViews * nets <= L.maxTilePixels) fits = s;
       const views = (nViews > 1 ? ` × ${nViews} score views ("score.flip"/"score.shift")` : '') + (nets > 1 ? ' × 2 networks (the generator and the defect map)' : '');

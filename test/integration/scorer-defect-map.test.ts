@@ -364,7 +364,7 @@ describe('flawscope score with a defect map', () => {
   test('bad --layer values and --layer probability on a model without a defect map exit 2 naming the flag, writing nothing', async () => {
     const out = join(dir, 'never');
     for (const [argv, re] of [
-      [['--layer', 'heat'], /--layer heat: use probability .* or error/],
+      [['--layer', 'heat'], /--layer heat: expected probability .* or error/],
       [['--layer'], /--layer needs a value/],
       [['--layer', '--json'], /--layer needs a value/],
     ] as const) {
