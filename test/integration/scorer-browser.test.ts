@@ -203,6 +203,36 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
     }
   });
 
+  test('the work limit holds in the browser too: stride 1 on a 1000x1000 photo is refused at once (IMAGE_TOO_LARGE) and the page keeps running', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${srv.url}/blank`);
+      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/` };
+      const out = (await page.evaluate(`(async (a) => {
+        const m = await import(a.bundle);
+        const s = await m.Scorer.load(a.model, { backend: 'wasm' });
+        const data = new Uint8Array(1000 * 1000 * 3);
+        // A timer that must keep firing while the refusal happens: a frozen page would not tick.
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 10);
+        const t0 = performance.now();
+        let code = null, message = '';
+        try { await s.score({ data, width: 1000, height: 1000, channels: 3 }, { mode: 'tile', stride: 1 }); } catch (e) { code = e.code; message = e.message; }
+        const ms = performance.now() - t0;
+        await new Promise((r) => setTimeout(r, 50));
+        clearInterval(timer);
+        s.dispose();
+        return { code, message, ms, ticks };
+      })(${JSON.stringify(args)})`)) as { code: string | null; message: string; ms: number; ticks: number };
+      assert.equal(out.code, 'IMAGE_TOO_LARGE', out.message);
+      assert.match(out.message, /over the limit of 150 million \(limits\.maxTilePixels\)/);
+      assert.ok(out.ms < 2000, `refused in ${out.ms.toFixed(0)} ms`);
+      assert.ok(out.ticks >= 2, 'the page kept running');
+    } finally {
+      await page.close();
+    }
+  });
+
   test('auto treats the SwiftShader adapter as no GPU and picks WASM, saying why', async () => {
     const out = await probe('auto');
     assert.equal(out.backend, 'wasm');
