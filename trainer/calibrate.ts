@@ -9,32 +9,51 @@
 import { isInputError } from './errors';
 import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
 import { parseArgs, UsageError } from './args';
+import { HELP, jsonSwitch, OptionTable, type OptionValues } from './cli-schema';
 import { InputError } from './data/types';
 import { acquireLock, LockedError } from './fs-safe';
-import { parseTrainOptions, thresholdRuleOf } from './train-options';
+import { thresholdRuleOf, TRAIN_SETTINGS } from './train-options';
 import { chooseThreshold, describeChoice, ratesAt, ruleRecord, smallSampleWarning, ThresholdRuleError, type ThresholdChoice, type ThresholdRequest } from './threshold';
 import { collectImages, decodeImageFile, loadScorerFromDir } from '../scorer/node/index';
 import { errorText } from '../scorer/errors';
 import { INFO_FILE, validateModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
 
+/** calibrate's options; the two rates are train's settings (same ranges and messages as \`train\`). */
+export const CALIBRATE_OPTIONS = new OptionTable('calibrate option', {
+  model: { expect: 'a model folder (a path)', schema: z.string().min(1), help: 'DIR  the model folder whose threshold is re-picked' },
+  data: {
+    expect: 'a folder of class folders (a path)', schema: z.string().min(1),
+    help: `DIR  class folders: DIR/<normal class>/… are normal images, every other folder holds
+        anomalies (none is fine with --false-alarm-rate). Use images the model was not
+        trained on: training images score lower than new ones.`,
+  },
+  normal: { expect: 'a class name', schema: z.string().min(1), help: "CLASS  the normal folder's name (default: the model's normal class)" },
+  falseAlarmRate: {
+    ...TRAIN_SETTINGS.specs.falseAlarmRate,
+    help: `R  (default 0.01) the smallest threshold with at most R of the normal images
+        scoring above it: with n normal images, floor(R·n) may be flagged, so the
+        threshold is the (floor(R·n)+1)-th highest normal score (with 30 normals and
+        R = 0.01: the highest, so only scores above every normal are flagged)`,
+  },
+  defectRate: {
+    ...TRAIN_SETTINGS.specs.defectRate,
+    help: `P  the threshold with the best F1 once the anomalies are weighted to make up P of
+        the images (needs anomalies)`,
+  },
+  backend: { expect: 'fast, wasm or cpu (as flawscope score)', schema: z.enum(['fast', 'wasm', 'cpu']), help: 'fast|wasm|cpu  as `flawscope score` (default fast)' },
+  json: jsonSwitch('print the result as one JSON object'),
+  help: HELP,
+});
+type CalibrateOptions = OptionValues<typeof CALIBRATE_OPTIONS.specs>;
+
 export const CALIBRATE_USAGE = `usage: flawscope calibrate --model DIR --data DIR [--false-alarm-rate R | --defect-rate P] [--normal CLASS] [--backend fast|wasm|cpu] [--json]
   Re-picks the model's threshold on your own labelled images and writes it into DIR/flawscope.json
   (the old threshold and its rule are kept in "thresholdHistory").
-  --data DIR     class folders: DIR/<normal class>/… are normal images, every other folder holds
-                 anomalies (none is fine with --false-alarm-rate). Use images the model was not
-                 trained on: training images score lower than new ones.
-  --normal CLASS the normal folder's name (default: the model's normal class)
-  --false-alarm-rate R  (default 0.01) the smallest threshold with at most R of the normal images
-                 scoring above it: with n normal images, floor(R·n) may be flagged, so the
-                 threshold is the (floor(R·n)+1)-th highest normal score (with 30 normals and
-                 R = 0.01: the highest, so only scores above every normal are flagged)
-  --defect-rate P the threshold with the best F1 once the anomalies are weighted to make up P of
-                 the images (needs anomalies)
+${CALIBRATE_OPTIONS.help()}
   R and P are in (0, 0.5]. Images are scored as \`flawscope score\` scores them (--backend: as there).
 `;
-
-const OWN = new Set(['model', 'data', 'normal', 'false-alarm-rate', 'defect-rate', 'backend', 'json', 'help']);
 
 /** File operations of the write, replaceable so a test can make one fail as even root would see it. */
 export interface WriteIo {
@@ -57,11 +76,9 @@ export class CalibrateWriteError extends Error {
   }
 }
 
-/** The rule the flags ask for, validated by the train schema (same ranges and messages as `train`). */
-export function requestFromFlags(flags: Map<string, string>): ThresholdRequest {
-  const given: Record<string, string> = {};
-  for (const k of ['false-alarm-rate', 'defect-rate']) if (flags.has(k)) given[k] = flags.get(k)!;
-  const rule = thresholdRuleOf(parseTrainOptions(given, { kind: 'flag' }), { kind: 'flag' });
+/** The rule the options ask for (both rates given: refused, as by `train`). */
+export function requestOf(o: Pick<CalibrateOptions, 'falseAlarmRate' | 'defectRate'>): ThresholdRequest {
+  const rule = thresholdRuleOf({ falseAlarmRate: o.falseAlarmRate, defectRate: o.defectRate }, { kind: 'flag' });
   if (rule?.defectRate != null) return { method: 'defect-rate', target: rule.defectRate };
   return { method: 'false-alarm-rate', target: rule?.falseAlarmRate ?? 0.01 };
 }
@@ -129,22 +146,21 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
   const out = (s: string) => void process.stdout.write(s);
   const err = (s: string) => void process.stderr.write(s);
   try {
-    const { flags, positionals } = parseArgs(argv, ['json', 'help']);
-    if (flags.get('help') === 'true') { out(CALIBRATE_USAGE); return 0; }
+    const { flags, positionals } = parseArgs(argv, CALIBRATE_OPTIONS.flags, 'calibrate');
+    const o = CALIBRATE_OPTIONS.fromFlags(flags);
+    if (o.help) { out(CALIBRATE_USAGE); return 0; }
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --)\n${CALIBRATE_USAGE}`);
-    for (const k of flags.keys()) if (!OWN.has(k)) throw new UsageError(`--${k}: not a calibrate option\n${CALIBRATE_USAGE}`);
-    const json = flags.get('json') === 'true';
-    const request = requestFromFlags(flags);
-    const modelDir = flags.get('model');
+    const json = o.json === true;
+    const request = requestOf(o);
+    const modelDir = o.model;
     if (!modelDir) throw new UsageError(`--model DIR is required (the model folder whose threshold is re-picked)\n${CALIBRATE_USAGE}`);
     if (!statSync(modelDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--model ${modelDir}: no such folder; pass a model folder written by flawscope train`);
     const infoPath = join(modelDir, INFO_FILE);
     if (!existsSync(infoPath)) throw new UsageError(`--model ${modelDir}: no ${INFO_FILE} there; pass a model folder written by flawscope train`);
-    const dataDir = flags.get('data');
+    const dataDir = o.data;
     if (!dataDir) throw new UsageError(`--data DIR is required (class folders of labelled images: the normal class's folder and, optionally, anomaly folders)\n${CALIBRATE_USAGE}`);
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--data ${dataDir}: no such folder`);
-    const backend = flags.get('backend') ?? 'fast';
-    if (backend !== 'fast' && backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend ${backend}: use fast, wasm or cpu (as flawscope score)`);
+    const backend = o.backend ?? 'fast';
 
     // Held from before scoring until the write: a training replacing the folder meanwhile would
     // make the scores describe another model.
@@ -169,13 +185,13 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       } catch (e) {
         throw new InputError(`--model ${modelDir}: ${errorText(e)}`);
       }
-      const normalClass = flags.get('normal') ?? (info.dataset?.normalClass as string | undefined);
+      const normalClass = o.normal ?? (info.dataset?.normalClass as string | undefined);
       if (!normalClass) throw new UsageError(`--model ${modelDir} does not record its normal class; name the normal folder with --normal CLASS`);
       const classes = await classFolders(dataDir);
       const normalFiles = classes.get(normalClass) ?? [];
       if (!normalFiles.length) {
         const found = [...classes].map(([c, f]) => `${c} (${f.length})`).join(', ') || 'none';
-        throw new UsageError(`--data ${dataDir}: no normal images: the folder ${join(dataDir, normalClass)} ${classes.has(normalClass) ? 'holds no image files' : 'does not exist'} (normal class "${normalClass}"${flags.has('normal') ? '' : ', the model\'s'}); class folders found: ${found}. Put the normal images there, or name their folder with --normal CLASS`);
+        throw new UsageError(`--data ${dataDir}: no normal images: the folder ${join(dataDir, normalClass)} ${classes.has(normalClass) ? 'holds no image files' : 'does not exist'} (normal class "${normalClass}"${o.normal !== undefined ? '' : ', the model\'s'}); class folders found: ${found}. Put the normal images there, or name their folder with --normal CLASS`);
       }
       const anomalyFiles = [...classes].filter(([c]) => c !== normalClass).flatMap(([, f]) => f);
       if (request.method === 'defect-rate' && !anomalyFiles.length)
@@ -184,7 +200,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       if (typeof trainedOn === 'string' && resolve(trainedOn) === resolve(dataDir))
         err(`warning: ${dataDir} is the folder ${basename(modelDir)} was trained on: its training images score lower than new ones, so the rates below will be optimistic\n`);
 
-      const scorer = await loadScorerFromDir(modelDir, { backend: backend as 'fast' | 'wasm' | 'cpu' });
+      const scorer = await loadScorerFromDir(modelDir, { backend });
       const scoreAll = async (files: string[]): Promise<number[]> => {
         const s: number[] = [];
         for (const f of files) {

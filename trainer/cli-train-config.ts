@@ -1,8 +1,18 @@
 /** `flawscope train`'s flags and --config file, read into a TrainConfig (kept apart from cli.ts, which runs on import). */
 import { readFileSync } from 'node:fs';
 import { camel, UsageError } from './args';
+import { declaredFlags } from './cli-schema';
+import { parseDataOptions, READER_OPTIONS } from './data/options';
 import { DEFAULT_CONFIG, thresholdSettings, type TrainConfig } from './train';
-import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, type TrainOptions } from './train-options';
+import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, TRAIN_COMMAND, TRAIN_SETTINGS, type TrainOptions } from './train-options';
+
+/** The flags `flawscope train` reads: its own, the settings, and the data reader's (passed on to it). */
+export const TRAIN_FLAGS = declaredFlags(TRAIN_COMMAND, TRAIN_SETTINGS, READER_OPTIONS);
+
+/** `flawscope train --help`: the reader flags, from the data options' table. */
+export function readerFlagsHelp(): string {
+  return READER_OPTIONS.help();
+}
 
 /** Reads a --config file into settings (validated by the same schema as the flags). */
 export function configFileOptions(file: string): TrainOptions {
@@ -29,6 +39,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   if (!o.out) throw new UsageError('--out DIR is required (where the model folder is written)');
   const dataOptions: Record<string, unknown> = { ...file.dataOptions };
   for (const [k, v] of flags) if (!isTrainFlag(k)) dataOptions[camel(k)] = v;
+  parseDataOptions(dataOptions); // refused here, naming the flag, rather than after the model is set up; kept as given (the model records them)
   const { weights: _w, dataOptions: _d, ...rest } = o;
   return {
     ...DEFAULT_CONFIG,

@@ -10,15 +10,17 @@ import { isInputError } from './errors';
 import { WriteError } from './fs-safe';
 import { stopPoint, valAurocText, type ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, resumeTarget, train, type ResumeRequest, type TrainConfig } from './train';
-import { trainConfigFromFlags } from './cli-train-config';
-import { parseTrainOptions, TRAIN_BOOLEAN_FLAGS, trainOptionsHelp } from './train-options';
+import { readerFlagsHelp, trainConfigFromFlags, TRAIN_FLAGS } from './cli-train-config';
+import { parseTrainOptions, TRAIN_COMMAND, trainOptionsHelp } from './train-options';
 
 const TRAIN_USAGE = `flawscope train --data DIR --out DIR [settings] [--config FILE.json] [--json]
 flawscope train --resume OUT.checkpoint [--epochs N] [--out DIR] [--json]
 
+${TRAIN_COMMAND.help()}
 Settings (flags; in a --config file the same names in camelCase, e.g. "lrDecayEvery"; flags win):
 ${trainOptionsHelp()}
-Any other --option goes to the dataset reader (see "flawscope datasets --help").
+Data-reader flags (passed on to the dataset reader; see trainer/data/README.md):
+${readerFlagsHelp()}
 --force replaces only a Flawscope model folder (flawscope.json + model.json) or an empty folder,
 never a file, a folder holding other files, or a folder that holds the data or lies inside it.
 `;
@@ -79,7 +81,7 @@ function humanLine(e: ProgressEvent): string | null {
 async function trainCommand(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs(argv, TRAIN_BOOLEAN_FLAGS);
+    parsed = parseArgs(argv, TRAIN_FLAGS, 'train');
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 2;

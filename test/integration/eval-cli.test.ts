@@ -78,10 +78,10 @@ test('mirrored and shifted scores: train --score-flip/--score-shift record them,
   assert.doesNotMatch(readFileSync(join(dir, 'plain', 'report.md'), 'utf8'), /averaged with/);
   const bad = runCli(['eval', '--model', model, '--score-flip', 'vertical']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--score-flip vertical: use none or horizontal/);
+  assert.match(bad.stderr, /--score-flip vertical: expected none or horizontal/);
   const badShift = runCli(['eval', '--model', model, '--score-shift', '2']);
   assert.equal(badShift.code, 2);
-  assert.match(badShift.stderr, /--score-shift 2: use none or pixel/);
+  assert.match(badShift.stderr, /--score-shift 2: expected none or pixel/);
   // photo tiles belong to crop-trained models: a whole-image model has none to overlap, in eval or in train
   const tiles = runCli(['eval', '--model', model, '--tile-stride', '8']);
   assert.equal(tiles.code, 2);
