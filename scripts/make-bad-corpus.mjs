@@ -245,7 +245,7 @@ async function models() {
   folder('info-missing', { 'flawscope.json': null });
   folder('info-input-mismatch', { 'flawscope.json': JSON.stringify({ ...info, input: { height: 32, width: 32, channels: 1 } }, null, 1) });
   folder('info-bad-threshold', { 'flawscope.json': JSON.stringify({ ...info, threshold: 'high' }, null, 1) });
-  // Issue 26: fields in range by type but not by value, each once.
+  // Fields in range by type but not by value, each once.
   const withInfo = (name, over) => folder(name, { 'flawscope.json': JSON.stringify({ ...info, ...over }, null, 1) });
   withInfo('info-patch-strings', { score: { kind: 'mean', patch: { size: '2', stride: '1', topN: '3' } } });
   withInfo('info-patch-fraction', { score: { kind: 'topPatch', patch: { size: 2.5, stride: 1, topN: 3 } } });

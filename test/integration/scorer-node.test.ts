@@ -351,7 +351,7 @@ async function refused(p: Promise<unknown>, code: string, res: RegExp[], ms = 50
   return Date.now() - t0;
 }
 
-describe('work limits: refused from the sizes alone, before any work (issue 26, item 7)', () => {
+describe('work limits: refused from the sizes alone, before any work', () => {
   const withInfo = (dir: string, over: (i: any) => void) => {
     const d = join(tempDir(), 'm');
     cpSync(dir, d, { recursive: true });
@@ -411,7 +411,7 @@ describe('work limits: refused from the sizes alone, before any work (issue 26, 
   });
 });
 
-describe('no verdict from a non-finite score (issue 26, item 10)', () => {
+describe('no verdict from a non-finite score', () => {
   test('NaN weights: MODEL_CORRUPT, never "isAnomaly": false; the CLI exits 2', async () => {
     const d = join(tempDir(), 'nan');
     cpSync(good, d, { recursive: true });
@@ -428,7 +428,7 @@ describe('no verdict from a non-finite score (issue 26, item 10)', () => {
   });
 });
 
-describe('model files stay inside the model folder (issue 26, item 12)', () => {
+describe('model files stay inside the model folder', () => {
   /** A fetch over the files of `dir` served at http://models.test/m/, recording every URL asked for. */
   const served = (dir: string, asked: string[]) => (async (u: string) => {
     asked.push(u);
@@ -485,7 +485,7 @@ describe('model files stay inside the model folder (issue 26, item 12)', () => {
   });
 });
 
-describe('weightsManifest is bounded before anything is read (issue 26)', () => {
+describe('weightsManifest is bounded before anything is read', () => {
   const damaged = (f: (m: any) => void) => {
     const d = join(tempDir(), 'model');
     cpSync(good, d, { recursive: true });
@@ -516,7 +516,7 @@ describe('weightsManifest is bounded before anything is read (issue 26)', () => 
   });
 });
 
-describe('file names that are not UTF-8 (issue 26)', () => {
+describe('file names that are not UTF-8', () => {
   // Linux file names are bytes; Node reads them as UTF-8 and turns a Latin-1 "é" (E9) into U+FFFD.
   let dir: string;
   before(() => {

@@ -170,7 +170,7 @@ test('describeForLog never dumps the payload', () => {
   assert.equal(describeForLog(cyc), 'unserialisable message');
 });
 
-test('issue 26: webview text cannot forge or hide log lines (CR, LF, ESC, C1, line separators, bidi overrides)', () => {
+test('webview text cannot forge or hide log lines (CR, LF, ESC, C1, line separators, bidi overrides)', () => {
   const forged = 'done\r\n2024-01-01 00:00:00.000 [error] forged line\u001b[31m red\u0085next\u2028sep\u202eevil\u0007';
   const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
   const msgs = [

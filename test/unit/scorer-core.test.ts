@@ -99,7 +99,7 @@ describe('preprocess', () => {
   });
 });
 
-describe('flawscope.json: every field range-checked (issue 26)', () => {
+describe('flawscope.json: every field range-checked', () => {
   const base = folderInfo({ height: 32, width: 32, channels: 3 });
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     ['patch size as a string', { score: { kind: 'mean', patch: { size: '4', stride: 2, topN: 3 } } }, /"score\.patch\.size" must be an integer from 1 to the model size \(32\), got "4"/],
