@@ -362,10 +362,10 @@ describe('work limits: refused from the sizes alone, before any work', () => {
   };
   const photo = testImage(1000, 1000, 3, 7);
 
-  test('a stride of 1 on a 1000x1000 photo: refused at once, naming --stride and a stride that fits', { timeout: 30_000 }, async () => {
+  test('a stride of 1 on a 1000x1000 photo: refused at once, naming --tile-stride and a stride that fits', { timeout: 30_000 }, async () => {
     const s = await loadScorerFromDir(good);
     const t0 = tensorCount();
-    const ms = await refused(s.score(photo, { stride: 1 }), 'IMAGE_TOO_LARGE', [/938,961 tiles of 32x32 = 961 million pixels/, /over the limit of 150 million \(limits\.maxTilePixels\)/, /flawscope score --stride\) is 1 px; a stride of 3 px or more fits/]);
+    const ms = await refused(s.score(photo, { stride: 1 }), 'IMAGE_TOO_LARGE', [/938,961 tiles of 32x32 = 961 million pixels/, /over the limit of 150 million \(limits\.maxTilePixels\)/, /flawscope score --tile-stride\) is 1 px; a stride of 3 px or more fits/]);
     assert.ok(ms < 1000, `refused after ${ms} ms`);
     assert.equal(tensorCount(), t0, 'nothing was run');
     // The bound is the work, not the stride: stride 3 fits and scores.
