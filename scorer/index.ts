@@ -3,7 +3,11 @@
  * adapter lives in scorer/node.
  */
 export { Scorer, tileStarts, tileCount, normalizeScore, tensorCount, DEFAULT_WORK_LIMITS, HEAT_LAYERS } from './scorer';
-export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch, WorkLimits, HeatLayer } from './scorer';
+export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch, WorkLimits, HeatLayer, Verdict } from './scorer';
+export { familiarityReasons, percentiles } from './familiarity';
+export type { TrainingImages, ImageFacts } from './familiarity';
+export { scorePercentile, describePercentile } from './percentile';
+export type { ScorePercentile } from './percentile';
 export { ScorerError } from './errors';
 export type { ScorerErrorCode } from './errors';
 export type { ImageInput, PixelImage, ImageLimits } from './image';

@@ -5,6 +5,7 @@
  * CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
 import { ScorerError } from './errors';
+import { PERCENTILES, type TrainingImages } from './familiarity';
 
 export const FORMAT_VERSION = 6;
 /**
@@ -132,8 +133,14 @@ export interface ModelInfo {
   thresholdRule?: ThresholdRule;
   /** Earlier thresholds of this model, oldest first, each with its rule: `flawscope calibrate` keeps what it replaces. */
   thresholdHistory?: ThresholdHistoryEntry[];
-  /** Score statistics of the normal validation images. */
-  normalStats: { mean: number; std: number; p95: number; p99: number; count: number };
+  /**
+   * Score statistics of the normal validation images. `quantiles` (absent in older models): their
+   * percentiles 0, 1, …, 100 (scorer/percentile.ts turns a score into "more unusual than N % of
+   * normal images"; scorer/familiarity.ts checks the score is in their range).
+   */
+  normalStats: { mean: number; std: number; p95: number; p99: number; count: number; quantiles?: number[] };
+  /** What the normal training images were like (scorer/familiarity.ts); absent in older models. */
+  trainingImages?: TrainingImages;
   dataset: Record<string, unknown>;
   config: Record<string, unknown>;
   metrics: Record<string, number | null>;
@@ -170,6 +177,9 @@ export const MAX_INPUT_SIDE = 1024;
 /** Largest `score.patch.topN`: the top patches are reported one by one. */
 export const MAX_TOP_N = 1000;
 
+/** PERCENTILES finite numbers, non-decreasing. */
+const percentileList = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length === PERCENTILES && v.every((x, i) => typeof x === 'number' && Number.isFinite(x) && (i === 0 || x >= v[i - 1]));
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => {
   const s = JSON.stringify(v);
@@ -256,6 +266,18 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
   const ns = o.normalStats;
   if (ns !== undefined && !(isObj(ns) && ['mean', 'std', 'p95', 'p99', 'count'].every((k) => ns[k] === undefined || ns[k] === null || finite(ns[k]))))
     fail('"normalStats" must be an object of numbers (mean, std, p95, p99, count)');
+  if (ns?.quantiles !== undefined && !percentileList(ns.quantiles)) fail(`"normalStats.quantiles" must be a list of ${PERCENTILES} finite numbers in increasing order (the percentiles 0..100), got ${show(ns.quantiles)}`);
+  const ti = o.trainingImages;
+  if (ti !== undefined) {
+    if (!isObj(ti)) fail(`"trainingImages" must be an object, got ${show(ti)}`);
+    if (!int(ti.count, 1, Number.MAX_SAFE_INTEGER) || !int(ti.sources, 1, Number.MAX_SAFE_INTEGER)) fail(`"trainingImages.count" and "trainingImages.sources" must be integers ≥ 1, got ${show(ti.count)} and ${show(ti.sources)}`);
+    if (!(finite(ti.colourShare) && ti.colourShare >= 0 && ti.colourShare <= 1)) fail(`"trainingImages.colourShare" must be a number in [0, 1], got ${show(ti.colourShare)}`);
+    for (const [k, lo, hi] of [['width', 1, 1e6], ['height', 1, 1e6], ['aspect', 1e-6, 1e6], ['mean', 0, 255], ['std', 0, 255], ['midtones', 0, 1], ['chroma', 0, 255]] as const) {
+      if (k === 'chroma' && ti.chroma === undefined) continue;
+      if (!percentileList(ti[k]) || ti[k][0] < lo || ti[k][PERCENTILES - 1] > hi)
+        fail(`"trainingImages.${k}" must be a list of ${PERCENTILES} numbers from ${lo} to ${hi} in increasing order (the percentiles 0..100), got ${show(ti[k])}`);
+    }
+  }
   for (const k of ['dataset', 'config', 'metrics'] as const) if (o[k] !== undefined && !isObj(o[k])) fail(`"${k}" must be an object`);
   if (o.metrics !== undefined) for (const [k, v] of Object.entries(o.metrics)) if (v !== null && !finite(v)) fail(`"metrics.${k}" must be a number or null, got ${show(v)}`);
   for (const k of ['backend', 'createdAt'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k].length > 200)) fail(`"${k}" must be a string (at most 200 characters)`);

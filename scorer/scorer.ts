@@ -14,6 +14,11 @@ import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type Pixel
 import { readModelFolder, toReader, type ModelFileReader, type ModelSource, type NetworkArtifacts, type ReadOptions } from './loader';
 import { selectBackend, type BackendChoice, type BackendName, type BackendOptions } from './backend';
 import { blendHeat, type ColormapName } from './colormap';
+import { familiarityReasons, meanChroma, pixelStats, type ImageFacts, type PixelStats } from './familiarity';
+import { scorePercentile, type ScorePercentile } from './percentile';
+
+/** 'unfamiliar': the image is not the kind the model was trained on (scorer/familiarity.ts), so its score cannot be trusted either way. */
+export type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
 
 export interface LoadOptions extends BackendOptions, ReadOptions {
   backend?: BackendChoice;
@@ -90,9 +95,21 @@ export interface ScoreResult {
   reconstructionScore: number;
   /** Both reconstruction-error score definitions: mean L1 and the mean of the top-n patch means. */
   scores: { mean: number; topPatch: number };
-  /** 0–1, monotone in score; 0.5 = the model's threshold (score/threshold/2 below it, 1 - threshold/score/2 above). */
+  /**
+   * 0–1, monotone in score; 0.5 = the model's threshold (score/threshold/2 below it, 1 - threshold/score/2 above).
+   * Kept for compatibility: it is not a probability; show `percentile` (describePercentile) instead.
+   */
   normalized: number;
+  /** score > threshold, whatever the verdict (kept for compatibility). */
   isAnomaly: boolean;
+  /** 'unfamiliar' when `reasons` is not empty, else 'anomaly' when score > threshold, else 'normal'. */
+  verdict: Verdict;
+  /** Why the image is unfamiliar, in words (empty for the other verdicts). */
+  reasons: string[];
+  /** Where the score falls among the validation normal images' scores (null: the model recorded none). */
+  percentile: ScorePercentile | null;
+  /** What the familiarity rules measured about the image (its size, channels, chroma, pixel statistics). */
+  facts: ImageFacts;
   threshold: number;
   width: number;
   height: number;
@@ -138,6 +155,9 @@ interface Job {
   cnt: Float32Array;
   /** The photo's own mean and std when the model standardises photos. */
   photo: { mean: number; std: number } | null;
+  /** What the familiarity rules need to know about the image. */
+  facts: ImageFacts;
+  mode: 'tile' | 'resize';
 }
 
 /** What one image will cost, worked out from its size before any pixel work. */
@@ -452,7 +472,27 @@ export class Scorer {
     const tiles: Array<[number, number]> = [];
     for (const y of tileStarts(wh, H, sy)) for (const x of tileStarts(ww, W, sx)) tiles.push([x, y]);
     const prob = this.info.defectMap ? new Float32Array(ww * wh) : null;
-    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, prob, cnt: new Float32Array(ww * wh), photo };
+    const facts: ImageFacts = { width: w, height: h, channels: px.channels, chroma: meanChroma(px.data, w * h, px.channels), pixels: this.pixelFacts(work, ww, wh, mode) };
+    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, prob, cnt: new Float32Array(ww * wh), photo, facts, mode };
+  }
+
+  /**
+   * Pixel mean and std of the image as the model sees it, as the trainer measured its normal
+   * images: the whole working image for 'resize', the medians over side-by-side tiles for 'tile'.
+   */
+  private pixelFacts(work: Uint8Array, ww: number, wh: number, mode: 'tile' | 'resize'): PixelStats {
+    const { height: H, width: W, channels: C } = this.info.input;
+    if (mode === 'resize') return pixelStats(work);
+    const tile = new Uint8Array(H * W * C), all: PixelStats[] = [];
+    for (const y of tileStarts(wh, H, H)) for (const x of tileStarts(ww, W, W)) {
+      cutTile(work, ww, x, y, W, H, C, tile, 0);
+      all.push(pixelStats(tile));
+    }
+    const median = (k: keyof PixelStats) => {
+      const v = all.map((p) => p[k]).sort((a, b) => a - b);
+      return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    };
+    return { mean: median('mean'), std: median('std'), midtones: median('midtones') };
   }
 
   /** `probScore`: the image score from the probability map (null without a defect map). */
@@ -486,10 +526,15 @@ export class Scorer {
     const reconstructionScore = recKind === 'mean' ? mean : top;
     const dm = this.info.defectMap;
     const [score, kind] = dm && probScore !== null ? [probScore, dm.imageScore.kind] : [reconstructionScore, recKind];
+    const reasons = familiarityReasons(this.info, j.facts, score, j.mode);
     return {
       score, kind, reconstructionScore, scores: { mean, topPatch: top },
       normalized: normalizeScore(score, this.info.threshold),
       isAnomaly: score > this.info.threshold,
+      verdict: reasons.length ? 'unfamiliar' : score > this.info.threshold ? 'anomaly' : 'normal',
+      reasons,
+      percentile: scorePercentile(score, this.info.normalStats),
+      facts: j.facts,
       threshold: this.info.threshold,
       width: w, height: h, errorMap: err, probability,
       reconstruction: { data: rec, width: w, height: h, channels: C },

@@ -46,9 +46,9 @@ function csvCell(v: string | number | boolean | null): string {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function toCsv(rows: readonly { name: string; score: number; isAnomaly: boolean; label: 0 | 1 | null }[], threshold: number): string {
+export function toCsv(rows: readonly { name: string; score: number; isAnomaly: boolean; verdict?: 'normal' | 'anomaly' | 'unfamiliar'; label: 0 | 1 | null }[], threshold: number): string {
   const lines = ['image,score,threshold,verdict,label'];
   for (const r of rows)
-    lines.push([r.name, r.score, threshold, r.isAnomaly ? 'anomaly' : 'normal', r.label === null ? null : r.label === 1 ? 'anomaly' : 'normal'].map(csvCell).join(','));
+    lines.push([r.name, r.score, threshold, r.verdict ?? (r.isAnomaly ? 'anomaly' : 'normal'), r.label === null ? null : r.label === 1 ? 'anomaly' : 'normal'].map(csvCell).join(','));
   return lines.join('\n') + '\n';
 }

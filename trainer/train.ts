@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultPatchSpec, defaultTileStride, formatVersionFor, type ModelInfo, type Preprocess, type ScoreKind, type ScoreViews } from '../scorer/model-format';
 import { NORMALIZATION } from '../scorer/preprocess';
+import { percentiles } from '../scorer/familiarity';
 import { selectTrainingBackend } from './backend';
 import { BatchCursor } from './batches';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
@@ -236,7 +237,8 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       preprocess,
       threshold,
       thresholdRule: ruleRecord(thresholdRule, choice, 'validation'),
-      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },
+      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
+      ...(data.imageStats ? { trainingImages: data.imageStats } : {}),
       dataset: data.summary as unknown as Record<string, unknown>,
       config: { ...cfg, history } as unknown as Record<string, unknown>,
       metrics,

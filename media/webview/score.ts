@@ -8,6 +8,7 @@ import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../shared/
 import { COLORMAPS } from '../../shared/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
 import { scoredStatus } from './lib/score-status';
+import { describePercentile } from '../../scorer/percentile';
 import { errorMapImage, loadImage, loadScorer, toImageData, type HeatLayer, type ScoreResult, type ScorerInstance } from './lib/scorer';
 
 const app = document.getElementById('app')!;
@@ -25,6 +26,8 @@ const status = el('p', { id: 'status', class: 'muted' }, 'Waiting for the host鈥
 const title = el('h2', { id: 'title' });
 const backendBadge = el('span', { id: 'backend', class: 'badge' });
 const verdict = el('span', { id: 'verdict', class: 'verdict' });
+const summaryText = el('span', { id: 'summary' });
+const reasonsList = el('ul', { id: 'reasons', class: 'reasons' });
 const scoreText = el('span', { id: 'score' });
 const bar = el('div', { class: 'bar', id: 'bar' }, el('div', { class: 'fill', id: 'bar-fill' }), el('div', { class: 'marker', id: 'bar-marker', title: 'threshold' }));
 const opacityInput = el('input', { id: 'opacity', type: 'range', min: '0', max: '1', step: '0.05' });
@@ -43,8 +46,9 @@ const patches = el('ol', { id: 'patches', class: 'small' });
 
 app.replaceChildren(
   el('header', {}, title, backendBadge),
-  el('div', { class: 'row' }, verdict, scoreText),
-  bar,
+  el('div', { class: 'row' }, verdict, summaryText),
+  reasonsList,
+  el('details', { id: 'score-details' }, el('summary', {}, 'Score details'), el('div', { class: 'row small' }, scoreText), bar),
   el('div', { class: 'controls' },
     el('label', {}, 'Overlay opacity ', opacityInput, opacityValue),
     el('label', {}, 'Colormap ', cmapSelect),
@@ -118,17 +122,30 @@ async function render(): Promise<void> {
   opacityValue.textContent = ` ${Math.round(opacity * 100)}%`;
 }
 
+/** The panel's verdict: the scorer's 'unfamiliar' stands; otherwise the threshold in use (flawscope.thresholdOverride or the model's) decides. */
+function verdictOf(r: ScoreResult, threshold: number): 'normal' | 'anomaly' | 'unfamiliar' {
+  return r.verdict === 'unfamiliar' ? 'unfamiliar' : r.score > threshold ? 'anomaly' : 'normal';
+}
+
+const VERDICT_CLASS = { normal: 'good', anomaly: 'bad', unfamiliar: 'unfamiliar' } as const;
+
 function showResult(): void {
   if (!current) return;
   const { result, threshold } = current;
-  const anomaly = result.score > threshold;
-  verdict.textContent = anomaly ? 'ANOMALY' : 'NORMAL';
-  verdict.className = `verdict ${anomaly ? 'bad' : 'good'}`;
-  scoreText.textContent = `score ${result.score.toPrecision(5)} 路 threshold ${threshold.toPrecision(5)}`;
+  const v = verdictOf(result, threshold);
+  verdict.textContent = v.toUpperCase();
+  verdict.className = `verdict ${VERDICT_CLASS[v]}`;
+  verdict.dataset.verdict = v;
+  summaryText.textContent = describePercentile(result.percentile);
+  reasonsList.replaceChildren(...result.reasons.map((r) => el('li', {}, r)));
+  reasonsList.hidden = result.reasons.length === 0;
+  const pct = result.percentile ? `${result.percentile.value.toFixed(2)}${result.percentile.estimated ? ' (estimated from mean and std)' : ''}` : 'n/a';
+  const f = result.facts;
+  scoreText.textContent = `score ${result.score.toPrecision(5)} 路 threshold ${threshold.toPrecision(5)} 路 percentile ${pct} 路 image ${f.width}x${f.height}, ${f.chroma > 4 ? 'colour' : 'grey'}${f.pixels ? `, pixel mean ${f.pixels.mean.toFixed(1)}, std ${f.pixels.std.toFixed(1)}, mid-tones ${(100 * f.pixels.midtones).toFixed(1)} %` : ''}`;
   scoreText.dataset.score = String(result.score);
   const max = Math.max(threshold * 2, result.score * 1.1, 1e-9);
   (document.getElementById('bar-fill') as HTMLElement).style.width = `${Math.min(100, (100 * result.score) / max)}%`;
-  (document.getElementById('bar-fill') as HTMLElement).className = `fill ${anomaly ? 'bad' : 'good'}`;
+  (document.getElementById('bar-fill') as HTMLElement).className = `fill ${VERDICT_CLASS[v]}`;
   (document.getElementById('bar-marker') as HTMLElement).style.left = `${(100 * threshold) / max}%`;
   patches.replaceChildren(...result.topPatches.map((p) => el('li', {}, `(${p.x}, ${p.y}) ${p.w}脳${p.h}: ${p.score.toPrecision(4)}`)));
 }
@@ -171,6 +188,9 @@ async function scoreOne(m: Extract<HostToWebview, { type: 'scoreImage' }>): Prom
         score: result.score,
         normalized: result.normalized,
         isAnomaly: result.score > threshold,
+        verdict: verdictOf(result, threshold),
+        reasons: result.reasons.slice(0, 16).map((r) => r.slice(0, 1000)),
+        percentile: result.percentile?.value ?? null,
         threshold,
         backend: s.backend,
         ms,

@@ -7,6 +7,7 @@ import type { ColormapName } from '../colormap';
 import { rmSync } from 'node:fs';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { z } from 'zod';
+import { describePercentile } from '../percentile';
 import { collectImages, decodeImageFile, loadScorerFromDir, pngTempPath, writePng } from './index';
 
 /**
@@ -77,6 +78,8 @@ function parseArgs(argv: string[]): ScoreArgs {
 }
 
 const round = (x: number) => Number(x.toPrecision(6));
+/** The verdict as the CLI line starts, padded to one width. */
+const VERDICT_WORD = { normal: 'normal    ', anomaly: 'ANOMALY   ', unfamiliar: 'UNFAMILIAR' } as const;
 
 /**
  * `flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR]`.
@@ -149,7 +152,7 @@ export async function runScoreCommand(
       }
     }
     const used = new Set<string>();
-    let anomalies = 0, scored = 0;
+    let anomalies = 0, scored = 0, unfamiliar = 0;
     for (const f of files) {
       let res: ScoreResult;
       try {
@@ -165,7 +168,8 @@ export async function runScoreCommand(
         continue;
       }
       scored++;
-      if (res.isAnomaly) anomalies++;
+      if (res.verdict === 'anomaly') anomalies++;
+      if (res.verdict === 'unfamiliar') unfamiliar++;
       let heatmap: string | undefined;
       if (args.heatmap) {
         let name = basename(f).replace(/\.[^.]+$/, '') + '.heatmap.png';
@@ -183,11 +187,13 @@ export async function runScoreCommand(
         }
       }
       if (args.json)
-        emit({ event: 'result', file: f, score: round(res.score), normalized: round(res.normalized), isAnomaly: res.isAnomaly, kind: res.kind, reconstructionScore: round(res.reconstructionScore), scores: { mean: round(res.scores.mean), topPatch: round(res.scores.topPatch) }, width: res.width, height: res.height, tiles: res.tiles, topPatches: res.topPatches.map((p) => ({ ...p, score: round(p.score) })), ...(heatmap ? { heatmap } : {}) });
-      else io.out(`${res.isAnomaly ? 'ANOMALY' : 'normal '}  score ${res.score.toFixed(5)}  (${(res.normalized * 100).toFixed(1)}%)  ${f}${heatmap ? `  → ${heatmap}` : ''}\n`);
+        emit({ event: 'result', file: f, verdict: res.verdict, reasons: res.reasons, score: round(res.score), percentile: res.percentile ? { value: round(res.percentile.value), estimated: res.percentile.estimated } : null, summary: describePercentile(res.percentile), normalized: round(res.normalized), isAnomaly: res.isAnomaly, kind: res.kind, reconstructionScore: round(res.reconstructionScore), scores: { mean: round(res.scores.mean), topPatch: round(res.scores.topPatch) }, width: res.width, height: res.height, tiles: res.tiles, topPatches: res.topPatches.map((p) => ({ ...p, score: round(p.score) })), ...(heatmap ? { heatmap } : {}) });
+      else
+        io.out(`${VERDICT_WORD[res.verdict]}  ${describePercentile(res.percentile)} (score ${res.score.toPrecision(5)})  ${f}${heatmap ? `  → ${heatmap}` : ''}\n` +
+          res.reasons.map((r) => `            ${r}\n`).join(''));
     }
-    if (args.json) emit({ event: 'done', scored, anomalies, failed });
-    else err(`${scored} scored, ${anomalies} anomalous${failed ? `, ${failed} failed` : ''}`);
+    if (args.json) emit({ event: 'done', scored, anomalies, unfamiliar, failed });
+    else err(`${scored} scored, ${anomalies} anomalous${unfamiliar ? `, ${unfamiliar} unfamiliar (not the kind of image the model was trained on: no verdict)` : ''}${failed ? `, ${failed} failed` : ''}`);
     if (scored === 0 && failed > 0) return 2;
     return failed ? 1 : 0;
   } finally {

@@ -3,7 +3,7 @@
  * backend in use. No server code: any static file server works. `?model=URL` loads a model
  * folder by URL; `?backend=wasm|webgpu|cpu|auto` picks the backend.
  */
-import { Scorer, imageScoreLabel, type BackendChoice, type ColormapName, type HeatLayer, type ScoreResult } from '../index';
+import { Scorer, describePercentile, imageScoreLabel, type BackendChoice, type ColormapName, type HeatLayer, type ScoreResult } from '../index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLDivElement>('status');
@@ -75,11 +75,20 @@ async function scoreFiles(files: File[]): Promise<void> {
       draw(entry);
       cap.innerHTML = '';
       const verdict = document.createElement('span');
-      verdict.className = result.isAnomaly ? 'anomaly' : '';
-      verdict.textContent = result.isAnomaly ? 'ANOMALY' : 'normal';
-      cap.append(verdict, ` ${f.name}: score ${result.score.toPrecision(4)} (${(result.normalized * 100).toFixed(1)}%), ${result.width}x${result.height}, ${result.tiles} tile(s), ${ms.toFixed(0)} ms`);
+      verdict.className = result.verdict === 'normal' ? '' : result.verdict;
+      verdict.textContent = result.verdict === 'normal' ? 'normal' : result.verdict.toUpperCase();
+      const details = document.createElement('small');
+      details.textContent = ` (score ${result.score.toPrecision(4)}, ${result.width}x${result.height}, ${result.tiles} tile(s), ${ms.toFixed(0)} ms)`;
+      cap.append(verdict, ` ${f.name}: ${describePercentile(result.percentile)}`, details);
+      if (result.reasons.length) {
+        const ul = document.createElement('ul');
+        ul.className = 'reasons';
+        for (const r of result.reasons) ul.append(Object.assign(document.createElement('li'), { textContent: r }));
+        cap.append(ul);
+      }
       fig.dataset.score = String(result.score);
       fig.dataset.anomaly = String(result.isAnomaly);
+      fig.dataset.verdict = result.verdict;
       fig.dataset.name = f.name;
     } catch (e) {
       cap.className = 'error';

@@ -55,6 +55,8 @@ for (const c of ['0', '4', '7']) for (const f of pngs(path.join(testSet, c)).sli
 fs.copyFileSync(path.join(testSet, '7', pngs(path.join(testSet, '7'))[0]), path.join(ws, 'sample.png'));
 // A TIFF (Chromium cannot decode it; the panel must): the same digit, LZW-compressed.
 await sharp(path.join(ws, 'sample.png')).tiff({ compression: 'lzw' }).toFile(path.join(ws, 'sample.tif'));
+// A colour photo, nothing like the grey digits the test model is trained on: the "unfamiliar" verdict.
+await sharp({ create: { width: 300, height: 300, channels: 3, background: { r: 200, g: 60, b: 30 } } }).png().toFile(path.join(ws, 'colour-photo.png'));
 fs.cpSync(dataset, path.join(ws, 'digits'), { recursive: true }); // for the UI test: Add Dataset from the explorer
 
 // ---- code-server

@@ -3,6 +3,7 @@
  * The trainer calls loadTrainingData; the CLI's `datasets inspect` calls inspectDataset.
  */
 import { buildTrainingData } from './build';
+import { trainingImageStats } from './image-stats';
 import type { Catalog } from './catalog';
 import { readCatalog } from './read';
 import { DEFAULT_MAX_PIXELS } from './decode';
@@ -109,6 +110,8 @@ export async function loadTrainingData(raw: LoadOptions): Promise<TrainingData> 
     standardize: p.standardize,
     patchSize: p.patchSize,
   });
+  // Measured before augmentation wraps the set (an augmented read draws random numbers).
+  data.imageStats = await trainingImageStats(data.normal, p.plan.catalog ?? p.catalog, p.plan.trainNormal ?? []);
   if (!isIdentity(config)) {
     const seed = opts.seed ?? 0;
     if (config.rotate90 && data.normal.height !== data.normal.width) throw new InputError('--augment-rotate needs square images.');
