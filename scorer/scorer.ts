@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { viewsError, type DefectScoreKind, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
-import { cutTile, resampleFloat, tileWorkingSize, toInputTensor, toPixelValue, workingImage } from './preprocess';
+import { viewsError, type DefectScoreKind, type FlipMode, type ModelInfo, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
+import { checkBatchWork, DEFAULT_WORK_LIMITS, patchCount, planWork, tileStarts, type WorkLimits, type WorkPlan } from './work-plan';
+import { cutTile, resampleFloat, toInputTensor, toPixelValue, workingImage } from './preprocess';
 import { defectImageScore, patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
 import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
@@ -18,6 +19,8 @@ import { familiarityReasons, meanChroma, pixelStats, type ImageFacts, type Pixel
 import { scorePercentile, type ScorePercentile } from './percentile';
 
 /** 'unfamiliar': the image is not the kind the model was trained on (scorer/familiarity.ts), so its score cannot be trusted either way. */
+export { DEFAULT_WORK_LIMITS, tileCount, tileStarts, type WorkLimits } from './work-plan';
+
 export type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
 
 export interface LoadOptions extends BackendOptions, ReadOptions {
@@ -50,32 +53,6 @@ export interface ScoreOptions {
   /** Overrides the model's `score.shift` (likewise, for the one-pixel shifts). */
   shift?: ShiftMode;
 }
-
-/**
- * The work one score()/scoreBatch() call may take, checked from the image sizes alone before any
- * pixel is touched: a model's `preprocess.scale` or tile stride (or a caller's `stride`) can turn
- * an ordinary photo into hours of generator passes and gigabytes of buffers, and the webview runs
- * the scorer on its own thread, where that would freeze the panel instead of failing.
- */
-export interface WorkLimits {
-  /** Largest image the scorer works on after `preprocess.scale` or enlargement to the model size, summed over the call's images. */
-  maxWorkPixels: number;
-  /**
-   * Most model pixels run through the networks: tiles × tile pixels × score views (flip 2, shift 4)
-   * × networks (2 with a defect map: it runs on every tile the generator does), summed over the call's images.
-   */
-  maxTilePixels: number;
-  /** Most error-map values the patch score reads: patch windows × patch area, summed over the call's images. */
-  maxPatchVisits: number;
-}
-
-/**
- * 50 MP of working image, as for input images. 150 million tile pixels is about 150,000 tiles of
- * 32x32, some 25 s on two busy CPU cores with the WASM kernels (6 million tile pixels a second
- * measured); a 2192x1000 photo at the default quarter-model stride is a quarter of it. Patch
- * visits are some 50 times cheaper than generator pixels (avgPool, measured).
- */
-export const DEFAULT_WORK_LIMITS: WorkLimits = { maxWorkPixels: 50_000_000, maxTilePixels: 150_000_000, maxPatchVisits: 2_000_000_000 };
 
 export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
 
@@ -160,32 +137,8 @@ interface Job {
   mode: 'tile' | 'resize';
 }
 
-/** What one image will cost, worked out from its size before any pixel work. */
-interface Plan {
-  px: PixelImage;
-  ww: number;
-  wh: number;
-  sx: number;
-  sy: number;
-  tiles: number;
-  patchVisits: number;
-}
-
-/** How many origins tileStarts gives, without listing them. */
-export function tileCount(size: number, tile: number, stride: number): number {
-  return size <= tile ? 1 : Math.ceil((size - tile) / stride) + 1;
-}
-
-const millions = (n: number) => (n >= 1e7 ? `${Math.round(n / 1e6).toLocaleString('en-US')} million` : n.toLocaleString('en-US'));
-
-/** Tile origins along one axis: 0, stride, … and a last tile flush with the end. */
-export function tileStarts(size: number, tile: number, stride: number): number[] {
-  if (size <= tile) return [0];
-  const s: number[] = [];
-  for (let p = 0; p + tile < size; p += stride) s.push(p);
-  s.push(size - tile);
-  return s;
-}
+/** A planned image: its pixels and what scoring it will cost (work-plan.ts). */
+interface Plan extends WorkPlan { px: PixelImage }
 
 /** score → 0..1 with 0.5 at the threshold. */
 export function normalizeScore(score: number, threshold: number): number {
@@ -325,7 +278,7 @@ export class Scorer {
     };
     // Every image is planned and checked before any of them is converted, resized or run.
     const plans = images.map((img, i) => inImage(i, () => this.plan(img, opts, nViews)));
-    if (plans.length > 1) this.checkBatch(plans, nViews);
+    if (plans.length > 1) checkBatchWork(this.info, this.limits, plans, nViews, this.networks);
     const jobs = plans.map((p, i) => inImage(i, () => this.prepare(p, opts, wantRec)));
 
     // Run every tile of every image through the generator, batchSize at a time.
@@ -407,57 +360,10 @@ export class Scorer {
     return results;
   }
 
-  /** The working size, stride and tile count of one image, and the work limits checked on them. Reads only the image's size. */
+  /** The working size, stride and tile count of one image, checked against the work limits. Reads only the image's size. */
   private plan(img: ImageInput, opts: ScoreOptions, nViews: number): Plan {
-    const { height: H, width: W } = this.info.input;
     const px = toPixels(img, this.limits);
-    const { width: w, height: h } = px;
-    const mode = opts.mode ?? this.info.preprocess?.mode ?? 'resize';
-    const scale = mode === 'tile' && this.info.preprocess?.mode === 'tile' ? this.info.preprocess.scale : 1;
-    // The same working size workingImage() will produce (preprocess.ts), computed from the size alone.
-    const { ww, wh } = mode === 'resize' ? { ww: W, wh: H } : tileWorkingSize(w, h, W, H, scale);
-    const L = this.limits;
-    if (ww * wh > L.maxWorkPixels) {
-      const why = scale > 1 ? `the model's "preprocess.scale" ${scale} (flawscope.json) enlarges it to` : `fitting the model's ${W}x${H} tiles makes it`;
-      throw new ScorerError('IMAGE_TOO_LARGE', `the ${w}x${h} image: ${why} ${ww}x${wh} pixels to score, over the limit of ${millions(L.maxWorkPixels)} pixels (limits.maxWorkPixels): score a smaller image or a crop of it${scale > 1 ? ', or use a model trained at a scale nearer 1' : ''}`);
-    }
-    const st = opts.stride ?? this.info.preprocess?.tileStride ?? { x: W, y: H };
-    const sx = typeof st === 'number' ? st : st.x, sy = typeof st === 'number' ? st : st.y;
-    if (!(Number.isInteger(sx) && sx >= 1 && sx <= W && Number.isInteger(sy) && sy >= 1 && sy <= H))
-      throw new ScorerError('IMAGE_INVALID', `tile stride must be an integer from 1 to the model size (${W}x${H}), got ${JSON.stringify(st)}`);
-    const tiles = tileCount(wh, H, sy) * tileCount(ww, W, sx);
-    const nets = this.networks;
-    const tilePixels = tiles * H * W * nViews * nets;
-    if (tilePixels > L.maxTilePixels) {
-      const who = opts.stride !== undefined ? 'the tile stride (the stride option; flawscope score --tile-stride)'
-        : this.info.preprocess?.tileStride !== undefined ? 'the model\'s tile stride ("preprocess.tileStride" in flawscope.json; --tile-stride overrides it)' : null;
-      let fits = 0;
-      for (let s = Math.max(sx, sy) + 1; who && s <= Math.min(W, H) && !fits; s++) if (tileCount(wh, H, s) * tileCount(ww, W, s) * H * W * nViews * nets <= L.maxTilePixels) fits = s;
-      const views = (nViews > 1 ? ` × ${nViews} score views ("score.flip"/"score.shift")` : '') + (nets > 1 ? ' × 2 networks (the generator and the defect map)' : '');
-      throw new ScorerError('IMAGE_TOO_LARGE',
-        `the ${w}x${h} image (${ww}x${wh} pixels at the model's scale) needs ${tiles.toLocaleString('en-US')} tiles of ${W}x${H}${views} = ${millions(tilePixels)} pixels through the ${nets > 1 ? 'networks' : 'generator'}, over the limit of ${millions(L.maxTilePixels)} (limits.maxTilePixels): ` +
-        (who ? `${who} is ${sx === sy ? sx : `${sx}x${sy}`} px; ${fits ? `a stride of ${fits} px or more fits` : 'no stride fits'}, or score a smaller image` : 'score a smaller image or a crop of it'));
-    }
-    const patch = this.info.score.patch;
-    const psize = Math.min(patch.size, wh, ww);
-    const patchVisits = patchCount(wh, ww, patch) * psize * psize;
-    if (patchVisits > L.maxPatchVisits)
-      throw new ScorerError('IMAGE_TOO_LARGE', `the ${w}x${h} image (${ww}x${wh} pixels at the model's scale): its patch score ("score.patch" size ${patch.size}, stride ${patch.stride} in flawscope.json) reads ${millions(patchVisits)} error values, over the limit of ${millions(L.maxPatchVisits)} (limits.maxPatchVisits): score a smaller image`);
-    return { px, ww, wh, sx, sy, tiles, patchVisits };
-  }
-
-  /** The limits again over all images of one call, whose buffers are all held at once. */
-  private checkBatch(plans: Plan[], nViews: number): void {
-    const { height: H, width: W } = this.info.input;
-    const L = this.limits;
-    const sum = (f: (p: Plan) => number) => plans.reduce((a, p) => a + f(p), 0);
-    const over: Array<[number, number, string]> = [
-      [sum((p) => p.ww * p.wh), L.maxWorkPixels, 'pixels to score (limits.maxWorkPixels)'],
-      [sum((p) => p.tiles) * H * W * nViews * this.networks, L.maxTilePixels, `pixels through the ${this.networks > 1 ? 'generator and the defect map' : 'generator'} (limits.maxTilePixels)`],
-      [sum((p) => p.patchVisits), L.maxPatchVisits, 'patch-score reads (limits.maxPatchVisits)'],
-    ];
-    for (const [got, max, what] of over)
-      if (got > max) throw new ScorerError('IMAGE_TOO_LARGE', `the ${plans.length} images of this call need ${millions(got)} ${what.replace('(', `together, over the limit of ${millions(max)} (`)}: score them in smaller batches`);
+    return { px, ...planWork(this.info, this.limits, { width: px.width, height: px.height }, opts, nViews, this.networks) };
   }
 
   private prepare(plan: Plan, opts: ScoreOptions, wantRec: boolean): Job {
@@ -585,11 +491,6 @@ async function buildNetwork(net: NetworkArtifacts, file: string, reader: ModelFi
     const code = /shape|mismatch|expected|weight/i.test(m) ? 'MODEL_MISMATCH' : 'MODEL_CORRUPT';
     throw new ScorerError(code, `${file} in ${reader.describe} could not be built${code === 'MODEL_MISMATCH' ? ' with its weights' : ''}: ${m}`, { cause: e });
   }
-}
-
-function patchCount(h: number, w: number, p: PatchSpec): number {
-  const size = Math.min(p.size, h, w);
-  return (Math.floor((h - size) / p.stride) + 1) * (Math.floor((w - size) / p.stride) + 1);
 }
 
 /** Live tfjs tensors (for leak checks: dispose() returns this to its value before load()). */

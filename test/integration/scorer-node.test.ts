@@ -313,7 +313,7 @@ describe('image files and the score command', () => {
     const wasmResults = evWasm.filter((e) => e.event === 'result');
     for (const [i, r] of results.entries()) assert.ok(Math.abs(r.score - wasmResults[i].score) <= 1e-4 * Math.abs(wasmResults[i].score), `fast ${r.score} vs wasm ${wasmResults[i].score}`);
     assert.equal(ev.filter((e) => e.event === 'error').length, 2);
-    assert.deepEqual(ev.at(-1), { event: 'done', scored: 2, anomalies: results.filter((r) => r.isAnomaly).length, failed: 2 });
+    assert.deepEqual(ev.at(-1), { event: 'done', scored: 2, anomalies: results.filter((r) => r.isAnomaly).length, unfamiliar: results.filter((r) => r.verdict === 'unfamiliar').length, failed: 2 });
     for (const r of results) {
       const meta = await sharp(r.heatmap).metadata();
       assert.deepEqual([meta.width, meta.height], [40, 36]);
