@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { camel, UsageError } from './args';
 import { DEFAULT_CONFIG, type TrainConfig } from './train';
+import { DEFECTS_PRESET, type DefectsConfig } from './defect-map/train-map';
+import { presetDataOptions } from './data/map-data';
+import { InputError } from './data/types';
 import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, type TrainOptions } from './train-options';
 
 /** Reads a --config file into settings (validated by the same schema as the flags). */
@@ -17,8 +20,11 @@ export function configFileOptions(file: string): TrainOptions {
   return parseTrainOptions(raw, { kind: 'file', label: `--config ${file}` });
 }
 
-/** Builds the train config: defaults, under the --config file, under the flags; every value validated by one schema. */
-export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
+/**
+ * Builds the train config: defaults, under the preset's settings, under the --config file, under
+ * the flags; every value validated by one schema. With `--preset defects` it is a DefectsConfig.
+ */
+export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | DefectsConfig {
   const cfgFile = flags.get('config');
   const file = cfgFile ? configFileOptions(cfgFile) : {};
   const given = parseTrainOptions(flagsToOptions(flags), { kind: 'flag' });
@@ -28,6 +34,20 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   const dataOptions: Record<string, unknown> = { ...file.dataOptions };
   for (const [k, v] of flags) if (!isTrainFlag(k)) dataOptions[camel(k)] = v;
   const { weights: _w, dataOptions: _d, ...rest } = o;
+  if (o.timeBudget !== undefined && o.preset === undefined) throw new InputError('--time-budget needs --preset defects (the paper\'s training runs for --epochs)');
+  if (o.preset === 'defects') {
+    const p = DEFECTS_PRESET;
+    return {
+      ...DEFAULT_CONFIG,
+      size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, tileStride: p.tileStride, timeBudget: p.timeBudget,
+      ...rest,
+      preset: 'defects',
+      data: o.data,
+      out: o.out,
+      weights: mergeWeights(DEFAULT_CONFIG.weights, file.weights, given.weights),
+      dataOptions: presetDataOptions(dataOptions),
+    } as DefectsConfig;
+  }
   return {
     ...DEFAULT_CONFIG,
     ...rest,
