@@ -27,6 +27,11 @@ import { checkOutputFolder } from '../out-guard';
 import { Rng } from '../rng';
 import { train, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
+import { Gan } from '../gan';
+import { SubsetImageSet } from '../data/image-set';
+import type { TrainingData } from '../data/types';
+import { defaultPatchSpec } from '../../scorer/model-format';
+import { toInputTensor } from '../../scorer/preprocess';
 import { buildDefectMap, MAP_INPUTS } from './network';
 import { DEFAULT_MAP_LOSS, mapLoss } from './loss';
 import { IMAGE_SCORE_RULES, imageScore, mapInput, photoMap, PixelRoc, ruleName, tileMaps, type ImageScoreRule } from './evaluate';
@@ -59,6 +64,12 @@ export const DEFECTS_PRESET = {
    */
   generatorEpochs: 2,
   generatorBatch: 64,
+  /**
+   * Share of the time budget stage 1 may take. train() has no clock, so its training set is
+   * cut to fit: a seeded subset of the crops (normal and defect in their proportions), sized
+   * from the generator's measured step time. Stage 2 always sees every crop.
+   */
+  generatorShare: 0.35,
 } as const;
 
 export interface DefectsConfig extends TrainConfig {
@@ -193,6 +204,7 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     };
     delete (stage1 as Partial<DefectsConfig>).preset;
     delete (stage1 as Partial<DefectsConfig>).timeBudget;
+    const stage1Data = await fitToBudget(d.training, stage1, cfg.timeBudget * DEFECTS_PRESET.generatorShare, (m) => hooks.emit({ type: 'warning', message: m }));
     const r1 = await train(stage1, {
       emit: (e) => {
         if (e.type === 'start') hooks.emit({ ...e, out });
@@ -200,7 +212,7 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
         else if (e.type === 'warning' || e.type === 'step') hooks.emit(e);
       },
       shouldStop: hooks.shouldStop,
-      loadData: async () => d.training,
+      loadData: async () => stage1Data,
     });
     if (r1 === 'cancelled') {
       hooks.emit({ type: 'warning', message: 'stopped during the generator stage; the defects preset does not resume, so nothing was written' });
@@ -350,6 +362,39 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     await fs.rm(stageDir, { recursive: true, force: true }).catch(() => {});
     await release();
   }
+}
+
+/** Seconds per generator step at stage 1's batch, measured on a throwaway GAN (the first step is a warm-up). */
+async function generatorStepSeconds(t: TrainingData, c: TrainConfig): Promise<number> {
+  const shape = { height: t.normal.height, width: t.normal.width, channels: t.normal.channels };
+  const gan = new Gan({ shape, weights: c.weights, patch: defaultPatchSpec(Math.min(shape.height, shape.width)), lr: c.lr, beta1: c.beta1, beta2: c.beta2, seed: c.seed, skips: c.skips });
+  const n = Math.min(c.batch, t.normal.count);
+  const x = toInputTensor(await t.normal.readBatch(Array.from({ length: n }, (_, i) => i)), n, shape.height, shape.width, shape.channels);
+  try {
+    gan.step(x, 'normal');
+    const t0 = Date.now();
+    gan.step(x, 'normal');
+    if (t.anomaly) gan.step(x, 'anomaly'); else gan.step(x, 'normal');
+    return ((Date.now() - t0) / 2000) * (c.batch / n);
+  } finally {
+    x.dispose();
+    gan.dispose();
+  }
+}
+
+/** Stage 1's data, cut to a seeded subset when every crop would not fit `seconds` (see DEFECTS_PRESET.generatorShare). */
+async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: number, warn: (m: string) => void): Promise<TrainingData> {
+  const nN = t.normal.count, nA = t.anomaly?.count ?? 0;
+  const perStep = await generatorStepSeconds(t, c);
+  // train()'s own validation passes cost about a tenth of its epochs; keep room for them.
+  const steps = Math.floor((0.9 * seconds) / perStep / c.epochs);
+  const fit = Math.max(2 * c.batch, steps * c.batch);
+  if (fit >= nN + nA) return t;
+  const f = fit / (nN + nA);
+  const rng = new Rng(c.seed ^ 0x57a9e1);
+  const pick = (n: number) => Array.from(rng.permutation(n).subarray(0, Math.max(1, Math.round(n * f)))).sort((a, b) => a - b);
+  warn(`stage 1: ${(perStep * 1000).toFixed(0)} ms a generator step, so the generator trains on a seeded ${(100 * f).toFixed(1)} % of the crops (${Math.round(nN * f)} normal + ${nA ? Math.max(1, Math.round(nA * f)) : 0} defect) to fit ${seconds.toFixed(0)} s; the defect map sees every crop`);
+  return { ...t, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
 }
 
 function numberOr(v: unknown): number | undefined {
