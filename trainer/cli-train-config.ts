@@ -35,11 +35,12 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
   for (const [k, v] of flags) if (!isTrainFlag(k)) dataOptions[camel(k)] = v;
   const { weights: _w, dataOptions: _d, ...rest } = o;
   if (o.timeBudget !== undefined && o.preset === undefined) throw new InputError('--time-budget needs --preset defects (the paper\'s training runs for --epochs)');
+  if (o.synthetic !== undefined && o.preset === undefined) throw new InputError('--synthetic needs --preset defects (synthetic defects train the defect map)');
   if (o.preset === 'defects') {
     const p = DEFECTS_PRESET;
     return {
       ...DEFAULT_CONFIG,
-      size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, tileStride: p.tileStride, timeBudget: p.timeBudget,
+      size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, tileStride: p.tileStride, timeBudget: p.timeBudget, synthetic: 'auto',
       ...rest,
       preset: 'defects',
       data: o.data,

@@ -68,6 +68,9 @@ function booleanText(text: string): unknown {
 export const TRAIN_PRESETS = ['defects'] as const;
 export type TrainPreset = (typeof TRAIN_PRESETS)[number];
 
+export const SYNTHETIC_MODES = ['auto', 'add', 'only', 'off'] as const;
+export type SyntheticMode = (typeof SYNTHETIC_MODES)[number];
+
 /** Longest --time-budget: a week. */
 export const MAX_TIME_BUDGET_S = 7 * 24 * 3600;
 
@@ -118,6 +121,10 @@ const SPECS: OptionSpec[] = [
     schema: z.preprocess(durationText, z.number().int().min(10).max(MAX_TIME_BUDGET_S)), fromFlag: durationText,
     help: 'DURATION  --preset defects: training time for both stages, e.g. 30m (default 30m)',
   },
+  {
+    key: 'synthetic', expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
+    schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
+  },
   { key: 'backend', expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
   { key: 'validationFraction', expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
   { key: 'force', expect: 'true or false', schema: z.boolean(), fromFlag: booleanText, help: '  replace an existing model folder (only a Flawscope model folder or an empty folder)' },
@@ -145,7 +152,7 @@ export interface TrainOptions {
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
   skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: (typeof BACKEND_REQUESTS)[number];
   validationFraction?: number; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
-  preset?: TrainPreset; timeBudget?: number;
+  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode;
 }
 
 function show(v: unknown): string {

@@ -59,7 +59,7 @@ function photosOf(items: CatalogItem[] | null, isAnomaly: 0 | 1): PhotoRef[] {
  * photo's own scale) when the layout has masks, whole images otherwise. Refuses what cannot
  * train a defect map, naming the flag or folder.
  */
-export async function loadMapData(opts: LoadOptions): Promise<MapData> {
+export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Promise<MapData> {
   const o: Record<string, unknown> = { ...opts };
   if (o.protocol !== undefined && o.protocol !== 'defect') throw new InputError(`--protocol ${String(o.protocol)}: --preset defects trains on the defect protocol (photos split by source, crops by mask); leave --protocol out`);
   if (o.augment !== undefined && o.augment !== 'none') throw new InputError(`--augment ${String(o.augment)}: --preset defects flips and turns crops and their masks together itself; leave --augment out`);
@@ -70,11 +70,10 @@ export async function loadMapData(opts: LoadOptions): Promise<MapData> {
   if (o.patchSize !== undefined && labels !== 'masks')
     throw new InputError(`${flagName('patchSize')} ${String(o.patchSize)}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (whole images are used, with their image labels)`);
   const p = await planDataset(o as LoadOptions);
-  if (p.plan.trainAnomaly.length === 0)
+  if (p.plan.trainAnomaly.length === 0 && !allowNoDefects)
     throw new InputError(
-      `--preset defects: ${opts.root} has no defect images for training (normal class "${p.normalClass}"${cat.classNames.length > 1 ? `, classes ${cat.classNames.join(', ')}` : ''}). ` +
-        'The defect map learns from defect examples: add defect images (a folder per defect type beside the normal one, masks beside the images for pixel labels); ' +
-        'synthetic defects for a folder of normal images only are not available yet',
+      `--preset defects: ${opts.root} has no defect images for training (normal class "${p.normalClass}"${cat.classNames.length > 1 ? `, classes ${cat.classNames.join(', ')}` : ''}) and --synthetic is off. ` +
+        'The defect map learns from defect examples: add defect images (a folder per defect type beside the normal one, masks beside the images for pixel labels), or leave --synthetic at auto',
     );
   const training = await buildTrainingData(p.plan.catalog ?? p.catalog, p.plan, {
     size: p.size, channels: p.channels, maxPixels: p.maxPixels, normalClass: p.normalClass,
@@ -85,7 +84,7 @@ export async function loadMapData(opts: LoadOptions): Promise<MapData> {
   // The generator sees the crops as they are; the map's sampler flips and turns tiles with their masks.
   training.summary.augmentation = { family: 'none', ...FAMILY_DEFAULTS.none };
   const items = p.plan.trainAnomaly;
-  if (!training.anomaly || training.anomaly.count !== items.length)
+  if ((training.anomaly?.count ?? 0) !== items.length)
     throw new InputError(`${opts.root}: ${items.length - (training.anomaly?.count ?? 0)} training defect image(s) could not be read, so their masks cannot be matched; fix or remove them (see the warnings)`);
   const anomalyHasMask = Uint8Array.from(items, (i) => (i.maskPath ? 1 : 0));
   const anomalyMasks = anomalyHasMask.some((v) => v) ? await decodeMasks(items, p.size, p.maxPixels, p.patchSize) : null;
@@ -98,7 +97,7 @@ export async function loadMapData(opts: LoadOptions): Promise<MapData> {
       test: [...photosOf(p.plan.testNormal, 0), ...photosOf(p.plan.testAnomaly, 1)],
     },
     patchSize: p.patchSize,
-    labels,
+    labels: items.length ? labels : 'none',
   };
 }
 
@@ -167,8 +166,8 @@ export interface MapBatch {
 }
 
 export interface SyntheticSource {
-  /** A normal tile (uint8, H x W x C) made defective in place; returns its 0/255 mask (H x W). */
-  (tile: Uint8Array, rng: () => number): Uint8Array;
+  /** A normal tile (uint8, H x W x C) made defective in place, texture taken from `donor` (another normal tile); returns its 0/255 mask (H x W). */
+  (tile: Uint8Array, donor: Uint8Array): Uint8Array;
 }
 
 /** Draws the map's batches by batchComposition's rule, with a random symmetry per tile (square tiles only). */
@@ -194,7 +193,7 @@ export class MapSampler {
     const hasMask = new Float32Array(count);
     const label = new Float32Array(count);
     const imageOnly = new Float32Array(count);
-    const normalIdx = this.normal.take(nN + nS);
+    const normalIdx = this.normal.take(nN + 2 * nS);
     const np = await set.normal.readBatch(normalIdx);
     pixels.set(np.subarray(0, nN * per), 0);
     hasMask.fill(1, 0, nN);
@@ -214,7 +213,8 @@ export class MapSampler {
     for (let k = 0; k < nS; k++) {
       const i = nN + nR + k;
       const tile = np.slice((nN + k) * per, (nN + k + 1) * per);
-      const m = this.synthetic!(tile, this.rng);
+      const donor = np.subarray((nN + nS + k) * per, (nN + nS + k + 1) * per);
+      const m = this.synthetic!(tile, donor);
       pixels.set(tile, i * per);
       for (let p = 0; p < mper; p++) mask[i * mper + p] = m[p] >= 128 ? 1 : 0;
       hasMask[i] = 1;

@@ -19,7 +19,9 @@ import { join, resolve } from 'node:path';
 import { INFO_FILE, MODEL_FILE, type ModelInfo } from '../../scorer/model-format';
 import { NORMALIZATION } from '../../scorer/preprocess';
 import { InputError } from '../data/types';
-import { loadMapData, MapSampler, type MapBatch, type MapData, type PhotoRef } from '../data/map-data';
+import { loadMapData, MapSampler, type MapBatch, type MapData, type PhotoRef, type SyntheticSource } from '../data/map-data';
+import { synthesizeDefect } from '../defects/synthetic';
+import type { SyntheticMode } from '../train-options';
 import { acquireLock, writeFolderAtomically } from '../fs-safe';
 import { auroc, meanStd, quantile } from '../metrics';
 import { modelArtifacts, WEIGHTS_FILE } from '../model-folder';
@@ -76,6 +78,7 @@ export interface DefectsConfig extends TrainConfig {
   preset: 'defects';
   /** Seconds for both stages' training (evaluation and writing not counted). */
   timeBudget: number;
+  synthetic: SyntheticMode;
 }
 
 export interface DefectMapInfo {
@@ -193,9 +196,15 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     // The data is read once: stage 1 trains on it through train()'s loadData hook.
     let data: MapData | null = null;
     const loadOpts = () => ({ ...cfg.dataOptions, root: cfg.data, normalClass: cfg.normal, size: cfg.size, channels: cfg.channels, seed: cfg.seed, validationFraction: cfg.validationFraction });
-    data = await loadMapData(loadOpts());
+    const synth = cfg.synthetic ?? 'auto';
+    data = await loadMapData(loadOpts(), synth !== 'off');
+    if (synth === 'only' && data.training.anomaly) {
+      // Measuring synthetic defects alone: the real defect crops train neither stage (validation and test keep them).
+      data = { ...data, training: { ...data.training, anomaly: null }, anomalyMasks: null, anomalyHasMask: new Uint8Array(0), labels: 'none' };
+    }
     const d = data;
-    hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${d.labels === 'masks' ? 'pixel masks' : 'image labels only'})` });
+    const useSynthetic = synth === 'add' || synth === 'only' || (synth === 'auto' && d.labels === 'none');
+    hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${{ masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
 
     // Stage 1: trainer/train.ts as it is, into a temporary model folder.
     const genDir = join(stageDir, 'generator');
@@ -230,9 +239,20 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     // Adam's usual β1 = 0.9: the GAN's 0.5 (cfg.beta1) is for the adversarial game, which the map does not play.
     const opt = tf.train.adam(cfg.lr, 0.9, 0.999);
     const rng = new Rng(cfg.seed ^ 0xdefec7);
-    const sampler = new MapSampler(d, cfg.batch, () => rng.next());
+    const synRng = new Rng(cfg.seed ^ 0x5e7e7);
+    const synthetic: SyntheticSource | undefined = useSynthetic
+      ? (tile, donor) => {
+          const buf = (data: Uint8Array) => ({ data, width: W, height: H, channels: C });
+          const s = synthesizeDefect(buf(tile), synRng, { donor: buf(donor) });
+          tile.set(s.image.data);
+          return s.mask;
+        }
+      : undefined;
+    const sampler = new MapSampler(d, cfg.batch, () => rng.next(), synthetic);
     const defectPerBatch = sampler.composition.real + sampler.composition.synthetic;
-    const stepsPerEpoch = Math.max(MIN_STEPS, Math.min(MAX_STEPS, Math.ceil((d.training.anomaly?.count ?? 0) / defectPerBatch)));
+    // Synthetic defects are endless: with them an epoch is a pass over the normal tiles.
+    const passOver = useSynthetic ? d.training.normal.count / sampler.composition.normal : (d.training.anomaly?.count ?? 0) / defectPerBatch;
+    const stepsPerEpoch = Math.max(MIN_STEPS, Math.min(MAX_STEPS, Math.ceil(passOver)));
     const val = await validationTiles(d, cfg.seed);
     hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${sampler.composition.normal} normal + ${defectPerBatch} defect tiles, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Math.max(0, (deadline - Date.now()) / 1000).toFixed(0)} s; validation on ${val.n} tiles` });
     const history: Record<string, unknown>[] = [];
@@ -245,7 +265,8 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
       const sums = { total: 0, focal: 0, dice: 0, mil: 0 };
       let steps = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
-        if (hooks.shouldStop() || Date.now() >= deadline) { stopped = true; break; }
+        // The budget ends the training, but never before the map's first MIN_STEPS steps: a model folder without a trained map would be no use.
+        if (hooks.shouldStop() || (Date.now() >= deadline && !(epoch === 1 && s < MIN_STEPS))) { stopped = true; break; }
         const b = await sampler.next();
         const { x, targets } = tensors(b, H, W, C);
         const input = mapInput(generator, x);
@@ -278,7 +299,9 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
         valAuroc: ev.select, bestValAuroc: best.select, imgPerSec: (steps * cfg.batch) / seconds, etaSec: Math.max(0, (deadline - Date.now()) / 1000), seconds,
       });
     }
-    if (!best) throw new InputError(`--time-budget ${cfg.timeBudget}: no time was left for the defect map after the generator stage (${stage1Seconds.toFixed(0)} s); give a larger budget`);
+    if (!best) throw new InputError('stopped before the defect map trained; nothing was written');
+    if (Date.now() > deadline + 1000 * 60 && history.length <= 1)
+      hooks.emit({ type: 'warning', message: `--time-budget ${cfg.timeBudget}: the generator stage (${stage1Seconds.toFixed(0)} s) left no time for the defect map; it had only its first ${MIN_STEPS} steps — give a larger budget` });
     const mapSeconds = (Date.now() - t2) / 1000;
     net.setWeights(best.weights);
     const trainingSeconds = (Date.now() - t0) / 1000;
@@ -389,12 +412,13 @@ async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: number, war
   // train()'s own validation passes cost about a tenth of its epochs; keep room for them.
   const steps = Math.floor((0.9 * seconds) / perStep / c.epochs);
   const fit = Math.max(2 * c.batch, steps * c.batch);
-  if (fit >= nN + nA) return t;
+  // The generator's own test figure is not needed (the map's are reported): train() skips it.
+  if (fit >= nN + nA) return { ...t, test: null };
   const f = fit / (nN + nA);
   const rng = new Rng(c.seed ^ 0x57a9e1);
   const pick = (n: number) => Array.from(rng.permutation(n).subarray(0, Math.max(1, Math.round(n * f)))).sort((a, b) => a - b);
   warn(`stage 1: ${(perStep * 1000).toFixed(0)} ms a generator step, so the generator trains on a seeded ${(100 * f).toFixed(1)} % of the crops (${Math.round(nN * f)} normal + ${nA ? Math.max(1, Math.round(nA * f)) : 0} defect) to fit ${seconds.toFixed(0)} s; the defect map sees every crop`);
-  return { ...t, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
+  return { ...t, test: null, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
 }
 
 function numberOr(v: unknown): number | undefined {
