@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { buildDefectMap, MAP_MAX_WEIGHTS } from '../../trainer/defect-map/network';
-import { focalLoss, mapLoss, milLoss, softDiceLoss, topKMean, EPS } from '../../trainer/defect-map/loss';
+import { focalLoss, mapLoss, milLoss, softDiceLoss, tileDiceLoss, topKMean, EPS } from '../../trainer/defect-map/loss';
 
 before(() => tf.setBackend('cpu'));
 
@@ -46,8 +46,9 @@ test('focal loss: exact values, γ = 2, α = 0.75, per weighted tile', () => {
   const m0 = t0.reduce((a, b) => a + b) / 4, m1 = t1.reduce((a, b) => a + b) / 4;
   // By hand, tile 0: 0.75·0.01·0.10536 + 0.25·0.04·0.22314 + 0.75·0.25·0.69315 + 0.25·0.01·0.10536 = 0.13318…
   close(m0, (0.75 * 0.01 * -Math.log(0.9) + 0.25 * 0.04 * -Math.log(0.8) + 0.75 * 0.25 * -Math.log(0.5) + 0.25 * 0.01 * -Math.log(0.9)) / 4);
-  close(focalLoss(P(), Y(), tf.tensor1d([1, 1])).dataSync()[0], (m0 + m1) / 2);
-  close(focalLoss(P(), Y(), tf.tensor1d([1, 0])).dataSync()[0], m0);
+  const A = { gamma: 2, alpha: 0.75 };
+  close(focalLoss(P(), Y(), tf.tensor1d([1, 1]), A).dataSync()[0], (m0 + m1) / 2);
+  close(focalLoss(P(), Y(), tf.tensor1d([1, 0]), A).dataSync()[0], m0);
   assert.equal(focalLoss(P(), Y(), tf.tensor1d([0, 0])).dataSync()[0], 0);
   // γ = 0, α = 0.5: half the plain binary cross-entropy.
   const bce = [0.9, 0.2, 0.5, 0.1].map((q, i) => ([1, 0, 1, 0][i] ? -Math.log(q) : -Math.log(1 - q))).reduce((a, b) => a + b) / 4;
@@ -60,6 +61,17 @@ test('soft Dice: exact values over the weighted tiles together; 0 for a perfect 
   close(softDiceLoss(P(), Y(), tf.tensor1d([1, 0])).dataSync()[0], 1 - 3.8 / 4.7);
   close(softDiceLoss(Y(), Y(), tf.tensor1d([1, 1])).dataSync()[0], 0);
   assert.equal(softDiceLoss(P(), Y(), tf.tensor1d([0, 0])).dataSync()[0], 0);
+});
+
+test('per-tile Dice: exact values, only tiles with defect pixels count, a normal tile never enters', () => {
+  // Tile 0 only (tile 1 has no defect pixel): 1 - (2·1.4 + 1) / (1.7 + 2 + 1)
+  close(tileDiceLoss(P(), Y(), tf.tensor1d([1, 1])).dataSync()[0], 1 - 3.8 / 4.7);
+  assert.equal(tileDiceLoss(P(), Y(), tf.tensor1d([0, 1])).dataSync()[0], 0);
+  // Two defect tiles: the mean of their own ratios.
+  const y2 = tf.tensor4d([1, 0, 1, 0, 0, 0, 1, 0], [2, 2, 2, 1]);
+  close(tileDiceLoss(P(), y2, tf.tensor1d([1, 1])).dataSync()[0], ((1 - 3.8 / 4.7) + (1 - (2 * 0.8 + 1) / (1.45 + 1 + 1))) / 2);
+  const g = tf.grad((p: tf.Tensor) => tileDiceLoss(p as tf.Tensor4D, Y(), tf.tensor1d([1, 1])))(P()).dataSync();
+  assert.deepEqual(Array.from(g.slice(4)), [0, 0, 0, 0]);
 });
 
 test('top-k mean and the multiple-instance loss: exact values; the gradient reaches only the top k pixels', () => {
@@ -80,11 +92,11 @@ test('top-k mean and the multiple-instance loss: exact values; the gradient reac
 
 test('mapLoss adds focal + dice on masked tiles and MIL on image-only tiles; clipping keeps it finite at p = 0 and 1', () => {
   const t = { mask: Y(), hasMask: tf.tensor1d([1, 0]), label: tf.tensor1d([1, 1]), imageOnly: tf.tensor1d([0, 1]) };
-  const parts = mapLoss(P(), t, { gamma: 2, alpha: 0.75, dice: 1, mil: 1, milTopK: 1 });
+  const parts = mapLoss(P(), t, { gamma: 2, alpha: 0.75, dice: 1, mil: 1, milTopK: 1, diceMode: 'batch' });
   close(parts.mil.dataSync()[0], -Math.log(0.8));
   close(parts.total.dataSync()[0], parts.focal.dataSync()[0] + parts.dice.dataSync()[0] + parts.mil.dataSync()[0]);
   const hard = tf.tensor4d([1, 0, 0, 1], [1, 2, 2, 1]);
-  const f = focalLoss(hard, tf.tensor4d([0, 1, 0, 1], [1, 2, 2, 1]), tf.tensor1d([1])).dataSync()[0];
+  const f = focalLoss(hard, tf.tensor4d([0, 1, 0, 1], [1, 2, 2, 1]), tf.tensor1d([1]), { gamma: 2, alpha: 0.75 }).dataSync()[0];
   assert.ok(Number.isFinite(f) && f > 0);
   close(f, (0.25 * (1 - EPS) ** 2 * -Math.log(EPS) + 0.75 * (1 - EPS) ** 2 * -Math.log(EPS)) / 4, 1e-3);
 });

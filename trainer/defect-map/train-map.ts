@@ -97,10 +97,10 @@ function seededPick(n: number, k: number, rng: Rng): number[] {
   return Array.from(rng.permutation(n).subarray(0, k)).sort((a, b) => a - b);
 }
 
-interface Tiles { pixels: Uint8Array; mask: Uint8Array | null; isAnomaly: Uint8Array; n: number }
+export interface Tiles { pixels: Uint8Array; mask: Uint8Array | null; isAnomaly: Uint8Array; n: number }
 
 /** A fixed seeded subset of the validation tiles (all defect tiles up to VAL_DEFECT_TILES, normals up to VAL_NORMAL_TILES). */
-async function validationTiles(d: MapData, seed: number): Promise<Tiles> {
+export async function validationTiles(d: MapData, seed: number): Promise<Tiles> {
   const v = d.training.validation;
   const rng = new Rng(seed ^ 0x7a11);
   const normals: number[] = [], defects: number[] = [];
@@ -111,7 +111,7 @@ async function validationTiles(d: MapData, seed: number): Promise<Tiles> {
   return { pixels, mask, isAnomaly: Uint8Array.from(pick, (i) => v.isAnomaly[i]), n: pick.length };
 }
 
-function tensors(b: MapBatch, h: number, w: number, c: number) {
+export function tensors(b: MapBatch, h: number, w: number, c: number) {
   const f = new Float32Array(b.pixels.length);
   for (let i = 0; i < f.length; i++) f[i] = b.pixels[i] * NORMALIZATION.scale + NORMALIZATION.offset;
   return {
@@ -123,9 +123,9 @@ function tensors(b: MapBatch, h: number, w: number, c: number) {
   };
 }
 
-interface TileEval { loss: number; pixelAuroc: number | null; tileAuroc: Record<string, number | null>; select: number }
+export interface TileEval { loss: number; pixelAuroc: number | null; tileAuroc: Record<string, number | null>; select: number }
 
-async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, t: Tiles, h: number, w: number, c: number): Promise<TileEval> {
+export async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, t: Tiles, h: number, w: number, c: number): Promise<TileEval> {
   const maps = await tileMaps(gen, net, t.pixels, t.n, h, w, c);
   const per = h * w;
   // Validation loss: the training loss on these tiles (normal tiles: known all-normal pixels; defect tiles: their mask, or MIL without one).
@@ -176,7 +176,7 @@ async function evaluatePhotos(gen: tfl.LayersModel, net: tfl.LayersModel, photos
 
 const nullable = (a: number) => (Number.isNaN(a) ? null : a);
 
-async function loadGenerator(dir: string): Promise<tfl.LayersModel> {
+export async function loadGenerator(dir: string): Promise<tfl.LayersModel> {
   const j = JSON.parse(await fs.readFile(join(dir, MODEL_FILE), 'utf8'));
   const w = await fs.readFile(join(dir, WEIGHTS_FILE));
   const data = w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength);
@@ -405,20 +405,36 @@ async function generatorStepSeconds(t: TrainingData, c: TrainConfig): Promise<nu
   }
 }
 
-/** Stage 1's data, cut to a seeded subset when every crop would not fit `seconds` (see DEFECTS_PRESET.generatorShare). */
+/** Largest validation set stage 1 scores after each of its epochs (train() scores it twice an epoch). */
+const STAGE1_VAL_TILES = 2048;
+
+/**
+ * Stage 1's data, cut to a seeded subset when every crop would not fit `seconds` (see
+ * DEFECTS_PRESET.generatorShare); its validation (epoch choice and the generator's own
+ * threshold) a seeded subset of at most STAGE1_VAL_TILES tiles, defect tiles first.
+ */
 async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: number, warn: (m: string) => void): Promise<TrainingData> {
   const nN = t.normal.count, nA = t.anomaly?.count ?? 0;
+  const rng = new Rng(c.seed ^ 0x57a9e1);
+  const v = t.validation;
+  let validation = v;
+  if (v.isAnomaly.length > STAGE1_VAL_TILES) {
+    const normals: number[] = [], defects: number[] = [];
+    v.isAnomaly.forEach((a, i) => (a ? defects : normals).push(i));
+    const nd = Math.min(defects.length, STAGE1_VAL_TILES / 2);
+    const keep = [...seededPick(normals.length, STAGE1_VAL_TILES - nd, rng).map((i) => normals[i]), ...seededPick(defects.length, nd, rng).map((i) => defects[i])];
+    validation = { images: new SubsetImageSet(v.images, keep), isAnomaly: Uint8Array.from(keep, (i) => v.isAnomaly[i]), className: v.className && keep.map((i) => v.className![i]), source: v.source && keep.map((i) => v.source![i]) };
+  }
   const perStep = await generatorStepSeconds(t, c);
-  // train()'s own validation passes cost about a tenth of its epochs; keep room for them.
-  const steps = Math.floor((0.9 * seconds) / perStep / c.epochs);
+  // Room for train()'s validation passes and for a busier machine than the measurement saw.
+  const steps = Math.floor((0.75 * seconds) / perStep / c.epochs);
   const fit = Math.max(2 * c.batch, steps * c.batch);
   // The generator's own test figure is not needed (the map's are reported): train() skips it.
-  if (fit >= nN + nA) return { ...t, test: null };
+  if (fit >= nN + nA) return { ...t, validation, test: null };
   const f = fit / (nN + nA);
-  const rng = new Rng(c.seed ^ 0x57a9e1);
   const pick = (n: number) => Array.from(rng.permutation(n).subarray(0, Math.max(1, Math.round(n * f)))).sort((a, b) => a - b);
   warn(`stage 1: ${(perStep * 1000).toFixed(0)} ms a generator step, so the generator trains on a seeded ${(100 * f).toFixed(1)} % of the crops (${Math.round(nN * f)} normal + ${nA ? Math.max(1, Math.round(nA * f)) : 0} defect) to fit ${seconds.toFixed(0)} s; the defect map sees every crop`);
-  return { ...t, test: null, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
+  return { ...t, validation, test: null, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
 }
 
 function numberOr(v: unknown): number | undefined {
