@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
 const pkg = JSON.parse(readFileSync(file, 'utf8'));
+// The explorer menus' image files: DATASET_IMAGE_EXTENSIONS in scorer/image-extensions.ts (a plain .mjs cannot
+// import it; test/unit/image-extensions.test.ts checks that the two agree).
 const IMG = 'resourceExtname =~ /^\\.(png|jpe?g|bmp|tiff?|webp)$/i';
 const cat = 'Flawscope';
 const cmd = (command, title, icon, extra = {}) => ({ command, title, category: cat, ...(icon ? { icon: `$(${icon})` } : {}), ...extra });

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INFO_FILE, MODEL_FILE, scoreLabel, validateModelInfo, type ModelInfo } from '../scorer/model-format';
+import { DATASET_IMAGE_EXTENSIONS } from '../scorer/image-extensions';
+import { INFO_FILE, MODEL_FILE, imageScoreLabel, validateModelInfo, type ModelInfo } from '../scorer/model-format';
 
 export interface ModelEntry {
   path: string;
@@ -77,7 +78,7 @@ export function modelTooltip(m: ModelEntry): string {
   return [
     m.path,
     `input ${m.info.input.width}×${m.info.input.height}×${m.info.input.channels}`,
-    `threshold ${m.info.threshold.toPrecision(4)} (${scoreLabel(m.info.score)})`,
+    `threshold ${m.info.threshold.toPrecision(4)} (${imageScoreLabel(m.info)})`,
     `metrics: ${metrics || 'none'}`,
     `size ${formatBytes(m.sizeBytes)}`,
     `backend ${m.info.backend}`,
@@ -92,12 +93,9 @@ export function modelNormalClass(info: ModelInfo | null): string | null {
   return typeof c === 'string' ? c : null;
 }
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
-/** What the webview can decode itself (browsers do not decode TIFF). */
-export const WEBVIEW_DECODABLE = ['.png', '.jpg', '.jpeg', '.bmp', '.webp'];
-
+/** Whether Score Image / Score Folder take `p` (scorer/image-extensions.ts: DATASET_IMAGE_EXTENSIONS). */
 export function isImagePath(p: string): boolean {
-  return IMAGE_EXTENSIONS.includes(path.extname(p).toLowerCase());
+  return (DATASET_IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(p).toLowerCase());
 }
 
 /** Images under `dir` (recursive, no dot folders, symlinks not followed), sorted, at most `limit`. */

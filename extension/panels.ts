@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Colormap, FolderItem, HostToWebview, ModelRef, PanelKind, RunView, ScoreSummary, ScorerRef, WebviewToHost, FolderRow } from './protocol';
+import type { Colormap, FolderItem, HostToWebview, ModelRef, PanelKind, RunView, ScoreSummary, ScorerRef, WebviewToHost, FolderRow } from '../shared/protocol';
 import { describeForLog, validateWebviewMessage } from './validate';
 import { buildWebviewHtml, makeNonce, resourceRoots } from './webview-html';
 import type { ProgressEvent } from '../trainer/progress';
@@ -369,7 +369,7 @@ export class ScorePanel extends PanelHost {
   protected handle(m: WebviewToHost): boolean {
     if (m.type === 'scored') {
       this.lastResult = { ...m.result, path: m.path };
-      this.env.log.info(`scored ${m.path}: ${m.result.score.toPrecision(6)} (${m.result.isAnomaly ? 'anomaly' : 'normal'}, threshold ${m.result.threshold.toPrecision(4)}, ${m.result.backend}, ${m.result.ms.toFixed(0)} ms)`);
+      this.env.log.info(`scored ${m.path}: ${m.result.score.toPrecision(6)} (${m.result.verdict}${m.result.reasons.length ? `: ${m.result.reasons.join('; ')}` : ''}, threshold ${m.result.threshold.toPrecision(4)}, ${m.result.backend}, ${m.result.ms.toFixed(0)} ms)`);
       this.settle(m.requestId, m.result);
       return true;
     }

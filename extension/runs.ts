@@ -1,12 +1,14 @@
 /**
- * A training run: the trainer CLI as a child process of system Node, its `--json` events, cancel by
- * SIGTERM (the trainer saves a resumable checkpoint and exits 0). No `vscode` import.
+ * A training run: the trainer CLI as a child process of system Node (started and read by
+ * cli-client.ts), its `--json` events, cancel by SIGTERM (the trainer saves a resumable checkpoint
+ * and exits 0). No `vscode` import.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../trainer/progress';
-import type { RunView } from './protocol';
-import { LineSplitter, parseProgressLine, trainArgs, type TrainSpec } from './training';
+import type { RunView } from '../shared/protocol';
+import { streamCli } from './cli-client';
+import { trainArgs, type TrainSpec } from './training';
 
 export type RunState = RunView['state'];
 
@@ -55,52 +57,41 @@ export class TrainingRun extends EventEmitter {
     const args = trainArgs(cli, this.record.spec);
     onLog(`$ ${nodePath} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`, 'stdout');
     this.record.state = 'starting';
-    const child = spawn(nodePath, args, { cwd, shell: false, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
-    this.child = child;
     const keep = (line: string) => {
       this.logTail.push(line);
       if (this.logTail.length > 40) this.logTail.shift();
     };
-    const out = new LineSplitter((line) => {
-      const e = parseProgressLine(line);
-      if (e) this.onEvent(e);
-      else if (line.trim()) {
+    this.child = streamCli(nodePath, args, cwd, {
+      onEvent: (e) => this.onEvent(e),
+      onLine: (line, stream) => {
         keep(line);
-        onLog(line, 'stdout');
-      }
-    });
-    const err = new LineSplitter((line) => {
-      if (line.trim()) {
-        keep(line);
-        onLog(line, 'stderr');
-      }
-    });
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
-    child.on('error', (e) => {
-      this.record.error = `could not start the trainer: ${e.message}`;
-      this.end('failed');
-    });
-    child.on('close', (code, signal) => {
-      out.end();
-      err.end();
-      if (this.killTimer) clearTimeout(this.killTimer);
-      if (this.record.state === 'done' || this.record.state === 'cancelled' || this.record.state === 'failed') {
-        if (code !== 0 && this.record.state === 'done') {
-          this.record.state = 'failed';
-          this.record.error = `the trainer exited with code ${code}`;
-        }
-        this.end(this.record.state);
-        return;
-      }
-      if (this.cancelRequested) {
-        this.record.error = this.record.error ?? (signal ? `stopped by ${signal} before a checkpoint was reported` : null);
-        this.end('cancelled');
-      } else {
-        this.record.error = this.record.error ?? `the trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}${this.logTail.length ? `: ${this.logTail.slice(-3).join(' | ')}` : ''}`;
+        onLog(line, stream);
+      },
+      onError: (e) => {
+        this.record.error = `could not start the trainer: ${e.message}`;
         this.end('failed');
-      }
+      },
+      onClose: (code, signal) => this.onClose(code, signal),
     });
+  }
+
+  private onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.killTimer) clearTimeout(this.killTimer);
+    if (this.record.state === 'done' || this.record.state === 'cancelled' || this.record.state === 'failed') {
+      if (code !== 0 && this.record.state === 'done') {
+        this.record.state = 'failed';
+        this.record.error = `the trainer exited with code ${code}`;
+      }
+      this.end(this.record.state);
+      return;
+    }
+    if (this.cancelRequested) {
+      this.record.error = this.record.error ?? (signal ? `stopped by ${signal} before a checkpoint was reported` : null);
+      this.end('cancelled');
+    } else {
+      this.record.error = this.record.error ?? `the trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}${this.logTail.length ? `: ${this.logTail.slice(-3).join(' | ')}` : ''}`;
+      this.end('failed');
+    }
   }
 
   private onEvent(e: ProgressEvent): void {

@@ -1,12 +1,10 @@
 /**
- * Training plumbing without `vscode`: presets, CLI arguments, the system-Node check, parsing the
- * trainer's `--json` lines and turning events into progress text. extension.ts wires these to the UI.
+ * Training plumbing without `vscode`: presets, the `train` command line, and turning the trainer's
+ * events into progress text. Running the CLI and reading its events is extension/cli-client.ts;
+ * extension/commands/train.ts wires these to the UI.
  */
-import { spawn } from 'node:child_process';
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
 import { PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
-
-export const MIN_NODE_MAJOR = 20;
 
 export interface TrainSpec {
   data: string;
@@ -62,88 +60,6 @@ export function trainArgs(cli: string, s: TrainSpec): string[] {
   if (s.weights) a.push('--weights', s.weights);
   if (s.extraArgs) a.push(...s.extraArgs);
   return a;
-}
-
-/** "v20.11.1" → 20; null when unparseable. */
-export function parseNodeMajor(version: string): number | null {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
-  return m ? Number(m[1]) : null;
-}
-
-export type NodeCheck = { ok: true; version: string } | { ok: false; message: string };
-
-/** Runs `<nodePath> --version` (no shell). */
-export function checkNode(nodePath: string, timeoutMs = 10000): Promise<NodeCheck> {
-  const fix = 'Install Node.js 20 or newer (https://nodejs.org) or set "flawscope.nodePath" to its executable.';
-  return new Promise((resolve) => {
-    let out = '';
-    let settled = false;
-    const done = (r: NodeCheck) => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
-    };
-    let child;
-    try {
-      child = spawn(nodePath, ['--version'], { shell: false, windowsHide: true });
-    } catch (e) {
-      return done({ ok: false, message: `Cannot run Node.js at "${nodePath}": ${(e as Error).message}. ${fix}` });
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done({ ok: false, message: `"${nodePath} --version" did not answer within ${timeoutMs / 1000} s. ${fix}` });
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      done({
-        ok: false,
-        message: e.code === 'ENOENT' ? `Node.js was not found ("${nodePath}"). ${fix}` : `Cannot run Node.js at "${nodePath}": ${e.message}. ${fix}`,
-      });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const major = parseNodeMajor(out);
-      if (code !== 0 || major === null) done({ ok: false, message: `"${nodePath}" does not look like Node.js (printed "${out.trim().slice(0, 80)}"). ${fix}` });
-      else if (major < MIN_NODE_MAJOR) done({ ok: false, message: `Node.js ${out.trim()} at "${nodePath}" is too old; Flawscope's trainer needs ${MIN_NODE_MAJOR} or newer. ${fix}` });
-      else done({ ok: true, version: out.trim() });
-    });
-  });
-}
-
-const EVENT_TYPES = new Set(['start', 'step', 'epoch', 'warning', 'checkpoint', 'done', 'cancelled', 'error']);
-
-/** One stdout line → a progress event, or null for plain log text. */
-export function parseProgressLine(line: string): ProgressEvent | null {
-  const t = line.trim();
-  if (!t.startsWith('{') || !t.endsWith('}')) return null;
-  try {
-    const o = JSON.parse(t);
-    if (o && typeof o === 'object' && typeof o.type === 'string' && EVENT_TYPES.has(o.type)) return o as ProgressEvent;
-  } catch {
-    /* not JSON: log text */
-  }
-  return null;
-}
-
-/** Splits a byte stream into lines (handles chunks that end mid-line). */
-export class LineSplitter {
-  private buf = '';
-  constructor(private readonly onLine: (line: string) => void) {}
-  push(chunk: string): void {
-    this.buf += chunk;
-    let i: number;
-    while ((i = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, i).replace(/\r$/, '');
-      this.buf = this.buf.slice(i + 1);
-      this.onLine(line);
-    }
-  }
-  end(): void {
-    if (this.buf) this.onLine(this.buf);
-    this.buf = '';
-  }
 }
 
 export function formatEta(sec: number): string {

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, LIMITS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type ScoreSummary, type WebviewToHost } from './protocol';
+import { COLORMAPS, LIMITS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -117,7 +117,9 @@ export function isInsideRoots(p: string, roots: readonly string[], realpath?: (p
 function scoreSummary(v: unknown): ScoreSummary {
   if (!isRecord(v)) fail('"result" must be an object');
   const o = v as Record<string, unknown>;
-  onlyKeys(o, ['score', 'normalized', 'isAnomaly', 'threshold', 'backend', 'ms', 'topPatches']);
+  onlyKeys(o, ['score', 'normalized', 'isAnomaly', 'verdict', 'reasons', 'percentile', 'threshold', 'backend', 'ms', 'topPatches']);
+  const reasons = o.reasons;
+  if (!Array.isArray(reasons) || reasons.length > 16 || !reasons.every((r) => typeof r === 'string' && r.length <= 1000)) fail('"result.reasons" must be a list of at most 16 strings');
   const tp = o.topPatches;
   if (!Array.isArray(tp)) fail('"result.topPatches" must be an array');
   if ((tp as unknown[]).length > LIMITS.patches) fail('"result.topPatches" has too many entries');
@@ -125,6 +127,9 @@ function scoreSummary(v: unknown): ScoreSummary {
     score: num(o, 'score'),
     normalized: num(o, 'normalized'),
     isAnomaly: bool(o, 'isAnomaly'),
+    verdict: verdict(o.verdict),
+    reasons: reasons as string[],
+    percentile: o.percentile === null ? null : num(o, 'percentile', { min: 0, max: 100 }),
     threshold: num(o, 'threshold'),
     backend: text(o, 'backend', 64),
     ms: num(o, 'ms', { min: 0 }),
@@ -134,6 +139,11 @@ function scoreSummary(v: unknown): ScoreSummary {
       return { x: num(q, 'x'), y: num(q, 'y'), w: num(q, 'w', { min: 0 }), h: num(q, 'h', { min: 0 }), score: num(q, 'score') };
     }),
   };
+}
+
+function verdict(v: unknown): 'normal' | 'anomaly' | 'unfamiliar' {
+  if (v === 'normal' || v === 'anomaly' || v === 'unfamiliar') return v;
+  return fail('"verdict" must be "normal", "anomaly" or "unfamiliar"');
 }
 
 function label(v: unknown): 0 | 1 | null {
@@ -178,8 +188,8 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
       const out: FolderRow[] = (rows as unknown[]).map((r, i) => {
         if (!isRecord(r)) fail(`"rows[${i}]" must be an object`);
         const q = r as Record<string, unknown>;
-        onlyKeys(q, ['path', 'score', 'isAnomaly', 'label']);
-        return { path: checkPath(str(q, 'path'), ctx, `rows[${i}].path`), score: num(q, 'score'), isAnomaly: bool(q, 'isAnomaly'), label: label(q.label) };
+        onlyKeys(q, ['path', 'score', 'isAnomaly', 'verdict', 'label']);
+        return { path: checkPath(str(q, 'path'), ctx, `rows[${i}].path`), score: num(q, 'score'), isAnomaly: bool(q, 'isAnomaly'), verdict: verdict(q.verdict), label: label(q.label) };
       });
       const auroc = o.auroc === null ? null : num(o, 'auroc', { min: 0, max: 1 });
       return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: text(o, 'backend', 64) };

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { PanelKind } from './protocol';
+import type { PanelKind } from '../shared/protocol';
 
 export function makeNonce(): string {
   return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 24).padEnd(16, 'x');

@@ -2,8 +2,12 @@
  * Flawscope scorer — browser ESM entry (dist/scorer/index.js). No Node-only imports; the Node
  * adapter lives in scorer/node.
  */
-export { Scorer, tileStarts, tileCount, normalizeScore, tensorCount, DEFAULT_WORK_LIMITS } from './scorer';
-export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch, WorkLimits } from './scorer';
+export { Scorer, tileStarts, tileCount, normalizeScore, tensorCount, DEFAULT_WORK_LIMITS, HEAT_LAYERS } from './scorer';
+export type { LoadOptions, ScoreOptions, ScoreResult, OverlayOptions, TopPatch, WorkLimits, HeatLayer, Verdict } from './scorer';
+export { familiarityReasons, percentiles } from './familiarity';
+export type { TrainingImages, ImageFacts } from './familiarity';
+export { scorePercentile, describePercentile } from './percentile';
+export type { ScorePercentile } from './percentile';
 export { ScorerError } from './errors';
 export type { ScorerErrorCode } from './errors';
 export type { ImageInput, PixelImage, ImageLimits } from './image';
@@ -13,7 +17,7 @@ export { selectBackend } from './backend';
 export type { BackendChoice, BackendName, BackendOptions, BackendResult } from './backend';
 export { colormapLut, blendHeat } from './colormap';
 export type { ColormapName } from './colormap';
-export { FORMAT_VERSION, validateModelInfo, defaultPatchSpec } from './model-format';
-export type { FlipMode, ModelInfo, PatchSpec, ScoreKind } from './model-format';
+export { FORMAT_VERSION, validateModelInfo, defaultPatchSpec, imageScoreLabel } from './model-format';
+export type { FlipMode, ModelInfo, PatchSpec, ScoreKind, DefectMapSpec, DefectImageScore, DefectScoreKind } from './model-format';
 export { NORMALIZATION, convertChannels, toInputTensor, resizePixels, resampleFloat } from './preprocess';
-export { errorMap, patchMeans, topPatchScore, scoreMap, scoreBatchTensor, reconstructWithError } from './score';
+export { errorMap, patchMeans, topPatchScore, scoreMap, scoreBatchTensor, reconstructWithError, defectMapInput, defectImageScore } from './score';

@@ -75,7 +75,7 @@ export function insideBase(name: string, base: URL): URL {
     /* refused below */
   }
   if (!url || url.origin !== base.origin || url.protocol !== base.protocol || !url.pathname.startsWith(base.pathname))
-    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} names ${JSON.stringify(name).slice(0, 200)}, which resolves outside the model folder ${base.href}: refused`);
+    throw new ScorerError('MODEL_CORRUPT', `a model file (${MODEL_FILE}, or the defect map's) names ${JSON.stringify(name).slice(0, 200)}, which resolves outside the model folder ${base.href}: refused`);
   return url;
 }
 
@@ -168,14 +168,20 @@ interface WeightsGroup { paths: string[]; weights: tf.io.WeightsManifestEntry[] 
  */
 export const MANIFEST_LIMITS = { groups: 64, paths: 256, weights: 4096, bytes: 256 * 2 ** 20 } as const;
 
-export interface LoadedArtifacts {
+/** One tf.io LayersModel of the folder, read and checked. */
+export interface NetworkArtifacts {
   artifacts: tf.io.ModelArtifacts;
-  info: ModelInfo;
-  /** [H, W, C] from the topology's input layer. */
+  /** [H, W, C] from the topology's input layer (or [] when it cannot be found). */
   inputShape: number[];
 }
 
-/** Reads and checks model.json, the weight files and flawscope.json. Throws ScorerError. */
+export interface LoadedArtifacts extends NetworkArtifacts {
+  info: ModelInfo;
+  /** The defect map's network when flawscope.json has `defectMap` (docs/defect-map.md), else null. */
+  defectMap: NetworkArtifacts | null;
+}
+
+/** Reads and checks model.json, the weight files, flawscope.json and, when it names one, the defect map. Throws ScorerError. */
 export async function readModelFolder(reader: ModelFileReader): Promise<LoadedArtifacts> {
   const where = reader.describe;
   const infoBytes = await reader.read(INFO_FILE);
@@ -192,26 +198,37 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
   } catch (e) {
     throw new ScorerError('INFO_INVALID', errorText(e));
   }
+  const generator = await readNetwork(reader, MODEL_FILE, '');
+  const defectMap = info.defectMap ? await readNetwork(reader, info.defectMap.file, ` (named by "defectMap.file" in ${INFO_FILE}; the model's defect map)`) : null;
+  return { ...generator, info, defectMap };
+}
 
-  const mj = await reader.read(MODEL_FILE);
-  if (!mj) throw new ScorerError('MODEL_MISSING', `${MODEL_FILE} not found in ${where}`);
+/**
+ * Reads one tf.io LayersModel (`file` and the weight files its manifest names) with every check
+ * the generator's model.json gets, so the defect map's files are held to the same limits and may
+ * name only files inside the model folder. `why` follows the file's name in a "not found" message.
+ */
+async function readNetwork(reader: ModelFileReader, file: string, why: string): Promise<NetworkArtifacts> {
+  const where = reader.describe;
+  const mj = await reader.read(file);
+  if (!mj) throw new ScorerError('MODEL_MISSING', `${file}${why} not found in ${where}`);
   let model: any;
   try {
     model = JSON.parse(new TextDecoder().decode(mj));
   } catch (e) {
-    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where} is not valid JSON (${mj.length} bytes): ${errorText(e)}`);
+    throw new ScorerError('MODEL_CORRUPT', `${file} in ${where} is not valid JSON (${mj.length} bytes): ${errorText(e)}`);
   }
   if (!model || typeof model !== 'object' || !model.modelTopology || typeof model.modelTopology !== 'object')
-    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where} has no "modelTopology": not a tf.io LayersModel`);
+    throw new ScorerError('MODEL_CORRUPT', `${file} in ${where} has no "modelTopology": not a tf.io LayersModel`);
   const groups: WeightsGroup[] = model.weightsManifest;
   if (!Array.isArray(groups) || groups.some((g) => !g || !Array.isArray(g.paths) || !Array.isArray(g.weights)))
-    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where} has no valid "weightsManifest"`);
+    throw new ScorerError('MODEL_CORRUPT', `${file} in ${where} has no valid "weightsManifest"`);
 
   // Everything the manifest declares is counted and checked before any file is read: a small
   // model.json naming the same weight file in thousands of groups, or shapes of 1e9 elements,
   // would otherwise make the reader allocate gigabytes.
   const bad = (m: string): never => {
-    throw new ScorerError('MODEL_CORRUPT', `${MODEL_FILE} in ${where}: ${m}`);
+    throw new ScorerError('MODEL_CORRUPT', `${file} in ${where}: ${m}`);
   };
   if (groups.length > MANIFEST_LIMITS.groups) bad(`"weightsManifest" has ${groups.length} groups, over the limit of ${MANIFEST_LIMITS.groups}`);
   const seenPaths = new Set<string>();
@@ -235,7 +252,7 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
       bad(`the weights it declares take over ${MANIFEST_LIMITS.bytes / 2 ** 20} MiB, over the limit for a Flawscope generator (a few MB)`);
     for (const p of g.paths) {
       const why = weightPathProblem(p);
-      if (why) bad(`weight path ${JSON.stringify(p)?.slice(0, 200)} ${why}: it must be a plain file name beside model.json`);
+      if (why) bad(`weight path ${JSON.stringify(p)?.slice(0, 200)} ${why}: it must be a plain file name beside ${file}`);
       if (seenPaths.has(p)) bad(`weight file ${p} is named twice in "weightsManifest"`);
       seenPaths.add(p);
       if (seenPaths.size > MANIFEST_LIMITS.paths) bad(`"weightsManifest" names more than ${MANIFEST_LIMITS.paths} weight files`);
@@ -251,7 +268,7 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
     const parts: Uint8Array[] = [];
     for (const p of g.paths) {
       const b = await reader.read(p);
-      if (!b) throw new ScorerError('WEIGHTS_MISSING', `weight file ${p} (named in ${MODEL_FILE}) not found in ${where}`);
+      if (!b) throw new ScorerError('WEIGHTS_MISSING', `weight file ${p} (named in ${file}) not found in ${where}`);
       parts.push(b);
       got += b.length;
       // A weight file far longer than declared is refused before the next one is read.
@@ -261,7 +278,7 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
       throw new ScorerError(
         'WEIGHTS_SIZE',
         `weight file${g.paths.length > 1 ? 's' : ''} ${g.paths.join(', ')} in ${where} hold${g.paths.length > 1 ? '' : 's'} ${got}${got > expected && parts.length < g.paths.length ? '+' : ''} bytes, ` +
-          `${MODEL_FILE} describes ${expected} bytes (${got < expected ? 'cut short' : 'too long'}: the folder is damaged or mixed from two models)`,
+          `${file} describes ${expected} bytes (${got < expected ? 'cut short' : 'too long'}: the folder is damaged or mixed from two models)`,
       );
     buffers.push(...parts);
   }
@@ -270,11 +287,10 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
   let off = 0;
   for (const b of buffers) { all.set(b, off); off += b.length; }
 
-  checkTopologyGraph(model.modelTopology, `${MODEL_FILE} in ${where}`);
+  checkTopologyGraph(model.modelTopology, `${file} in ${where}`);
   const inputShape = topologyInputShape(model.modelTopology);
   return {
     artifacts: { modelTopology: model.modelTopology, weightSpecs: specs, weightData: all.buffer, format: model.format, generatedBy: model.generatedBy, convertedBy: model.convertedBy },
-    info,
     inputShape,
   };
 }

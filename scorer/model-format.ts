@@ -1,18 +1,21 @@
 /**
  * The model folder contract: `model.json` + `weights.bin` (tf.io LayersModel format, generator
- * only) and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the
- * scorer, the CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
+ * only), optionally the defect map's `defect-map.json` + `defect-map.bin` (docs/defect-map.md),
+ * and `flawscope.json` (this file's `ModelInfo`). Written by the trainer; read by the scorer, the
+ * CLI and the extension. Bump FORMAT_VERSION on any incompatible change.
  */
 import { ScorerError } from './errors';
+import { PERCENTILES, type TrainingImages } from './familiarity';
 
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 /**
  * Version 2 added photo standardisation, version 3 the mirrored score (`score.flip`), version 4
- * the shifted views (`score.shift`), version 5 overlapping photo tiles (`preprocess.tileStride`);
- * a model is written with the lowest version that holds what it uses, so older Flawscopes keep
- * reading the models they would score the same way.
+ * the shifted views (`score.shift`), version 5 overlapping photo tiles (`preprocess.tileStride`),
+ * version 6 the defect map (`defectMap`); a model is written with the lowest version that holds
+ * what it uses, so older Flawscopes keep reading the models they would score the same way.
  */
-export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Partial<ScoreViews> }): number {
+export function formatVersionFor(info: Pick<ModelInfo, 'preprocess'> & { score?: Partial<ScoreViews>; defectMap?: unknown }): number {
+  if (info.defectMap !== undefined) return 6;
   if (info.preprocess?.tileStride !== undefined) return 5;
   if (info.score?.shift === 'pixel') return 4;
   if (info.score?.flip === 'horizontal') return 3;
@@ -50,6 +53,13 @@ export function scoreLabel(s: { kind: ScoreKind } & Partial<ScoreViews>): string
   return [s.kind, describeViews(s)].filter(Boolean).join(', ');
 }
 
+/** What a model's image score is, in words: the defect map's image score when it has one, else scoreLabel. */
+export function imageScoreLabel(info: Pick<ModelInfo, 'score' | 'defectMap'>): string {
+  const is = info.defectMap?.imageScore;
+  if (!is) return scoreLabel(info.score);
+  return is.kind === 'max' ? `defect map, max of ${is.smooth}x${is.smooth} box means` : `defect map, mean of the top ${+(is.fraction * 100).toPrecision(4)}%`;
+}
+
 /** Checks view names from a flag, an option or flawscope.json; returns the message for the first bad one. */
 export function viewsError(v: { flip?: unknown; shift?: unknown }, names: { flip: string; shift: string }): string | null {
   const list = (modes: readonly string[]) => modes.map((m) => `"${m}"`).join(' or ');
@@ -79,6 +89,26 @@ export interface Preprocess {
   tileStride?: number;
 }
 
+/**
+ * How the photo's defect-probability map becomes the image score (docs/defect-map.md).
+ * 'max': the largest k x k box mean (k = `smooth`, odd, in working-image pixels; only windows
+ * wholly inside the map, k shrunk to the map's side when the map is smaller), so one hot pixel
+ * alone does not decide. 'topMean': the mean of the max(1, round(fraction x pixels)) highest values.
+ */
+export type DefectImageScore = { kind: 'max'; smooth: number } | { kind: 'topMean'; fraction: number };
+export type DefectScoreKind = DefectImageScore['kind'];
+/** The defect map's fixed input order: the tile, the generator's reconstruction, their absolute difference. */
+export const DEFECT_MAP_INPUTS = ['image', 'reconstruction', 'difference'] as const;
+/** Largest box side of the 'max' image score: a defect map's score is about small flaws. */
+export const MAX_DEFECT_SMOOTH = 63;
+
+export interface DefectMapSpec {
+  /** The LayersModel's JSON, a plain file name beside flawscope.json (its weights are named inside it). */
+  file: string;
+  inputs: Array<(typeof DEFECT_MAP_INPUTS)[number]>;
+  imageScore: DefectImageScore;
+}
+
 export interface ModelInfo {
   formatVersion: number;
   input: { height: number; width: number; channels: 1 | 3 };
@@ -92,10 +122,25 @@ export interface ModelInfo {
    * (model pixels per source pixel; e.g. 64 px patches resized to 32 → 0.5). Absent = 'resize'.
    */
   preprocess?: Preprocess;
-  /** Score above which an image is called anomalous (F1-optimal on validation). */
+  /**
+   * The learned defect map (format 6). Present: the image score comes from its probability map by
+   * `imageScore`, and `threshold` and `normalStats` refer to that score.
+   */
+  defectMap?: DefectMapSpec;
+  /** Score above which an image is called anomalous (how it was chosen: `thresholdRule`). */
   threshold: number;
-  /** Score statistics of the normal validation images. */
-  normalStats: { mean: number; std: number; p95: number; p99: number; count: number };
+  /** How `threshold` was chosen; absent in models written before the rule was recorded (F1-optimal on validation). */
+  thresholdRule?: ThresholdRule;
+  /** Earlier thresholds of this model, oldest first, each with its rule: `flawscope calibrate` keeps what it replaces. */
+  thresholdHistory?: ThresholdHistoryEntry[];
+  /**
+   * Score statistics of the normal validation images. `quantiles` (absent in older models): their
+   * percentiles 0, 1, …, 100 (scorer/percentile.ts turns a score into "more unusual than N % of
+   * normal images"; scorer/familiarity.ts checks the score is in their range).
+   */
+  normalStats: { mean: number; std: number; p95: number; p99: number; count: number; quantiles?: number[] };
+  /** What the normal training images were like (scorer/familiarity.ts); absent in older models. */
+  trainingImages?: TrainingImages;
   dataset: Record<string, unknown>;
   config: Record<string, unknown>;
   metrics: Record<string, number | null>;
@@ -132,6 +177,9 @@ export const MAX_INPUT_SIDE = 1024;
 /** Largest `score.patch.topN`: the top patches are reported one by one. */
 export const MAX_TOP_N = 1000;
 
+/** PERCENTILES finite numbers, non-decreasing. */
+const percentileList = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length === PERCENTILES && v.every((x, i) => typeof x === 'number' && Number.isFinite(x) && (i === 0 || x >= v[i - 1]));
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => {
   const s = JSON.stringify(v);
@@ -194,17 +242,48 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     if (ts !== undefined && (pp.mode !== 'tile' || !int(ts, 1, side)))
       fail(`"preprocess.tileStride" must be an integer from 1 to the model size (${inp.width}x${inp.height}) with "mode": "tile", got ${JSON.stringify(ts)}`);
   }
+  if (o.defectMap !== undefined) {
+    const dm = o.defectMap;
+    if (!isObj(dm)) fail(`"defectMap" must be an object with "file", "inputs" and "imageScore", got ${show(dm)}`);
+    // A bare name: the file is read through the same reader as model.json, and a path would let a
+    // hand-edited flawscope.json pick files outside the model folder.
+    if (typeof dm.file !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\.json$/.test(dm.file) || dm.file === MODEL_FILE || dm.file === INFO_FILE)
+      fail(`"defectMap.file" must be a plain .json file name beside ${INFO_FILE} (e.g. "defect-map.json"), other than ${MODEL_FILE} and ${INFO_FILE}, got ${show(dm.file)}`);
+    if (!Array.isArray(dm.inputs) || dm.inputs.length !== DEFECT_MAP_INPUTS.length || dm.inputs.some((v: unknown, i: number) => v !== DEFECT_MAP_INPUTS[i]))
+      fail(`"defectMap.inputs" must be ${JSON.stringify(DEFECT_MAP_INPUTS)} (the only input this Flawscope builds), got ${show(dm.inputs)}`);
+    const is = dm.imageScore;
+    if (!isObj(is) || (is.kind !== 'max' && is.kind !== 'topMean')) fail(`"defectMap.imageScore.kind" must be "max" or "topMean", got ${show(is?.kind)}`);
+    if (is.kind === 'max' && !(int(is.smooth, 1, MAX_DEFECT_SMOOTH) && is.smooth % 2 === 1))
+      fail(`"defectMap.imageScore.smooth" must be an odd integer from 1 to ${MAX_DEFECT_SMOOTH}, got ${show(is.smooth)}`);
+    if (is.kind === 'topMean' && !(finite(is.fraction) && is.fraction > 0 && is.fraction <= 1))
+      fail(`"defectMap.imageScore.fraction" must be a number in (0, 1], got ${show(is.fraction)}`);
+    if (o.formatVersion < 6) fail(`"defectMap" needs format version 6, the file says ${o.formatVersion}`);
+  }
   if (!finite(o.threshold)) fail('"threshold" must be a finite number');
-  // Scores are mean absolute errors, never negative: a negative threshold would call every image anomalous.
+  // Scores are mean absolute errors or probabilities, never negative: a negative threshold would call every image anomalous.
   if (o.threshold < 0) fail(`"threshold" must be ≥ 0, got ${o.threshold}`);
 
   const ns = o.normalStats;
   if (ns !== undefined && !(isObj(ns) && ['mean', 'std', 'p95', 'p99', 'count'].every((k) => ns[k] === undefined || ns[k] === null || finite(ns[k]))))
     fail('"normalStats" must be an object of numbers (mean, std, p95, p99, count)');
+  if (ns?.quantiles !== undefined && !percentileList(ns.quantiles)) fail(`"normalStats.quantiles" must be a list of ${PERCENTILES} finite numbers in increasing order (the percentiles 0..100), got ${show(ns.quantiles)}`);
+  const ti = o.trainingImages;
+  if (ti !== undefined) {
+    if (!isObj(ti)) fail(`"trainingImages" must be an object, got ${show(ti)}`);
+    if (!int(ti.count, 1, Number.MAX_SAFE_INTEGER) || !int(ti.sources, 1, Number.MAX_SAFE_INTEGER)) fail(`"trainingImages.count" and "trainingImages.sources" must be integers ≥ 1, got ${show(ti.count)} and ${show(ti.sources)}`);
+    if (!(finite(ti.colourShare) && ti.colourShare >= 0 && ti.colourShare <= 1)) fail(`"trainingImages.colourShare" must be a number in [0, 1], got ${show(ti.colourShare)}`);
+    for (const [k, lo, hi] of [['width', 1, 1e6], ['height', 1, 1e6], ['aspect', 1e-6, 1e6], ['mean', 0, 255], ['std', 0, 255], ['midtones', 0, 1], ['chroma', 0, 255]] as const) {
+      if (k === 'chroma' && ti.chroma === undefined) continue;
+      if (!percentileList(ti[k]) || ti[k][0] < lo || ti[k][PERCENTILES - 1] > hi)
+        fail(`"trainingImages.${k}" must be a list of ${PERCENTILES} numbers from ${lo} to ${hi} in increasing order (the percentiles 0..100), got ${show(ti[k])}`);
+    }
+  }
   for (const k of ['dataset', 'config', 'metrics'] as const) if (o[k] !== undefined && !isObj(o[k])) fail(`"${k}" must be an object`);
   if (o.metrics !== undefined) for (const [k, v] of Object.entries(o.metrics)) if (v !== null && !finite(v)) fail(`"metrics.${k}" must be a number or null, got ${show(v)}`);
   for (const k of ['backend', 'createdAt'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k].length > 200)) fail(`"${k}" must be a string (at most 200 characters)`);
   if (o.trainingSeconds !== undefined && !(finite(o.trainingSeconds) && o.trainingSeconds >= 0)) fail('"trainingSeconds" must be a number ≥ 0');
+  const badRule = thresholdRecordError(o);
+  if (badRule) fail(badRule);
   return {
     ...o,
     normalStats: ns ?? { mean: NaN, std: NaN, p95: NaN, p99: NaN, count: 0 },
@@ -214,5 +293,77 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     backend: o.backend ?? 'unknown',
     createdAt: o.createdAt ?? '',
     trainingSeconds: o.trainingSeconds ?? 0,
+    ...(o.defectMap !== undefined ? { defectMap: {
+      file: o.defectMap.file,
+      inputs: [...DEFECT_MAP_INPUTS],
+      imageScore: o.defectMap.imageScore.kind === 'max' ? { kind: 'max', smooth: o.defectMap.imageScore.smooth } : { kind: 'topMean', fraction: o.defectMap.imageScore.fraction },
+    } } : {}),
   } as ModelInfo;
+}
+
+export const THRESHOLD_METHODS = ['false-alarm-rate', 'defect-rate'] as const;
+export type ThresholdMethod = (typeof THRESHOLD_METHODS)[number];
+
+/** How a threshold was chosen, and what it did on the images it was chosen on (trainer/threshold.ts). */
+export interface ThresholdRule {
+  method: ThresholdMethod;
+  /** The false-alarm rate R or the expected defect rate P asked for; in (0, 0.5]. */
+  target: number;
+  /** Share of the normal images scoring above the threshold. */
+  expectedFalseAlarmRate: number;
+  /** Share of the anomalies scoring above it; null when there were none. */
+  expectedDetectionRate: number | null;
+  validationNormals: number;
+  validationAnomalies: number;
+  /** The images it was chosen on: "validation" (training's held-out split) or the folder `flawscope calibrate` scored. */
+  source: string;
+  /** ISO date. */
+  chosenAt: string;
+}
+
+export interface ThresholdHistoryEntry {
+  threshold: number;
+  /** null: a model from before rules were recorded. */
+  rule: ThresholdRule | null;
+  /** ISO date. */
+  replacedAt: string;
+}
+
+/**
+ * Checks the optional `thresholdRule` and `thresholdHistory` fields; null when fine or absent
+ * (older model folders have neither and stay valid).
+ */
+export function thresholdRecordError(o: { thresholdRule?: unknown; thresholdHistory?: unknown }): string | null {
+  const rate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+  const count = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min;
+  const ruleError = (r: unknown, name: string): string | null => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return `"${name}" must be an object`;
+    const x = r as Record<string, unknown>;
+    if (!THRESHOLD_METHODS.includes(x.method as ThresholdMethod)) return `"${name}.method" must be ${THRESHOLD_METHODS.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(x.method)}`;
+    if (!(typeof x.target === 'number' && x.target > 0 && x.target <= 0.5)) return `"${name}.target" must be a number in (0, 0.5], got ${JSON.stringify(x.target)}`;
+    if (!rate(x.expectedFalseAlarmRate)) return `"${name}.expectedFalseAlarmRate" must be a number in [0, 1]`;
+    if (x.expectedDetectionRate !== null && !rate(x.expectedDetectionRate)) return `"${name}.expectedDetectionRate" must be null or a number in [0, 1]`;
+    if (!count(x.validationNormals, 1)) return `"${name}.validationNormals" must be an integer ≥ 1`;
+    if (!count(x.validationAnomalies, 0)) return `"${name}.validationAnomalies" must be an integer ≥ 0`;
+    if (typeof x.source !== 'string' || typeof x.chosenAt !== 'string') return `"${name}" needs "source" and "chosenAt" strings`;
+    return null;
+  };
+  if (o.thresholdRule !== undefined) {
+    const e = ruleError(o.thresholdRule, 'thresholdRule');
+    if (e) return e;
+  }
+  if (o.thresholdHistory !== undefined) {
+    if (!Array.isArray(o.thresholdHistory)) return '"thresholdHistory" must be a list';
+    for (const [i, h] of o.thresholdHistory.entries()) {
+      const name = `thresholdHistory[${i}]`;
+      if (typeof h !== 'object' || h === null) return `"${name}" must be an object`;
+      if (typeof h.threshold !== 'number' || !Number.isFinite(h.threshold)) return `"${name}.threshold" must be a finite number`;
+      if (typeof h.replacedAt !== 'string') return `"${name}.replacedAt" must be a date string`;
+      if (h.rule !== null) {
+        const e = ruleError(h.rule, `${name}.rule`);
+        if (e) return e;
+      }
+    }
+  }
+  return null;
 }

@@ -1,18 +1,24 @@
 /**
- * The Scorer: loads a generator model folder and turns any image into a score, a full-resolution
- * error map, a reconstruction and a heat overlay. The math is scorer/score.ts and the pixel
+ * The Scorer: loads a generator model folder (and its defect map, when it has one) and turns any
+ * image into a score, a full-resolution error map (and probability map), a reconstruction and a
+ * heat overlay. The math is scorer/score.ts and the pixel
  * preprocessing scorer/preprocess.ts — the same code the trainer's evaluation uses.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { viewsError, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
+import { viewsError, type DefectScoreKind, type FlipMode, type ModelInfo, type PatchSpec, type ScoreKind, type ScoreViews, type ShiftMode } from './model-format';
 import { cutTile, resampleFloat, tileWorkingSize, toInputTensor, toPixelValue, workingImage } from './preprocess';
-import { patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
+import { defectImageScore, patchMeans, reconstructWithError, scoreMap, type Reconstructor } from './score';
 import { ScorerError, errorText, withTimeout } from './errors';
 import { DEFAULT_LIMITS, toPixels, type ImageInput, type ImageLimits, type PixelImage } from './image';
-import { readModelFolder, toReader, type ModelSource, type ReadOptions } from './loader';
+import { readModelFolder, toReader, type ModelFileReader, type ModelSource, type NetworkArtifacts, type ReadOptions } from './loader';
 import { selectBackend, type BackendChoice, type BackendName, type BackendOptions } from './backend';
 import { blendHeat, type ColormapName } from './colormap';
+import { familiarityReasons, meanChroma, pixelStats, type ImageFacts, type PixelStats } from './familiarity';
+import { scorePercentile, type ScorePercentile } from './percentile';
+
+/** 'unfamiliar': the image is not the kind the model was trained on (scorer/familiarity.ts), so its score cannot be trusted either way. */
+export type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
 
 export interface LoadOptions extends BackendOptions, ReadOptions {
   backend?: BackendChoice;
@@ -54,7 +60,10 @@ export interface ScoreOptions {
 export interface WorkLimits {
   /** Largest image the scorer works on after `preprocess.scale` or enlargement to the model size, summed over the call's images. */
   maxWorkPixels: number;
-  /** Most model pixels run through the generator: tiles × tile pixels × score views (flip 2, shift 4), summed over the call's images. */
+  /**
+   * Most model pixels run through the networks: tiles × tile pixels × score views (flip 2, shift 4)
+   * × networks (2 with a defect map: it runs on every tile the generator does), summed over the call's images.
+   */
   maxTilePixels: number;
   /** Most error-map values the patch score reads: patch windows × patch area, summed over the call's images. */
   maxPatchVisits: number;
@@ -70,23 +79,47 @@ export const DEFAULT_WORK_LIMITS: WorkLimits = { maxWorkPixels: 50_000_000, maxT
 
 export interface TopPatch { x: number; y: number; w: number; h: number; score: number }
 
+/** Which per-pixel map a heatmap draws: the defect map's probability or the generator's reconstruction error. */
+export type HeatLayer = 'probability' | 'error';
+export const HEAT_LAYERS: readonly HeatLayer[] = ['probability', 'error'];
+
 export interface ScoreResult {
-  /** The image score by the model's own definition (flawscope.json score.kind). */
+  /**
+   * The image score by the model's own definition: with a defect map, from its probability map by
+   * `defectMap.imageScore`; without one, the reconstruction error by `score.kind`.
+   */
   score: number;
-  kind: ScoreKind;
-  /** Both score definitions: mean L1 and the mean of the top-n patch means. */
+  /** How `score` was made: 'max' / 'topMean' (from the probability map) or 'mean' / 'topPatch' (from the error map). */
+  kind: ScoreKind | DefectScoreKind;
+  /** The reconstruction-error score by flawscope.json `score.kind` (equal to `score` without a defect map). */
+  reconstructionScore: number;
+  /** Both reconstruction-error score definitions: mean L1 and the mean of the top-n patch means. */
   scores: { mean: number; topPatch: number };
-  /** 0–1, monotone in score; 0.5 = the model's threshold (score/threshold/2 below it, 1 - threshold/score/2 above). */
+  /**
+   * 0–1, monotone in score; 0.5 = the model's threshold (score/threshold/2 below it, 1 - threshold/score/2 above).
+   * Kept for compatibility: it is not a probability; show `percentile` (describePercentile) instead.
+   */
   normalized: number;
+  /** score > threshold, whatever the verdict (kept for compatibility). */
   isAnomaly: boolean;
+  /** 'unfamiliar' when `reasons` is not empty, else 'anomaly' when score > threshold, else 'normal'. */
+  verdict: Verdict;
+  /** Why the image is unfamiliar, in words (empty for the other verdicts). */
+  reasons: string[];
+  /** Where the score falls among the validation normal images' scores (null: the model recorded none). */
+  percentile: ScorePercentile | null;
+  /** What the familiarity rules measured about the image (its size, channels, chroma, pixel statistics). */
+  facts: ImageFacts;
   threshold: number;
   width: number;
   height: number;
   /** Per-pixel L1 error (averaged over channels, in normalised units 0..2), width x height, at the image's own resolution. */
   errorMap: Float32Array;
+  /** The defect map's per-pixel probability (0..1), width x height, at the image's own resolution; null when the model has no defect map. */
+  probability: Float32Array | null;
   /** The generator's reconstruction at the image's own resolution, model channel count (empty data when not requested). */
   reconstruction: PixelImage & { data: Uint8ClampedArray };
-  /** The top-n patches of the patch score, in image pixels. */
+  /** The top-n patches of the reconstruction error's patch score, in image pixels. */
   topPatches: TopPatch[];
   /** Model-size tiles run for this image. */
   tiles: number;
@@ -98,8 +131,15 @@ export interface OverlayOptions {
   colormap?: ColormapName;
   /** Heat opacity 0..1 (default 0.5). */
   alpha?: number;
-  /** Error values mapped to the colormap's ends. 'model' (default): [0, 2 x threshold] so colours compare across images; 'image': [0, this map's max]; or explicit. */
+  /**
+   * Values mapped to the colormap's ends. 'model' (default), so colours compare across images:
+   * [0, 1] for the probability, [0, 2 x threshold] for the error without a defect map (with one,
+   * the threshold is a probability score: the error uses [0, this map's max]); 'image': [0, this
+   * map's max]; or explicit.
+   */
   range?: 'model' | 'image' | [number, number];
+  /** Which map to draw (default: 'probability' when the result has one, else 'error'). */
+  layer?: HeatLayer;
 }
 
 interface Job {
@@ -110,9 +150,14 @@ interface Job {
   tiles: Array<[number, number]>; // [x, y]
   err: Float32Array;
   rec: Float32Array | null;
+  /** Summed defect-map probabilities, like `err` (null without a defect map). */
+  prob: Float32Array | null;
   cnt: Float32Array;
   /** The photo's own mean and std when the model standardises photos. */
   photo: { mean: number; std: number } | null;
+  /** What the familiarity rules need to know about the image. */
+  facts: ImageFacts;
+  mode: 'tile' | 'resize';
 }
 
 /** What one image will cost, worked out from its size before any pixel work. */
@@ -157,11 +202,13 @@ export class Scorer {
   /** Milliseconds from load() start to ready (backend + files + build + warm-up). */
   readonly loadMs: number;
   private model: LayersModel | null;
+  private defectMap: LayersModel | null;
   private readonly limits: ImageLimits & WorkLimits;
   private readonly batchSize: number;
 
-  private constructor(model: LayersModel, info: ModelInfo, backend: BackendName, reason: string, loadMs: number, opts: LoadOptions) {
+  private constructor(model: LayersModel, defectMap: LayersModel | null, info: ModelInfo, backend: BackendName, reason: string, loadMs: number, opts: LoadOptions) {
     this.model = model;
+    this.defectMap = defectMap;
     this.info = info;
     this.backend = backend;
     this.backendReason = reason;
@@ -181,24 +228,44 @@ export class Scorer {
     const want = [info.input.height, info.input.width, info.input.channels];
     if (inputShape.length && (inputShape.length !== 3 || inputShape.some((d, i) => d !== want[i])))
       throw new ScorerError('MODEL_MISMATCH', `model.json's input is ${inputShape.join('x')}, flawscope.json says ${want.join('x')}: the files come from different models`);
-    let model: LayersModel;
-    try {
-      model = await withTimeout(loadLayersModel(tf.io.fromMemory(artifacts), { strict: true }), opts.loadTimeoutMs ?? 60000, 'building the model');
-    } catch (e) {
-      if (e instanceof ScorerError) throw e;
-      const m = errorText(e);
-      const code = /shape|mismatch|expected|weight/i.test(m) ? 'MODEL_MISMATCH' : 'MODEL_CORRUPT';
-      throw new ScorerError(code, `model.json in ${reader.describe} could not be built${code === 'MODEL_MISMATCH' ? ' with its weights' : ''}: ${m}`, { cause: e });
-    }
+    const model = await buildNetwork({ artifacts, inputShape }, 'model.json', reader, opts);
     const ins = model.inputs[0]?.shape ?? [], outs = (model.outputs[0]?.shape ?? []) as number[];
     const ok = (s: (number | null)[]) => s.length === 4 && s[1] === want[0] && s[2] === want[1] && s[3] === want[2];
     if (model.inputs.length !== 1 || model.outputs.length !== 1 || !ok(ins) || !ok(outs)) {
       model.dispose();
       throw new ScorerError('MODEL_MISMATCH', `model maps ${JSON.stringify(ins)} → ${JSON.stringify(outs)}; a Flawscope generator must map [null,${want}] to the same shape`);
     }
-    const scorer = new Scorer(model, info, backend, reason, 0, opts);
+    let defectMap: LayersModel | null = null;
+    if (folder.defectMap && info.defectMap) {
+      const file = info.defectMap.file;
+      const dIn = [want[0], want[1], 3 * want[2]], dOut = [want[0], want[1], 1];
+      const shapeError = (got: string) =>
+        new ScorerError('MODEL_MISMATCH', `${file} (the defect map) in ${reader.describe} ${got}; for this ${want.join('x')} generator it must map [null,${dIn}] (image, reconstruction, difference) to [null,${dOut}] (docs/defect-map.md)`);
+      const ds = folder.defectMap.inputShape;
+      if (ds.length && (ds.length !== 3 || ds.some((d, i) => d !== dIn[i]))) {
+        model.dispose();
+        throw shapeError(`takes ${ds.join('x')} inputs`);
+      }
+      try {
+        defectMap = await buildNetwork(folder.defectMap, file, reader, opts);
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
+      const di = defectMap.inputs[0]?.shape ?? [], dout = (defectMap.outputs[0]?.shape ?? []) as number[];
+      const is = (s: (number | null)[], w: number[]) => s.length === 4 && s[1] === w[0] && s[2] === w[1] && s[3] === w[2];
+      if (defectMap.inputs.length !== 1 || defectMap.outputs.length !== 1 || !is(di, dIn) || !is(dout, dOut)) {
+        model.dispose();
+        defectMap.dispose();
+        throw shapeError(`maps ${JSON.stringify(di)} → ${JSON.stringify(dout)}`);
+      }
+    }
+    const scorer = new Scorer(model, defectMap, info, backend, reason, 0, opts);
     if (opts.warmup !== false) {
-      const y = tf.tidy(() => model.predict(tf.zeros([1, ...want])) as tf.Tensor);
+      const y = tf.tidy(() => {
+        const r = reconstructWithError(model as unknown as Reconstructor, tf.zeros([1, want[0], want[1], want[2]]) as tf.Tensor4D, {}, defectMap as unknown as Reconstructor | null);
+        return r.prob ?? r.map;
+      });
       await y.data();
       y.dispose();
     }
@@ -212,6 +279,16 @@ export class Scorer {
 
   get disposed(): boolean {
     return this.model === null;
+  }
+
+  /** Whether the model has a defect map: results then carry `probability` and their score comes from it. */
+  get hasDefectMap(): boolean {
+    return this.info.defectMap !== undefined;
+  }
+
+  /** Networks each tile runs through: the generator, and the defect map when there is one. */
+  private get networks(): number {
+    return this.info.defectMap ? 2 : 1;
   }
 
   private live(): LayersModel {
@@ -231,6 +308,7 @@ export class Scorer {
 
   async scoreBatch(images: ImageInput[], opts: ScoreOptions = {}): Promise<ScoreResult[]> {
     const model = this.live();
+    const defectMap = this.defectMap;
     const { height: H, width: W, channels: C } = this.info.input;
     const wantRec = opts.reconstruction !== false;
     const views: ScoreViews = { flip: opts.flip ?? this.info.score.flip ?? 'none', shift: opts.shift ?? this.info.score.shift ?? 'none' };
@@ -261,15 +339,20 @@ export class Scorer {
         const o = k * tileLen;
         cutTile(j.work, j.ww, x, y, W, H, C, buf, o);
       });
-      const out = tf.tidy(() => {
+      const out = tf.tidy((): { map: tf.Tensor3D; rec?: tf.Tensor4D; prob?: tf.Tensor3D } => {
         const xt = toInputTensor(buf, chunk.length, H, W, C, this.info.normalization);
-        const { map, rec } = reconstructWithError(model as unknown as Reconstructor, xt, views);
-        return wantRec ? [map, rec] : [map];
+        const { map, rec, prob } = reconstructWithError(model as unknown as Reconstructor, xt, views, defectMap as unknown as Reconstructor | null);
+        return { map, ...(wantRec ? { rec } : {}), ...(prob ? { prob } : {}) };
       });
-      const e = out[0], yRec = out[1] ?? null;
-      const [ed, yd] = await Promise.all([e.data() as Promise<Float32Array>, yRec ? (yRec.data() as Promise<Float32Array>) : null]);
+      const e = out.map, yRec = out.rec ?? null, pr = out.prob ?? null;
+      const [ed, yd, pd] = await Promise.all([
+        e.data() as Promise<Float32Array>,
+        yRec ? (yRec.data() as Promise<Float32Array>) : null,
+        pr ? (pr.data() as Promise<Float32Array>) : null,
+      ]);
       e.dispose();
       yRec?.dispose();
+      pr?.dispose();
       chunk.forEach(([j, x, y], k) => {
         for (let r = 0; r < H; r++) {
           const rowE = (y + r) * j.ww + x;
@@ -277,6 +360,7 @@ export class Scorer {
             j.err[rowE + q] += ed[k * H * W + r * W + q];
             j.cnt[rowE + q] += 1;
           }
+          if (pd && j.prob) for (let q = 0; q < W; q++) j.prob[rowE + q] += pd[k * H * W + r * W + q];
           if (yd && j.rec) {
             const src = k * tileLen + r * W * C;
             for (let q = 0; q < W * C; q++) j.rec[rowE * C + q] += yd[src + q];
@@ -286,6 +370,7 @@ export class Scorer {
     }
     for (const j of jobs) {
       for (let i = 0; i < j.err.length; i++) j.err[i] /= j.cnt[i];
+      if (j.prob) for (let i = 0; i < j.prob.length; i++) j.prob[i] /= j.cnt[i];
       if (j.rec) for (let i = 0; i < j.rec.length; i++) j.rec[i] /= j.cnt[(i / C) | 0];
     }
 
@@ -311,7 +396,12 @@ export class Scorer {
         // A NaN compares false with the threshold and would read as "normal": no verdict instead.
         if (!Number.isFinite(md[n]) || !Number.isFinite(td[n]))
           throw new ScorerError('MODEL_CORRUPT', `${jobs.length > 1 ? `image ${ji}: ` : ''}the model gave a non-finite score (mean ${md[n]}, top patches ${td[n]}): its weights or the "normalization" in flawscope.json are broken, so no verdict can be given`);
-        results[ji] = this.finish(jobs[ji], md[n], td[n], Array.from(tvd.subarray(n * k, (n + 1) * k)), Array.from(tid.subarray(n * k, (n + 1) * k)), wantRec);
+        const j = jobs[ji];
+        const dm = this.info.defectMap;
+        const ps = dm && j.prob ? defectImageScore(j.prob, j.ww, j.wh, dm.imageScore) : null;
+        if (ps !== null && !Number.isFinite(ps))
+          throw new ScorerError('MODEL_CORRUPT', `${jobs.length > 1 ? `image ${ji}: ` : ''}the defect map (${dm!.file}) gave a non-finite probability: its weights are broken, so no verdict can be given`);
+        results[ji] = this.finish(j, md[n], td[n], ps, Array.from(tvd.subarray(n * k, (n + 1) * k)), Array.from(tid.subarray(n * k, (n + 1) * k)), wantRec);
       });
     }
     return results;
@@ -336,15 +426,16 @@ export class Scorer {
     if (!(Number.isInteger(sx) && sx >= 1 && sx <= W && Number.isInteger(sy) && sy >= 1 && sy <= H))
       throw new ScorerError('IMAGE_INVALID', `tile stride must be an integer from 1 to the model size (${W}x${H}), got ${JSON.stringify(st)}`);
     const tiles = tileCount(wh, H, sy) * tileCount(ww, W, sx);
-    const tilePixels = tiles * H * W * nViews;
+    const nets = this.networks;
+    const tilePixels = tiles * H * W * nViews * nets;
     if (tilePixels > L.maxTilePixels) {
-      const who = opts.stride !== undefined ? 'the tile stride (the stride option; flawscope score --stride)'
-        : this.info.preprocess?.tileStride !== undefined ? 'the model\'s tile stride ("preprocess.tileStride" in flawscope.json; --stride overrides it)' : null;
+      const who = opts.stride !== undefined ? 'the tile stride (the stride option; flawscope score --tile-stride)'
+        : this.info.preprocess?.tileStride !== undefined ? 'the model\'s tile stride ("preprocess.tileStride" in flawscope.json; --tile-stride overrides it)' : null;
       let fits = 0;
-      for (let s = Math.max(sx, sy) + 1; who && s <= Math.min(W, H) && !fits; s++) if (tileCount(wh, H, s) * tileCount(ww, W, s) * H * W * nViews <= L.maxTilePixels) fits = s;
-      const views = nViews > 1 ? ` × ${nViews} score views ("score.flip"/"score.shift")` : '';
+      for (let s = Math.max(sx, sy) + 1; who && s <= Math.min(W, H) && !fits; s++) if (tileCount(wh, H, s) * tileCount(ww, W, s) * H * W * nViews * nets <= L.maxTilePixels) fits = s;
+      const views = (nViews > 1 ? ` × ${nViews} score views ("score.flip"/"score.shift")` : '') + (nets > 1 ? ' × 2 networks (the generator and the defect map)' : '');
       throw new ScorerError('IMAGE_TOO_LARGE',
-        `the ${w}x${h} image (${ww}x${wh} pixels at the model's scale) needs ${tiles.toLocaleString('en-US')} tiles of ${W}x${H}${views} = ${millions(tilePixels)} pixels through the generator, over the limit of ${millions(L.maxTilePixels)} (limits.maxTilePixels): ` +
+        `the ${w}x${h} image (${ww}x${wh} pixels at the model's scale) needs ${tiles.toLocaleString('en-US')} tiles of ${W}x${H}${views} = ${millions(tilePixels)} pixels through the ${nets > 1 ? 'networks' : 'generator'}, over the limit of ${millions(L.maxTilePixels)} (limits.maxTilePixels): ` +
         (who ? `${who} is ${sx === sy ? sx : `${sx}x${sy}`} px; ${fits ? `a stride of ${fits} px or more fits` : 'no stride fits'}, or score a smaller image` : 'score a smaller image or a crop of it'));
     }
     const patch = this.info.score.patch;
@@ -362,7 +453,7 @@ export class Scorer {
     const sum = (f: (p: Plan) => number) => plans.reduce((a, p) => a + f(p), 0);
     const over: Array<[number, number, string]> = [
       [sum((p) => p.ww * p.wh), L.maxWorkPixels, 'pixels to score (limits.maxWorkPixels)'],
-      [sum((p) => p.tiles) * H * W * nViews, L.maxTilePixels, 'pixels through the generator (limits.maxTilePixels)'],
+      [sum((p) => p.tiles) * H * W * nViews * this.networks, L.maxTilePixels, `pixels through the ${this.networks > 1 ? 'generator and the defect map' : 'generator'} (limits.maxTilePixels)`],
       [sum((p) => p.patchVisits), L.maxPatchVisits, 'patch-score reads (limits.maxPatchVisits)'],
     ];
     for (const [got, max, what] of over)
@@ -380,10 +471,32 @@ export class Scorer {
     if (ww !== plan.ww || wh !== plan.wh) throw new Error(`internal: planned ${plan.ww}x${plan.wh}, worked ${ww}x${wh}`);
     const tiles: Array<[number, number]> = [];
     for (const y of tileStarts(wh, H, sy)) for (const x of tileStarts(ww, W, sx)) tiles.push([x, y]);
-    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, cnt: new Float32Array(ww * wh), photo };
+    const prob = this.info.defectMap ? new Float32Array(ww * wh) : null;
+    const facts: ImageFacts = { width: w, height: h, channels: px.channels, chroma: meanChroma(px.data, w * h, px.channels), pixels: this.pixelFacts(work, ww, wh, mode) };
+    return { px, work, ww, wh, tiles, err: new Float32Array(ww * wh), rec: wantRec ? new Float32Array(ww * wh * C) : null, prob, cnt: new Float32Array(ww * wh), photo, facts, mode };
   }
 
-  private finish(j: Job, mean: number, top: number, topVals: number[], topIdx: number[], wantRec: boolean): ScoreResult {
+  /**
+   * Pixel mean and std of the image as the model sees it, as the trainer measured its normal
+   * images: the whole working image for 'resize', the medians over side-by-side tiles for 'tile'.
+   */
+  private pixelFacts(work: Uint8Array, ww: number, wh: number, mode: 'tile' | 'resize'): PixelStats {
+    const { height: H, width: W, channels: C } = this.info.input;
+    if (mode === 'resize') return pixelStats(work);
+    const tile = new Uint8Array(H * W * C), all: PixelStats[] = [];
+    for (const y of tileStarts(wh, H, H)) for (const x of tileStarts(ww, W, W)) {
+      cutTile(work, ww, x, y, W, H, C, tile, 0);
+      all.push(pixelStats(tile));
+    }
+    const median = (k: keyof PixelStats) => {
+      const v = all.map((p) => p[k]).sort((a, b) => a - b);
+      return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    };
+    return { mean: median('mean'), std: median('std'), midtones: median('midtones') };
+  }
+
+  /** `probScore`: the image score from the probability map (null without a defect map). */
+  private finish(j: Job, mean: number, top: number, probScore: number | null, topVals: number[], topIdx: number[], wantRec: boolean): ScoreResult {
     const { width: w, height: h } = j.px;
     const C = this.info.input.channels;
     const patch = this.info.score.patch;
@@ -397,6 +510,7 @@ export class Scorer {
       return { x: x0, y: y0, w: x1 - x0, h: y1 - y0, score: topVals[n] };
     });
     const err = j.ww === w && j.wh === h ? j.err : resampleFloat(j.err, j.ww, j.wh, 1, w, h);
+    const probability = j.prob && (j.ww === w && j.wh === h ? j.prob : resampleFloat(j.prob, j.ww, j.wh, 1, w, h));
     let rec = new Uint8ClampedArray(0);
     if (wantRec && j.rec) {
       const rf = j.ww === w && j.wh === h ? j.rec : resampleFloat(j.rec, j.ww, j.wh, C, w, h);
@@ -408,29 +522,43 @@ export class Scorer {
         for (let i = 0; i < rf.length; i++) rec[i] = Math.round(j.photo.mean + ((rf[i] - offset) / scale - sd.mean) * g);
       } else for (let i = 0; i < rf.length; i++) rec[i] = toPixelValue(rf[i], this.info.normalization);
     }
-    const kind = this.info.score.kind;
-    const score = kind === 'mean' ? mean : top;
+    const recKind = this.info.score.kind;
+    const reconstructionScore = recKind === 'mean' ? mean : top;
+    const dm = this.info.defectMap;
+    const [score, kind] = dm && probScore !== null ? [probScore, dm.imageScore.kind] : [reconstructionScore, recKind];
+    const reasons = familiarityReasons(this.info, j.facts, score, j.mode);
     return {
-      score, kind, scores: { mean, topPatch: top },
+      score, kind, reconstructionScore, scores: { mean, topPatch: top },
       normalized: normalizeScore(score, this.info.threshold),
       isAnomaly: score > this.info.threshold,
+      verdict: reasons.length ? 'unfamiliar' : score > this.info.threshold ? 'anomaly' : 'normal',
+      reasons,
+      percentile: scorePercentile(score, this.info.normalStats),
+      facts: j.facts,
       threshold: this.info.threshold,
-      width: w, height: h, errorMap: err,
+      width: w, height: h, errorMap: err, probability,
       reconstruction: { data: rec, width: w, height: h, channels: C },
       topPatches, tiles: j.tiles.length, image: j.px,
     };
   }
 
-  /** RGBA pixels (width x height x 4) of the error heat blended over the input image. */
+  /** RGBA pixels (width x height x 4) of the heat of one layer (probability or error) blended over the input image. */
   overlay(result: ScoreResult, opts: OverlayOptions = {}): Uint8ClampedArray {
+    const layer = opts.layer ?? (result.probability ? 'probability' : 'error');
+    if (!HEAT_LAYERS.includes(layer)) throw new ScorerError('IMAGE_INVALID', `layer must be "probability" or "error", got ${JSON.stringify(layer)}`);
+    const map = layer === 'probability' ? result.probability : result.errorMap;
+    if (!map) throw new ScorerError('IMAGE_INVALID', 'this result has no probability layer: the model has no defect map (draw the "error" layer)');
     const range = opts.range ?? 'model';
     let lo = 0, hi: number;
+    // The threshold is in the units of the image score: error units only without a defect map.
+    const thresholdRange = layer === 'error' && !this.info.defectMap && this.info.threshold > 0;
     if (Array.isArray(range)) [lo, hi] = range;
-    else if (range === 'image' || !(this.info.threshold > 0)) {
+    else if (range === 'model' && layer === 'probability') hi = 1;
+    else if (range === 'image' || !thresholdRange) {
       hi = 0;
-      for (let i = 0; i < result.errorMap.length; i++) if (result.errorMap[i] > hi) hi = result.errorMap[i];
+      for (let i = 0; i < map.length; i++) if (map[i] > hi) hi = map[i];
     } else hi = 2 * this.info.threshold;
-    return blendHeat(result.image, result.errorMap, lo, hi, opts.colormap ?? 'turbo', opts.alpha ?? 0.5);
+    return blendHeat(result.image, map, lo, hi, opts.colormap ?? 'turbo', opts.alpha ?? 0.5);
   }
 
   /** overlay() as an ImageData (browser only). */
@@ -441,7 +569,21 @@ export class Scorer {
   /** Frees the model's tensors. The tfjs backend itself stays active for other users. */
   dispose(): void {
     this.model?.dispose();
+    this.defectMap?.dispose();
     this.model = null;
+    this.defectMap = null;
+  }
+}
+
+/** Builds one network of the folder; a build failure names `file`. */
+async function buildNetwork(net: NetworkArtifacts, file: string, reader: ModelFileReader, opts: LoadOptions): Promise<LayersModel> {
+  try {
+    return await withTimeout(loadLayersModel(tf.io.fromMemory(net.artifacts), { strict: true }), opts.loadTimeoutMs ?? 60000, `building ${file}`);
+  } catch (e) {
+    if (e instanceof ScorerError) throw e;
+    const m = errorText(e);
+    const code = /shape|mismatch|expected|weight/i.test(m) ? 'MODEL_MISMATCH' : 'MODEL_CORRUPT';
+    throw new ScorerError(code, `${file} in ${reader.describe} could not be built${code === 'MODEL_MISMATCH' ? ' with its weights' : ''}: ${m}`, { cause: e });
   }
 }
 

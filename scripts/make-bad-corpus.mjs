@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Generates the bad-input corpus test/fixtures/bad/** (issue 7). Deterministic: running it again
- * rewrites the same bytes (no timestamps, fixed pixel patterns). Run: node scripts/make-bad-corpus.mjs
+ * Generates the bad-input corpus test/fixtures/bad/** (hostile and broken inputs every tool must
+ * refuse cleanly). Deterministic: running it again rewrites the same bytes (no timestamps, fixed
+ * pixel patterns). Run: node scripts/make-bad-corpus.mjs
  *
  *   images/       single image files, each one odd or broken in one way
  *   datasets/     dataset folders (IDX, CIFAR, image folders) with one problem each
@@ -244,7 +245,7 @@ async function models() {
   folder('info-missing', { 'flawscope.json': null });
   folder('info-input-mismatch', { 'flawscope.json': JSON.stringify({ ...info, input: { height: 32, width: 32, channels: 1 } }, null, 1) });
   folder('info-bad-threshold', { 'flawscope.json': JSON.stringify({ ...info, threshold: 'high' }, null, 1) });
-  // Issue 26: fields in range by type but not by value, each once.
+  // Fields in range by type but not by value, each once.
   const withInfo = (name, over) => folder(name, { 'flawscope.json': JSON.stringify({ ...info, ...over }, null, 1) });
   withInfo('info-patch-strings', { score: { kind: 'mean', patch: { size: '2', stride: '1', topN: '3' } } });
   withInfo('info-patch-fraction', { score: { kind: 'topPatch', patch: { size: 2.5, stride: 1, topN: 3 } } });
@@ -296,7 +297,7 @@ function checkpoints() {
   put('checkpoints/data-gone/state.json', state({ config: { ...config, data: 'test/fixtures/no-such-dataset' } }));
   put('checkpoints/data-gone/tensors.json', '[]');
   put('checkpoints/data-gone/tensors.bin', '');
-  // Damaged manifests and states (issue 26): each refused naming the file and the field.
+  // Damaged checkpoint manifests and states: each refused naming the file and the field.
   const ok4 = [{ name: 'g/0', shape: [2, 2], dtype: 'float32', offset: 0, length: 16 }];
   const ckpt = (name, { st = state(), manifest = ok4, bin = f32(8) } = {}) => {
     put(`checkpoints/${name}/state.json`, st);

@@ -1,31 +1,59 @@
-/** A small argv parser: `--key value`, `--key=value`, boolean flags, positionals. Keys stay as typed. */
+/**
+ * The CLI's argv reader: node:util parseArgs (its tokens) over the flags a command declares, plus
+ * what it does not do itself: a boolean flag followed by `true|false` (how reproduce passes flags
+ * on to train), a flag given twice refused, and an unknown flag refused with the known ones listed.
+ */
+import { parseArgs as nodeParseArgs } from 'node:util';
+import { InputError } from './errors';
+
 export interface ParsedArgs {
   flags: Map<string, string>;
   positionals: string[];
 }
 
-export class UsageError extends Error {}
+/** The flags a command reads: switches (`--json`, `--json true|false`) and flags with a value. */
+export interface FlagDeclaration {
+  booleans: readonly string[];
+  strings: readonly string[];
+}
 
-export function parseArgs(argv: string[], booleans: readonly string[]): ParsedArgs {
+/** A command line that cannot be read (a bad flag or argument): an InputError. */
+export class UsageError extends InputError {}
+
+/**
+ * Reads `--key value`, `--key=value`, switches and positionals (`--` ends the options). Values
+ * stay texts, keys as typed; `-h` is `--help` where the command has it. `command` names the
+ * command in the message for an unknown flag.
+ */
+export function parseArgs(argv: string[], decl: FlagDeclaration, command = 'this command'): ParsedArgs {
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string }> = {};
+  for (const b of decl.booleans) options[b] = { type: 'boolean' };
+  for (const s of decl.strings) options[s] = { type: 'string' };
+  if (options.help?.type === 'boolean') options.help.short = 'h';
+  // strict: false: unknown flags and bad switch values come back as tokens, refused below in our words.
+  const { tokens } = nodeParseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const flags = new Map<string, string>();
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { positionals.push(a); continue; }
-    const eq = a.indexOf('=');
-    const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!key) throw new UsageError(`malformed option "${a}"`);
-    if (booleans.includes(key)) {
+  for (let t = 0; t < tokens.length; t++) {
+    const tok = tokens[t];
+    if (tok.kind === 'option-terminator') continue; // what follows comes as positionals
+    if (tok.kind === 'positional') { positionals.push(tok.value); continue; }
+    const key = tok.name;
+    const type = Object.hasOwn(options, key) ? options[key].type : undefined;
+    if (!type) {
+      const known = [...decl.booleans, ...decl.strings].sort().map((k) => `--${k}`).join(', ');
+      throw new UsageError(`${tok.rawName}: not a ${command} option; known: ${known}`);
+    }
+    if (type === 'boolean') {
       // `--flag true|false` is accepted too, so a command that passes flags on as pairs (reproduce → train) can pass a boolean.
-      const next = argv[i + 1];
-      const value = eq > 0 ? a.slice(eq + 1) : next === 'true' || next === 'false' ? argv[++i] : 'true';
+      const next = tokens[t + 1];
+      const value = tok.inlineValue ? tok.value! : next?.kind === 'positional' && next.index === tok.index + 1 && (next.value === 'true' || next.value === 'false') ? (t++, next.value) : 'true';
       if (value !== 'true' && value !== 'false') throw new UsageError(`--${key}=${value}: use --${key} alone, or true or false`);
       setOnce(flags, key, value);
       continue;
     }
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`option --${key} needs a value`);
+    const value = tok.value;
+    if (value === undefined || (!tok.inlineValue && value.startsWith('--'))) throw new UsageError(`option --${key} needs a value`);
     setOnce(flags, key, value);
   }
   return { flags, positionals };
@@ -39,24 +67,6 @@ function setOnce(flags: Map<string, string>, key: string, value: string): void {
 
 export function camel(key: string): string {
   return key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** Reads a numeric flag; the error names the flag. */
-export function numFlag(flags: Map<string, string>, key: string, dflt: number, o: { min?: number; max?: number; integer?: boolean } = {}): number {
-  const raw = flags.get(key);
-  if (raw === undefined) return dflt;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || (o.integer && !Number.isInteger(v)) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max))
-    throw new UsageError(`--${key} ${raw}: expected ${o.integer ? 'an integer' : 'a number'}${o.min !== undefined ? ` ≥ ${o.min}` : ''}${o.max !== undefined ? ` ≤ ${o.max}` : ''}`);
-  return v;
-}
-
-/** Reads a flag that takes one of a few names; the error names the flag and the choices. */
-export function choiceFlag<T extends string, D extends T | undefined>(flags: Map<string, string>, key: string, choices: readonly T[], dflt: D): T | D {
-  const raw = flags.get(key);
-  if (raw === undefined) return dflt;
-  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${key} ${raw}: use ${choices.join(' or ')}`);
-  return raw as T;
 }
 
 /**

@@ -3,6 +3,7 @@
  * native on CPU, then our fast pure-JS/WASM kernels (trainer/kernels). Native packages are
  * optionalDependencies, loaded at run time only.
  */
+import { InputError } from './errors';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
@@ -16,7 +17,7 @@ export interface BackendChoice {
   reason: string;
 }
 
-export class BackendUnavailableError extends Error {}
+export class BackendUnavailableError extends InputError {}
 
 const requireHere = createRequire(__filename);
 
@@ -70,7 +71,7 @@ export async function selectTrainingBackend(req: BackendRequest): Promise<Backen
 }
 
 async function fastBackend(req: 'cpu' | 'wasm'): Promise<BackendChoice> {
-  const { installFastKernels } = await import('./kernels');
+  const { installFastKernels } = await import('../kernels/index');
   const info = await installFastKernels();
   if (req === 'wasm' && info.backend !== 'wasm')
     throw new BackendUnavailableError(`--backend wasm: the WASM backend cannot train (tfjs has no training kernels for it); use --backend cpu, which runs Flawscope's fast ${info.backend} kernels`);

@@ -1,11 +1,21 @@
 /** `flawscope train`'s flags and --config file, read into a TrainConfig (kept apart from cli.ts, which runs on import). */
 import { readFileSync } from 'node:fs';
 import { camel, UsageError } from './args';
-import { DEFAULT_CONFIG, type TrainConfig } from './train';
+import { declaredFlags } from './cli-schema';
+import { parseDataOptions, READER_OPTIONS } from './data/options';
+import { DEFAULT_CONFIG, thresholdSettings, type TrainConfig } from './train';
 import { DEFECTS_PRESET, type DefectsConfig } from './defect-map/train-map';
 import { presetDataOptions } from './data/map-data';
-import { InputError } from './data/types';
-import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, type TrainOptions } from './train-options';
+import { InputError } from './errors';
+import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, TRAIN_COMMAND, TRAIN_SETTINGS, type TrainOptions } from './train-options';
+
+/** The flags `flawscope train` reads: its own, the settings, and the data reader's (passed on to it). */
+export const TRAIN_FLAGS = declaredFlags(TRAIN_COMMAND, TRAIN_SETTINGS, READER_OPTIONS);
+
+/** `flawscope train --help`: the reader flags, from the data options' table. */
+export function readerFlagsHelp(): string {
+  return READER_OPTIONS.help();
+}
 
 /** Reads a --config file into settings (validated by the same schema as the flags). */
 export function configFileOptions(file: string): TrainOptions {
@@ -28,11 +38,14 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
   const cfgFile = flags.get('config');
   const file = cfgFile ? configFileOptions(cfgFile) : {};
   const given = parseTrainOptions(flagsToOptions(flags), { kind: 'flag' });
+  // A rule named by flags replaces the file's (flags win) rather than meeting it as "both rates given".
+  const rule = thresholdSettings([given, { kind: 'flag' }], [file, { kind: 'file', label: `--config ${cfgFile}` }]);
   const o: TrainOptions = { ...file, ...given };
   if (!o.data) throw new UsageError('--data DIR is required (a folder of class sub-folders)');
   if (!o.out) throw new UsageError('--out DIR is required (where the model folder is written)');
   const dataOptions: Record<string, unknown> = { ...file.dataOptions };
   for (const [k, v] of flags) if (!isTrainFlag(k)) dataOptions[camel(k)] = v;
+  parseDataOptions(dataOptions); // refused here, naming the flag, rather than after the model is set up; kept as given (the model records them)
   const { weights: _w, dataOptions: _d, ...rest } = o;
   if (o.timeBudget !== undefined && o.preset === undefined) throw new InputError('--time-budget needs --preset defects (the paper\'s training runs for --epochs)');
   if (o.synthetic !== undefined && o.preset === undefined) throw new InputError('--synthetic needs --preset defects (synthetic defects train the defect map)');
@@ -42,6 +55,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
       ...DEFAULT_CONFIG,
       size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, tileStride: p.tileStride, timeBudget: p.timeBudget, synthetic: 'auto',
       ...rest,
+      ...rule,
       preset: 'defects',
       data: o.data,
       out: o.out,
@@ -52,6 +66,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
   return {
     ...DEFAULT_CONFIG,
     ...rest,
+    ...rule,
     data: o.data,
     out: o.out,
     // A file's partial weights change only the losses it names; flags then override those.

@@ -5,22 +5,23 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, UsageError } from './args';
-import { BackendUnavailableError } from './backend';
 import { loadTrainingData } from './data';
-import { InputError } from './data/types';
-import { LockedError, OutputExistsError, WriteError } from './fs-safe';
+import { isInputError } from './errors';
+import { WriteError } from './fs-safe';
 import { stopPoint, valAurocText, type ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, resumeTarget, train, type ResumeRequest, type TrainConfig } from './train';
-import { trainConfigFromFlags } from './cli-train-config';
+import { readerFlagsHelp, trainConfigFromFlags, TRAIN_FLAGS } from './cli-train-config';
 import type { DefectsConfig } from './defect-map/train-map';
-import { parseTrainOptions, TRAIN_BOOLEAN_FLAGS, trainOptionsHelp } from './train-options';
+import { parseTrainOptions, TRAIN_COMMAND, trainOptionsHelp } from './train-options';
 
 const TRAIN_USAGE = `flawscope train --data DIR --out DIR [settings] [--config FILE.json] [--json]
 flawscope train --resume OUT.checkpoint [--epochs N] [--out DIR] [--json]
 
+${TRAIN_COMMAND.help()}
 Settings (flags; in a --config file the same names in camelCase, e.g. "lrDecayEvery"; flags win):
 ${trainOptionsHelp()}
-Any other --option goes to the dataset reader (see "flawscope datasets --help").
+Data-reader flags (passed on to the dataset reader; see trainer/data/README.md):
+${readerFlagsHelp()}
 --force replaces only a Flawscope model folder (flawscope.json + model.json) or an empty folder,
 never a file, a folder holding other files, or a folder that holds the data or lies inside it.
 `;
@@ -32,15 +33,13 @@ Usage:
   flawscope score --model DIR IMAGE_OR_FOLDER... [--json] [--heatmap OUT_DIR]
   flawscope datasets inspect DIR [--json]
   flawscope eval --model DIR [--data DIR] [--split test|validation] [--json] [--report OUT_DIR]
+  flawscope calibrate --model DIR --data DIR [--false-alarm-rate R | --defect-rate P] [--json]
   flawscope reproduce --dataset NAME [--classes 0,1] [--budget quick|standard|paper] [--out DIR]
   flawscope grid (--data DIR | --dataset NAME) --normal CLASS --out DIR [--sample N] [--parallel N] [--dry-run]
   flawscope ablation [--dataset cifar10] [--class bird] [--budget quick]
 Each command takes --help.
 `;
 
-export function isInputError(e: unknown): boolean {
-  return e instanceof InputError || e instanceof UsageError || e instanceof OutputExistsError || e instanceof LockedError || e instanceof WriteError || e instanceof BackendUnavailableError || (e as Error)?.name === 'InputError' || /^--resume /.test((e as Error)?.message ?? '');
-}
 
 /** Flags a resumed training honours; the rest belong to the checkpoint's own settings. */
 const RESUME_FLAGS = new Set(['resume', 'epochs', 'out', 'json', 'help']);
@@ -85,7 +84,7 @@ function humanLine(e: ProgressEvent): string | null {
 async function trainCommand(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs(argv, TRAIN_BOOLEAN_FLAGS);
+    parsed = parseArgs(argv, TRAIN_FLAGS, 'train');
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 2;
@@ -155,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
       return runDatasetsCommand(rest);
     }
     case 'eval': return (await import('./eval/commands')).runEvalCommand(rest);
+    case 'calibrate': return (await import('./calibrate')).runCalibrateCommand(rest);
     case 'reproduce': return (await import('./eval/commands')).runReproduceCommand(rest);
     case 'grid': return (await import('./eval/commands')).runGridCommand(rest);
     case 'ablation': return (await import('./eval/commands')).runAblationCommand(rest);

@@ -2,6 +2,7 @@
  * Crash-safe output: everything is written into a temporary sibling folder, then renamed into
  * place, so a reader never sees a half-written model and an earlier one is never lost.
  */
+import { InputError } from './errors';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -30,7 +31,7 @@ export async function writeFolderAtomically(dest: string, fill: (tmp: string) =>
 }
 
 /** A failed write (disk full, read-only, no permission...) of `path`; what was there before is untouched. */
-export class WriteError extends Error {
+export class WriteError extends InputError {
   constructor(readonly path: string, readonly code: string | undefined, message: string) {
     super(message);
     this.name = 'WriteError';
@@ -52,20 +53,6 @@ export function ioError(e: unknown, dest: string, existed: boolean): unknown {
   return new WriteError(dest, code, `cannot write ${dest}: ${IO_REASONS[code]} (${code}); ${existed ? 'the previous version is unchanged' : 'nothing was written'}`);
 }
 
-/** Writes one file atomically (temp file + rename). */
-export async function writeFileAtomically(dest: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${dest}.tmp-${process.pid}`;
-  const existed = existsSync(dest);
-  try {
-    await sweepStaleTemps(dest);
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, dest);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
-    throw ioError(e, dest, existed);
-  }
-}
-
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -73,7 +60,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * runs), so they do not pile up. Only our own exact names for this destination, and only those
  * whose pid no longer runs: a live writer's temp — another process's or our own — is in use.
  *   .DEST.tmp-PID-STAMP[.old]  writeFolderAtomically (and the lock's temp files)
- *   DEST.tmp-PID               writeFileAtomically
+ *   DEST.tmp-PID               a single-file temp (no writer here makes one now; still swept)
  * A `.old` left while DEST is missing is the previous version, caught between the two renames:
  * it is put back rather than deleted, since the write it belonged to never finished.
  */
@@ -100,7 +87,7 @@ export async function sweepStaleTemps(dest: string): Promise<void> {
   }
 }
 
-export class OutputExistsError extends Error {
+export class OutputExistsError extends InputError {
   constructor(readonly path: string) {
     super(`output folder ${path} already exists; choose another --out or pass --force to replace it`);
     this.name = 'OutputExistsError';
@@ -205,7 +192,7 @@ function lockWriteError(e: unknown, lock: string, target: string): unknown {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class LockedError extends Error {}
+export class LockedError extends InputError {}
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,7 +1,8 @@
 /** Detection metrics (paper §4.3): exact AUROC with ties counted half, ROC points, F1-optimal threshold. */
+import { InputError } from './errors';
 
 /** A score that is not a finite number: ranking it would make up a result (NaN compares false with everything). */
-export class NonFiniteScoreError extends RangeError {
+export class NonFiniteScoreError extends InputError {
   constructor(readonly index: number, readonly value: number) {
     super(`score ${index} is ${value}: a metric needs finite scores (the model's output is not usable)`);
     this.name = 'NonFiniteScoreError';

@@ -7,7 +7,6 @@
  * training-time scores differ from deployed scores (and batch 1, the paper's setting, breaks
  * them), while without normalisation the same forward pass runs in validation and deployment.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 export interface InputShape {
@@ -102,13 +101,4 @@ export function buildDiscriminator(shape: InputShape, seed: number, name: string
     if (i < filters.length - 1) x = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(x) as tfl.SymbolicTensor;
   });
   return tfl.model({ inputs: input, outputs: x, name });
-}
-
-export function countWeights(model: tfl.LayersModel): number {
-  return model.countParams();
-}
-
-/** The generator's forward pass, for training code that needs gradients. */
-export function generate(generator: tfl.LayersModel, x: tf.Tensor4D): tf.Tensor4D {
-  return generator.apply(x, { training: true }) as tf.Tensor4D;
 }

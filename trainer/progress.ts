@@ -2,6 +2,7 @@
  * `flawscope train --json` prints one of these per line on stdout. The extension parses them;
  * anything else on stdout/stderr is log text.
  */
+import type { ThresholdRule } from '../scorer/model-format';
 export type ProgressEvent =
   | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number; resumedAtStep?: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
@@ -17,7 +18,7 @@ export type ProgressEvent =
   | { type: 'stage'; stage: 'generator' | 'defect-map'; message: string }
   /** epoch: epochs finished; step: steps done in the next one, when the stop came mid-epoch. */
   | { type: 'checkpoint'; path: string; epoch: number; step?: number; reason: 'signal' | 'epoch' }
-  | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number }
+  | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number; /** The deployed threshold and how it was chosen (absent from older trainers' events). */ threshold?: { value: number; rule: ThresholdRule } }
   | { type: 'cancelled'; checkpoint: string; epoch: number; step?: number }
   | { type: 'error'; message: string; code: number };
 

@@ -9,28 +9,9 @@ import { InputError } from './data/types';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import { SKIP_MODES } from './model';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
+import { enumOf, HELP, int, jsonSwitch, numberText, OptionTable, show, SWITCH, type OptionSource, type OptionSpec } from './cli-schema';
 
-/** Where a value came from: names it in every message. */
-export type OptionSource = { kind: 'flag' } | { kind: 'file'; label: string };
-
-interface OptionSpec {
-  /** The config key (camelCase); the flag is its kebab-case form unless `flag` says otherwise. */
-  key: string;
-  flag?: string;
-  /** What a valid value is, in words (used in every message about this option). */
-  expect: string;
-  /** The value's schema (after a flag's text is read as a number/boolean where the schema wants one). */
-  schema: z.ZodTypeAny;
-  /** How a flag's text becomes a value (default: numbers for number schemas, as typed otherwise). */
-  fromFlag?: (text: string) => unknown;
-  /** Shown in --help; omitted options are still accepted. */
-  help?: string;
-  /** Accepted only in a config file (no flag). */
-  fileOnly?: boolean;
-}
-
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const enumOf = <T extends string>(xs: readonly T[]) => z.enum(xs as unknown as [T, ...T[]]);
+export type { OptionSource } from './cli-schema';
 const LOSS_KEYS = Object.keys(PAPER_WEIGHTS) as (keyof LossWeights)[];
 const weightValue = z.number().finite().min(0).max(1e6);
 
@@ -55,15 +36,6 @@ function patchFromFlag(text: string): unknown {
   return { size, stride, topN };
 }
 
-/** A flag's text as a number when it is one (and only then: `Number('')` is 0, `Number(' 1')` is 1). */
-function numberText(text: string): unknown {
-  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) && text.trim() === text ? Number(text) : text;
-}
-
-function booleanText(text: string): unknown {
-  return text === 'true' ? true : text === 'false' ? false : text;
-}
-
 /** Training presets of `train` (trainer/defect-map/train-map.ts DEFECTS_PRESET says what `defects` sets). */
 export const TRAIN_PRESETS = ['defects'] as const;
 export type TrainPreset = (typeof TRAIN_PRESETS)[number];
@@ -83,66 +55,80 @@ export function durationText(text: unknown): unknown {
   return Math.round(Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 's' | 'm' | 'h']);
 }
 
-const SPECS: OptionSpec[] = [
-  { key: 'data', expect: 'a folder of images (a path)', schema: z.string().min(1), help: 'DIR  the images: class folders, MVTec AD, IDX, CIFAR, photos with masks' },
-  { key: 'out', expect: 'a folder path for the model', schema: z.string().min(1), help: 'DIR  where the model folder is written' },
-  { key: 'normal', expect: 'a class name', schema: z.string().min(1), help: 'CLASS  the normal class (default: the one named good/normal/ok/free)' },
-  { key: 'size', expect: 'an integer from 16 to 1024, a multiple of 16 (the generator halves it four times)', schema: int(16, 1024).refine((v) => v % 16 === 0), help: 'N  model input size (default 32)' },
-  { key: 'channels', expect: '1 or 3', schema: z.union([z.literal(1), z.literal(3)]), help: '1|3  grey or colour (default: from the images)' },
-  { key: 'epochs', expect: 'an integer from 1 to 100000', schema: int(1, 100_000), help: 'N  (default 15)' },
-  { key: 'batch', expect: 'an integer from 1 to 4096', schema: int(1, 4096), help: 'N  (default 64)' },
-  { key: 'seed', expect: 'an integer from 0 to 4294967295', schema: int(0, 0xffffffff), help: 'N  (default 0)' },
-  { key: 'lr', expect: 'a number above 0 and at most 1', schema: z.number().gt(0).max(1), help: 'X  Adam learning rate (default 0.001)' },
-  { key: 'lrDecayEvery', expect: 'an integer from 1 to 100000 (epochs)', schema: int(1, 100_000), help: 'N  halve the learning rate every N epochs (default 50)' },
-  { key: 'beta1', expect: 'a number from 0 up to (not including) 1', schema: z.number().min(0).lt(1) },
-  { key: 'beta2', expect: 'a number from 0 up to (not including) 1', schema: z.number().min(0).lt(1) },
-  {
-    key: 'weights', expect: `loss weights NAME=VALUE,… with NAME among ${LOSS_KEYS.join(', ')} and VALUE a number from 0 to 1000000`,
+const SPECS = {
+  data: { expect: 'a folder of images (a path)', schema: z.string().min(1), help: 'DIR  the images: class folders, MVTec AD, IDX, CIFAR, photos with masks' },
+  out: { expect: 'a folder path for the model', schema: z.string().min(1), help: 'DIR  where the model folder is written' },
+  normal: { expect: 'a class name', schema: z.string().min(1), help: 'CLASS  the normal class (default: the one named good/normal/ok/free)' },
+  size: { expect: 'an integer from 16 to 1024, a multiple of 16 (the generator halves it four times)', schema: int(16, 1024).refine((v) => v % 16 === 0), help: 'N  model input size (default 32)' },
+  channels: { expect: '1 or 3', schema: z.union([z.literal(1), z.literal(3)]), help: '1|3  grey or colour (default: from the images)' },
+  epochs: { expect: 'an integer from 1 to 100000', schema: int(1, 100_000), help: 'N  (default 15)' },
+  batch: { expect: 'an integer from 1 to 4096', schema: int(1, 4096), help: 'N  (default 64)' },
+  seed: { expect: 'an integer from 0 to 4294967295', schema: int(0, 0xffffffff), help: 'N  (default 0)' },
+  lr: { expect: 'a number above 0 and at most 1', schema: z.number().gt(0).max(1), help: 'X  Adam learning rate (default 0.001)' },
+  lrDecayEvery: { expect: 'an integer from 1 to 100000 (epochs)', schema: int(1, 100_000), help: 'N  halve the learning rate every N epochs (default 50)' },
+  beta1: { expect: 'a number from 0 up to (not including) 1', schema: z.number().min(0).lt(1) },
+  beta2: { expect: 'a number from 0 up to (not including) 1', schema: z.number().min(0).lt(1) },
+  weights: {
+    expect: `loss weights NAME=VALUE,… with NAME among ${LOSS_KEYS.join(', ')} and VALUE a number from 0 to 1000000`,
     schema: z.object(Object.fromEntries(LOSS_KEYS.map((k) => [k, weightValue.optional()]))).strict(), fromFlag: weightsFromFlag,
     help: 'recon=1.5,abc=0.5,…  loss weights (unnamed ones keep Table 2 of the paper)',
   },
-  {
-    key: 'patch', flag: 'loss-patch', expect: 'SIZE,STRIDE,TOPN, three integers from 1 to 1024 (in a file: {"size","stride","topN"} or null)',
+  patch: {
+    flag: 'loss-patch', expect: 'SIZE,STRIDE,TOPN, three integers from 1 to 1024 (in a file: {"size","stride","topN"} or null)',
     schema: z.object({ size: int(1, 1024), stride: int(1, 1024), topN: int(1, 1_000_000) }).strict().nullable(), fromFlag: patchFromFlag,
     help: 'SIZE,STRIDE,TOPN  patch loss and top-patch score (default: scaled from the paper)',
   },
-  { key: 'score', expect: 'auto, mean or topPatch', schema: z.enum(['auto', 'mean', 'topPatch']), help: 'auto|mean|topPatch  (auto: chosen on validation)' },
-  { key: 'scoreFlip', expect: FLIP_MODES.join(' or '), schema: enumOf(FLIP_MODES), help: `${FLIP_MODES.join('|')}  also score the mirror image` },
-  { key: 'scoreShift', expect: SHIFT_MODES.join(' or '), schema: enumOf(SHIFT_MODES), help: `${SHIFT_MODES.join('|')}  also score one-pixel shifts` },
-  { key: 'tileStride', expect: 'an integer from 1 to 1024 (model pixels between photo tiles)', schema: int(1, 1024).nullable(), help: 'N  photo tiles N model pixels apart (crop-trained models)' },
-  { key: 'skips', expect: `${SKIP_MODES.join(', ')} (all = the paper's U-Net)`, schema: enumOf(SKIP_MODES), help: `${SKIP_MODES.join('|')}  U-Net skip connections kept` },
-  { key: 'weightAverage', expect: 'a number from 0 up to (not including) 1 (0 = no average)', schema: z.number().min(0).lt(1), help: 'DECAY  deploy an average of the generator weights' },
-  {
-    key: 'preset', expect: `${TRAIN_PRESETS.join(', ')} (defects: the generator, then a defect map learned from masks, image labels or synthetic defects)`,
+  score: { expect: 'auto, mean or topPatch', schema: z.enum(['auto', 'mean', 'topPatch']), help: 'auto|mean|topPatch  (auto: chosen on validation)' },
+  scoreFlip: { expect: FLIP_MODES.join(' or '), schema: enumOf(FLIP_MODES), help: `${FLIP_MODES.join('|')}  also score the mirror image` },
+  scoreShift: { expect: SHIFT_MODES.join(' or '), schema: enumOf(SHIFT_MODES), help: `${SHIFT_MODES.join('|')}  also score one-pixel shifts` },
+  tileStride: { expect: 'an integer from 1 to 1024 (model pixels between photo tiles)', schema: int(1, 1024).nullable(), help: 'N  photo tiles N model pixels apart (crop-trained models)' },
+  skips: { expect: `${SKIP_MODES.join(', ')} (all = the paper's U-Net)`, schema: enumOf(SKIP_MODES), help: `${SKIP_MODES.join('|')}  U-Net skip connections kept` },
+  weightAverage: { expect: 'a number from 0 up to (not including) 1 (0 = no average)', schema: z.number().min(0).lt(1), help: 'DECAY  deploy an average of the generator weights' },
+  preset: {
+    expect: `${TRAIN_PRESETS.join(', ')} (defects: the generator, then a defect map learned from masks, image labels or synthetic defects)`,
     schema: enumOf(TRAIN_PRESETS), help: `${TRAIN_PRESETS.join('|')}  defects: photo crops at native scale, generator + defect-map network (model format 6)`,
   },
-  {
-    key: 'timeBudget', expect: `a duration from 10 s to 7 days: seconds, or a number followed by s, m or h (e.g. 30m)`,
+  timeBudget: {
+    expect: 'a duration from 10 s to 7 days: seconds, or a number followed by s, m or h (e.g. 30m)',
     schema: z.preprocess(durationText, z.number().int().min(10).max(MAX_TIME_BUDGET_S)), fromFlag: durationText,
     help: 'DURATION  --preset defects: training time for both stages, e.g. 30m (default 30m)',
   },
-  {
-    key: 'synthetic', expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
+  synthetic: {
+    expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
     schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
   },
-  { key: 'backend', expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
-  { key: 'validationFraction', expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
-  { key: 'force', expect: 'true or false', schema: z.boolean(), fromFlag: booleanText, help: '  replace an existing model folder (only a Flawscope model folder or an empty folder)' },
-  { key: 'keepCheckpoint', expect: 'true or false', schema: z.boolean(), fromFlag: booleanText, help: '  keep OUT.checkpoint after the last epoch (extend later with --resume)' },
-  {
-    key: 'dataOptions', fileOnly: true, expect: 'an object of data-reader options (names to strings, numbers or booleans)',
+  backend: { expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
+  validationFraction: { expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
+  falseAlarmRate: {
+    expect: 'a number above 0 and at most 0.5 (the share of normal images the threshold may flag)', schema: z.number().gt(0).max(0.5).nullable(),
+    help: 'R  threshold: at most this share of the validation normals score above it (default 0.01)',
+  },
+  defectRate: {
+    expect: 'a number above 0 and at most 0.5 (the share of defects expected where the model is deployed)', schema: z.number().gt(0).max(0.5).nullable(),
+    help: 'P  threshold instead: best F1 with the validation anomalies weighted to this expected defect rate',
+  },
+  force: { ...SWITCH, help: '  replace an existing model folder (only a Flawscope model folder or an empty folder)' },
+  keepCheckpoint: { ...SWITCH, help: '  keep OUT.checkpoint after the last epoch (extend later with --resume)' },
+  dataOptions: {
+    fileOnly: true, expect: 'an object of data-reader options (names to strings, numbers or booleans)',
     schema: z.record(z.union([z.string(), z.number().finite(), z.boolean()])).refine((o) => Object.keys(o).every((k) => !(k in Object.prototype))),
   },
-];
+} satisfies Record<string, OptionSpec>;
 
-const BY_KEY = new Map(SPECS.map((s) => [s.key, s]));
-export const flagOf = (key: string): string => BY_KEY.get(key)?.flag ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const BY_FLAG = new Map(SPECS.filter((s) => !s.fileOnly).map((s) => [flagOf(s.key), s]));
+/** The settings table: what flags, a --config file and a checkpoint's saved config may hold. */
+export const TRAIN_SETTINGS = new OptionTable('train setting', SPECS);
+export const flagOf = (key: string): string => TRAIN_SETTINGS.flagOf(key as keyof typeof SPECS);
+
+/** Flags of the command itself, not settings (a config file cannot hold them). */
+export const TRAIN_COMMAND = new OptionTable('train flag', {
+  config: { expect: 'a JSON file of settings', schema: z.string().min(1), help: 'FILE.json  settings (flags win over it)' },
+  resume: { expect: 'a checkpoint folder', schema: z.string().min(1), help: 'OUT.checkpoint  continue a stopped training (only --epochs and --out apply)' },
+  json: jsonSwitch('print progress as JSON lines'),
+  help: HELP,
+});
 
 /** Flags `train` reads itself (the settings above plus the command's own); any other flag goes to the data reader. */
-export const TRAIN_COMMAND_FLAGS = ['config', 'resume', 'json', 'help'] as const;
-export const TRAIN_BOOLEAN_FLAGS = ['json', 'force', 'help', 'keep-checkpoint'] as const;
-export const isTrainFlag = (flag: string): boolean => BY_FLAG.has(flag) || (TRAIN_COMMAND_FLAGS as readonly string[]).includes(flag);
+export const isTrainFlag = (flag: string): boolean => TRAIN_SETTINGS.keyOf(flag) !== undefined || TRAIN_COMMAND.keyOf(flag) !== undefined;
 
 /** Settings as given (before defaults): what flags and a file may hold. */
 export interface TrainOptions {
@@ -151,18 +137,8 @@ export interface TrainOptions {
   patch?: { size: number; stride: number; topN: number } | null; score?: 'auto' | 'mean' | 'topPatch';
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
   skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: (typeof BACKEND_REQUESTS)[number];
-  validationFraction?: number; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
+  validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
   preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode;
-}
-
-function show(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
-}
-
-function refuse(source: OptionSource, key: string, raw: unknown, expect: string): never {
-  if (source.kind === 'flag') throw new InputError(`--${flagOf(key)} ${show(raw)}: expected ${expect}`);
-  throw new InputError(`${source.label}: "${key}" ${show(raw)}: expected ${expect}`);
 }
 
 /**
@@ -174,36 +150,30 @@ export function parseTrainOptions(raw: unknown, source: OptionSource): TrainOpti
     if (source.kind === 'flag') throw new InputError('train: flags could not be read');
     throw new InputError(`${source.label}: expected a JSON object of settings ({"epochs": 20, …}), got ${Array.isArray(raw) ? 'an array' : show(raw)}`);
   }
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const spec = source.kind === 'flag' ? BY_FLAG.get(key) : BY_KEY.get(key);
-    if (!spec) {
-      if (source.kind === 'flag') throw new InputError(`--${key}: not a train setting`);
-      throw new InputError(`${source.label}: unknown setting "${key}"; known: ${[...BY_KEY.keys()].join(', ')}`);
-    }
-    let v = value;
-    if (source.kind === 'flag' && typeof value === 'string') v = spec.fromFlag ? spec.fromFlag(value) : isNumberSchema(spec.schema) ? numberText(value) : value;
-    const r = spec.schema.safeParse(v);
-    if (!r.success) refuse(source, spec.key, value, spec.expect);
-    out[spec.key] = r.data;
-  }
-  return out as TrainOptions;
-}
-
-function isNumberSchema(s: z.ZodTypeAny): boolean {
-  return s.safeParse(16).success || s.safeParse(1).success || s.safeParse(0.5).success;
+  return TRAIN_SETTINGS.parse(raw as Record<string, unknown>, source) as TrainOptions;
 }
 
 /** Flags as a settings object (kebab flag → value text), for parseTrainOptions. */
 export function flagsToOptions(flags: Map<string, string>): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (const [k, v] of flags) if (BY_FLAG.has(k)) o[k] = v;
-  return o;
+  return TRAIN_SETTINGS.pick(flags);
+}
+
+/**
+ * The threshold rule asked for by one source: a source naming both rates is refused (the two
+ * rules pick different thresholds, and neither may silently win). null: the source names neither.
+ */
+export function thresholdRuleOf(o: TrainOptions, source: OptionSource): { falseAlarmRate: number | null; defectRate: number | null } | null {
+  const fa = o.falseAlarmRate ?? null, dr = o.defectRate ?? null;
+  if (fa !== null && dr !== null) {
+    const what = source.kind === 'flag' ? `--${flagOf('falseAlarmRate')} ${fa} and --${flagOf('defectRate')} ${dr}` : `${source.label}: "falseAlarmRate" ${fa} and "defectRate" ${dr}`;
+    throw new InputError(`${what}: give one of the two threshold rules, not both`);
+  }
+  return fa === null && dr === null ? null : { falseAlarmRate: fa, defectRate: dr };
 }
 
 /** `--help` lines for the settings, from the table. */
 export function trainOptionsHelp(): string {
-  return SPECS.filter((s) => s.help && !s.fileOnly).map((s) => `  --${flagOf(s.key)} ${s.help}`).join('\n');
+  return TRAIN_SETTINGS.help();
 }
 
 /** Loss weights over the paper's: a partial object changes only what it names. */

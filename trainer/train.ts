@@ -7,153 +7,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, defaultTileStride, formatVersionFor, type FlipMode, type ModelInfo, type PatchSpec, type Preprocess, type ScoreKind, type ScoreViews, type ShiftMode } from '../scorer/model-format';
-import { NORMALIZATION, toInputTensor } from '../scorer/preprocess';
-import { scoreBatchTensor, type Reconstructor } from '../scorer/score';
-import type { SkipMode } from './model';
-import { selectTrainingBackend, type BackendRequest } from './backend';
+import { defaultPatchSpec, defaultTileStride, formatVersionFor, type ModelInfo, type Preprocess, type ScoreKind, type ScoreViews } from '../scorer/model-format';
+import { NORMALIZATION } from '../scorer/preprocess';
+import { percentiles } from '../scorer/familiarity';
+import { selectTrainingBackend } from './backend';
 import { BatchCursor } from './batches';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
-import { InputError, type ImageSet, type LabeledSet, type TrainingData } from './data/types';
+import { InputError } from './data/types';
 import { acquireLock } from './fs-safe';
 import { checkCheckpointFolder, checkOutputFolder } from './out-guard';
-import { parseTrainOptions } from './train-options';
+import { chooseThreshold, ruleRecord, smallSampleWarning, ThresholdRuleError } from './threshold';
 import { Gan, type Group } from './gan';
-import { PAPER_WEIGHTS, type LossWeights } from './losses';
-import { auroc, f1OptimalThreshold, meanStd, quantile } from './metrics';
+import { auroc, meanStd, quantile } from './metrics';
 import { writeModelFolder } from './model-folder';
-import type { ProgressEvent } from './progress';
 import { Rng } from './rng';
+import { checkpointPath, resumeTarget, savedConfig, thresholdRequest, type ResumeRequest, type TrainConfig, type TrainHooks } from './train-config';
+import { assertFiniteLosses, evaluate, scoreSet } from './train-validation';
 
-export interface TrainConfig {
-  data: string;
-  normal?: string;
-  out: string;
-  size: number;
-  channels?: 1 | 3;
-  epochs: number;
-  batch: number;
-  seed: number;
-  lr: number;
-  /** Halve the learning rate every this many epochs (Table 3: 50). */
-  lrDecayEvery: number;
-  beta1: number;
-  beta2: number;
-  weights: LossWeights;
-  /** Patch spec for the patch loss and the top-patch score; null = scaled from the paper's. */
-  patch: PatchSpec | null;
-  /** 'auto' picks, on validation, whichever score separates better. */
-  score: ScoreKind | 'auto';
-  /** Score each image and its left-right mirror (validation, threshold and the saved model alike); 'none' = the paper's score. */
-  scoreFlip: FlipMode;
-  /** Also score each image moved one pixel right, down and both (see scorer/score.ts); 'none' = the paper's score. */
-  scoreShift: ShiftMode;
-  /** Crops of photos only: photo tiles this many model pixels apart when the model scores a whole photo (null = defaultTileStride; the model size puts them side by side; see Preprocess.tileStride). */
-  tileStride: number | null;
-  /** U-Net skip connections kept: 'all' (the paper), 'no-outer', 'none' (see trainer/model.ts). */
-  skips: SkipMode;
-  /** Decay of the generator's weight average that validation scores and the model deploys (0 = none, the paper's; see trainer/gan.ts). */
-  weightAverage: number;
-  backend: BackendRequest;
-  validationFraction: number;
-  force: boolean;
-  /** Keep OUT.checkpoint after the last epoch, so `--resume` with a larger `--epochs` can extend the finished training exactly. */
-  keepCheckpoint: boolean;
-  /** Reader options passed through to the data pipeline (protocol, patches, sampling, ...). */
-  dataOptions: Record<string, unknown>;
-}
-
-/**
- * Defaults chosen by measurement, not copied from Table 3: at batch 64 the paper's lr of 1e-4 is
- * far too small (PyTorch reference: MNIST 8 reaches 0.998 AUROC within 5 epochs at 1e-3);
- * batch 1 for 300 epochs would take days on a CPU.
- */
-export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
-  size: 32,
-  epochs: 15,
-  batch: 64,
-  seed: 0,
-  lr: 1e-3,
-  lrDecayEvery: 50,
-  beta1: 0.5,
-  beta2: 0.999,
-  weights: { ...PAPER_WEIGHTS },
-  patch: null,
-  score: 'auto',
-  scoreFlip: 'none',
-  scoreShift: 'none',
-  tileStride: null,
-  skips: 'all',
-  weightAverage: 0,
-  backend: 'auto',
-  validationFraction: 0.1,
-  force: false,
-  keepCheckpoint: false,
-  dataOptions: {},
-};
-
-export interface TrainHooks {
-  emit(e: ProgressEvent): void;
-  /** Polled every step: true → checkpoint and stop. */
-  shouldStop(): boolean;
-  loadData(cfg: TrainConfig): Promise<TrainingData>;
-}
-
-export const CHECKPOINT_SUFFIX = '.checkpoint';
-
-/** `--resume`: the checkpoint to continue, where the model goes (beside it, or an explicit --out), and an optional longer epoch budget. */
-export interface ResumeRequest { dir: string; epochs?: number; /** An explicit --out; default: beside the checkpoint. */ out?: string }
-
-/** Where a resumed training writes: the --out given, else the model beside its checkpoint (DIR = OUT.checkpoint → OUT). */
-export function resumeTarget(r: ResumeRequest): string {
-  if (r.out !== undefined) return resolve(r.out);
-  const dir = resolve(r.dir);
-  if (dir.endsWith(CHECKPOINT_SUFFIX) && dir.length > CHECKPOINT_SUFFIX.length) return dir.slice(0, -CHECKPOINT_SUFFIX.length);
-  throw new InputError(`--resume ${r.dir}: a checkpoint folder is named OUT${CHECKPOINT_SUFFIX} and continues the model OUT beside it; this one is not — pass --out DIR to say where the model goes`);
-}
-
-export function checkpointPath(out: string): string {
-  return `${resolve(out)}${CHECKPOINT_SUFFIX}`;
-}
-
-const VAL_BATCH = 256;
-
-async function scoreSet(gan: Gan, set: ImageSet, kind: ScoreKind, patch: PatchSpec, views: ScoreViews): Promise<Float32Array> {
-  const out = new Float32Array(set.count);
-  for (let i = 0; i < set.count; i += VAL_BATCH) {
-    const idx = Array.from({ length: Math.min(VAL_BATCH, set.count - i) }, (_, k) => i + k);
-    const x = toInputTensor(await set.readBatch(idx), idx.length, set.height, set.width, set.channels);
-    out.set(await scoreBatchTensor(gan.generator as unknown as Reconstructor, x, kind, patch, views), i);
-    x.dispose();
-  }
-  return out;
-}
-
-async function evaluate(gan: Gan, set: LabeledSet, patch: PatchSpec, views: ScoreViews, epoch: number, cfg: TrainConfig) {
-  const mean = await scoreSet(gan, set.images, 'mean', patch, views);
-  const top = await scoreSet(gan, set.images, 'topPatch', patch, views);
-  for (const xs of [mean, top]) {
-    const i = xs.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0) throw diverged(`the validation score of image ${i} is ${xs[i]}`, epoch, undefined, cfg);
-  }
-  return { mean, top, aurocMean: auroc(mean, set.isAnomaly), aurocTop: auroc(top, set.isAnomaly) };
-}
-
-/** A training whose numbers left the finite range: no later epoch can recover, and a NaN must never be ranked or kept. */
-function diverged(what: string, epoch: number, step: number | undefined, cfg: TrainConfig): InputError {
-  return new InputError(`training diverged at epoch ${epoch}${step !== undefined ? `, step ${step}` : ''}: ${what}. The learning rate (--lr ${cfg.lr}) is likely too high for this data; start again with a lower --lr (default ${DEFAULT_CONFIG.lr}). No model was written`);
-}
-
-function assertFiniteLosses(losses: Record<string, number>, epoch: number, step: number, cfg: TrainConfig): void {
-  for (const [k, v] of Object.entries(losses)) if (!Number.isFinite(v)) throw diverged(`the ${k} loss is ${v}`, epoch, step, cfg);
-}
-
-/** A checkpoint's saved settings, through the same schema as flags and --config files. */
-function savedConfig(raw: unknown, dir: string): TrainConfig {
-  const o = parseTrainOptions(raw, { kind: 'file', label: `--resume ${dir}: state.json "config"` });
-  if (!o.data || !o.out) throw new InputError(`--resume ${dir}: state.json "config" has no ${!o.data ? '"data"' : '"out"'}; not a checkpoint of a Flawscope training`);
-  return { ...DEFAULT_CONFIG, ...o, data: o.data, out: o.out, weights: { ...DEFAULT_CONFIG.weights, ...o.weights }, dataOptions: { ...o.dataOptions } };
-}
+export { CHECKPOINT_SUFFIX, DEFAULT_CONFIG, checkpointPath, resumeTarget, thresholdRequest, thresholdSettings, type ResumeRequest, type TrainConfig, type TrainHooks } from './train-config';
 
 /** Runs (or resumes) a training. Returns 'done' or 'cancelled'. */
 export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
@@ -177,11 +48,14 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
   const ckpt = checkpointPath(out);
   try {
     const backend = await selectTrainingBackend(cfg.backend);
+    const thresholdRule = thresholdRequest(cfg);
     const data = await hooks.loadData(cfg);
     for (const w of data.summary.warnings) hooks.emit({ type: 'warning', message: w });
     // The threshold and the best epoch come from the validation normals: without any, no scorer could use the model.
     if (!data.validation.isAnomaly.some((v) => v === 0))
       throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal image (${data.normal.count} normal training images); raise it or add normal images — the threshold is set on them`);
+    if (thresholdRule.method === 'defect-rate' && !data.validation.isAnomaly.some((v) => v === 1))
+      throw new InputError(`--defect-rate ${thresholdRule.target}: the validation split holds no anomaly, so F1 at a defect rate cannot be measured; add anomaly images or use --false-alarm-rate R`);
     const shape = { height: data.normal.height, width: data.normal.width, channels: data.normal.channels };
     // Checked before any epoch runs: a bad value must not cost a training.
     if (cfg.tileStride && data.preprocess?.mode !== 'tile')
@@ -203,7 +77,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       } catch (e) {
         // A checkpoint of another model (names or shapes differ): bad input, not a crash.
         gan.dispose();
-        throw new Error(`--resume ${resume!.dir}: the checkpoint does not fit this model (${(e as Error).message})`);
+        throw new InputError(`--resume ${resume!.dir}: the checkpoint does not fit this model (${(e as Error).message})`);
       }
       const s = resumed.state;
       startEpoch = s.epoch;
@@ -218,7 +92,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const nN = data.normal.count;
     const nA = data.anomaly?.count ?? 0;
     const stepsPerEpoch = Math.max(1, Math.floor((nN + nA) / cfg.batch));
-    if (startStep >= stepsPerEpoch) throw new Error(`--resume ${resume!.dir}: the checkpoint stopped at step ${startStep} of an epoch, but an epoch now has ${stepsPerEpoch} steps; the data changed since — start a new training`);
+    if (startStep >= stepsPerEpoch) throw new InputError(`--resume ${resume!.dir}: the checkpoint stopped at step ${startStep} of an epoch, but an epoch now has ${stepsPerEpoch} steps; the data changed since — start a new training`);
     hooks.emit({
       type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary,
       ...(resumed ? { resumedFromEpoch: startEpoch, ...(startStep ? { resumedAtStep: startStep } : {}) } : {}),
@@ -326,9 +200,19 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const kind: ScoreKind = cfg.score !== 'auto' ? cfg.score : !(ev.aurocTop > ev.aurocMean) ? 'mean' : 'topPatch';
     const valScores = kind === 'mean' ? ev.mean : ev.top;
     const normalScores = valScores.filter((_, i) => !data.validation.isAnomaly[i]);
-    const hasAnomalies = data.validation.isAnomaly.some((v) => v === 1);
+    const anomalyScores = valScores.filter((_, i) => data.validation.isAnomaly[i]);
+    const hasAnomalies = anomalyScores.length > 0;
     const { mean, std } = meanStd(normalScores);
-    const threshold = hasAnomalies ? f1OptimalThreshold(valScores, data.validation.isAnomaly).threshold : quantile(normalScores, 0.99);
+    let choice: ReturnType<typeof chooseThreshold>;
+    try {
+      choice = chooseThreshold(normalScores, anomalyScores, thresholdRule);
+    } catch (e) {
+      if (e instanceof ThresholdRuleError) throw new InputError(`--${thresholdRule.method} ${thresholdRule.target}: ${e.message}`);
+      throw e;
+    }
+    const threshold = choice.threshold;
+    const few = thresholdRule.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, thresholdRule.target, 'the validation split') : null;
+    if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
     const metrics: Record<string, number | null> = {
       valAuroc: hasAnomalies ? auroc(valScores, data.validation.isAnomaly) : null,
       valAurocMean: Number.isNaN(ev.aurocMean) ? null : ev.aurocMean,
@@ -352,7 +236,9 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       score,
       preprocess,
       threshold,
-      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },
+      thresholdRule: ruleRecord(thresholdRule, choice, 'validation'),
+      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
+      ...(data.imageStats ? { trainingImages: data.imageStats } : {}),
       dataset: data.summary as unknown as Record<string, unknown>,
       config: { ...cfg, history } as unknown as Record<string, unknown>,
       metrics,
@@ -371,7 +257,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     if (!cfg.keepCheckpoint) await fs.rm(ckpt, { recursive: true, force: true });
     gan.dispose();
     best.weights?.forEach((t) => t.dispose());
-    hooks.emit({ type: 'done', out, metrics, seconds: elapsed });
+    hooks.emit({ type: 'done', out, metrics, seconds: elapsed, threshold: { value: threshold, rule: info.thresholdRule! } });
     return 'done';
   } finally {
     await release();

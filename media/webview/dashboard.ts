@@ -1,5 +1,5 @@
 /** Training dashboard: live loss curves (per step, per epoch) and validation AUROC per epoch. */
-import type { RunView } from '../../extension/protocol';
+import type { RunView } from '../../shared/protocol';
 import type { ProgressEvent } from '../../trainer/progress';
 import { announceReady, el, onMessage } from './lib/host';
 import { PALETTE, drawPlot, type Series } from './lib/plot';

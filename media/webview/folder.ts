@@ -1,9 +1,13 @@
 /** Score Folder: every image scored and sorted by score, thumbnails, verdicts, ROC + AUROC, CSV export. */
-import type { Colormap, FolderItem, ModelRef, ScorerRef } from '../../extension/protocol';
-import { roc, toCsv } from '../../extension/folder-math';
+import type { Colormap, FolderItem, ModelRef, ScorerRef } from '../../shared/protocol';
+import { folderRoc, toCsv } from '../../shared/folder-math';
 import { announceReady, el, onMessage, post } from './lib/host';
 import { PALETTE, drawPlot } from './lib/plot';
 import { loadImage, loadScorer, type ScorerInstance } from './lib/scorer';
+import { describePercentile, type ScorePercentile } from '../../scorer/percentile';
+
+type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
+const VERDICT_CLASS = { normal: 'good', anomaly: 'bad', unfamiliar: 'unfamiliar' } as const;
 
 const app = document.getElementById('app')!;
 const head = el('h2', { id: 'title' });
@@ -14,14 +18,14 @@ const rocCanvas = el('canvas', { id: 'roc', class: 'plot square' });
 const exportBtn = el('button', { id: 'export', type: 'button' }, 'Export CSV');
 exportBtn.disabled = true;
 const tbody = el('tbody');
-const table = el('table', { id: 'results' }, el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, ''), el('th', {}, 'image'), el('th', {}, 'score'), el('th', {}, 'verdict'), el('th', {}, 'label'))), tbody);
+const table = el('table', { id: 'results' }, el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, ''), el('th', {}, 'image'), el('th', {}, 'how unusual'), el('th', {}, 'verdict'), el('th', {}, 'label'))), tbody);
 app.replaceChildren(el('header', {}, head, backendBadge), status, el('div', { class: 'row' }, exportBtn, aurocText), rocCanvas, table);
 
 let scorerRef: ScorerRef | null = null;
 let model: ModelRef | null = null;
 let scorer: Promise<ScorerInstance> | null = null;
 let folder = '';
-let rows: { item: FolderItem; score: number; isAnomaly: boolean }[] = [];
+let rows: { item: FolderItem; score: number; isAnomaly: boolean; verdict: Verdict; reasons: string[]; percentile: ScorePercentile | null }[] = [];
 let queue: Promise<void> = Promise.resolve();
 
 function threshold(): number {
@@ -33,9 +37,10 @@ function renderTable(): void {
   tbody.replaceChildren(
     ...sorted.map((r, i) => {
       const img = el('img', { src: r.item.url, alt: '', class: 'thumbnail', loading: 'lazy' });
-      const tr = el('tr', { class: r.isAnomaly ? 'bad' : 'good' },
-        el('td', {}, String(i + 1)), el('td', {}, img), el('td', { class: 'name' }, r.item.name), el('td', {}, r.score.toPrecision(5)),
-        el('td', {}, el('span', { class: `verdict ${r.isAnomaly ? 'bad' : 'good'}` }, r.isAnomaly ? 'anomaly' : 'normal')),
+      const tr = el('tr', { class: VERDICT_CLASS[r.verdict] },
+        el('td', {}, String(i + 1)), el('td', {}, img), el('td', { class: 'name' }, r.item.name),
+        el('td', { title: `score ${r.score.toPrecision(5)}` }, describePercentile(r.percentile)),
+        el('td', r.reasons.length ? { title: r.reasons.join('\n') } : {}, el('span', { class: `verdict ${VERDICT_CLASS[r.verdict]}` }, r.verdict)),
         el('td', {}, r.item.label === null ? '' : r.item.label ? 'anomaly' : 'normal'));
       tr.addEventListener('dblclick', () => post({ type: 'openFile', path: r.item.path }));
       return tr;
@@ -44,15 +49,14 @@ function renderTable(): void {
 }
 
 function computeRoc(): number | null {
-  const labelled = rows.filter((r) => r.item.label !== null);
-  const c = roc(labelled.map((r) => r.score), labelled.map((r) => r.item.label as 0 | 1));
+  const c = folderRoc(rows.map((r) => ({ score: r.score, label: r.item.label })));
   if (!c) {
     aurocText.textContent = 'No ROC: the folder names do not give both normal and anomaly labels.';
     rocCanvas.hidden = true;
     return null;
   }
   rocCanvas.hidden = false;
-  aurocText.textContent = `AUROC ${c.auroc.toFixed(4)} on ${labelled.length} labelled images (normal = ${labelled.filter((r) => r.item.label === 0).length})`;
+  aurocText.textContent = `AUROC ${c.auroc.toFixed(4)} on ${c.labelled} labelled images (normal = ${c.normals})`;
   aurocText.dataset.auroc = String(c.auroc);
   drawPlot(rocCanvas, [{ name: `ROC (AUROC ${c.auroc.toFixed(3)})`, color: PALETTE[0], points: c.points.map((p) => [p.fpr, p.tpr]) }], { title: 'ROC curve', xLabel: 'false positive rate', yMin: 0, yMax: 1, square: true, diagonal: true });
   return c.auroc;
@@ -73,7 +77,8 @@ async function scoreAll(requestId: number, items: FolderItem[]): Promise<void> {
         const { bitmap, data } = await loadImage(it.url);
         bitmap.close();
         const r = await s.score(data);
-        rows.push({ item: it, score: r.score, isAnomaly: r.score > th });
+        const isAnomaly = r.score > th;
+        rows.push({ item: it, score: r.score, isAnomaly, verdict: r.verdict === 'unfamiliar' ? 'unfamiliar' : isAnomaly ? 'anomaly' : 'normal', reasons: r.reasons, percentile: r.percentile });
       } catch (e) {
         post({ type: 'log', level: 'warn', message: `skipped ${it.name}: ${(e as Error).message}` });
       }
@@ -86,7 +91,7 @@ async function scoreAll(requestId: number, items: FolderItem[]): Promise<void> {
     const auroc = computeRoc();
     exportBtn.disabled = rows.length === 0;
     document.body.dataset.done = String(requestId);
-    post({ type: 'folderScored', requestId, folder, backend: s.backend, auroc, rows: rows.map((r) => ({ path: r.item.path, score: r.score, isAnomaly: r.isAnomaly, label: r.item.label })) });
+    post({ type: 'folderScored', requestId, folder, backend: s.backend, auroc, rows: rows.map((r) => ({ path: r.item.path, score: r.score, isAnomaly: r.isAnomaly, verdict: r.verdict, label: r.item.label })) });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     status.textContent = `Could not score the folder: ${msg}`;
@@ -97,7 +102,7 @@ async function scoreAll(requestId: number, items: FolderItem[]): Promise<void> {
 
 let exportId = 1;
 exportBtn.addEventListener('click', () => {
-  const csv = toCsv([...rows].sort((a, b) => b.score - a.score).map((r) => ({ name: r.item.name, score: r.score, isAnomaly: r.isAnomaly, label: r.item.label })), threshold());
+  const csv = toCsv([...rows].sort((a, b) => b.score - a.score).map((r) => ({ name: r.item.name, score: r.score, isAnomaly: r.isAnomaly, verdict: r.verdict, label: r.item.label })), threshold());
   const base = (folder.split(/[\\/]/).filter(Boolean).pop() ?? 'scores').replace(/^\.+/, '') || 'scores';
   post({ type: 'exportCsv', requestId: exportId++, suggestedName: `${base}-scores.csv`, csv });
 });

@@ -1,13 +1,15 @@
 /**
- * Score panel: the image with the heatmap overlay (opacity slider, colormap), reconstruction,
- * error map, score against the threshold, verdict badge, top-patch boxes and the backend in use.
+ * Score panel: the image with the heatmap overlay (opacity slider, colormap, and for a model with a
+ * defect map the layer: defect probability or reconstruction error), reconstruction, error map,
+ * score against the threshold, verdict badge, top-patch boxes and the backend in use.
  * The scorer bundle runs here, in the webview.
  */
-import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../extension/protocol';
-import { COLORMAPS } from '../../extension/protocol';
+import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../shared/protocol';
+import { COLORMAPS } from '../../shared/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
 import { scoredStatus } from './lib/score-status';
-import { errorMapImage, loadImage, loadScorer, toImageData, type ScoreResult, type ScorerInstance } from './lib/scorer';
+import { describePercentile } from '../../scorer/percentile';
+import { errorMapImage, loadImage, loadScorer, toImageData, type HeatLayer, type ScoreResult, type ScorerInstance } from './lib/scorer';
 
 const app = document.getElementById('app')!;
 let scorerRef: ScorerRef | null = null;
@@ -15,6 +17,7 @@ let model: ModelRef | null = null;
 let scorer: Promise<ScorerInstance> | null = null;
 let colormap: Colormap = 'turbo';
 let opacity = 0.5;
+let layer: HeatLayer = 'probability';
 let current: { name: string; path: string; bitmap: ImageBitmap; result: ScoreResult; threshold: number; width: number; height: number } | null = null;
 let queue: Promise<void> = Promise.resolve();
 
@@ -23,11 +26,16 @@ const status = el('p', { id: 'status', class: 'muted' }, 'Waiting for the host鈥
 const title = el('h2', { id: 'title' });
 const backendBadge = el('span', { id: 'backend', class: 'badge' });
 const verdict = el('span', { id: 'verdict', class: 'verdict' });
+const summaryText = el('span', { id: 'summary' });
+const reasonsList = el('ul', { id: 'reasons', class: 'reasons' });
 const scoreText = el('span', { id: 'score' });
 const bar = el('div', { class: 'bar', id: 'bar' }, el('div', { class: 'fill', id: 'bar-fill' }), el('div', { class: 'marker', id: 'bar-marker', title: 'threshold' }));
 const opacityInput = el('input', { id: 'opacity', type: 'range', min: '0', max: '1', step: '0.05' });
 const opacityValue = el('span', { id: 'opacity-value' });
 const cmapSelect = el('select', { id: 'colormap' }, ...COLORMAPS.map((c) => el('option', { value: c }, c)));
+const layerSelect = el('select', { id: 'layer' }, el('option', { value: 'probability' }, 'defect probability'), el('option', { value: 'error' }, 'reconstruction error'));
+// Shown only for a result with a probability map: without a defect map there is one layer.
+const layerLabel = el('label', { id: 'layer-label', hidden: '' }, 'Layer ', layerSelect);
 const boxesToggle = el('input', { id: 'boxes', type: 'checkbox' });
 boxesToggle.checked = true;
 const heat = el('canvas', { id: 'heat', class: 'main', width: '1', height: '1' });
@@ -38,13 +46,15 @@ const patches = el('ol', { id: 'patches', class: 'small' });
 
 app.replaceChildren(
   el('header', {}, title, backendBadge),
-  el('div', { class: 'row' }, verdict, scoreText),
-  bar,
+  el('div', { class: 'row' }, verdict, summaryText),
+  reasonsList,
+  el('details', { id: 'score-details' }, el('summary', {}, 'Score details'), el('div', { class: 'row small' }, scoreText), bar),
   el('div', { class: 'controls' },
     el('label', {}, 'Overlay opacity ', opacityInput, opacityValue),
     el('label', {}, 'Colormap ', cmapSelect),
+    layerLabel,
     el('label', {}, boxesToggle, ' top-patch boxes')),
-  el('figure', {}, heat, el('figcaption', {}, 'image + error heatmap')),
+  el('figure', {}, heat, el('figcaption', { id: 'heat-caption' }, 'image + error heatmap')),
   el('div', { class: 'row thumbs' },
     el('figure', {}, orig, el('figcaption', {}, 'input')),
     el('figure', {}, recon, el('figcaption', {}, 'reconstruction')),
@@ -66,8 +76,13 @@ function sizeCanvas(c: HTMLCanvasElement, w: number, h: number, maxCss: number):
   c.style.height = `${Math.round(h * Math.min(k, maxCss / Math.max(w, h)))}px`;
 }
 
+/** The layer drawn for a result: the chosen one when the result has a probability map, else the error. */
+function layerOf(r: ScoreResult): HeatLayer {
+  return r.probability ? layer : 'error';
+}
+
 function overlayImage(s: ScorerInstance, r: ScoreResult, w: number, h: number): ImageData {
-  const o = s.overlay(r, { colormap, alpha: opacity });
+  const o = s.overlay(r, { colormap, alpha: opacity, layer: layerOf(r) });
   if (o instanceof Uint8ClampedArray || o instanceof Uint8Array) return new ImageData(new Uint8ClampedArray(o), w, h);
   return toImageData(o, w, h);
 }
@@ -99,22 +114,38 @@ async function render(): Promise<void> {
     });
   }
   heat.dataset.opacity = String(opacity);
+  heat.dataset.layer = layerOf(result);
+  layerLabel.hidden = !result.probability;
+  (document.getElementById('heat-caption') as HTMLElement).textContent = layerOf(result) === 'probability' ? 'image + defect probability' : 'image + error heatmap';
   heat.dataset.colormap = colormap;
   heat.dataset.scale = String(k);
   opacityValue.textContent = ` ${Math.round(opacity * 100)}%`;
 }
 
+/** The panel's verdict: the scorer's 'unfamiliar' stands; otherwise the threshold in use (flawscope.thresholdOverride or the model's) decides. */
+function verdictOf(r: ScoreResult, threshold: number): 'normal' | 'anomaly' | 'unfamiliar' {
+  return r.verdict === 'unfamiliar' ? 'unfamiliar' : r.score > threshold ? 'anomaly' : 'normal';
+}
+
+const VERDICT_CLASS = { normal: 'good', anomaly: 'bad', unfamiliar: 'unfamiliar' } as const;
+
 function showResult(): void {
   if (!current) return;
   const { result, threshold } = current;
-  const anomaly = result.score > threshold;
-  verdict.textContent = anomaly ? 'ANOMALY' : 'NORMAL';
-  verdict.className = `verdict ${anomaly ? 'bad' : 'good'}`;
-  scoreText.textContent = `score ${result.score.toPrecision(5)} 路 threshold ${threshold.toPrecision(5)}`;
+  const v = verdictOf(result, threshold);
+  verdict.textContent = v.toUpperCase();
+  verdict.className = `verdict ${VERDICT_CLASS[v]}`;
+  verdict.dataset.verdict = v;
+  summaryText.textContent = describePercentile(result.percentile);
+  reasonsList.replaceChildren(...result.reasons.map((r) => el('li', {}, r)));
+  reasonsList.hidden = result.reasons.length === 0;
+  const pct = result.percentile ? `${result.percentile.value.toFixed(2)}${result.percentile.estimated ? ' (estimated from mean and std)' : ''}` : 'n/a';
+  const f = result.facts;
+  scoreText.textContent = `score ${result.score.toPrecision(5)} 路 threshold ${threshold.toPrecision(5)} 路 percentile ${pct} 路 image ${f.width}x${f.height}, ${f.chroma > 4 ? 'colour' : 'grey'}${f.pixels ? `, pixel mean ${f.pixels.mean.toFixed(1)}, std ${f.pixels.std.toFixed(1)}, mid-tones ${(100 * f.pixels.midtones).toFixed(1)} %` : ''}`;
   scoreText.dataset.score = String(result.score);
   const max = Math.max(threshold * 2, result.score * 1.1, 1e-9);
   (document.getElementById('bar-fill') as HTMLElement).style.width = `${Math.min(100, (100 * result.score) / max)}%`;
-  (document.getElementById('bar-fill') as HTMLElement).className = `fill ${anomaly ? 'bad' : 'good'}`;
+  (document.getElementById('bar-fill') as HTMLElement).className = `fill ${VERDICT_CLASS[v]}`;
   (document.getElementById('bar-marker') as HTMLElement).style.left = `${(100 * threshold) / max}%`;
   patches.replaceChildren(...result.topPatches.map((p) => el('li', {}, `(${p.x}, ${p.y}) ${p.w}脳${p.h}: ${p.score.toPrecision(4)}`)));
 }
@@ -157,6 +188,9 @@ async function scoreOne(m: Extract<HostToWebview, { type: 'scoreImage' }>): Prom
         score: result.score,
         normalized: result.normalized,
         isAnomaly: result.score > threshold,
+        verdict: verdictOf(result, threshold),
+        reasons: result.reasons.slice(0, 16).map((r) => r.slice(0, 1000)),
+        percentile: result.percentile?.value ?? null,
         threshold,
         backend: s.backend,
         ms,
@@ -206,6 +240,10 @@ cmapSelect.addEventListener('change', () => {
   post({ type: 'setSetting', key: 'colormap', value: colormap });
 });
 boxesToggle.addEventListener('change', () => void render());
+layerSelect.addEventListener('change', () => {
+  layer = layerSelect.value as HeatLayer;
+  void render();
+});
 
 onMessage((m) => {
   switch (m.type) {

@@ -9,9 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Scorer, type LoadOptions } from '../scorer';
 import { ScorerError, errorText } from '../errors';
 import { DEFAULT_LIMITS, checkSize, type PixelImage } from '../image';
+import { IMAGE_EXTENSIONS } from '../image-extensions';
 import type { ModelFileReader } from '../loader';
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
+export { IMAGE_EXTENSIONS };
 
 /** A ModelFileReader over a folder on disk (names are resolved inside the folder only). */
 export function folderReader(dir: string): ModelFileReader {
@@ -24,7 +25,7 @@ export function folderReader(dir: string): ModelFileReader {
       const p = resolve(root, name);
       const rel = relative(root, p);
       if (name.includes('\\') || rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel))
-        throw new ScorerError('MODEL_CORRUPT', `${JSON.stringify(name).slice(0, 200)} (named in model.json) points outside the model folder ${root}: refused`);
+        throw new ScorerError('MODEL_CORRUPT', `${JSON.stringify(name).slice(0, 200)} (named in model.json or the defect map's JSON) points outside the model folder ${root}: refused`);
       try {
         const st = await fsp.stat(p);
         if (!st.isFile()) return null;
@@ -42,7 +43,7 @@ export function folderReader(dir: string): ModelFileReader {
  * on top of the tfjs cpu backend — the same kernels training and validation run.
  */
 export async function startFastKernels(): Promise<string> {
-  const { installFastKernels } = await import('../../trainer/kernels');
+  const { installFastKernels } = await import('../../kernels/index');
   const info = await installFastKernels();
   if (!(await tf.setBackend(info.backend))) throw new Error(`tfjs refused backend ${info.backend}`);
   await tf.ready();
@@ -178,7 +179,7 @@ export async function collectImages(paths: string[]): Promise<{ files: string[];
     for (const e of raw) {
       const name = e.name.toString('utf8');
       if (Buffer.from(name, 'utf8').equals(e.name)) ents.push({ name, e });
-      else if (e.isDirectory() || e.isSymbolicLink() || IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) problems.push(notUtf8(join(dir, escapeBytes(e.name))));
+      else if (e.isDirectory() || e.isSymbolicLink() || (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase())) problems.push(notUtf8(join(dir, escapeBytes(e.name))));
     }
     ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const { name, e } of ents) {
@@ -188,7 +189,7 @@ export async function collectImages(paths: string[]): Promise<{ files: string[];
         try { const st = await fsp.stat(p); isDir = st.isDirectory(); isFile = st.isFile(); } catch { problems.push(`${p}: broken link`); continue; }
       }
       if (isDir) await walk(p);
-      else if (isFile && IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) files.push(p);
+      else if (isFile && (IMAGE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase())) files.push(p);
     }
   };
   for (const p of paths) {

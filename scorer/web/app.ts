@@ -3,7 +3,7 @@
  * backend in use. No server code: any static file server works. `?model=URL` loads a model
  * folder by URL; `?backend=wasm|webgpu|cpu|auto` picks the backend.
  */
-import { Scorer, type BackendChoice, type ColormapName, type ScoreResult } from '../index';
+import { Scorer, describePercentile, imageScoreLabel, type BackendChoice, type ColormapName, type HeatLayer, type ScoreResult } from '../index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLDivElement>('status');
@@ -11,6 +11,8 @@ const results = $<HTMLDivElement>('results');
 const backendSel = $<HTMLSelectElement>('backend');
 const colormapSel = $<HTMLSelectElement>('colormap');
 const alphaIn = $<HTMLInputElement>('alpha');
+const layerSel = $<HTMLSelectElement>('layer');
+const layerLabel = $<HTMLLabelElement>('layer-label');
 
 let scorer: Scorer | null = null;
 const shown: Array<{ result: ScoreResult; canvas: HTMLCanvasElement }> = [];
@@ -31,7 +33,9 @@ async function loadModel(source: Parameters<typeof Scorer.load>[0]): Promise<voi
     scorer = null;
     scorer = await Scorer.load(source, { backend: backendSel.value as BackendChoice });
     const i = scorer.info;
-    say(`Ready: ${i.input.width}x${i.input.height}x${i.input.channels} model, score "${i.score.kind}", threshold ${i.threshold.toPrecision(4)}\nbackend ${scorer.backend}: ${scorer.backendReason}\nloaded in ${scorer.loadMs.toFixed(0)} ms`);
+    // Only a model with a defect map has a second layer to choose.
+    layerLabel.hidden = !scorer.hasDefectMap;
+    say(`Ready: ${i.input.width}x${i.input.height}x${i.input.channels} model, score "${imageScoreLabel(i)}", threshold ${i.threshold.toPrecision(4)}\nbackend ${scorer.backend}: ${scorer.backendReason}\nloaded in ${scorer.loadMs.toFixed(0)} ms`);
     document.body.dataset.backend = scorer.backend;
   } catch (e) {
     say(`Could not load the model: ${e instanceof Error ? e.message : String(e)}`, true);
@@ -43,7 +47,9 @@ function draw(entry: { result: ScoreResult; canvas: HTMLCanvasElement }): void {
   const { result, canvas } = entry;
   canvas.width = result.width;
   canvas.height = result.height;
-  const rgba = scorer.overlay(result, { colormap: colormapSel.value as ColormapName, alpha: Number(alphaIn.value) });
+  const layer: HeatLayer = result.probability ? (layerSel.value as HeatLayer) : 'error';
+  const rgba = scorer.overlay(result, { colormap: colormapSel.value as ColormapName, alpha: Number(alphaIn.value), layer });
+  canvas.dataset.layer = layer;
   canvas.getContext('2d')!.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, result.width, result.height), 0, 0);
 }
 
@@ -69,11 +75,20 @@ async function scoreFiles(files: File[]): Promise<void> {
       draw(entry);
       cap.innerHTML = '';
       const verdict = document.createElement('span');
-      verdict.className = result.isAnomaly ? 'anomaly' : '';
-      verdict.textContent = result.isAnomaly ? 'ANOMALY' : 'normal';
-      cap.append(verdict, ` ${f.name}: score ${result.score.toPrecision(4)} (${(result.normalized * 100).toFixed(1)}%), ${result.width}x${result.height}, ${result.tiles} tile(s), ${ms.toFixed(0)} ms`);
+      verdict.className = result.verdict === 'normal' ? '' : result.verdict;
+      verdict.textContent = result.verdict === 'normal' ? 'normal' : result.verdict.toUpperCase();
+      const details = document.createElement('small');
+      details.textContent = ` (score ${result.score.toPrecision(4)}, ${result.width}x${result.height}, ${result.tiles} tile(s), ${ms.toFixed(0)} ms)`;
+      cap.append(verdict, ` ${f.name}: ${describePercentile(result.percentile)}`, details);
+      if (result.reasons.length) {
+        const ul = document.createElement('ul');
+        ul.className = 'reasons';
+        for (const r of result.reasons) ul.append(Object.assign(document.createElement('li'), { textContent: r }));
+        cap.append(ul);
+      }
       fig.dataset.score = String(result.score);
       fig.dataset.anomaly = String(result.isAnomaly);
+      fig.dataset.verdict = result.verdict;
       fig.dataset.name = f.name;
     } catch (e) {
       cap.className = 'error';
@@ -99,6 +114,7 @@ $<HTMLInputElement>('images').addEventListener('change', (e) => {
 });
 const redraw = () => shown.forEach(draw);
 colormapSel.addEventListener('change', redraw);
+layerSel.addEventListener('change', redraw);
 alphaIn.addEventListener('input', redraw);
 
 async function filesFromEntry(entry: FileSystemEntry): Promise<File[]> {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AugmentedImageSet, FAMILY_DEFAULTS, MemoryImageSet, loadTrainingData, readCatalog } from '../../trainer/data/index';
 import { DiskImageWriter } from '../../trainer/data/disk-set';
-import { createRng } from '../../trainer/data/random';
+import { createRng } from '../../trainer/rng';
 import { writeImage } from '../../trainer/data/synth';
 
 function arg(name: string, def: number): number {

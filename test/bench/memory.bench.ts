@@ -2,7 +2,7 @@
  * `npm run bench:memory [-- --epochs N --size N --batch N --data DIR --normal CLASS]`: runs the
  * built trainer (dist/cli.js) and samples its resident memory (/proc/PID/status VmRSS) every
  * 50 ms; prints the peak RSS of each epoch and the growth from the end of epoch 1 to the last
- * epoch. Memory should stay flat after the first epoch (issue 7). Exit 1 when it grows by more
+ * epoch. Memory should stay flat after the first epoch (no per-epoch leak). Exit 1 when it grows by more
  * than --bound-mb (default 64 MB). Linux only (reads /proc).
  */
 import { spawn } from 'node:child_process';

@@ -6,7 +6,9 @@
  * 2. Headless Chromium, WASM and WebGPU (SwiftShader here, forced): time to first score (load +
  *    warm-up + one 128x128 score), latency of one 128x128 image scored with its overlay, and of a
  *    tiled 2192x1000 image (128x128x1 model: 18x8 = 144 tiles).
- * Options: --rounds N (default 3), --skip-browser, --skip-torch, --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
+ * 3. Node, fast backend: one 1000x1000 photo (1 MP) with a 32x32x3 model, with and without a defect
+ *    map (docs/defect-map.md; small random 3x3-conv maps of 8 and 16 filters), tiles side by side and 8 px apart.
+ * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -14,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARED_BENCH } from '../helpers/shared';
-import { makeModelFolder, tempDir, testImage } from '../browser/fixtures';
+import { addDefectMap, makeModelFolder, tempDir, testImage } from '../browser/fixtures';
 import { buildBundle, chromiumAvailable, launch, serve } from '../browser/harness';
 import { loadScorerFromDir } from '../../scorer/node';
 
@@ -71,8 +73,39 @@ const PAGE = `async (a) => {
   return out;
 }`;
 
+/**
+ * Seconds to score one 1000x1000x3 photo (best of `reps`, after one warm-up score): the generator
+ * alone, then with defect maps of 8 and 16 filters (about 1.2x and 3.7x the generator's
+ * multiply-adds per tile: the generator works at stride 2, the map at full resolution).
+ */
+async function photoWithDefectMap(reps = 3): Promise<void> {
+  const plain = await makeModelFolder(join(tempDir(), 'photo32'), { height: 32, width: 32, channels: 3, seed: 3 });
+  const maps = await Promise.all([8, 16].map(async (f) => [`defect map ${f} filters`, await addDefectMap(await makeModelFolder(join(tempDir(), `photo32-dmap${f}`), { height: 32, width: 32, channels: 3, seed: 3 }), f)] as const));
+  const photo = testImage(1000, 1000, 3, 5);
+  console.log(`# Node fast backend: one 1000x1000x3 photo, 32x32x3 model, generator alone and with a defect map (two 3x3 convs + 1x1); best of ${reps}`);
+  for (const stride of [32, 8]) {
+    const row: string[] = [];
+    let base = 0, tiles = 0;
+    for (const [name, dir] of [['generator only', plain] as const, ...maps]) {
+      const s = await loadScorerFromDir(dir, { backend: 'fast', batchSize: 64 });
+      tiles = (await s.score(photo, { stride, reconstruction: false })).tiles;
+      let best = Infinity;
+      for (let i = 0; i < reps; i++) {
+        const t = performance.now();
+        await s.score(photo, { stride, reconstruction: false });
+        best = Math.min(best, (performance.now() - t) / 1000);
+      }
+      s.dispose();
+      row.push(`${name} ${best.toFixed(2)} s${base ? ` (${(best / base).toFixed(2)}x)` : ''}`);
+      base ||= best;
+    }
+    console.log(`stride ${stride} (${tiles} tiles): ${row.join(' | ')}`);
+  }
+}
+
 async function main() {
   await tf.setBackend('cpu');
+  if (argv.includes('--only-defect-map')) return photoWithDefectMap();
   const dir32 = await makeModelFolder(join(tempDir(), 'g32'), { height: 32, width: 32, channels: 3, seed: 1 });
   console.log(`# Node WASM generator, 32x32x3, batch 64, vs PyTorch CPU (torch_ref.py --steps 3, infer batch 256), ${rounds} alternating rounds`);
   // Two Node paths: 'fast' (Flawscope's multi-threaded WASM SIMD kernels; what `flawscope score`
@@ -91,6 +124,7 @@ async function main() {
     console.log(`median ratio node fast (flawscope score default) / torch: ${median(ratios).toFixed(2)}x (target >= 1.5x)`);
     console.log(`median ratio tfjs-wasm (single thread) / torch: ${median(ratiosTfjs).toFixed(2)}x`);
   }
+  if (!argv.includes('--skip-defect-map')) await photoWithDefectMap();
 
   if (argv.includes('--skip-browser') || !chromiumAvailable()) {
     console.log(chromiumAvailable() ? '# browser part skipped (--skip-browser)' : '# browser part skipped: no /usr/bin/chromium');

@@ -36,8 +36,8 @@ interface ChildResult { img_s: number; ms_step: number; rss_mb: number; profile?
 async function child(): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');
   await import('@tensorflow/tfjs-backend-cpu');
-  const { installFastKernels, disposeFastKernels } = await import('../../trainer/kernels/index');
-  const { profileKernels } = await import('../../trainer/kernels/profile');
+  const { installFastKernels, disposeFastKernels } = await import('../../kernels/index');
+  const { profileKernels } = await import('../../kernels/profile');
   const { Gan } = await import('../../trainer/gan');
   const { PAPER_WEIGHTS } = await import('../../trainer/losses');
   const { defaultPatchSpec } = await import('../../scorer/model-format');

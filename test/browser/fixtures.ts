@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
@@ -61,6 +62,31 @@ export async function makeModelFolder(dir: string, spec: FolderSpec): Promise<st
   }
   await writeModelFolder(dir, g, info(spec), { force: true });
   g.dispose();
+  return dir;
+}
+
+/**
+ * Adds a defect map (docs/defect-map.md) with random weights to a model folder: 3x3 convolutions
+ * of `hidden` filters (two, ReLU) and a 1x1 sigmoid, about the size a small learned map would be;
+ * flawscope.json gains `defectMap` and format 6. For timings and plumbing, not for its outputs.
+ */
+export async function addDefectMap(dir: string, hidden = 16, seed = 1): Promise<string> {
+  const info = JSON.parse(readFileSync(join(dir, 'flawscope.json'), 'utf8')) as ModelInfo;
+  const { height: H, width: W, channels: C } = info.input;
+  const init = (k: number) => tfl.initializers.glorotUniform({ seed: seed * 10 + k });
+  const input = tfl.input({ shape: [H, W, 3 * C] });
+  let x = tfl.layers.conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }).apply(input) as tfl.SymbolicTensor;
+  x = tfl.layers.conv2d({ filters: hidden, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: init(3) }).apply(x) as tfl.SymbolicTensor;
+  const m = tfl.model({ inputs: input, outputs: x });
+  await m.save(tf.io.withSaveHandler(async (a) => {
+    writeFileSync(join(dir, 'defect-map.json'), JSON.stringify({ format: 'layers-model', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['defect-map.bin'], weights: a.weightSpecs }] }));
+    writeFileSync(join(dir, 'defect-map.bin'), new Uint8Array(a.weightData as ArrayBuffer));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  m.dispose();
+  const withMap = { ...info, defectMap: { file: 'defect-map.json', inputs: ['image', 'reconstruction', 'difference'], imageScore: { kind: 'max', smooth: 5 } } };
+  writeFileSync(join(dir, 'flawscope.json'), JSON.stringify({ ...withMap, formatVersion: formatVersionFor(withMap) }, null, 2));
   return dir;
 }
 

@@ -72,7 +72,13 @@ test('inspect: bad input and usage exit 2 with a clear message', async () => {
   assert.equal((await run(['inspect'])).code, 2);
   const u = await run(['inspect', cif, '--colour']);
   assert.equal(u.code, 2);
-  assert.match(u.err, /unknown flag\(s\) --colour/);
+  assert.match(u.err, /--colour: not a datasets inspect option; known: --category, --format, --help, --json, --mask-suffix, --max-pixels, --max-probe, --normal$/m);
+  const bad = await run(['inspect', cif, '--max-probe', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--max-probe 0: expected an integer from 1 up/);
+  const help = await run(['inspect', '--help']);
+  assert.equal(help.code, 0);
+  for (const f of ['--json', '--format', '--normal', '--max-probe', '--max-pixels', '--mask-suffix', '--category']) assert.ok(help.out.includes(`  ${f} `), `datasets inspect --help lists ${f}`);
   assert.equal((await run(['--help'])).code, 0);
 });
 

@@ -154,7 +154,7 @@ test('bad settings exit 2 naming the flag or the --config key, before any work: 
 });
 
 test('grid refuses --parallel 0 even on a dry run', () => {
-  refused(runCli(['grid', '--data', '.', '--normal', 'x', '--out', tempDir(), '--parallel', '0', '--dry-run']), /--parallel 0: expected an integer ≥ 1/);
+  refused(runCli(['grid', '--data', '.', '--normal', 'x', '--out', tempDir(), '--parallel', '0', '--dry-run']), /--parallel 0: expected an integer from 1 to 64/);
 });
 
 test('metrics refuse non-finite scores at once: no endless tie loop, no made-up AUROC', () => {

@@ -78,17 +78,17 @@ test('mirrored and shifted scores: train --score-flip/--score-shift record them,
   assert.doesNotMatch(readFileSync(join(dir, 'plain', 'report.md'), 'utf8'), /averaged with/);
   const bad = runCli(['eval', '--model', model, '--score-flip', 'vertical']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--score-flip vertical: use none or horizontal/);
+  assert.match(bad.stderr, /--score-flip vertical: expected none or horizontal/);
   const badShift = runCli(['eval', '--model', model, '--score-shift', '2']);
   assert.equal(badShift.code, 2);
-  assert.match(badShift.stderr, /--score-shift 2: use none or pixel/);
+  assert.match(badShift.stderr, /--score-shift 2: expected none or pixel/);
   // photo tiles belong to crop-trained models: a whole-image model has none to overlap, in eval or in train
   const tiles = runCli(['eval', '--model', model, '--tile-stride', '8']);
   assert.equal(tiles.code, 2);
   assert.match(tiles.stderr, /--tile-stride 8: .* scores whole images, not tiles of photos/);
   const trainTiles = runCli(['train', '--data', MNIST, '--normal', '1', '--out', join(dir, 'tiles'), ...TINY, '--tile-stride', '8']);
   assert.equal(trainTiles.code, 2, trainTiles.stderr);
-  assert.match(trainTiles.stderr, /--tile-stride 8: .* is read as whole images/);
+  assert.match(trainTiles.stderr, /--tile-stride \(config "tileStride"\) 8: .* is read as whole images/);
   assert.ok(!existsSync(join(dir, 'tiles', 'flawscope.json')), 'no model written');
 });
 

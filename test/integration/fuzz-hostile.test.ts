@@ -97,6 +97,7 @@ const INFO_FIELDS = [
   ['formatVersion'], ['input', 'height'], ['input', 'width'], ['input', 'channels'], ['normalization', 'scale'], ['normalization', 'offset'],
   ['score', 'kind'], ['score', 'patch'], ['score', 'patch', 'size'], ['score', 'patch', 'stride'], ['score', 'patch', 'topN'], ['score', 'flip'], ['score', 'shift'],
   ['preprocess'], ['preprocess', 'mode'], ['preprocess', 'scale'], ['preprocess', 'tileStride'], ['threshold'], ['normalStats'], ['normalStats', 'mean'], ['normalStats', 'std'],
+  ['normalStats', 'quantiles'], ['trainingImages'], ['trainingImages', 'width'], ['thresholdRule'], ['thresholdHistory'], ['defectMap'], ['defectMap', 'imageScore'], ['defectMap', 'file'],
 ];
 
 test(`score: ${RUNS * 2} models with a hostile flawscope.json field (seed ${SEED})`, () => {

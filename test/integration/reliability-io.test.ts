@@ -1,5 +1,5 @@
 /**
- * Issue 26, files on disk: the `<out>.lock` under contention (many processes against one stale
+ * Reliability of files on disk: the `<out>.lock` under contention (many processes against one stale
  * lock), temp files of killed writers (swept by the next write; removed on SIGINT/SIGTERM during
  * `score --heatmap`), and permission errors (reported as such, exit 2, never a stack).
  * Permission tests run the CLI as an unprivileged user (root ignores file modes); they fail, not

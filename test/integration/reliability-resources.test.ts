@@ -1,5 +1,5 @@
 /**
- * Issue 7, resources: scoring 1,000 images in a row with one Scorer (the real U-Net generator,
+ * Resources: scoring 1,000 images in a row with one Scorer (the real U-Net generator,
  * 16x16x1, Node WASM backend) leaves the tfjs tensor count exactly where it was after each image,
  * and the JS heap grows by less than HEAP_BOUND_MB between image 200 and image 1,000.
  * (Training memory over epochs: `npm run bench:memory`.)

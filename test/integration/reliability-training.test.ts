@@ -1,5 +1,5 @@
 /**
- * Issue 7, crash-safe training: SIGKILL mid-epoch, write failures on a full disk (a tiny tmpfs),
+ * Crash-safe training: SIGKILL mid-epoch, write failures on a full disk (a tiny tmpfs),
  * concurrent trainings and the `<out>.lock` file (in use → refused; stale → taken over).
  * Trainings are tiny (48 MNIST-fixture images, 16 px, batch 4: ~10 steps an epoch).
  */

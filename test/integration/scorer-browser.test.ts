@@ -17,6 +17,7 @@ import type { Browser } from 'playwright-core';
 import { buildBundle, chromiumAvailable, launch, serve } from '../browser/harness';
 import { findMtImages, magneticTile, makeModelFolder, tempDir, testImage } from '../browser/fixtures';
 import { loadScorerFromDir, folderReader } from '../../scorer/node';
+import type { ScoreResult } from '../../scorer/scorer';
 import { readModelFolder } from '../../scorer/loader';
 import { toInputTensor } from '../../scorer/preprocess';
 import { errorMap, scoreBatchTensor } from '../../scorer/score';
@@ -34,6 +35,7 @@ const IMAGES: Img[] = [
 ];
 
 const VIEWS = { flip: 'horizontal', shift: 'pixel' } as const;
+const DEFECT_MAP_FIXTURE = join(__dirname, '../fixtures/defect-map');
 
 interface Out { backend: string; reason: string; images: Array<{ score: number; mean: number; top: number; map: number[]; w: number; h: number; tiles: number }>; leak: number }
 
@@ -75,7 +77,7 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
         ref.push({ score: r.score, mean: r.scores.mean, top: r.scores.topPatch, map: Array.from(r.errorMap), w: r.width, h: r.height, tiles: r.tiles });
       }
     s.dispose();
-    srv = await serve({ '/': bundle, '/model/': modelDir, '/data/': data });
+    srv = await serve({ '/': bundle, '/model/': modelDir, '/data/': data, '/dmap/': DEFECT_MAP_FIXTURE });
     browser = await launch();
   });
   after(async () => {
@@ -154,6 +156,80 @@ describe('scorer in headless Chromium', { skip, timeout: 240000 }, () => {
       assert.equal(out.backend, backend, out.reason);
       agree(`chromium-${backend} views`, out.images, nodeRefViews);
       assert.equal(out.leak, 0);
+    }
+  });
+
+  test('a model with a defect map: Chromium WASM gives Node WASM\'s probability map and score (within 1e-4); no tensors leak', async () => {
+    const views = [{}, VIEWS];
+    const img = testImage(45, 30, 1, 21);
+    for (let y = 10; y < 14; y++) for (let x = 30; x < 34; x++) img.data[y * 45 + x] = 255;
+    writeFileSync(join(data, 'dmap.bin'), img.data);
+    const s = await loadScorerFromDir(DEFECT_MAP_FIXTURE);
+    const ref: ScoreResult[] = [];
+    for (const v of views) ref.push(await s.score(img, v));
+    s.dispose();
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${srv.url}/blank`);
+      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/dmap/`, image: `${srv.url}/data/dmap.bin`, views };
+      const out = (await page.evaluate(`(async (a) => {
+        const m = await import(a.bundle);
+        const t0 = m.tensorCount();
+        const s = await m.Scorer.load(a.model, { backend: 'wasm' });
+        const data = new Uint8Array(await (await fetch(a.image)).arrayBuffer());
+        const res = [];
+        for (const v of a.views) {
+          const r = await s.score({ data, width: 45, height: 30, channels: 1 }, v);
+          res.push({ score: r.score, kind: r.kind, rec: r.reconstructionScore, prob: Array.from(r.probability), w: r.width, h: r.height });
+        }
+        s.dispose();
+        return { backend: s.backend, res, leak: m.tensorCount() - t0 };
+      })(${JSON.stringify(args)})`)) as { backend: string; res: Array<{ score: number; kind: string; rec: number; prob: number[]; w: number; h: number }>; leak: number };
+      assert.equal(out.backend, 'wasm');
+      assert.equal(out.leak, 0);
+      out.res.forEach((g, i) => {
+        const r = ref[i];
+        assert.equal(g.kind, 'max');
+        assert.equal(g.w, 45);
+        assert.equal(g.prob.length, r.probability!.length);
+        assert.ok(Math.abs(g.score - r.score) <= 1e-4, `views ${i}: score ${g.score} vs ${r.score}`);
+        assert.ok(Math.abs(g.rec - r.reconstructionScore) <= 1e-4, `views ${i}: reconstruction score ${g.rec} vs ${r.reconstructionScore}`);
+        let worst = 0;
+        g.prob.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - r.probability![j]))));
+        assert.ok(worst <= 1e-4, `views ${i}: probability maps differ by ${worst}`);
+      });
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the work limit holds in the browser too: stride 1 on a 1000x1000 photo is refused at once (IMAGE_TOO_LARGE) and the page keeps running', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${srv.url}/blank`);
+      const args = { bundle: `${srv.url}/scorer/index.js`, model: `${srv.url}/model/` };
+      const out = (await page.evaluate(`(async (a) => {
+        const m = await import(a.bundle);
+        const s = await m.Scorer.load(a.model, { backend: 'wasm' });
+        const data = new Uint8Array(1000 * 1000 * 3);
+        // A timer that must keep firing while the refusal happens: a frozen page would not tick.
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 10);
+        const t0 = performance.now();
+        let code = null, message = '';
+        try { await s.score({ data, width: 1000, height: 1000, channels: 3 }, { mode: 'tile', stride: 1 }); } catch (e) { code = e.code; message = e.message; }
+        const ms = performance.now() - t0;
+        await new Promise((r) => setTimeout(r, 50));
+        clearInterval(timer);
+        s.dispose();
+        return { code, message, ms, ticks };
+      })(${JSON.stringify(args)})`)) as { code: string | null; message: string; ms: number; ticks: number };
+      assert.equal(out.code, 'IMAGE_TOO_LARGE', out.message);
+      assert.match(out.message, /over the limit of 150 million \(limits\.maxTilePixels\)/);
+      assert.ok(out.ms < 2000, `refused in ${out.ms.toFixed(0)} ms`);
+      assert.ok(out.ticks >= 2, 'the page kept running');
+    } finally {
+      await page.close();
     }
   });
 

@@ -351,7 +351,7 @@ async function refused(p: Promise<unknown>, code: string, res: RegExp[], ms = 50
   return Date.now() - t0;
 }
 
-describe('work limits: refused from the sizes alone, before any work (issue 26, item 7)', () => {
+describe('work limits: refused from the sizes alone, before any work', () => {
   const withInfo = (dir: string, over: (i: any) => void) => {
     const d = join(tempDir(), 'm');
     cpSync(dir, d, { recursive: true });
@@ -362,10 +362,10 @@ describe('work limits: refused from the sizes alone, before any work (issue 26, 
   };
   const photo = testImage(1000, 1000, 3, 7);
 
-  test('a stride of 1 on a 1000x1000 photo: refused at once, naming --stride and a stride that fits', { timeout: 30_000 }, async () => {
+  test('a stride of 1 on a 1000x1000 photo: refused at once, naming --tile-stride and a stride that fits', { timeout: 30_000 }, async () => {
     const s = await loadScorerFromDir(good);
     const t0 = tensorCount();
-    const ms = await refused(s.score(photo, { stride: 1 }), 'IMAGE_TOO_LARGE', [/938,961 tiles of 32x32 = 961 million pixels/, /over the limit of 150 million \(limits\.maxTilePixels\)/, /flawscope score --stride\) is 1 px; a stride of 3 px or more fits/]);
+    const ms = await refused(s.score(photo, { stride: 1 }), 'IMAGE_TOO_LARGE', [/938,961 tiles of 32x32 = 961 million pixels/, /over the limit of 150 million \(limits\.maxTilePixels\)/, /flawscope score --tile-stride\) is 1 px; a stride of 3 px or more fits/]);
     assert.ok(ms < 1000, `refused after ${ms} ms`);
     assert.equal(tensorCount(), t0, 'nothing was run');
     // The bound is the work, not the stride: stride 3 fits and scores.
@@ -379,7 +379,7 @@ describe('work limits: refused from the sizes alone, before any work (issue 26, 
     assert.ok(ms < 1000, `refused after ${ms} ms`);
     scaled.dispose();
     const strided = await loadScorerFromDir(withInfo(good, (i) => { i.formatVersion = 5; i.preprocess = { mode: 'tile', scale: 1, tileStride: 1 }; }));
-    await refused(strided.score(photo), 'IMAGE_TOO_LARGE', [/"preprocess\.tileStride" in flawscope\.json; --stride overrides it\) is 1 px/]);
+    await refused(strided.score(photo), 'IMAGE_TOO_LARGE', [/"preprocess\.tileStride" in flawscope\.json; --tile-stride overrides it\) is 1 px/]);
     assert.ok((await strided.score(photo, { stride: 32, reconstruction: false })).tiles > 0, '--stride overrides the model\'s');
     strided.dispose();
   });
@@ -394,20 +394,24 @@ describe('work limits: refused from the sizes alone, before any work (issue 26, 
     assert.equal(DEFAULT_WORK_LIMITS.maxTilePixels, 150_000_000, 'the README states this limit');
   });
 
-  test('flawscope score --stride 1 on a 1000x1000 photo exits 2 within seconds, naming the file and --stride', { timeout: 60_000 }, async () => {
+  test('flawscope score --tile-stride 1 (and its old name --stride) on a 1000x1000 photo exits 2 within seconds, naming the file and the flag', { timeout: 60_000 }, async () => {
     const dir = tempDir();
     const f = join(dir, 'photo.png');
     await sharp(Buffer.from(photo.data), { raw: { width: 1000, height: 1000, channels: 3 } }).png().toFile(f);
     let err = '';
     const t0 = Date.now();
-    const code = await runScoreCommand(['--model', good, f, '--stride', '1'], { out: () => {}, err: (m) => (err += m) });
+    const code = await runScoreCommand(['--model', good, f, '--tile-stride', '1'], { out: () => {}, err: (m) => (err += m) });
     assert.equal(code, 2, err);
-    assert.match(err, /photo\.png: the 1000x1000 image .* --stride\) is 1 px; a stride of 3 px or more fits/);
+    assert.match(err, /photo\.png: the 1000x1000 image .* --tile-stride\) is 1 px; a stride of 3 px or more fits/);
     assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
+    let old = '';
+    assert.equal(await runScoreCommand(['--model', good, f, '--stride', '1'], { out: () => {}, err: (m) => (old += m) }), 2);
+    assert.match(old, /--stride is the old name of --tile-stride/);
+    assert.match(old, /is 1 px; a stride of 3 px or more fits/);
   });
 });
 
-describe('no verdict from a non-finite score (issue 26, item 10)', () => {
+describe('no verdict from a non-finite score', () => {
   test('NaN weights: MODEL_CORRUPT, never "isAnomaly": false; the CLI exits 2', async () => {
     const d = join(tempDir(), 'nan');
     cpSync(good, d, { recursive: true });
@@ -424,7 +428,7 @@ describe('no verdict from a non-finite score (issue 26, item 10)', () => {
   });
 });
 
-describe('model files stay inside the model folder (issue 26, item 12)', () => {
+describe('model files stay inside the model folder', () => {
   /** A fetch over the files of `dir` served at http://models.test/m/, recording every URL asked for. */
   const served = (dir: string, asked: string[]) => (async (u: string) => {
     asked.push(u);
@@ -481,7 +485,7 @@ describe('model files stay inside the model folder (issue 26, item 12)', () => {
   });
 });
 
-describe('weightsManifest is bounded before anything is read (issue 26)', () => {
+describe('weightsManifest is bounded before anything is read', () => {
   const damaged = (f: (m: any) => void) => {
     const d = join(tempDir(), 'model');
     cpSync(good, d, { recursive: true });
@@ -512,7 +516,7 @@ describe('weightsManifest is bounded before anything is read (issue 26)', () => 
   });
 });
 
-describe('file names that are not UTF-8 (issue 26)', () => {
+describe('file names that are not UTF-8', () => {
   // Linux file names are bytes; Node reads them as UTF-8 and turns a Latin-1 "é" (E9) into U+FFFD.
   let dir: string;
   before(() => {
@@ -532,5 +536,40 @@ describe('file names that are not UTF-8 (issue 26)', () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /caf\uFFFD\.png: the file name is not valid UTF-8/);
     assert.doesNotMatch(r.stderr, /not found/);
+  });
+});
+
+describe('flawscope score options: one table, node:util parsing, the same words as the other commands', () => {
+  const good = join(ROOT, 'test/fixtures/bad/models/ok');
+  const img = join(ROOT, 'test/fixtures/bad/datasets/symlink-loop/good/0.png');
+  const run = async (argv: string[]) => {
+    let out = '', err = '';
+    const code = await runScoreCommand(argv, { out: (m) => (out += m), err: (m) => (err += m) });
+    return { code, out, err };
+  };
+  test('--help lists every option from the table and exits 0', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0);
+    for (const f of ['--model', '--json', '--heatmap', '--backend', '--mode', '--tile-stride', '--colormap', '--alpha', '--layer']) assert.match(r.out, new RegExp(`${f} `));
+  });
+  test('bad values, unknown and repeated options exit 2 naming the flag', async () => {
+    for (const [argv, re] of [
+      [['--tile-stride', '0'], /--tile-stride 0: expected an integer from 1/],
+      [['--alpha', 'x'], /--alpha x: expected a number from 0 to 1/],
+      [['--backend', 'gpu'], /--backend gpu: expected auto or fast/],
+      [['--bogus', '1'], /unknown option --bogus/],
+      [['--json', '--json'], /--json is given twice/],
+      [['--json=3'], /--json takes no value/],
+      [['--tile-stride', '8', '--stride', '8'], /--stride and --tile-stride name the same setting/],
+    ] as const) {
+      const r = await run(['--model', good, img, ...argv]);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.match(r.err, re);
+    }
+  });
+  test('--backend auto is the fast backend, as elsewhere', async () => {
+    const r = await run(['--model', good, img, '--backend', 'auto', '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out.split('\n')[0]).backend, 'fast');
   });
 });

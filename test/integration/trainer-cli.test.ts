@@ -1,5 +1,5 @@
 /**
- * The trainer CLI end to end (issue 2): a real training on the committed MNIST fixture, seeded
+ * The trainer CLI end to end: a real training on the committed MNIST fixture, seeded
  * repeatability, SIGTERM → checkpoint → --resume, and every bad input it must refuse cleanly.
  */
 import { test } from 'node:test';

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeFlagPairs, parseArgs, UsageError } from '../../trainer/args';
 
-const B = ['force', 'keep-checkpoint'];
+/** The flags these tests declare (node:util parseArgs needs them declared; unknown ones are refused). */
+const B = { booleans: ['force', 'keep-checkpoint'], strings: ['epochs', 'data', 'augment'] };
 
 test('a boolean flag alone, with =value, or followed by true/false; anything else after it stays a positional', () => {
   const p = parseArgs(['--force=false', '--keep-checkpoint', 'false', '--epochs', '3', 'img.png'], B);
@@ -29,4 +30,17 @@ test('mergeFlagPairs: a later list replaces an earlier value, so the merged argv
   assert.deepEqual(m, ['--data', 'd', '--augment', 'none', '--epochs', '3', '--force', 'true']);
   assert.doesNotThrow(() => parseArgs(m, B));
   assert.throws(() => mergeFlagPairs(['--epochs']), /--epochs needs a value/);
+});
+
+test('an undeclared flag is refused with the known ones listed; -h is --help where declared', () => {
+  assert.throws(() => parseArgs(['--epochs', '3', '--epoch', '4'], B, 'train'), (e: Error) => e instanceof UsageError && /^--epoch: not a train option; known: --augment, --data, --epochs, --force, --keep-checkpoint$/.test(e.message));
+  assert.throws(() => parseArgs(['-x'], B), /-x: not a this command option/);
+  assert.deepEqual([...parseArgs(['-h'], { booleans: ['help'], strings: [] }).flags], [['help', 'true']]);
+});
+
+test('values that look like options: a negative number is a value, another flag is not; -- ends the options', () => {
+  assert.deepEqual([...parseArgs(['--epochs', '-1'], B).flags], [['epochs', '-1']]);
+  assert.deepEqual([...parseArgs(['--data=--x'], B).flags], [['data', '--x']]);
+  assert.deepEqual(parseArgs(['--epochs', '2', '--', '--force', 'a'], B).positionals, ['--force', 'a']);
+  assert.throws(() => parseArgs(['--epochs'], B), /option --epochs needs a value/);
 });

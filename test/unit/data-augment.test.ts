@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AugmentedImageSet, FAMILY_DEFAULTS, MemoryImageSet, loadTrainingData } from '../../trainer/data/index';
+import { AugmentedImageSet, FAMILY_DEFAULTS, MemoryImageSet, loadTrainingData, parseDataOptions } from '../../trainer/data/index';
 import { augmentConfig, augmentImage, rotate90 } from '../../trainer/data/augment';
-import { createRng } from '../../trainer/data/random';
+import { createRng } from '../../trainer/rng';
 import { writeClassFolder } from '../../trainer/data/synth';
 
 let tmp: string;
@@ -55,9 +55,11 @@ test('horizontal flips: only the left-right mirror, both orientations reached', 
 test('--augment-flip: modes by name, the old switch spellings, a clear error otherwise', () => {
   assert.equal(augmentConfig({ augment: 'cifar' }, 'none').config.flip, 'both');
   assert.equal(augmentConfig({ augment: 'cifar', augmentFlip: 'horizontal' }, 'none').config.flip, 'horizontal');
-  assert.equal(augmentConfig({ augment: 'mnist', augmentFlip: true }, 'none').config.flip, 'both');
-  assert.equal(augmentConfig({ augment: 'fashion', augmentFlip: 'false' }, 'none').config.flip, 'none');
-  assert.throws(() => augmentConfig({ augmentFlip: 'sideways' }, 'none'), /--augment-flip must be one of none, horizontal, both.*"sideways"/);
+  // The old switch spellings are read by the options schema (parseDataOptions), before augmentConfig.
+  assert.equal(augmentConfig(parseDataOptions({ augment: 'mnist', augmentFlip: true }), 'none').config.flip, 'both');
+  assert.equal(augmentConfig(parseDataOptions({ augment: 'fashion', augmentFlip: 'false' }), 'none').config.flip, 'none');
+  assert.equal(augmentConfig(parseDataOptions({ augmentFlip: 'Horizontal' }), 'none').config.flip, 'horizontal');
+  assert.throws(() => parseDataOptions({ augmentFlip: 'sideways' }), /--augment-flip sideways: expected none, horizontal or both \(or true = both, false = none\)/);
 });
 
 test('mnist family: border crop only (no flips or turns); none: identity', () => {
@@ -120,6 +122,6 @@ test('loadTrainingData: training sets augmented, validation not; flags validated
   assert.deepEqual(await d.validation.images.readBatch(v), await d.validation.images.readBatch(v));
   const plain = await loadTrainingData({ root, size: 16, seed: 1 });
   assert.equal(plain.summary.augmentation?.family, 'none'); // plain folders: off unless asked
-  await assert.rejects(loadTrainingData({ root, size: 16, seed: 1, augment: 'sparkle' }), /--augment must be one of auto, none, mnist, fashion, cifar, defect/);
-  await assert.rejects(loadTrainingData({ root, size: 16, seed: 1, augment: 'mnist', augmentCrop: 'x' }), /--augment-crop must be an integer/);
+  await assert.rejects(loadTrainingData({ root, size: 16, seed: 1, augment: 'sparkle' }), /--augment sparkle: expected auto, none, mnist, fashion, cifar or defect/);
+  await assert.rejects(loadTrainingData({ root, size: 16, seed: 1, augment: 'mnist', augmentCrop: 'x' }), /--augment-crop x: expected an integer from 0 to 64/);
 });

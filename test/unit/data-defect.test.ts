@@ -76,7 +76,7 @@ test('sibling masks: detected, paired, orphans and missing masks warned', async 
   const c2 = await readCatalog(alt, { maskSuffix: '_mask.png' });
   assert.equal(c2.layout, 'masks');
   assert.deepEqual(c2.items.map((i) => path.basename(i.maskPath!)), ['b_mask.png', 'a_mask.png']);
-  await assert.rejects(readCatalog(alt, { maskSuffix: '_mask' }), /--mask-suffix must end in an image extension/);
+  await assert.rejects(inspectDataset(alt, { maskSuffix: '_mask' }), /--mask-suffix _mask: expected a file-name ending with an image extension/);
 });
 
 test('defect protocol with patches: labels follow the masks, split by source, balanced', async () => {
@@ -133,7 +133,7 @@ test('defect protocol with patches: labels follow the masks, split by source, ba
   }
   const withAug = await loadTrainingData(opts);
   assert.equal(withAug.summary.augmentation?.family, 'defect');
-  await assert.rejects(planDataset({ ...opts, patchSize: 'big' }), /--patch-size must be an integer/);
+  await assert.rejects(planDataset({ ...opts, patchSize: 'big' }), /--patch-size big: expected an integer from 4 to 8192/);
   await assert.rejects(planDataset({ ...opts, patchSize: undefined }), /--patch-stride needs --patch-size/);
 });
 
@@ -163,7 +163,7 @@ test('--standardize photo: every photo at mean 128 before cutting, recorded for 
   assert.deepEqual(std.preprocess, { mode: 'tile', scale: 1, standardize: { mean: 128, std: 40 } });
   assert.equal(plain.preprocess?.standardize, undefined);
   await assert.rejects(planDataset({ ...opts, protocol: 'one-vs-rest', standardize: 'photo' }), /--standardize photo needs --protocol defect/);
-  await assert.rejects(planDataset({ ...opts, standardize: 'image' }), /--standardize must be one of none, photo/);
+  await assert.rejects(planDataset({ ...opts, standardize: 'image' }), /--standardize image: expected none or photo/);
 });
 
 test('defect protocol, whole images: types balanced to the rarest, normals equal the total', async () => {

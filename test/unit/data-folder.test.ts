@@ -127,9 +127,9 @@ test('unreadable images: skipped and listed up to 1%, refused above', async () =
 
 test('option validation names the flag', async () => {
   const root = await mk('opts', { good: 3, bad: 2 });
-  await assert.rejects(loadTrainingData({ root, size: 8, seed: 1, validationFraction: 'lots' as unknown as number }), /--validation-fraction must be a number/);
-  await assert.rejects(loadTrainingData({ root, size: 7.5, seed: 1 }), /--size must be an integer/);
-  await assert.rejects(loadTrainingData({ root, size: 8, seed: 1, channels: 2 as 1 }), /--channels must be 1 or 3/);
+  await assert.rejects(loadTrainingData({ root, size: 8, seed: 1, validationFraction: 'lots' as unknown as number }), /--validation-fraction lots: expected a number from 0 to 0.9/);
+  await assert.rejects(loadTrainingData({ root, size: 7.5, seed: 1 }), /--size 7.5: expected an integer from 4 to 4096/);
+  await assert.rejects(loadTrainingData({ root, size: 8, seed: 1, channels: 2 as 1 }), /--channels 2: expected 1 or 3/);
 });
 
 test('MemoryImageSet returns copies in the order asked and rejects bad indices', async () => {

@@ -149,7 +149,7 @@ test('CIFAR: file size not a whole number of records; bad label', async () => {
   await assert.rejects(readCatalog(dir), (e: Error) => e instanceof InputError && e.message.startsWith(f) && /2 records \+ 100 bytes/.test(e.message));
   await fs.writeFile(f, cifarRecords([[0], [12]]));
   await assert.rejects(readCatalog(dir), /record 1 has label 12/);
-  await assert.rejects(readCatalog(dir, { format: 'mvtec-nope' }), /--format must be one of/);
+  await assert.rejects(planDataset({ root: dir, size: 4, seed: 1, format: 'mvtec-nope' }), /--format mvtec-nope: expected auto, image-folder, masks, mvtec, idx or cifar/);
 });
 
 test('one-vs-rest on IDX: equal anomalies per class totalling the mean class size; whole test set', async () => {
@@ -161,6 +161,6 @@ test('one-vs-rest on IDX: equal anomalies per class totalling the mean class siz
   assert.equal(p.plan.trainAnomaly.length, 100);
   assert.equal(p.plan.trainAnomaly.filter((i) => i.className === '1').length, 50);
   assert.equal(p.plan.testNormal!.length + p.plan.testAnomaly!.length, 30);
-  await assert.rejects(planDataset({ root: dir, size: 4, seed: 1, normalClass: '0', protocol: 'one-vs-all' }), /--protocol must be one of default, one-vs-rest/);
+  await assert.rejects(planDataset({ root: dir, size: 4, seed: 1, normalClass: '0', protocol: 'one-vs-all' }), /--protocol one-vs-all: expected default, one-vs-rest or defect/);
   await assert.rejects(planDataset({ root: dir, size: 4, seed: 1, normalClass: '7' }), /Unknown class "7".*0 \(110\), 1 \(110\), 2 \(110\)/);
 });

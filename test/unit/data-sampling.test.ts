@@ -4,7 +4,7 @@ import type { Catalog, CatalogItem } from '../../trainer/data/catalog';
 import { MemoryImageSet } from '../../trainer/data/image-set';
 import { clusterQuotas, sampleItems } from '../../trainer/data/sampling';
 import { oneVsRestQuotas } from '../../trainer/data/protocol';
-import { createRng } from '../../trainer/data/random';
+import { createRng } from '../../trainer/rng';
 
 /** A catalog of 8x8 grey images held in memory; `mode` of item i decides how it looks. Modes
  * are distinct images (different bright quadrant + noise), i.e. separate clusters. */

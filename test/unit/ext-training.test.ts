@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LineSplitter, checkNode, fractionDone, parseNodeMajor, parseProgressLine, trainArgs, describeEvent, formatEta, PRESETS as EXT_PRESETS, presetSpec } from '../../extension/training';
+import { fractionDone, trainArgs, describeEvent, formatEta, PRESETS as EXT_PRESETS, presetSpec } from '../../extension/training';
+import { LineSplitter, checkNode, parseNodeMajor, parseProgressLine } from '../../extension/cli-client';
 import { BUDGETS, budget } from '../../trainer/eval/bench';
 import { presetTrainFlags } from '../../trainer/presets';
-import { labelFor, roc, toCsv } from '../../extension/folder-math';
+import { folderRoc, labelFor, toCsv } from '../../shared/folder-math';
+import { auroc as trainerAuroc, rocCurve } from '../../trainer/metrics';
 import { TrainingRun } from '../../extension/runs';
 
 test('trainArgs builds the CLI contract', () => {
@@ -159,7 +161,11 @@ test('labelFor: the model\'s normal class, else good/normal/ok/free', () => {
   assert.equal(labelFor('a/x.png', null, ['a', 'b']), null);
 });
 
-test('roc/AUROC: perfect, inverted, ties, one class', () => {
+/** Rows for folderRoc from parallel score / label arrays. */
+const rowsOf = (s: readonly number[], l: readonly (0 | 1 | null)[]) => s.map((score, i) => ({ score, label: l[i] }));
+const roc = (s: readonly number[], l: readonly (0 | 1 | null)[]) => folderRoc(rowsOf(s, l));
+
+test('folderRoc/AUROC: perfect, inverted, ties, one class', () => {
   assert.equal(roc([0.9, 0.8, 0.1, 0.2], [1, 1, 0, 0])!.auroc, 1);
   assert.equal(roc([0.1, 0.2, 0.9, 0.8], [1, 1, 0, 0])!.auroc, 0);
   assert.equal(roc([0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0])!.auroc, 0.5);
@@ -175,6 +181,26 @@ test('roc/AUROC: perfect, inverted, ties, one class', () => {
   assert.deepEqual([pts[0].fpr, pts[0].tpr], [0, 0]);
   assert.deepEqual([pts.at(-1)!.fpr, pts.at(-1)!.tpr], [1, 1]);
   assert.equal(roc([1, 2], [1, 1]), null);
+});
+
+test('folderRoc is the trainer\'s AUROC and ROC curve (trainer/metrics), not a second implementation', () => {
+  const s = [0.3, 0.9, 0.1, 0.9, 0.5, 0.2, 0.7];
+  const l: (0 | 1)[] = [0, 1, 0, 0, 1, 0, 1];
+  const c = roc(s, l)!;
+  assert.equal(c.auroc, trainerAuroc(s, l));
+  assert.deepEqual(c.points, rocCurve(s, l));
+  assert.deepEqual([c.labelled, c.normals], [7, 4]);
+});
+
+test('folderRoc leaves out unlabelled rows and scores that are not finite (images that could not be scored)', () => {
+  const s = [0.9, 0.1, NaN, Infinity, -Infinity, 0.8, 0.2, 0.5];
+  const l: (0 | 1 | null)[] = [1, 0, 1, 0, 1, 1, 0, null];
+  const c = roc(s, l)!;
+  assert.equal(c.auroc, 1);
+  assert.deepEqual([c.labelled, c.normals], [4, 2]);
+  assert.deepEqual(c.points, rocCurve([0.9, 0.1, 0.8, 0.2], [1, 0, 1, 0]));
+  // Only the failed images were anomalies: one class is left, so there is no ROC (rather than a thrown NonFiniteScoreError).
+  assert.equal(roc([NaN, 0.1, 0.2], [1, 0, 0]), null);
 });
 
 test('toCsv quotes and neutralises formulas', () => {

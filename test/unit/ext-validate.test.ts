@@ -1,4 +1,4 @@
-// Message fuzzing for the host's webview-message validator (issue 7): unknown types, wrong field
+// Message fuzzing for the host's webview-message validator: unknown types, wrong field
 // types, huge payloads, path traversal and URIs outside the allowed roots are rejected with a
 // reason; valid messages pass; the validator never throws.
 import { test, before, after } from 'node:test';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validateWebviewMessage, checkPath, describeForLog } from '../../extension/validate';
-import { LIMITS, WEBVIEW_MESSAGE_TYPES } from '../../extension/protocol';
+import { LIMITS, WEBVIEW_MESSAGE_TYPES } from '../../shared/protocol';
 
 let tmp: string, root: string, img: string, outside: string;
 before(() => {
@@ -25,13 +25,13 @@ before(() => {
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const ctx = () => ({ allowedRoots: [root], realpath: fs.realpathSync.native });
-const result = { score: 0.1, normalized: 0.3, isAnomaly: false, threshold: 0.2, backend: 'wasm', ms: 12, topPatches: [{ x: 0, y: 0, w: 4, h: 4, score: 0.2 }] };
+const result = { score: 0.1, normalized: 0.3, isAnomaly: false, verdict: 'normal', reasons: [], percentile: 12.5, threshold: 0.2, backend: 'wasm', ms: 12, topPatches: [{ x: 0, y: 0, w: 4, h: 4, score: 0.2 }] };
 const valid = () => [
   { type: 'ready', panel: 'score', generation: 3 },
   { type: 'log', level: 'info', message: 'hello' },
   { type: 'scored', requestId: 1, path: img, result },
   { type: 'scoreFailed', requestId: 2, path: img, message: 'nope' },
-  { type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 0.1, isAnomaly: false, label: null }], auroc: null, backend: 'wasm' },
+  { type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 0.1, isAnomaly: false, verdict: 'normal', label: null }], auroc: null, backend: 'wasm' },
   { type: 'exportCsv', requestId: 4, suggestedName: 'images-scores.csv', csv: 'image,score\n' },
   { type: 'openFile', path: img },
   { type: 'openFile', path: pathToFileURL(img).toString() },
@@ -77,12 +77,14 @@ test('wrong field types are rejected', () => {
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: NaN } }, /"score" must be a finite number/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: Infinity } }, /"score" must be a finite number/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, isAnomaly: 'yes' } }, /"isAnomaly" must be a boolean/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, verdict: 'maybe' } }, /"verdict" must be "normal", "anomaly" or "unfamiliar"/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, reasons: [1] } }, /"result.reasons"/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, topPatches: 'none' } }, /topPatches/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, extra: 1 } }, /unexpected field "extra"/);
   rejects({ type: 'scored', requestId: 1, path: img, result: null }, /"result" must be an object/);
   rejects({ type: 'scored', requestId: 1, path: 17, result }, /"path" must be a string/);
   rejects({ type: 'folderScored', requestId: 3, folder: root, rows: {}, auroc: null, backend: 'wasm' }, /"rows" must be an array/);
-  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 1, isAnomaly: false, label: 2 }], auroc: null, backend: 'wasm' }, /"label"/);
+  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 1, isAnomaly: false, verdict: 'normal', label: 2 }], auroc: null, backend: 'wasm' }, /"label"/);
   rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [], auroc: 1.5, backend: 'wasm' }, /"auroc" must be ≤ 1/);
   rejects({ type: 'setSetting', key: 'colormap', value: 'jet' }, /"value" must be one of/);
   rejects({ type: 'setSetting', key: 'overlayOpacity', value: 2 }, /≤ 1/);
@@ -96,7 +98,7 @@ test('huge payloads are rejected', () => {
   rejects({ type: 'log', level: 'info', message: 'x'.repeat(LIMITS.string + 1) }, /too long/);
   rejects({ type: 'openFile', path: root + '/' + 'a'.repeat(LIMITS.string) }, /too long/);
   rejects({ type: 'exportCsv', requestId: 1, suggestedName: 'a.csv', csv: 'x'.repeat(LIMITS.csv + 1) }, /too long/);
-  const rows = Array.from({ length: LIMITS.rows + 1 }, () => ({ path: img, score: 0, isAnomaly: false, label: null }));
+  const rows = Array.from({ length: LIMITS.rows + 1 }, () => ({ path: img, score: 0, isAnomaly: false, verdict: 'normal', label: null }));
   rejects({ type: 'folderScored', requestId: 1, folder: root, rows, auroc: null, backend: 'wasm' }, /too many/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, topPatches: Array(LIMITS.patches + 1).fill(result.topPatches[0]) } }, /too many/);
   // a 50 MB message is answered quickly (no quadratic work)
@@ -129,7 +131,7 @@ test('path traversal, NUL bytes, relative paths, symlinks and URIs outside the r
     assert.equal(r.ok, false, `accepted path ${p}`);
   }
   for (const p of bad) {
-    const r = validateWebviewMessage({ type: 'folderScored', requestId: 1, folder: root, rows: [{ path: p, score: 0, isAnomaly: false, label: null }], auroc: null, backend: 'w' }, ctx());
+    const r = validateWebviewMessage({ type: 'folderScored', requestId: 1, folder: root, rows: [{ path: p, score: 0, isAnomaly: false, verdict: 'normal', label: null }], auroc: null, backend: 'w' }, ctx());
     assert.equal(r.ok, false, `accepted row path ${p}`);
   }
   rejects({ type: 'scored', requestId: 1, path: '../../etc/passwd', result }, /absolute path/);
@@ -170,7 +172,7 @@ test('describeForLog never dumps the payload', () => {
   assert.equal(describeForLog(cyc), 'unserialisable message');
 });
 
-test('issue 26: webview text cannot forge or hide log lines (CR, LF, ESC, C1, line separators, bidi overrides)', () => {
+test('webview text cannot forge or hide log lines (CR, LF, ESC, C1, line separators, bidi overrides)', () => {
   const forged = 'done\r\n2024-01-01 00:00:00.000 [error] forged line\u001b[31m red\u0085next\u2028sep\u202eevil\u0007';
   const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
   const msgs = [

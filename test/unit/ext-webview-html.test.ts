@@ -1,12 +1,12 @@
 // Parses the HTML each webview gets and asserts its CSP (default-src 'none', nonce scripts,
 // 'wasm-unsafe-eval' only, no remote origins, styles/images/fonts from cspSource only) and the
-// localResourceRoots (issue 7). The same auditor runs on the live panels in the real extension host.
+// localResourceRoots. The same auditor runs on the live panels in the real extension host.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { buildWebviewHtml, buildCsp, makeNonce, resourceRoots } from '../../extension/webview-html';
 import { auditWebviewHtml } from '../../extension/csp-audit';
-import type { PanelKind } from '../../extension/protocol';
+import type { PanelKind } from '../../shared/protocol';
 
 // What VS Code 1.100 gives as webview.cspSource (desktop and code-server alike).
 const CSP_SOURCE = 'https://*.vscode-cdn.net';

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { disposeFastKernels, fastRuntime, installFastKernels } from '../../trainer/kernels/index';
+import { disposeFastKernels, fastRuntime, installFastKernels } from '../../kernels/index';
 import { Gan, type Group } from '../../trainer/gan';
 import { PAPER_WEIGHTS } from '../../trainer/losses';
 import { defaultPatchSpec } from '../../scorer/model-format';

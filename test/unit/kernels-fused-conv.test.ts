@@ -1,11 +1,11 @@
-// The fused convolution on the fast backend (trainer/kernels/grads.ts): same values and
+// The fused convolution on the fast backend (kernels/grads.ts): same values and
 // gradients as stock tfjs, and gradient parts computed only when something needs them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { disposeFastKernels, installFastKernels } from '../../trainer/kernels/index';
-import { profileKernels } from '../../trainer/kernels/profile';
+import { disposeFastKernels, installFastKernels } from '../../kernels/index';
+import { profileKernels } from '../../kernels/profile';
 
 function seeded(shape: number[], seed: number): tf.Tensor {
   let s = seed >>> 0;

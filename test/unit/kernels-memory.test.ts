@@ -1,4 +1,4 @@
-// The fast backend keeps kernel results in wasm memory and reuses freed blocks (trainer/kernels/
+// The fast backend keeps kernel results in wasm memory and reuses freed blocks (kernels/
 // wasm.ts, index.ts). These tests check the ownership rules that make that safe: what dataSync()
 // returns is a copy that later kernels cannot overwrite; a stock kernel's view into a block (a
 // simple Slice is a subarray) does not outlive the block; disposing frees; and training does not
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { disposeFastKernels, fastRuntime, installFastKernels } from '../../trainer/kernels/index';
+import { disposeFastKernels, fastRuntime, installFastKernels } from '../../kernels/index';
 import { Gan } from '../../trainer/gan';
 import { PAPER_WEIGHTS } from '../../trainer/losses';
 import { defaultPatchSpec } from '../../scorer/model-format';

@@ -1,5 +1,5 @@
-// The committed WebAssembly (trainer/kernels/native/kernels.wasm and its embedded base64 copy in
-// trainer/kernels/wasm-binary.ts) is exactly what native/build.mjs makes from kernels.c.
+// The committed WebAssembly (kernels/native/kernels.wasm and its embedded base64 copy in
+// kernels/wasm-binary.ts) is exactly what native/build.mjs makes from kernels.c.
 // Rebuilding needs clang 16 + its wasm-ld (Debian 12: apt-get install -y clang-16 lld-16); without
 // them that check is reported as skipped, never as passed. Both builds are checked: kernels.wasm
 // (SIMD128) and kernels-relaxed.wasm (relaxed SIMD multiply-add).
@@ -9,9 +9,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../../trainer/kernels/wasm-binary';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from '../../kernels/wasm-binary';
 
-const dir = join(__dirname, '..', '..', 'trainer', 'kernels', 'native');
+const dir = join(__dirname, '..', '..', 'kernels', 'native');
 
 function haveClang(): boolean {
   const c = spawnSync(process.env.CLANG ?? 'clang-16', ['--version']);
@@ -41,7 +41,7 @@ describe('kernels.wasm', () => {
       for (const f of ['kernels.wasm', 'kernels-relaxed.wasm']) {
         const fresh = readFileSync(join(out, f));
         assert.ok(fresh.equals(readFileSync(join(dir, f))),
-          `${f} is stale or was built by another clang: run node trainer/kernels/native/build.mjs and commit`);
+          `${f} is stale or was built by another clang: run node kernels/native/build.mjs and commit`);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { resampleFloat, resizePixels, toInputTensor, toPixelValue, convertChannels, standardizePhoto, NORMALIZATION, PHOTO_STANDARD } from '../../scorer/preprocess';
-import { FORMAT_VERSION, formatVersionFor, scoreLabel, validateModelInfo } from '../../scorer/model-format';
-import { reconstructWithError, scoreBatchTensor, type Reconstructor } from '../../scorer/score';
+import { FORMAT_VERSION, formatVersionFor, imageScoreLabel, scoreLabel, validateModelInfo } from '../../scorer/model-format';
+import { defectImageScore, reconstructWithError, scoreBatchTensor, type Reconstructor } from '../../scorer/score';
 import { info as folderInfo } from '../browser/fixtures';
 import { tileStarts, tileCount, normalizeScore } from '../../scorer/scorer';
 import { colormapLut, blendHeat } from '../../scorer/colormap';
@@ -99,7 +99,7 @@ describe('preprocess', () => {
   });
 });
 
-describe('flawscope.json: every field range-checked (issue 26)', () => {
+describe('flawscope.json: every field range-checked', () => {
   const base = folderInfo({ height: 32, width: 32, channels: 3 });
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     ['patch size as a string', { score: { kind: 'mean', patch: { size: '4', stride: 2, topN: 3 } } }, /"score\.patch\.size" must be an integer from 1 to the model size \(32\), got "4"/],
@@ -143,6 +143,102 @@ describe('flawscope.json: every field range-checked (issue 26)', () => {
     assert.deepEqual([got.metrics, got.dataset, got.config, got.backend, got.trainingSeconds], [{}, {}, {}, 'unknown', 0]);
     for (let v = 1; v <= FORMAT_VERSION; v++) assert.doesNotThrow(() => validateModelInfo({ ...base, formatVersion: v }), `version ${v}`);
     assert.doesNotThrow(() => validateModelInfo({ ...base, metrics: { auroc: 0.9, test: null }, threshold: 0 }));
+  });
+});
+
+describe('flawscope.json: the defect map (format 6, docs/defect-map.md)', () => {
+  const base = folderInfo({ height: 32, width: 32, channels: 3 });
+  const dm = { file: 'defect-map.json', inputs: ['image', 'reconstruction', 'difference'], imageScore: { kind: 'max', smooth: 5 } };
+  const withMap = { ...base, formatVersion: 6, defectMap: dm };
+  test('version 6 only with a defect map; a valid one loads and is copied without unknown fields', () => {
+    assert.equal(FORMAT_VERSION, 6);
+    assert.equal(formatVersionFor(withMap), 6);
+    assert.equal(formatVersionFor({ ...withMap, defectMap: undefined, preprocess: { mode: 'tile', scale: 1, tileStride: 8 } }), 5);
+    assert.equal(formatVersionFor(base), 1);
+    const got = validateModelInfo({ ...withMap, defectMap: { ...dm, extra: 1, imageScore: { ...dm.imageScore, fraction: 0.5 } } });
+    assert.deepEqual(got.defectMap, dm);
+    const top = validateModelInfo({ ...withMap, defectMap: { ...dm, imageScore: { kind: 'topMean', fraction: 1 } } });
+    assert.deepEqual(top.defectMap?.imageScore, { kind: 'topMean', fraction: 1 });
+    assert.equal(validateModelInfo(base).defectMap, undefined);
+    assert.equal(imageScoreLabel(got), 'defect map, max of 5x5 box means');
+    assert.equal(imageScoreLabel(top), 'defect map, mean of the top 100%');
+    assert.equal(imageScoreLabel(base), 'mean');
+    assert.throws(() => validateModelInfo({ ...withMap, formatVersion: 7 }), /newer than this Flawscope understands \(6\); update Flawscope/);
+  });
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['not an object', 'defect-map.json', /"defectMap" must be an object/],
+    ['file in a sub-folder', { ...dm, file: 'sub/defect-map.json' }, /"defectMap\.file" must be a plain \.json file name beside flawscope\.json/],
+    ['file leaving the folder', { ...dm, file: '../defect-map.json' }, /"defectMap\.file"/],
+    ['file absolute', { ...dm, file: '/tmp/defect-map.json' }, /"defectMap\.file"/],
+    ['file a URL', { ...dm, file: 'http://x/defect-map.json' }, /"defectMap\.file"/],
+    ['file with a backslash', { ...dm, file: '..\\defect-map.json' }, /"defectMap\.file"/],
+    ['file not .json', { ...dm, file: 'defect-map.bin' }, /"defectMap\.file"/],
+    ['file the generator', { ...dm, file: 'model.json' }, /"defectMap\.file"/],
+    ['file missing', { ...dm, file: undefined }, /"defectMap\.file"/],
+    ['inputs reordered', { ...dm, inputs: ['reconstruction', 'image', 'difference'] }, /"defectMap\.inputs" must be \["image","reconstruction","difference"\]/],
+    ['inputs short', { ...dm, inputs: ['image', 'reconstruction'] }, /"defectMap\.inputs"/],
+    ['inputs a string', { ...dm, inputs: 'image' }, /"defectMap\.inputs"/],
+    ['imageScore kind unknown', { ...dm, imageScore: { kind: 'mean' } }, /"defectMap\.imageScore\.kind" must be "max" or "topMean", got "mean"/],
+    ['imageScore missing', { ...dm, imageScore: undefined }, /"defectMap\.imageScore\.kind"/],
+    ['smooth even', { ...dm, imageScore: { kind: 'max', smooth: 4 } }, /"defectMap\.imageScore\.smooth" must be an odd integer from 1 to 63, got 4/],
+    ['smooth 0', { ...dm, imageScore: { kind: 'max', smooth: 0 } }, /"defectMap\.imageScore\.smooth"/],
+    ['smooth 65', { ...dm, imageScore: { kind: 'max', smooth: 65 } }, /"defectMap\.imageScore\.smooth"/],
+    ['smooth a fraction', { ...dm, imageScore: { kind: 'max', smooth: 2.5 } }, /"defectMap\.imageScore\.smooth"/],
+    ['smooth a string', { ...dm, imageScore: { kind: 'max', smooth: '5' } }, /"defectMap\.imageScore\.smooth"/],
+    ['fraction 0', { ...dm, imageScore: { kind: 'topMean', fraction: 0 } }, /"defectMap\.imageScore\.fraction" must be a number in \(0, 1\], got 0/],
+    ['fraction over 1', { ...dm, imageScore: { kind: 'topMean', fraction: 1.5 } }, /"defectMap\.imageScore\.fraction"/],
+    ['fraction missing', { ...dm, imageScore: { kind: 'topMean' } }, /"defectMap\.imageScore\.fraction"/],
+  ];
+  for (const [name, defectMap, re] of bad)
+    test(`refused as INFO_INVALID naming the file and the field: ${name}`, () => {
+      assert.throws(() => validateModelInfo({ ...withMap, defectMap }, 'flawscope.json in /m'), (e: unknown) => {
+        assert.ok(e instanceof ScorerError && e.code === 'INFO_INVALID', String(e));
+        assert.match(e.message, /^flawscope\.json in \/m: /);
+        assert.match(e.message, re);
+        return true;
+      });
+    });
+  test('a defect map in a file of an older version is refused (older Flawscopes would ignore it and score otherwise)', () => {
+    assert.throws(() => validateModelInfo({ ...withMap, formatVersion: 5 }), /"defectMap" needs format version 6, the file says 5/);
+  });
+});
+
+describe('the image score from a probability map', () => {
+  let seed = 3;
+  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const boxMax = (m: Float32Array, w: number, h: number, k: number) => {
+    let best = -Infinity;
+    for (let y = 0; y + k <= h; y++)
+      for (let x = 0; x + k <= w; x++) {
+        let s = 0;
+        for (let yy = y; yy < y + k; yy++) for (let xx = x; xx < x + k; xx++) s += m[yy * w + xx];
+        best = Math.max(best, s / (k * k));
+      }
+    return best;
+  };
+  test('"max": the largest k x k box mean, windows inside the map; k shrinks to a smaller map', () => {
+    const w = 23, h = 17;
+    const m = Float32Array.from({ length: w * h }, () => rnd());
+    for (const k of [1, 3, 5, 9]) assert.ok(Math.abs(defectImageScore(m, w, h, { kind: 'max', smooth: k }) - boxMax(m, w, h, k)) < 1e-12, `k ${k}`);
+    assert.equal(defectImageScore(m, w, h, { kind: 'max', smooth: 1 }), Math.max(...m));
+    assert.ok(Math.abs(defectImageScore(m, w, h, { kind: 'max', smooth: 63 }) - boxMax(m, w, h, 17)) < 1e-12);
+    // one hot pixel: smoothing divides it by k², so a lone pixel cannot decide the image
+    const one = new Float32Array(w * h);
+    one[8 * w + 11] = 1;
+    assert.ok(Math.abs(defectImageScore(one, w, h, { kind: 'max', smooth: 5 }) - 1 / 25) < 1e-12);
+  });
+  test('"topMean": the mean of the max(1, round(f x pixels)) highest values', () => {
+    const m = Float32Array.from({ length: 200 }, () => rnd());
+    const desc = Array.from(m).sort((a, b) => b - a);
+    const mean = (n: number) => desc.slice(0, n).reduce((a, b) => a + b, 0) / n;
+    for (const [f, n] of [[0.1, 20], [1, 200], [0.0001, 1], [0.0125, 3]] as const)
+      assert.ok(Math.abs(defectImageScore(m, 20, 10, { kind: 'topMean', fraction: f }) - mean(n)) < 1e-12, `fraction ${f}`);
+  });
+  test('a NaN anywhere gives NaN, never a finite score that would read as a verdict', () => {
+    const m = new Float32Array(16).fill(0.2);
+    m[5] = NaN;
+    assert.ok(Number.isNaN(defectImageScore(m, 4, 4, { kind: 'max', smooth: 3 })));
+    assert.ok(Number.isNaN(defectImageScore(m, 4, 4, { kind: 'topMean', fraction: 0.5 })));
   });
 });
 

@@ -78,6 +78,25 @@ test('flags: the same ranges and messages, naming the flag', () => {
   assert.deepEqual(ok.dataOptions, { patchSize: '64' }, 'a flag train does not know goes to the data reader');
 });
 
+test('threshold rule: --false-alarm-rate by default 0.01, --defect-rate instead; both in one source refused naming both; flags replace a file\'s rule', () => {
+  const dflt = trainConfigFromFlags(flags({}));
+  assert.deepEqual([dflt.falseAlarmRate, dflt.defectRate], [0.01, null]);
+  const fa = trainConfigFromFlags(flags({ 'false-alarm-rate': '0.05' }));
+  assert.deepEqual([fa.falseAlarmRate, fa.defectRate], [0.05, null]);
+  const dr = trainConfigFromFlags(flags({ 'defect-rate': '0.02' }));
+  assert.deepEqual([dr.falseAlarmRate, dr.defectRate], [null, 0.02], 'the default false-alarm rate does not linger beside a defect rate');
+  refused(() => trainConfigFromFlags(flags({ 'false-alarm-rate': '0.05', 'defect-rate': '0.02' })), /^--false-alarm-rate 0.05 and --defect-rate 0.02: give one of the two threshold rules, not both/);
+  refused(() => trainConfigFromFlags(flags({ 'false-alarm-rate': '0.6' })), /^--false-alarm-rate 0.6: expected a number above 0 and at most 0.5/);
+  refused(() => trainConfigFromFlags(flags({ 'defect-rate': '0' })), /^--defect-rate 0: expected a number above 0 and at most 0.5/);
+  const both = configFile('{"falseAlarmRate":0.05,"defectRate":0.02}');
+  refused(() => trainConfigFromFlags(new Map([['config', both], ['data', 'd'], ['out', 'o']])), /"falseAlarmRate" 0.05 and "defectRate" 0.02: give one of the two/);
+  const fileDr = configFile('{"defectRate":0.02}');
+  const over = trainConfigFromFlags(new Map([['config', fileDr], ['data', 'd'], ['out', 'o'], ['false-alarm-rate', '0.03']]));
+  assert.deepEqual([over.falseAlarmRate, over.defectRate], [0.03, null], 'flags win: the file\'s defect rate is replaced, not met as "both"');
+  const fromFile = trainConfigFromFlags(new Map([['config', fileDr], ['data', 'd'], ['out', 'o']]));
+  assert.deepEqual([fromFile.falseAlarmRate, fromFile.defectRate], [null, 0.02]);
+});
+
 // ---------------------------------------------------------------- hostile values, generated
 const HOSTILE: unknown[] = [
   null, true, false, 0, -0, 1, -1, 0.5, -0.5, 1.5, 3, 16, 17, 64, 1024, 4096, 4097, 1e9, -1e9, 1e308, -1e308, 2 ** 53, Number.MAX_VALUE,
@@ -85,7 +104,7 @@ const HOSTILE: unknown[] = [
   'toString=1', 'none', 'auto', 'all', 'horizontal', 'true', 'false', '../..', '\u0000', 'x'.repeat(5000),
   [], [1, 2], {}, { recon: 1 }, { size: 4, stride: 2, topN: 1 }, { __proto__: null, polluted: 1 }, { toString: 1 },
 ];
-const KEYS = ['data', 'out', 'normal', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lrDecayEvery', 'beta1', 'beta2', 'weights', 'patch', 'score', 'scoreFlip', 'scoreShift', 'tileStride', 'skips', 'weightAverage', 'backend', 'validationFraction', 'force', 'keepCheckpoint', 'dataOptions'];
+const KEYS = ['data', 'out', 'normal', 'size', 'channels', 'epochs', 'batch', 'seed', 'lr', 'lrDecayEvery', 'beta1', 'beta2', 'weights', 'patch', 'score', 'scoreFlip', 'scoreShift', 'tileStride', 'skips', 'weightAverage', 'backend', 'validationFraction', 'falseAlarmRate', 'defectRate', 'force', 'keepCheckpoint', 'dataOptions'];
 const JSON_NONFINITE = ['NaN', 'Infinity', '-Infinity'];
 
 /** Every accepted value is in its documented range (the schema's job, checked independently here). */
@@ -101,6 +120,7 @@ function inRange(key: string, v: any): boolean {
     case 'lrDecayEvery': return int(1, 100000);
     case 'beta1': case 'beta2': case 'weightAverage': return v >= 0 && v < 1;
     case 'validationFraction': return v > 0 && v <= 0.9;
+    case 'falseAlarmRate': case 'defectRate': return v === null || (typeof v === 'number' && v > 0 && v <= 0.5);
     case 'tileStride': return v === null || int(1, 1024);
     case 'weights': return typeof v === 'object' && v !== null && Object.entries(v).every(([k, x]) => Object.hasOwn(PAPER_WEIGHTS, k) && typeof x === 'number' && x >= 0 && Number.isFinite(x));
     case 'patch': return v === null || (int(1, 1024) && false) || (typeof v === 'object' && [v.size, v.stride].every((x: number) => Number.isInteger(x) && x >= 1 && x <= 1024) && Number.isInteger(v.topN) && v.topN >= 1);

@@ -38,6 +38,8 @@ try {
     version,
     extensionDevelopmentPath: repo,
     extensionTestsPath: path.join(suiteDir, 'index'),
+    // activate() returns the test API (extension/test-api.ts) only with this flag.
+    extensionTestsEnv: { FLAWSCOPE_TEST_API: '1' },
     launchArgs: [ws, '--disable-workspace-trust', '--disable-extensions', '--skip-welcome', '--skip-release-notes'],
   });
 } catch (e) {

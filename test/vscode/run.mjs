@@ -55,17 +55,19 @@ for (const c of ['0', '4', '7']) for (const f of pngs(path.join(testSet, c)).sli
 fs.copyFileSync(path.join(testSet, '7', pngs(path.join(testSet, '7'))[0]), path.join(ws, 'sample.png'));
 // A TIFF (Chromium cannot decode it; the panel must): the same digit, LZW-compressed.
 await sharp(path.join(ws, 'sample.png')).tiff({ compression: 'lzw' }).toFile(path.join(ws, 'sample.tif'));
+// A colour photo, nothing like the grey digits the test model is trained on: the "unfamiliar" verdict.
+await sharp({ create: { width: 300, height: 300, channels: 3, background: { r: 200, g: 60, b: 30 } } }).png().toFile(path.join(ws, 'colour-photo.png'));
 fs.cpSync(dataset, path.join(ws, 'digits'), { recursive: true }); // for the UI test: Add Dataset from the explorer
 
 // ---- code-server
 let port = 18080 + Math.floor(Math.random() * 1000);
-async function startServer(name, settings, extensionsDir) {
+async function startServer(name, settings, extensionsDir, extraEnv = {}) {
   const home = path.join(work, name, 'home');
   const data = path.join(work, name, 'data');
   fs.mkdirSync(path.join(data, 'User'), { recursive: true });
   fs.mkdirSync(path.join(home, '.config'), { recursive: true });
   fs.writeFileSync(path.join(data, 'User', 'settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'flawscope.nodePath': process.execPath, ...settings }, null, 2));
-  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local/share') };
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local/share'), ...extraEnv };
   const p = ++port;
   const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${p}`, '--user-data-dir', data, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override'];
   if (settings['security.workspace.trust.enabled'] === false) args.push('--disable-workspace-trust');
@@ -99,7 +101,9 @@ async function hostSuite(name, suites, settings) {
   fs.mkdirSync(path.join(outDir, name), { recursive: true });
   const extDir = path.join(work, name, 'ext');
   fs.mkdirSync(extDir, { recursive: true });
-  const srv = await startServer(name, settings, extDir);
+  // The extension host inherits code-server's environment: FLAWSCOPE_TEST_API=1 makes activate()
+  // return the test API (extension/test-api.ts) that the suites use. The UI test runs without it.
+  const srv = await startServer(name, settings, extDir, { FLAWSCOPE_TEST_API: '1' });
   try {
     const code = await runNode(path.join(repo, 'test/vscode/host-tests.cjs'), { PORT: String(srv.port), WS: ws, EXT: repo, TESTS: path.join(suiteDir, 'index'), TIMEOUT_MS: '420000' }, 480000);
     let summary = 'no result file';

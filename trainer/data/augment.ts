@@ -7,18 +7,12 @@
  *   cifar:   fashion + hue, saturation, brightness and contrast jitter.
  *   defect:  flips + 0/90/180/270 rotations (texture has no up or left).
  */
-import { boolOpt, numberOpt, stringOpt, switchValue } from './options';
-import { createRng, subSeed } from './random';
+import { AUGMENT_FAMILIES, FLIP_MODES, type AugmentFamily, type DataOptions, type FlipMode } from './options';
+import { createRng, subSeed } from '../rng';
 import { resizePixelsInto } from '../../scorer/preprocess';
-import { InputError, type ImageSet } from './types';
+import type { ImageSet } from './types';
 
-export const AUGMENT_FAMILIES = ['none', 'mnist', 'fashion', 'cifar', 'defect'] as const;
-export type AugmentFamily = (typeof AUGMENT_FAMILIES)[number];
-
-/** Which mirror images a flip may produce. Photos of upright things want `horizontal` only: an
- * upside-down bird is not a bird the test set will show. */
-export const FLIP_MODES = ['none', 'horizontal', 'both'] as const;
-export type FlipMode = (typeof FLIP_MODES)[number];
+export { AUGMENT_FAMILIES, FLIP_MODES, type AugmentFamily, type FlipMode };
 
 export interface AugmentConfig {
   /** Up to this many pixels cut from each border independently, then resized back. */
@@ -51,30 +45,14 @@ export function autoFamily(layout: string, root: string, protocol: string): Augm
 /** `--augment FAMILY|auto|none` plus per-part overrides `--augment-crop N`,
  * `--augment-flip none|horizontal|both` (true = both, false = none), `--augment-rotate`,
  * `--augment-jitter X`. */
-export function augmentConfig(opts: Record<string, unknown>, auto: AugmentFamily): { family: AugmentFamily; config: AugmentConfig } {
-  const name = stringOpt(opts, 'augment', ['auto', ...AUGMENT_FAMILIES], 'auto');
+export function augmentConfig(opts: DataOptions, auto: AugmentFamily): { family: AugmentFamily; config: AugmentConfig } {
+  const name = opts.augment ?? 'auto';
   const family: AugmentFamily = name === 'auto' ? auto : name;
   const d = FAMILY_DEFAULTS[family];
   return {
     family,
-    config: {
-      crop: numberOpt(opts, 'augmentCrop', d.crop, { min: 0, max: 64, integer: true }),
-      flip: flipOpt(opts, d.flip),
-      rotate90: boolOpt(opts, 'augmentRotate', d.rotate90),
-      jitter: numberOpt(opts, 'augmentJitter', d.jitter, { min: 0, max: 1 }),
-    },
+    config: { crop: opts.augmentCrop ?? d.crop, flip: opts.augmentFlip ?? d.flip, rotate90: opts.augmentRotate ?? d.rotate90, jitter: opts.augmentJitter ?? d.jitter },
   };
-}
-
-function flipOpt(opts: Record<string, unknown>, def: FlipMode): FlipMode {
-  const raw = opts.augmentFlip;
-  if (raw === undefined || raw === null || raw === '') return def;
-  const s = String(raw).toLowerCase();
-  if ((FLIP_MODES as readonly string[]).includes(s)) return s as FlipMode;
-  // The option was a plain switch before the modes existed; keep those spellings working.
-  const on = switchValue(raw);
-  if (on !== undefined) return on ? 'both' : 'none';
-  throw new InputError(`--augment-flip must be one of ${FLIP_MODES.join(', ')} (or true = both, false = none); got ${JSON.stringify(raw)}.`);
 }
 
 export function isIdentity(c: AugmentConfig): boolean {

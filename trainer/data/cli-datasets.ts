@@ -1,32 +1,34 @@
 /**
- * `flawscope datasets inspect DIR [--json] [--format F] [--normal CLASS] [--max-probe N]`.
- * Exit 0 with the report; 2 with a one-paragraph message on bad input or usage.
+ * `flawscope datasets inspect DIR [--json] [--format F] [--normal CLASS] [--max-probe N] …`.
+ * Exit 0 with the report; 2 with a one-paragraph message on bad input or usage. The reader
+ * flags are the data options' own (trainer/data/options.ts): same ranges and messages as train's.
  */
+import { z } from 'zod';
+import { parseArgs } from '../args';
+import { HELP, jsonSwitch, OptionTable } from '../cli-schema';
 import { formatReport, inspectDataset } from './inspect';
+import { READER_OPTIONS } from './options';
 import { InputError } from './types';
+
+const R = READER_OPTIONS.specs;
+export const INSPECT_OPTIONS = new OptionTable('datasets inspect option', {
+  format: R.format,
+  normal: { expect: 'a class name', schema: z.string().min(1), help: 'CLASS  the normal class (default: the one named good/normal/ok/free)' },
+  maxProbe: R.maxProbe,
+  maxPixels: R.maxPixels,
+  maskSuffix: R.maskSuffix,
+  category: R.category,
+  json: jsonSwitch('print the report as one JSON object'),
+  help: HELP,
+});
 
 const USAGE = `usage: flawscope datasets inspect DIR [--json] [--format auto|image-folder|masks|mvtec|idx|cifar] [--normal CLASS] [--max-probe N]
                          [--max-pixels N] [--mask-suffix .png] [--category NAME]
   Shows the detected layout, classes or defect types with counts, image sizes, colour, masks,
   imbalance and skipped files. --json prints the same as one JSON object.
+Options:
+${INSPECT_OPTIONS.help()}
 `;
-
-/** Parses `--flag value`, `--flag=value` and bare `--flag` (true) into camelCased keys. */
-export function parseFlags(args: string[]): { positional: string[]; flags: Record<string, string | true> } {
-  const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = (eq >= 0 ? a.slice(2, eq) : a.slice(2)).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      if (eq >= 0) flags[name] = a.slice(eq + 1);
-      else if (i + 1 < args.length && !args[i + 1].startsWith('--') && name !== 'json') flags[name] = args[++i];
-      else flags[name] = true;
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
 
 export { inspectDataset };
 
@@ -48,20 +50,17 @@ export async function runDatasetsCommand(argv: string[], io: CommandIO = STDIO):
     io.err(sub ? `unknown datasets command "${sub}"\n${USAGE}` : USAGE);
     return 2;
   }
-  const { positional, flags } = parseFlags(rest);
-  if (positional.length !== 1) {
-    io.err(`datasets inspect needs exactly one folder; got ${positional.length}.\n${USAGE}`);
-    return 2;
-  }
-  const known = new Set(['json', 'format', 'normal', 'maxProbe', 'maxPixels', 'maskSuffix', 'category']);
-  const unknown = Object.keys(flags).filter((k) => !known.has(k));
-  if (unknown.length) {
-    io.err(`unknown flag(s) ${unknown.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}\n${USAGE}`);
-    return 2;
-  }
-  const { normal, json, ...opts } = flags;
+  let json = false;
   try {
-    const report = await inspectDataset(positional[0], { ...opts, ...(typeof normal === 'string' ? { normalClass: normal } : {}) });
+    const { flags, positionals } = parseArgs(rest, INSPECT_OPTIONS.flags, 'datasets inspect');
+    const { json: asJson, help, normal, ...reader } = INSPECT_OPTIONS.fromFlags(flags);
+    json = asJson === true;
+    if (help) { io.out(USAGE); return 0; }
+    if (positionals.length !== 1) {
+      io.err(`datasets inspect needs exactly one folder; got ${positionals.length}.\n${USAGE}`);
+      return 2;
+    }
+    const report = await inspectDataset(positionals[0], { ...reader, normalClass: normal });
     io.out(json ? JSON.stringify(report) + '\n' : formatReport(report));
     return 0;
   } catch (err) {

@@ -5,17 +5,17 @@
 import fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import sharp from 'sharp';
+import { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
 import { convertChannels, resizePixels } from '../../scorer/preprocess';
 import { fsReason, InputError } from './types';
 
-/** File extensions the folder readers treat as images; anything else is counted and ignored. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'] as const;
 
 export const DEFAULT_MAX_PIXELS = 50e6;
 
+/** Whether the folder readers treat `name` as an image (DATASET_IMAGE_EXTENSIONS); anything else is counted and ignored. */
 export function isImageFile(name: string): boolean {
   const dot = name.lastIndexOf('.');
-  return dot >= 0 && (IMAGE_EXTENSIONS as readonly string[]).includes(name.slice(dot).toLowerCase());
+  return dot >= 0 && (DATASET_IMAGE_EXTENSIONS as readonly string[]).includes(name.slice(dot).toLowerCase());
 }
 
 export interface DecodeOptions {

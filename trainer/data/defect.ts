@@ -16,7 +16,7 @@ import { probeImage } from './decode';
 import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
 import { gridPositions, integralMask, maskSum, readMask, withCropDecoding } from './patches';
 import type { Plan } from './plan';
-import { createRng, shuffleInPlace, subSeed } from './random';
+import { createRng, shuffleInPlace, subSeed } from '../rng';
 import { sampleItems, type SamplingMethod } from './sampling';
 import { InputError } from './types';
 

@@ -9,7 +9,7 @@ import { countByClass } from './catalog';
 import sharp from 'sharp';
 import { DEFAULT_MAX_PIXELS, probeImage } from './decode';
 import { forEachLimit, DECODE_CONCURRENCY } from './decode-files';
-import { numberOpt } from './options';
+import { parseDataOptions, type DataOptions } from './options';
 import { resolveNormalClass } from './plan';
 import { readCatalog } from './read';
 import { InputError } from './types';
@@ -42,14 +42,14 @@ export interface DatasetReport {
   warnings: string[];
 }
 
-export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown> = {}): Promise<DatasetReport> {
-  const maxProbe = numberOpt(opts, 'maxProbe', 5000, { min: 1, integer: true });
-  const maxPixels = numberOpt(opts, 'maxPixels', DEFAULT_MAX_PIXELS, { min: 1 });
+export async function inspectCatalog(cat: Catalog, opts: DataOptions = {}): Promise<DatasetReport> {
+  const maxProbe = opts.maxProbe ?? 5000;
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const counts = countByClass(cat);
   let normalClass: string | null = null;
   let normalClassNote: string | undefined;
   try {
-    normalClass = resolveNormalClass(cat, opts.normalClass === undefined ? undefined : String(opts.normalClass));
+    normalClass = resolveNormalClass(cat, opts.normalClass);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     normalClassNote = err.message;
@@ -163,8 +163,9 @@ export async function inspectCatalog(cat: Catalog, opts: Record<string, unknown>
   };
 }
 
-/** Reads ROOT with the detected (or `--format`) reader and reports on it. */
-export async function inspectDataset(root: string, opts: Record<string, unknown> = {}): Promise<DatasetReport> {
+/** Reads ROOT with the detected (or `--format`) reader and reports on it; the options are read here (parseDataOptions). */
+export async function inspectDataset(root: string, raw: Record<string, unknown> = {}): Promise<DatasetReport> {
+  const opts = parseDataOptions(raw);
   return inspectCatalog(await readCatalog(root, opts), opts);
 }
 

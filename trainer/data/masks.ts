@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Catalog, CatalogItem } from './catalog';
 import { decodeFiles } from './decode-files';
 import { isImageFile } from './decode';
-import { stringOpt } from './options';
+import type { DataOptions } from './options';
 import { listSubdirs, walkFiles } from './walk';
 import { InputError } from './types';
 
@@ -17,12 +17,9 @@ export interface MaskRule {
   maskSuffix: string;
 }
 
-export function maskRule(opts: Record<string, unknown>): MaskRule {
-  const maskSuffix = stringOpt(opts, 'maskSuffix') ?? '.png';
-  if (!/\.[A-Za-z0-9]+$/.test(maskSuffix) || !isImageFile('x' + maskSuffix)) {
-    throw new InputError(`--mask-suffix must end in an image extension (e.g. .png or _mask.png); got ${JSON.stringify(maskSuffix)}.`);
-  }
-  return { maskSuffix };
+/** The suffix was checked by the options schema (an image extension at its end). */
+export function maskRule(opts: DataOptions): MaskRule {
+  return { maskSuffix: opts.maskSuffix ?? '.png' };
 }
 
 interface Pairing {

@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { Catalog, CatalogItem } from './catalog';
 import { decodeFiles } from './decode-files';
 import { isImageFile } from './decode';
-import { stringOpt } from './options';
 import { listSubdirs, walkFiles } from './walk';
 import { InputError } from './types';
 
@@ -28,11 +27,11 @@ export async function mvtecCategories(root: string): Promise<string[]> {
   return out;
 }
 
-export async function readMvtec(root: string, opts: Record<string, unknown>): Promise<Catalog> {
+/** `category`: the `--category` chosen, for a folder of several categories. */
+export async function readMvtec(root: string, category?: string): Promise<Catalog> {
   let dir = root;
   if (!(await isMvtecCategory(root))) {
     const cats = await mvtecCategories(root);
-    const category = stringOpt(opts, 'category');
     if (!category) {
       throw new InputError(`${root} holds several MVTec AD categories; choose one with --category (${cats.join(', ') || 'none found'}).`);
     }

@@ -5,7 +5,8 @@
  */
 import type { Catalog, CatalogItem } from './catalog';
 import { countByClass } from './catalog';
-import { createRng, shuffleInPlace, subSeed } from './random';
+import { normalClassCandidates } from './normal-class';
+import { createRng, shuffleInPlace, subSeed } from '../rng';
 import { InputError } from './types';
 
 export interface Plan {
@@ -21,8 +22,6 @@ export interface Plan {
   catalog?: Catalog;
 }
 
-const NORMAL_WORDS = new Set(['good', 'normal', 'ok', 'free']);
-
 /** The normal class: the one asked for (must exist), the layout's own, or the only class whose
  * name contains good/normal/ok/free as a word (e.g. `MT_Free`). */
 export function resolveNormalClass(cat: Catalog, requested?: string): string {
@@ -37,12 +36,7 @@ export function resolveNormalClass(cat: Catalog, requested?: string): string {
     return requested;
   }
   if (cat.declaredNormal) return cat.declaredNormal;
-  const candidates = cat.classNames.filter((c) =>
-    c
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .some((w) => NORMAL_WORDS.has(w)),
-  );
+  const candidates = normalClassCandidates(cat.classNames);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) {
     throw new InputError(`Several classes look normal in ${cat.root} (${candidates.join(', ')}); choose one with --normal CLASS.`);

@@ -11,7 +11,7 @@
  */
 import type { Catalog, CatalogItem } from './catalog';
 import { holdOut, type Plan } from './plan';
-import { createRng, shuffleInPlace, subSeed } from './random';
+import { createRng, shuffleInPlace, subSeed } from '../rng';
 import { sampleItems, type SamplingMethod } from './sampling';
 import { InputError } from './types';
 

@@ -8,14 +8,14 @@ import { readImageFolder } from './folder';
 import { readIdx, findIdxFiles } from './idx';
 import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
 import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
-import { stringOpt } from './options';
+import type { DataOptions } from './options';
 import { checkDataRoot } from './walk';
 import { fsReason, InputError } from './types';
 
-export const FORMATS = ['image-folder', 'masks', 'mvtec', 'idx', 'cifar'] as const;
+export { FORMATS } from './options';
 
-/** Reads what is on disk into a catalog, by `--format` or by detection. */
-export async function readCatalog(root: string, opts: Record<string, unknown> = {}): Promise<Catalog> {
+/** Reads what is on disk into a catalog, by `--format` or by detection (options read by parseDataOptions). */
+export async function readCatalog(root: string, opts: DataOptions = {}): Promise<Catalog> {
   try {
     return await readCatalogOf(root, opts);
   } catch (err) {
@@ -26,9 +26,9 @@ export async function readCatalog(root: string, opts: Record<string, unknown> = 
   }
 }
 
-async function readCatalogOf(root: string, opts: Record<string, unknown>): Promise<Catalog> {
+async function readCatalogOf(root: string, opts: DataOptions): Promise<Catalog> {
   await checkDataRoot(root);
-  const format = stringOpt(opts, 'format', ['auto', ...FORMATS], 'auto');
+  const format = opts.format ?? 'auto';
   switch (format) {
     case 'idx':
       return readIdx(root);
@@ -39,11 +39,11 @@ async function readCatalogOf(root: string, opts: Record<string, unknown>): Promi
     case 'masks':
       return readMaskFolder(root, maskRule(opts));
     case 'mvtec':
-      return readMvtec(root, opts);
+      return readMvtec(root, opts.category);
     case 'auto':
       if ((await findIdxFiles(root)).length > 0) return readIdx(root);
       if (await findCifarDir(root)) return readCifar(root);
-      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts);
+      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts.category);
       if (await looksLikeMaskFolder(root, maskRule(opts))) return readMaskFolder(root, maskRule(opts));
       return readImageFolder(root);
   }

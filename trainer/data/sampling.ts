@@ -10,7 +10,7 @@
  */
 import { kmeans } from 'ml-kmeans';
 import type { Catalog, CatalogItem } from './catalog';
-import { createRng, sampleWithoutReplacement, shuffleInPlace } from './random';
+import { createRng, sampleWithoutReplacement, shuffleInPlace } from '../rng';
 
 export const FEATURE_SIZE = 8;
 export const DEFAULT_CLUSTERS = 10;

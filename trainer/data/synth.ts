@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { createRng } from './random';
+import { createRng } from '../rng';
 
 export type SynthKind = 'grey' | 'rgb' | 'rgba' | 'grey16' | 'grey-alpha';
 

@@ -4,6 +4,7 @@
  * the model's channel count) until a batch is drawn: 4x smaller than float32 and cheap to stream.
  */
 import type { Preprocess } from '../../scorer/model-format';
+import type { TrainingImages } from '../../scorer/familiarity';
 import type { AugmentConfig } from './augment';
 
 /** A random-access set of equally sized images; big sets read from disk on demand. */
@@ -58,6 +59,8 @@ export interface TrainingData {
    * whole images resized (the default when absent) → { mode: 'resize', scale: 1 }.
    */
   preprocess?: Preprocess;
+  /** What the normal training images were like (flawscope.json `trainingImages`, scorer/familiarity.ts). */
+  imageStats?: TrainingImages;
 }
 
 export interface LoadOptions {
@@ -82,10 +85,4 @@ export function fsReason(err: unknown): string {
   return (err as Error)?.message?.split('\n')[0] ?? String(err);
 }
 
-/** A bad input: the message names the file or field and what to do. The CLI exits 2 on it. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+export { InputError } from '../errors';

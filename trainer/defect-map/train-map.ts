@@ -29,6 +29,9 @@ import { checkOutputFolder } from '../out-guard';
 import { Rng } from '../rng';
 import { train, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
+import { chooseThreshold, ruleRecord, smallSampleWarning, ThresholdRuleError } from '../threshold';
+import { thresholdRequest } from '../train-config';
+import { percentiles } from '../../scorer/familiarity';
 import { Gan } from '../gan';
 import { SubsetImageSet } from '../data/image-set';
 import type { TrainingData } from '../data/types';
@@ -324,9 +327,20 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     }
     const vScores = vp.scores[ruleName(rule)];
     const normalScores = vScores.filter((_, i) => !vp.labels[i]);
+    const anomalyScores = vScores.filter((_, i) => vp.labels[i]);
     if (normalScores.length === 0) throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal photo; raise it or add normal images — the threshold is set on them`);
-    // 1 % false alarms on validation normals: their 99th percentile (no threshold module on main yet).
-    const threshold = Math.max(0, quantile(normalScores, 0.99));
+    // The deployment threshold (trainer/threshold.ts): --false-alarm-rate R (default 1 %) or --defect-rate P, on the validation photos' map scores.
+    const request = thresholdRequest(cfg);
+    let choice: ReturnType<typeof chooseThreshold>;
+    try {
+      choice = chooseThreshold(normalScores, anomalyScores, request);
+    } catch (e) {
+      if (e instanceof ThresholdRuleError) throw new InputError(`--${request.method} ${request.target}: ${e.message}`);
+      throw e;
+    }
+    const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, 'the validation photos') : null;
+    if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
+    const threshold = Math.max(0, choice.threshold);
     const { mean, std } = meanStd(normalScores);
     let test: PhotoEval | null = null;
     if (d.photos.test.length) test = await evaluatePhotos(generator, net, d.photos.test, genInfo, numberOr(cfg.dataOptions.maxPixels));
@@ -361,13 +375,13 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
       formatVersion: DEFECT_MAP_FORMAT_VERSION,
       defectMap,
       threshold,
-      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length },
+      thresholdRule: ruleRecord(request, choice, 'validation'),
+      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
       metrics,
       config: {
         ...cfg, generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
           loss: DEFAULT_MAP_LOSS, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
-          thresholdRule: '99th percentile of the validation normal photos\' scores (1 % false alarms)',
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },

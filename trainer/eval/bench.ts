@@ -2,6 +2,7 @@
  * The benchmark sets `reproduce` knows, where their data lives on this kind of machine, the reader
  * flags of the §4.1 protocol, and the training budgets (quick | standard | paper).
  */
+import { InputError } from '../errors';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -60,8 +61,8 @@ export function defaultCacheDir(): string {
   return process.env.FLAWSCOPE_CACHE ?? join(os.tmpdir(), 'flawscope-bench-cache');
 }
 
-export class BenchDataError extends Error {
-  constructor(m: string) { super(m); this.name = 'InputError'; }
+export class BenchDataError extends InputError {
+  constructor(m: string) { super(m); }
 }
 
 /** Resolves a dataset's data folder and protocol flags; `data` overrides the default location. */

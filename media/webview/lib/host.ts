@@ -1,5 +1,5 @@
 /** Typed access to the host from a webview script (acquireVsCodeApi, once). */
-import type { HostToWebview, WebviewToHost } from '../../../extension/protocol';
+import type { HostToWebview, WebviewToHost } from '../../../shared/protocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 

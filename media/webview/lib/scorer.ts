@@ -1,35 +1,23 @@
 /**
  * Loads the scorer bundle (dist/scorer/index.js, browser ESM) inside the webview. The import is
  * made from this nonced script, so the module inherits the nonce under the panel's CSP.
- * The types mirror scorer/index.ts's public API (issue 5).
+ * The types are the scorer's own (type-only imports: nothing of scorer/ is bundled here).
  */
-import type { Colormap, ModelRef, ScorerRef } from '../../../extension/protocol';
+import type { ScorerRef, ModelRef } from '../../../shared/protocol';
+import type { HeatLayer, PixelImage, Scorer, ScoreResult } from '../../../scorer/index';
+import { DATASET_IMAGE_EXTENSIONS } from '../../../scorer/image-extensions';
 
-export interface Patch { x: number; y: number; w: number; h: number; score: number }
-export interface PixelsLike { data: ArrayLike<number>; width: number; height: number; channels?: number }
-export interface ScoreResult {
-  score: number;
-  normalized: number;
-  isAnomaly: boolean;
-  errorMap: Float32Array;
-  /** Some scorer versions report the error map's size explicitly. */
-  width?: number;
-  height?: number;
-  reconstruction: PixelsLike | ImageData | null;
-  topPatches: Patch[];
-  /** Model-size tiles the generator ran for this image (1 for a whole image squeezed to the model). */
-  tiles: number;
-}
-export interface ScorerInstance {
-  backend: string;
-  backendReason?: string;
-  score(image: ImageData | ImageBitmap | HTMLCanvasElement | PixelsLike): Promise<ScoreResult>;
-  overlay(result: ScoreResult, opts: { colormap: Colormap; alpha: number }): Uint8ClampedArray | Uint8Array | ImageData | PixelsLike;
-  dispose(): void;
-}
-interface ScorerModule {
-  Scorer: { load(source: string, opts: { backend: string; wasmPaths: string }): Promise<ScorerInstance> };
-}
+export type { HeatLayer };
+export type { ScoreResult };
+/**
+ * A loaded scorer (scorer/scorer.ts's Scorer). overlay() is typed wider than the scorer's own
+ * Uint8ClampedArray because the panels also take the other pixel shapes toImageData reads.
+ */
+export type ScorerInstance = Omit<Scorer, 'overlay'> & {
+  overlay(...args: Parameters<Scorer['overlay']>): ReturnType<Scorer['overlay']> | Uint8Array | ImageData | PixelImage;
+};
+/** What the scorer bundle exports (scorer/index.ts). */
+type ScorerModule = typeof import('../../../scorer/index');
 
 let modPromise: Promise<ScorerModule> | null = null;
 
@@ -65,7 +53,7 @@ export async function loadImage(src: string | Uint8Array): Promise<{ bitmap: Ima
   } catch {
     // Chromium has no TIFF decoder; inspection photos often are TIFF.
     const tiff = await decodeTiff(await blob.arrayBuffer());
-    if (!tiff) throw new Error('the image cannot be decoded here (the panel reads png, jpg, bmp, webp and tif)');
+    if (!tiff) throw new Error(`the image cannot be decoded here (the panel reads ${DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(', ')})`);
     bitmap = await createImageBitmap(tiff, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   }
   const c = document.createElement('canvas');
@@ -77,12 +65,12 @@ export async function loadImage(src: string | Uint8Array): Promise<{ bitmap: Ima
 }
 
 /** Anything pixel-like → ImageData (RGBA) for drawing. */
-export function toImageData(p: PixelsLike | ImageData | Uint8ClampedArray | Uint8Array, width: number, height: number): ImageData {
+export function toImageData(p: PixelImage | ImageData | Uint8ClampedArray | Uint8Array, width: number, height: number): ImageData {
   if (typeof ImageData !== 'undefined' && p instanceof ImageData) return p;
-  const src = (p as PixelsLike).data ?? (p as Uint8Array);
-  const w = (p as PixelsLike).width ?? width;
-  const h = (p as PixelsLike).height ?? height;
-  const ch = (p as PixelsLike).channels ?? Math.round(src.length / (w * h));
+  const src = (p as PixelImage).data ?? (p as Uint8Array);
+  const w = (p as PixelImage).width ?? width;
+  const h = (p as PixelImage).height ?? height;
+  const ch = (p as PixelImage).channels ?? Math.round(src.length / (w * h));
   const out = new ImageData(w, h);
   const isFloat = src instanceof Float32Array;
   for (let i = 0; i < w * h; i++) {

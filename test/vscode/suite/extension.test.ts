@@ -205,18 +205,25 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     await until(() => fs.existsSync(csvPath), 5000, 'CSV written');
   });
 
-  test('flawscope.thresholdOverride changes the verdict and the reported threshold', async () => {
+  test('flawscope.thresholdOverride changes the verdict and the reported threshold; a colour photo is unfamiliar', async () => {
     const c = vscode.workspace.getConfiguration('flawscope');
     const img = vscode.Uri.file(path.join(cfg.workspace, 'sample.png'));
     try {
       await c.update('thresholdOverride', 1e9, vscode.ConfigurationTarget.Global);
-      const hi = (await vscode.commands.executeCommand('flawscope.scoreImage', img)) as { threshold: number; isAnomaly: boolean };
+      const hi = (await vscode.commands.executeCommand('flawscope.scoreImage', img)) as { threshold: number; isAnomaly: boolean; verdict: string; reasons: string[] };
       assert.equal(hi.threshold, 1e9);
       assert.equal(hi.isAnomaly, false);
+      assert.equal(hi.verdict, 'normal', `a digit is familiar: ${hi.reasons.join('; ')}`);
       await c.update('thresholdOverride', 0, vscode.ConfigurationTarget.Global);
-      const lo = (await vscode.commands.executeCommand('flawscope.scoreImage', img)) as { threshold: number; isAnomaly: boolean };
+      const lo = (await vscode.commands.executeCommand('flawscope.scoreImage', img)) as { threshold: number; isAnomaly: boolean; verdict: string };
       assert.equal(lo.threshold, 0);
       assert.equal(lo.isAnomaly, true);
+      assert.equal(lo.verdict, 'anomaly');
+      // Unfamiliar whatever the threshold: the score panel says so, with the reason.
+      const u = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'colour-photo.png')))) as { verdict: string; reasons: string[]; score: number };
+      assert.equal(u.verdict, 'unfamiliar');
+      assert.match(u.reasons[0], /^this model was trained on 28x28 grey images; this is a 300x300 colour image/);
+      assert.ok(Number.isFinite(u.score), 'the score is still given');
     } finally {
       await c.update('thresholdOverride', undefined, vscode.ConfigurationTarget.Global);
     }

@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import { execFile } from 'node:child_process';
-import type { FlawscopeApi } from '../../../extension/extension';
+import type { FlawscopeApi } from '../../../extension/test-api';
 
 export async function api(): Promise<FlawscopeApi> {
   const ext = vscode.extensions.getExtension<FlawscopeApi>('flawscope.flawscope');
   if (!ext) throw new Error('extension flawscope.flawscope is not installed');
-  return ext.isActive ? ext.exports : await ext.activate();
+  const a = ext.isActive ? ext.exports : await ext.activate();
+  if (!a) throw new Error('the extension returned no test API: the test runner must set FLAWSCOPE_TEST_API=1 (test/vscode/run.mjs)');
+  return a;
 }
 
 export function cliJson(node: string, cli: string, args: string[], timeoutMs = 120000): Promise<unknown> {

@@ -73,6 +73,12 @@ export interface ScoreSummary {
   score: number;
   normalized: number;
   isAnomaly: boolean;
+  /** 'unfamiliar': not the kind of image the model was trained on (scorer/familiarity.ts); else by the threshold in use. */
+  verdict: 'normal' | 'anomaly' | 'unfamiliar';
+  /** Why unfamiliar, in words. */
+  reasons: string[];
+  /** 0..100 among the validation normal scores (scorer/percentile.ts); null when the model recorded none. */
+  percentile: number | null;
   threshold: number;
   backend: string;
   ms: number;
@@ -83,6 +89,7 @@ export interface FolderRow {
   path: string;
   score: number;
   isAnomaly: boolean;
+  verdict: 'normal' | 'anomaly' | 'unfamiliar';
   label: 0 | 1 | null;
 }
 

@@ -1,0 +1,148 @@
+/**
+ * Scoring: Score Image (the score panel), Score Folder (the folder panel) and Open Heatmap Panel.
+ * The scorer runs in the webview; the host sends it the image bytes and gets the result back.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
+import type { ScoreSummary } from '../../shared/protocol';
+import { labelFor } from '../../shared/folder-math';
+import type { Host } from '../host';
+import { pathOf } from '../host';
+import { isImagePath, listImages, modelNormalClass } from '../models';
+import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type ModelSpec } from '../panels';
+import type { Models } from './models';
+
+export class Scoring {
+  scorePanel: ScorePanel | null = null;
+  folderPanel: FolderPanel | null = null;
+  /** Panels replaced because their page never started (for tests and logs). */
+  panelsReplaced = 0;
+
+  constructor(
+    private readonly host: Host,
+    private readonly models: Models,
+  ) {}
+
+  /** Switches the open score panel (if any) to the model `m`. */
+  async setModelIfOpen(m: ModelSpec): Promise<void> {
+    if (this.scorePanel && !this.scorePanel.isDisposed) await this.scorePanel.setModel(m);
+  }
+
+  async scoreImage(uri?: vscode.Uri): Promise<ScoreSummary | null> {
+    let p = uri?.fsPath;
+    if (!p) {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      const u = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+      if (u && isImagePath(u.fsPath)) p = u.fsPath;
+    }
+    if (!p) {
+      const u = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)) }, title: 'Image to score' });
+      p = u?.[0]?.fsPath;
+    }
+    if (!p) return null;
+    if (!isImagePath(p)) {
+      void vscode.window.showErrorMessage(`Flawscope: ${path.basename(p)} is not a supported image (${DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)).join(', ')}).`);
+      return null;
+    }
+    const model = await this.models.require();
+    if (!model) return null;
+    try {
+      return await this.onFreshPanelIfSilent(
+        async () => {
+          const panel = this.ensureScorePanel(model);
+          await panel.setModel(model);
+          return panel.score(p!);
+        },
+        () => this.scorePanel?.dispose(),
+      );
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Flawscope: scoring ${path.basename(p)} failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /**
+   * Runs `use` on a panel; when its page never starts even after reloads (seen in code-server),
+   * closes that panel and tries once more on a new one.
+   */
+  private async onFreshPanelIfSilent<T>(use: () => Promise<T>, close: () => void): Promise<T> {
+    try {
+      return await use();
+    } catch (e) {
+      if (!(e instanceof WebviewSilentError)) throw e;
+      this.host.log.warn(`${e.message}; opening a new panel`);
+      this.panelsReplaced++;
+      close();
+      return use();
+    }
+  }
+
+  ensureScorePanel(model: ModelSpec | null): ScorePanel {
+    if (!this.scorePanel || this.scorePanel.isDisposed) {
+      this.scorePanel = new ScorePanel(this.host.panelEnv, model);
+      this.host.context.subscriptions.push(this.scorePanel);
+    }
+    return this.scorePanel;
+  }
+
+  pushSettings(): void {
+    if (this.scorePanel && !this.scorePanel.isDisposed) this.scorePanel.pushSettings();
+  }
+
+  async openHeatmapPanel(): Promise<void> {
+    const a = this.models.activePath();
+    const panel = this.ensureScorePanel(a ? this.models.spec(a) : null);
+    panel.panel.reveal(vscode.ViewColumn.Beside);
+  }
+
+  async scoreFolder(uri?: vscode.Uri): Promise<FolderOutcome | null> {
+    let p = uri?.fsPath;
+    if (!p) p = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Folder of images to score' }))?.[0]?.fsPath;
+    if (!p) return null;
+    const model = await this.models.require();
+    if (!model) return null;
+    const images = listImages(p);
+    if (images.length === 0) {
+      void vscode.window.showWarningMessage(`Flawscope: no images in ${p}.`);
+      return null;
+    }
+    const folderNames = (() => {
+      try {
+        return fs.readdirSync(p!, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+      } catch {
+        return [];
+      }
+    })();
+    const normal = modelNormalClass(model.info);
+    const items = images.map((i) => {
+      const name = path.relative(p!, i);
+      return { path: i, name, label: labelFor(name, normal, folderNames) };
+    });
+    try {
+      return await this.onFreshPanelIfSilent(
+        () => {
+          if (!this.folderPanel || this.folderPanel.isDisposed) {
+            this.folderPanel = new FolderPanel(this.host.panelEnv, model, p!);
+            this.host.context.subscriptions.push(this.folderPanel);
+          }
+          return this.folderPanel.scoreFolder(model, p!, items);
+        },
+        () => this.folderPanel?.dispose(),
+      );
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Flawscope: scoring ${p} failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+}
+
+/** A Uri, or anything pathOf reads, as a file Uri. */
+const uriOf = (a: unknown): vscode.Uri | undefined => (a instanceof vscode.Uri ? a : pathOf(a) ? vscode.Uri.file(pathOf(a)!) : undefined);
+
+export function registerScoreCommands(host: Host, scoring: Scoring): void {
+  host.command('flawscope.scoreImage', (a?: unknown) => scoring.scoreImage(uriOf(a)));
+  host.command('flawscope.scoreFolder', (a?: unknown) => scoring.scoreFolder(uriOf(a)));
+  host.command('flawscope.openHeatmapPanel', () => scoring.openHeatmapPanel());
+}

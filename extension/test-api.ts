@@ -1,0 +1,85 @@
+/**
+ * The API `activate` returns to the real-VS-Code tests (test/vscode/suite): runs, models, panel
+ * internals and counters the UI does not show. Only when the test runner sets FLAWSCOPE_TEST_API=1
+ * (test/vscode/run.mjs and electron.mjs); otherwise the extension exports nothing.
+ */
+import type * as vscode from 'vscode';
+import type { ProgressEvent } from '../trainer/progress';
+import type { PanelKind, ScoreSummary } from '../shared/protocol';
+import type { Datasets } from './commands/datasets';
+import type { Models } from './commands/models';
+import type { Scoring } from './commands/score';
+import type { Training } from './commands/train';
+import type { Host } from './host';
+import type { ModelEntry } from './models';
+import type { FolderOutcome, ReadyFaults } from './panels';
+import type { RunRecord } from './runs';
+import type { DatasetsProvider } from './views/datasets';
+import type { ModelsProvider } from './views/models';
+import type { RunsProvider } from './views/runs';
+
+export interface FlawscopeApi {
+  readonly runs: () => RunRecord[];
+  readonly models: () => ModelEntry[];
+  readonly datasets: () => string[];
+  readonly activeModel: () => string | null;
+  readonly waitForRun: (id: string) => Promise<RunRecord>;
+  readonly runEvents: (id: string) => ProgressEvent[];
+  readonly panelsReplaced: () => number;
+  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
+  readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
+  readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
+  readonly treeLabels: (view: 'datasets' | 'models' | 'runs') => Promise<string[]>;
+  readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
+  readonly processLaunches: () => number;
+  readonly cliPath: string;
+}
+
+/** Whether the test runner asked for the API. */
+export function testApiEnabled(): boolean {
+  return process.env.FLAWSCOPE_TEST_API === '1';
+}
+
+export interface TestApiParts {
+  host: Host;
+  models: Models;
+  datasets: Datasets;
+  training: Training;
+  scoring: Scoring;
+  views: { datasets: DatasetsProvider; models: ModelsProvider; runs: RunsProvider };
+}
+
+export function createTestApi({ host, models, datasets, training, scoring, views }: TestApiParts): FlawscopeApi {
+  return {
+    runs: () => training.allRuns(),
+    models: () => models.list(),
+    datasets: () => datasets.list(),
+    activeModel: () => models.activePath(),
+    runEvents: (id) => [...(training.runs.get(id)?.events ?? [])],
+    waitForRun: (id) => training.runs.get(id)?.finished ?? Promise.reject(new Error(`no run ${id}`)),
+    panelsReplaced: () => scoring.panelsReplaced,
+    scorePanel: () => {
+      const p = scoring.scorePanel;
+      return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
+    },
+    folderPanel: () => {
+      const p = scoring.folderPanel;
+      return p && !p.isDisposed
+        ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw) }
+        : null;
+    },
+    dashboard: (id) => {
+      const d = training.dashboards.get(id);
+      return d && !d.isDisposed ? { html: d.html, cspSource: d.panel.webview.cspSource, roots: d.localResourceRoots() } : null;
+    },
+    treeLabels: async (view) => {
+      const label = (t: vscode.TreeItem) => `${typeof t.label === 'string' ? t.label : t.label?.label ?? ''}${t.description ? ` — ${t.description}` : ''}`;
+      if (view === 'models') return views.models.getChildren().map((m) => label(views.models.getTreeItem(m)));
+      if (view === 'runs') return views.runs.getChildren().map((r) => label(views.runs.getTreeItem(r)));
+      return views.datasets.getChildren().flatMap((d) => [label(views.datasets.getTreeItem(d)), ...views.datasets.getChildren(d).map((c) => '  ' + c.label)]);
+    },
+    rejectedMessages: () => [...host.rejected],
+    processLaunches: () => host.cli.launches,
+    cliPath: host.cli.cliPath,
+  };
+}

@@ -1,0 +1,33 @@
+/** The Models view: the trained model folders, the active one marked. */
+import * as vscode from 'vscode';
+import type { Models } from '../commands/models';
+import { modelDescription, modelTooltip, type ModelEntry } from '../models';
+
+export class ModelsProvider implements vscode.TreeDataProvider<ModelEntry> {
+  private em = new vscode.EventEmitter<ModelEntry | undefined>();
+  readonly onDidChangeTreeData = this.em.event;
+
+  constructor(private readonly models: Models) {
+    models.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.em.fire(undefined);
+  }
+
+  getTreeItem(m: ModelEntry): vscode.TreeItem {
+    const active = this.models.activePath() === m.path;
+    const t = new vscode.TreeItem(active ? `${m.name} (active)` : m.name, vscode.TreeItemCollapsibleState.None);
+    t.id = m.path;
+    t.description = modelDescription(m) + (m.info ? ` · ${new Date(m.info.createdAt).toLocaleDateString()}` : '');
+    t.tooltip = modelTooltip(m);
+    t.iconPath = new vscode.ThemeIcon(active ? 'pass-filled' : m.info ? 'beaker' : 'warning');
+    t.contextValue = active ? 'flawscope.model.active' : 'flawscope.model';
+    t.command = { title: 'Set Active', command: 'flawscope.selectActiveModel', arguments: [m] };
+    return t;
+  }
+
+  getChildren(m?: ModelEntry): ModelEntry[] {
+    return m ? [] : this.models.list();
+  }
+}

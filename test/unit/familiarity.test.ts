@@ -1,0 +1,150 @@
+/** The "unfamiliar" verdict's rules (scorer/familiarity.ts) and the readable score (scorer/percentile.ts), on hand-made inputs. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { familiarityReasons, meanChroma, percentiles, pixelStats, GREY_CHROMA_MAX, type ImageFacts, type TrainingImages } from '../../scorer/familiarity';
+import { describePercentile, scorePercentile } from '../../scorer/percentile';
+import { validateModelInfo } from '../../scorer/model-format';
+import { info as folderInfo } from '../browser/fixtures';
+import { ScorerError } from '../../scorer/errors';
+
+const flat = (v: number) => Array.from({ length: 101 }, () => v);
+const ramp = (lo: number, hi: number) => Array.from({ length: 101 }, (_, i) => lo + ((hi - lo) * i) / 100);
+
+/** A 32x32 grey model trained on 28x28 digits: pixel mean 20–60, std 50–100, mid-tones 10–20 %; validation scores 0.30–0.40 (median 0.35). */
+function digitModel(over: { trainingImages?: TrainingImages | null; channels?: 1 | 3; quantiles?: number[] | null; mode?: 'tile' | 'resize' } = {}) {
+  const t: TrainingImages = { count: 900, sources: 900, colourShare: 0, width: flat(28), height: flat(28), aspect: flat(1), mean: ramp(20, 60), std: ramp(50, 100), midtones: ramp(0.1, 0.2) };
+  return {
+    input: { height: 32, width: 32, channels: over.channels ?? 1 },
+    preprocess: { mode: over.mode ?? 'resize', scale: 1 },
+    normalStats: { mean: 0.35, std: 0.02, p95: 0.38, p99: 0.39, count: 100, ...(over.quantiles === null ? {} : { quantiles: over.quantiles ?? ramp(0.3, 0.4) }) },
+    ...(over.trainingImages === null ? {} : { trainingImages: over.trainingImages ?? t }),
+  } as Parameters<typeof familiarityReasons>[0];
+}
+const digit: ImageFacts = { width: 28, height: 28, channels: 1, chroma: 0, pixels: { mean: 40, std: 80, midtones: 0.15 } };
+const reasons = (m: Parameters<typeof familiarityReasons>[0], f: Partial<ImageFacts> = {}, score = 0.35) => familiarityReasons(m, { ...digit, ...f }, score);
+
+describe('familiarity rules', () => {
+  test('a digit like the training digits, scoring in the normal range, is familiar', () => {
+    assert.deepEqual(reasons(digitModel()), []);
+    assert.deepEqual(reasons(digitModel(), {}, 0.45), [], 'an anomaly-like score above the normal range is not unfamiliar');
+  });
+  test('channels: a colour image into a grey model, and a grey image into a colour model', () => {
+    const r = reasons(digitModel(), { channels: 3, chroma: 30 });
+    assert.equal(r.length, 1);
+    assert.match(r[0], /^this model was trained on 28x28 grey images; this is a 28x28 colour image \(colour\)$/);
+    assert.deepEqual(reasons(digitModel(), { channels: 3, chroma: GREY_CHROMA_MAX }), [], 'an RGB image of grey content is grey');
+    const colourModel = digitModel({ channels: 3, trainingImages: { ...digitModel().trainingImages!, colourShare: 1, chroma: ramp(10, 60) } });
+    assert.match(reasons(colourModel)[0], /trained on 28x28 colour images; this is a 28x28 grey image \(grey\)/);
+    assert.deepEqual(reasons(colourModel, { channels: 3, chroma: 20 }), []);
+    // 1 % or more grey training images: grey is familiar.
+    const mixed = digitModel({ channels: 3, trainingImages: { ...digitModel().trainingImages!, colourShare: 0.9, chroma: [0, 0, ...ramp(10, 60).slice(2)] } });
+    assert.deepEqual(reasons(mixed), []);
+    // A grey model trained with some colour sources (--channels 1 on photos): colour is familiar.
+    assert.deepEqual(reasons(digitModel({ trainingImages: { ...digitModel().trainingImages!, colourShare: 0.5 } }), { channels: 3, chroma: 30 }), []);
+  });
+  test('size: far larger or far smaller than the training sources; aspect far off (resize models)', () => {
+    assert.match(reasons(digitModel(), { width: 300, height: 300 })[0], /trained on 28x28 grey images; this is a 300x300 grey image \(11x larger\)/);
+    assert.deepEqual(reasons(digitModel(), { width: 56, height: 56 }), [], 'twice the size is still familiar');
+    assert.match(reasons(digitModel(), { width: 10, height: 10 })[0], /this is a 10x10 grey image \(2\.8x smaller\)/);
+    assert.match(reasons(digitModel(), { width: 56, height: 28 })[0], /\(aspect 2 where the training images have 1\)/);
+    assert.deepEqual(reasons(digitModel(), { width: 36, height: 28 }), [], 'aspect 1.29 is within 1.5x');
+  });
+  test('tile models compare the photo with the training photos, and aspect is free', () => {
+    const t = { ...digitModel().trainingImages!, width: ramp(200, 600), height: ramp(220, 400), aspect: ramp(0.5, 2) };
+    const m = digitModel({ mode: 'tile', trainingImages: t });
+    assert.deepEqual(reasons(m, { width: 1000, height: 300 }), [], 'a wide photo of training scale');
+    assert.match(reasons(m, { width: 28, height: 28 })[0], /trained on about 400x310 \(200–600 x 220–400\) grey photos; this is a 28x28 grey image \(7\.1x smaller\)/);
+    assert.match(reasons(m, { width: 1300, height: 900 })[0], /2\.2x larger/);
+  });
+  test('pixel statistics: brightness and contrast either way, mid-tones only above', () => {
+    const m = digitModel();
+    assert.match(reasons(m, { pixels: { mean: 130, std: 80, midtones: 0.15 } })[0], /^its brightness \(pixel mean\) is 130\.0, far above the training images' \(20\.4–59\.6 for 98 % of them\)$/);
+    assert.match(reasons(m, { pixels: { mean: 0, std: 80, midtones: 0.15 } })[0], /brightness .* far below/);
+    assert.match(reasons(m, { pixels: { mean: 40, std: 10, midtones: 0.15 } })[0], /contrast \(pixel standard deviation\) is 10\.0, far below/);
+    assert.match(reasons(m, { pixels: { mean: 40, std: 140, midtones: 0.15 } })[0], /contrast .* far above/);
+    assert.match(reasons(m, { pixels: { mean: 40, std: 80, midtones: 0.5 } })[0], /share of mid-tone pixels is 50\.0 %, far above the training images' \(10\.1 %–19\.9 %/);
+    assert.deepEqual(reasons(m, { pixels: { mean: 40, std: 80, midtones: 0 } }), [], 'fewer mid-tones (a thin "1") is an anomaly, not unfamiliar');
+    assert.deepEqual(reasons(m, { pixels: { mean: 62, std: 102, midtones: 0.22 } }), [], 'just past the 1–99 % range is still familiar');
+    assert.deepEqual(familiarityReasons(m, { ...digit, pixels: { mean: 130, std: 80, midtones: 0.15 } }, 0.35, 'tile'), [], 'scored another way than trained: no pixel rule');
+  });
+  test('score: far below the normal range (too perfect) or far above it', () => {
+    const m = digitModel();
+    assert.match(reasons(m, {}, 0.24)[0], /^its score 0\.2400 is far below the normal range \(the 100 normal validation images score 0\.3000–0\.4000\)/);
+    assert.deepEqual(reasons(m, {}, 0.26), [], 'below the lowest by less than its distance to the median');
+    assert.match(reasons(m, {}, 0.95)[0], /^its score 0\.9500 is far above/);
+    assert.deepEqual(reasons(m, {}, 0.85), []);
+    const dm = { ...m, defectMap: { file: 'd.json', inputs: [], imageScore: { kind: 'max', smooth: 3 } } } as typeof m;
+    assert.deepEqual(reasons(dm, {}, 0.0), [], 'a defect map probability of 0 is not suspicious');
+  });
+  test('an older model (no trainingImages, no quantiles): the channel rule and the score rule from mean and std only', () => {
+    const old = digitModel({ trainingImages: null, quantiles: null });
+    assert.deepEqual(reasons(old, { width: 300, height: 300, pixels: { mean: 200, std: 5, midtones: 1 } }), [], 'no size or pixel rule without a record');
+    assert.match(reasons(old, { channels: 3, chroma: 40 })[0], /^this model was trained on grey images; this is a 28x28 colour image \(colour\)$/);
+    assert.match(reasons(digitModel({ channels: 3, trainingImages: null, quantiles: null }))[0], /trained on colour images; this is a 28x28 grey image/);
+    assert.match(reasons(old, {}, 0.35 - 5.1 * 0.02)[0], /far below the normal range \(the normal validation images score 0\.3500 ± 0\.0200\)/);
+    assert.deepEqual(reasons(old, {}, 0.35 - 4.9 * 0.02), []);
+    assert.match(reasons(old, {}, 0.35 + 31 * 0.02)[0], /far above/);
+    const none = { ...old, normalStats: { mean: NaN, std: NaN, p95: NaN, p99: NaN, count: 0 } };
+    assert.deepEqual(reasons(none, {}, 100), [], 'no statistics at all: no score rule');
+  });
+  test('measurements: chroma, pixel statistics, percentiles', () => {
+    assert.equal(meanChroma(Uint8Array.from([10, 10, 10, 0, 100, 50]), 2, 3), 50);
+    assert.equal(meanChroma(Uint8Array.from([10, 200]), 2, 1), 0);
+    const p = pixelStats(Uint8Array.from([0, 255, 100, 100]));
+    assert.equal(p.mean, 113.75);
+    assert.equal(p.midtones, 0.5);
+    assert.ok(Math.abs(p.std - Math.sqrt((113.75 ** 2 + 141.25 ** 2 + 2 * 13.75 ** 2) / 4)) < 1e-9);
+    const q = percentiles([3, 1, 2]);
+    assert.equal(q.length, 101);
+    assert.deepEqual([q[0], q[25], q[50], q[100]], [1, 1.5, 2, 3]);
+  });
+});
+
+describe('readable score: percentile among the validation normal images', () => {
+  const ns = { mean: 0.35, std: 0.02, p95: 0.38, p99: 0.39, count: 250, quantiles: ramp(0.3, 0.4) };
+  test('from recorded quantiles: interpolated, 0 below the lowest, 100 above the highest', () => {
+    assert.deepEqual(scorePercentile(0.35, ns), { value: 50, estimated: false, count: 250 });
+    assert.ok(Math.abs(scorePercentile(0.3996, ns)!.value - 99.6) < 1e-6);
+    assert.equal(scorePercentile(0.2, ns)!.value, 0);
+    assert.equal(scorePercentile(0.5, ns)!.value, 100);
+  });
+  test('older models: estimated from mean and std', () => {
+    const old = { mean: 0.35, std: 0.02, p95: 0.38, p99: 0.39, count: 80 };
+    const p = scorePercentile(0.35 + 2 * 0.02, old)!;
+    assert.equal(p.estimated, true);
+    assert.ok(Math.abs(p.value - 97.725) < 0.01, String(p.value));
+    assert.equal(scorePercentile(0.3, { mean: NaN, std: NaN, p95: NaN, p99: NaN, count: 0 }), null);
+  });
+  test('the one sentence every scorer prints', () => {
+    assert.equal(describePercentile({ value: 99.64, estimated: false, count: 250 }), 'more unusual than 99.6 % of normal images');
+    assert.equal(describePercentile({ value: 47.06, estimated: true, count: 80 }), 'about more unusual than 47.1 % of normal images');
+    assert.equal(describePercentile({ value: 100, estimated: false, count: 250 }), 'more unusual than all 250 normal validation images');
+    assert.equal(describePercentile({ value: 0, estimated: false, count: 250 }), 'less unusual than every normal validation image');
+    assert.equal(describePercentile({ value: 99.97, estimated: true, count: 0 }), 'about more unusual than > 99.9 % of normal images');
+    assert.equal(describePercentile({ value: 99.96, estimated: false, count: 250 }), 'more unusual than > 99.9 % of normal images', 'never "100" short of the highest');
+    assert.equal(describePercentile(null), 'no normal validation scores in this model to compare with');
+  });
+});
+
+describe('flawscope.json: the familiarity record is validated', () => {
+  const base = folderInfo({ height: 32, width: 32, channels: 1 });
+  const t = { count: 900, sources: 900, colourShare: 0, width: flat(28), height: flat(28), aspect: flat(1), mean: ramp(20, 60), std: ramp(50, 100), midtones: ramp(0.1, 0.2) };
+  test('a good record and quantiles load; absent ones are fine', () => {
+    const got = validateModelInfo({ ...base, trainingImages: t, normalStats: { ...base.normalStats, quantiles: ramp(0.1, 0.2) } });
+    assert.deepEqual(got.trainingImages, t);
+    assert.equal(got.normalStats.quantiles!.length, 101);
+    assert.equal(validateModelInfo(base).trainingImages, undefined);
+  });
+  for (const [name, over, re] of [
+    ['quantiles too short', { normalStats: { ...base.normalStats, quantiles: [0.1, 0.2] } }, /"normalStats\.quantiles" must be a list of 101/],
+    ['quantiles decreasing', { normalStats: { ...base.normalStats, quantiles: ramp(0.2, 0.1) } }, /"normalStats\.quantiles"/],
+    ['record not an object', { trainingImages: 3 }, /"trainingImages" must be an object/],
+    ['colourShare 2', { trainingImages: { ...t, colourShare: 2 } }, /"trainingImages\.colourShare"/],
+    ['mean above 255', { trainingImages: { ...t, mean: ramp(20, 300) } }, /"trainingImages\.mean" must be a list of 101 numbers from 0 to 255/],
+    ['midtones missing', { trainingImages: { ...t, midtones: undefined } }, /"trainingImages\.midtones"/],
+    ['count 0', { trainingImages: { ...t, count: 0 } }, /"trainingImages\.count"/],
+  ] as const)
+    test(`refused: ${name}`, () => {
+      assert.throws(() => validateModelInfo({ ...base, ...over }), (e: unknown) => e instanceof ScorerError && e.code === 'INFO_INVALID' && re.test(e.message));
+    });
+});

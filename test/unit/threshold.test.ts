@@ -1,0 +1,145 @@
+/**
+ * The threshold rules (trainer/threshold.ts) on hand-made score lists: exact thresholds, ties,
+ * small validation sets, no anomalies; the defect-rate rule against a brute-force F1 over every
+ * candidate, and the record flawscope.json keeps checked by the model-format validator.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allowedFalseAlarms, smallSampleWarning, chooseThreshold, defectRateThreshold, falseAlarmRateThreshold, ruleRecord, ThresholdRuleError } from '../../trainer/threshold';
+import { thresholdRecordError, validateModelInfo } from '../../scorer/model-format';
+
+const TEN = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+const shuffled = [0.5, 1.0, 0.2, 0.7, 0.1, 0.9, 0.4, 0.3, 0.8, 0.6];
+
+test('false-alarm rate: the (floor(R·n)+1)-th highest normal score; at most R of the normals score above it', () => {
+  assert.equal(falseAlarmRateThreshold(shuffled, 0.1), 0.9, 'k = 1: only 1.0 is above');
+  assert.equal(falseAlarmRateThreshold(shuffled, 0.2), 0.8);
+  assert.equal(falseAlarmRateThreshold(shuffled, 0.25), 0.8, 'floor(2.5) = 2');
+  assert.equal(falseAlarmRateThreshold(shuffled, 0.5), 0.5);
+  assert.equal(falseAlarmRateThreshold(shuffled, 0.05), 1.0, 'R·n < 1: the highest normal, so no normal is flagged');
+  const c = chooseThreshold(shuffled, [], { method: 'false-alarm-rate', target: 0.3 });
+  assert.deepEqual(c, { threshold: 0.7, expectedFalseAlarmRate: 0.3, expectedDetectionRate: null, normals: 10, anomalies: 0 });
+});
+
+test('false-alarm rate on small sets: 30 normals at 1 % → above the highest; one normal → its score', () => {
+  const thirty = Array.from({ length: 30 }, (_, i) => 0.8 + i / 1000);
+  const c = chooseThreshold(thirty, [0.5, thirty[29], 0.9], { method: 'false-alarm-rate', target: 0.01 });
+  assert.equal(c.threshold, thirty[29]);
+  assert.equal(c.expectedFalseAlarmRate, 0);
+  assert.equal(c.expectedDetectionRate, 1 / 3, 'an anomaly tied with the highest normal is not flagged (score must be above)');
+  assert.equal(falseAlarmRateThreshold([0.7], 0.5), 0.7);
+  assert.equal(falseAlarmRateThreshold([0.7], 0.01), 0.7);
+});
+
+test('false-alarm rate with ties: normals tied at the threshold are not flagged, so fewer than R may be', () => {
+  const n = [5, 5, 5, 4, 3, 2, 1, 1, 1, 1];
+  const one = chooseThreshold(n, [], { method: 'false-alarm-rate', target: 0.1 });
+  assert.equal(one.threshold, 5);
+  assert.equal(one.expectedFalseAlarmRate, 0, 'three tied at the top: flagging one of them is impossible');
+  const three = chooseThreshold(n, [], { method: 'false-alarm-rate', target: 0.3 });
+  assert.equal(three.threshold, 4);
+  assert.equal(three.expectedFalseAlarmRate, 0.3);
+  assert.equal(falseAlarmRateThreshold([2, 2, 2, 2], 0.5), 2, 'all tied: nothing flagged');
+});
+
+test('R·n is floored with a tolerance for floating point (0.29 × 100 is 28.999…)', () => {
+  assert.equal(allowedFalseAlarms(0.29, 100), 29);
+  assert.equal(allowedFalseAlarms(0.05, 40), 2);
+  assert.equal(allowedFalseAlarms(0.01, 30), 0);
+  assert.equal(allowedFalseAlarms(0.01, 99), 0);
+  assert.equal(allowedFalseAlarms(0.01, 100), 1);
+  const hundred = Array.from({ length: 100 }, (_, i) => i);
+  assert.equal(falseAlarmRateThreshold(hundred, 0.29), 70, '29 normals (71..99) above 70');
+});
+
+test('detection rate: the share of anomalies strictly above the threshold', () => {
+  const c = chooseThreshold([1, 2, 3, 4], [2.5, 3, 3.5, 10], { method: 'false-alarm-rate', target: 0.25 });
+  assert.equal(c.threshold, 3);
+  assert.equal(c.expectedFalseAlarmRate, 0.25);
+  assert.equal(c.expectedDetectionRate, 0.5);
+});
+
+test('defect rate: F1 with the anomalies weighted to the prior, not the split\'s class mix', () => {
+  const n = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const a = [5.5, 9.5, 11];
+  // P = 0.1: wA = 0.1·10 / (0.9·3) = 0.370; best F1 0.519 at 9 (flags 11, 10, 9.5).
+  assert.equal(defectRateThreshold(n, a, 0.1), 9);
+  // P = 0.5: wA = 3.33; best F1 0.8 at 5 (flags every anomaly and five normals).
+  assert.equal(defectRateThreshold(n, a, 0.5), 5);
+  const c = chooseThreshold(n, a, { method: 'defect-rate', target: 0.1 });
+  assert.deepEqual(c, { threshold: 9, expectedFalseAlarmRate: 0.1, expectedDetectionRate: 2 / 3, normals: 10, anomalies: 3 });
+});
+
+test('defect rate: equal F1 goes to the higher threshold (fewer alarms)', () => {
+  // P = 0.25, wA = 0.5: threshold 3 (flags 5) and 0 (flags 5, 3, 2) both give F1 2/3.
+  assert.equal(defectRateThreshold([3, 0, 0], [5, 2], 0.25), 3);
+});
+
+/** Every distinct score tried, F1 computed from scratch; first best in descending order. */
+function bruteForce(n: number[], a: number[], p: number): number {
+  const wA = (p * n.length) / ((1 - p) * a.length);
+  let best = { t: NaN, f1: -1 };
+  for (const t of [...new Set([...n, ...a])].sort((x, y) => y - x)) {
+    const tp = a.filter((v) => v > t).length, fp = n.filter((v) => v > t).length;
+    const f1 = tp === 0 ? 0 : (2 * wA * tp) / (2 * wA * tp + fp + wA * (a.length - tp));
+    if (f1 > best.f1 + 1e-12) best = { t, f1 };
+  }
+  return best.t;
+}
+
+test('defect rate agrees with a brute-force search on random lists full of ties', () => {
+  let s = 7;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let it = 0; it < 500; it++) {
+    const n = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => Math.floor(rnd() * 8));
+    const a = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * 8) + 1);
+    const p = [0.01, 0.05, 0.1, 0.3, 0.5][it % 5];
+    assert.equal(defectRateThreshold(n, a, p), bruteForce(n, a, p), JSON.stringify({ n, a, p }));
+  }
+});
+
+test('refusals: no normals, no anomalies for the defect rate, rates out of (0, 0.5], non-finite scores', () => {
+  const refused = (fn: () => unknown, msg: RegExp) => assert.throws(fn, (e: Error) => e instanceof ThresholdRuleError && msg.test(e.message));
+  refused(() => falseAlarmRateThreshold([], 0.01), /no normal images/);
+  refused(() => defectRateThreshold([1, 2], [], 0.05), /no anomalies/);
+  for (const r of [0, -0.1, 0.51, 1, NaN]) {
+    refused(() => falseAlarmRateThreshold([1], r), /false-alarm-rate .*above 0 and at most 0.5/);
+    refused(() => defectRateThreshold([1], [2], r), /defect-rate .*above 0 and at most 0.5/);
+  }
+  refused(() => falseAlarmRateThreshold([1, NaN], 0.1), /normal score 1 is NaN/);
+  refused(() => defectRateThreshold([1], [Infinity], 0.1), /anomaly score 0 is Infinity/);
+});
+
+test('the rule record passes the model-format check; a malformed one is refused naming the field; older models without it stay valid', () => {
+  const req = { method: 'false-alarm-rate', target: 0.01 } as const;
+  const rule = ruleRecord(req, chooseThreshold(TEN, [], req), 'validation', new Date('2024-01-02T03:04:05Z'));
+  assert.deepEqual(rule, { method: 'false-alarm-rate', target: 0.01, expectedFalseAlarmRate: 0, expectedDetectionRate: null, validationNormals: 10, validationAnomalies: 0, source: 'validation', chosenAt: '2024-01-02T03:04:05.000Z' });
+  const info = {
+    formatVersion: 1, input: { height: 16, width: 16, channels: 1 }, normalization: { scale: 1, offset: 0 },
+    score: { kind: 'mean', patch: { size: 2, stride: 1, topN: 3 } }, threshold: 1,
+  };
+  assert.doesNotThrow(() => validateModelInfo(info), 'no rule: an older model folder');
+  assert.doesNotThrow(() => validateModelInfo({ ...info, thresholdRule: rule, thresholdHistory: [{ threshold: 0.5, rule: null, replacedAt: 'x' }, { threshold: 0.7, rule, replacedAt: 'y' }] }));
+  const bad: [unknown, RegExp][] = [
+    [{ thresholdRule: { ...rule, method: 'f1' } }, /"thresholdRule.method" must be "false-alarm-rate" or "defect-rate"/],
+    [{ thresholdRule: { ...rule, target: 0.9 } }, /"thresholdRule.target" must be a number in \(0, 0.5\]/],
+    [{ thresholdRule: { ...rule, expectedDetectionRate: 2 } }, /"thresholdRule.expectedDetectionRate"/],
+    [{ thresholdRule: { ...rule, validationNormals: 0 } }, /"thresholdRule.validationNormals"/],
+    [{ thresholdRule: 'x' }, /"thresholdRule" must be an object/],
+    [{ thresholdHistory: {} }, /"thresholdHistory" must be a list/],
+    [{ thresholdHistory: [{ threshold: 'a', rule: null, replacedAt: 'x' }] }, /"thresholdHistory\[0\].threshold"/],
+    [{ thresholdHistory: [{ threshold: 1, rule: { ...rule, target: 0 }, replacedAt: 'x' }] }, /"thresholdHistory\[0\].rule.target"/],
+  ];
+  for (const [extra, msg] of bad) {
+    assert.match(thresholdRecordError(extra as object) ?? '', msg);
+    assert.throws(() => validateModelInfo({ ...info, ...(extra as object) }), (e: Error) => /^flawscope\.json: /.test(e.message) && msg.test(e.message));
+  }
+});
+
+test('too few normals for the rate asked: a warning with the share of new normals expected above, null once there are enough', () => {
+  assert.match(smallSampleWarning(15, 0.01, 'the validation split') ?? '', /^15 normal images \(the validation split\) are too few .* highest of their scores.* about 6\.3 % .*at least 99 normal images/);
+  assert.equal(smallSampleWarning(99, 0.01, 'x'), null, '1/100: the rate itself');
+  assert.equal(smallSampleWarning(300, 0.01, 'x'), null, '4/301 = 1.3 %');
+  assert.equal(smallSampleWarning(40, 0.05, 'x'), null, '3/41 = 7.3 %, within twice 5 %');
+  assert.match(smallSampleWarning(30, 0.01, 'x') ?? '', /about 3\.2 %/);
+});

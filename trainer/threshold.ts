@@ -1,0 +1,152 @@
+/**
+ * How a model's threshold is chosen from scores of labelled images (the training's validation
+ * split, or a user's folder in `flawscope calibrate`). The scorer calls an image ANOMALY when its
+ * score is strictly above the threshold (scorer/scorer.ts), and every rule here counts the same way.
+ *
+ * - false-alarm-rate R (the default, R = 0.01): the smallest threshold at which at most R of the
+ *   normal images score above it. With n normals, k = floor(R·n) of them may be flagged, so the
+ *   threshold is the (k+1)-th highest normal score. Ties: normals tied with that score are not
+ *   flagged, so fewer than k may be. Small sets: when R·n < 1 (e.g. 30 normals at 1 %), k = 0 and
+ *   the threshold is the highest normal score: only scores above every normal are flagged. One
+ *   normal: its score. The anomalies play no part in the choice; their share above the threshold
+ *   is the expected detection rate (null without anomalies).
+ * - defect-rate P: the threshold with the best F1 for the anomaly class after the anomalies are
+ *   weighted to make up P of the total (a split with nine anomalies per normal image would
+ *   otherwise make "flag nearly everything" the best F1). Candidates are the distinct scores;
+ *   equal F1 goes to the higher threshold (fewer alarms). Flagging every image is never a
+ *   candidate. Needs at least one anomaly.
+ *
+ * The choice is deterministic: no interpolation between scores, no randomness.
+ */
+
+import { InputError } from './errors';
+import type { ThresholdMethod, ThresholdRule } from '../scorer/model-format';
+export type { ThresholdMethod } from '../scorer/model-format';
+
+/** Both rates are for deployment: a rate above one half would be a benchmark split, not an inspection line. */
+export const MAX_RATE = 0.5;
+
+export interface ThresholdRequest {
+  method: ThresholdMethod;
+  /** R for 'false-alarm-rate', P for 'defect-rate'; in (0, MAX_RATE]. */
+  target: number;
+}
+
+export interface ThresholdChoice {
+  threshold: number;
+  /** Share of the normals scoring above the threshold (≤ the target for 'false-alarm-rate'). */
+  expectedFalseAlarmRate: number;
+  /** Share of the anomalies scoring above it; null without anomalies. */
+  expectedDetectionRate: number | null;
+  normals: number;
+  anomalies: number;
+}
+
+/** Refusals a caller turns into its own error type (flag names differ between train and calibrate). */
+export class ThresholdRuleError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThresholdRuleError';
+  }
+}
+
+function finiteCopy(xs: ArrayLike<number>, what: string): Float64Array {
+  const a = Float64Array.from(xs as ArrayLike<number>);
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new ThresholdRuleError(`${what} score ${i} is ${a[i]}: a threshold needs finite scores`);
+  return a;
+}
+
+function checkTarget(r: ThresholdRequest): void {
+  if (!(r.target > 0 && r.target <= MAX_RATE)) throw new ThresholdRuleError(`${r.method} ${r.target}: expected a number above 0 and at most ${MAX_RATE}`);
+}
+
+const above = (xs: Float64Array, t: number): number => xs.reduce((n, v) => n + (v > t ? 1 : 0), 0);
+
+/**
+ * How many of n normals a rate R lets score above the threshold: floor(R·n), with a relative
+ * tolerance so that 0.05 × 40 counts as 2 although it is 2.0000000000000004 or 1.9999999999999998 in floating point.
+ */
+export function allowedFalseAlarms(rate: number, n: number): number {
+  return Math.floor(rate * n * (1 + 1e-12));
+}
+
+/** The false-alarm-rate rule (see the module comment). */
+export function falseAlarmRateThreshold(normals: ArrayLike<number>, rate: number): number {
+  checkTarget({ method: 'false-alarm-rate', target: rate });
+  const s = finiteCopy(normals, 'normal').sort().reverse();
+  if (!s.length) throw new ThresholdRuleError('no normal images: the false-alarm rate is measured on them');
+  return s[Math.min(allowedFalseAlarms(rate, s.length), s.length - 1)];
+}
+
+/** The defect-rate rule (see the module comment). */
+export function defectRateThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, prior: number): number {
+  checkTarget({ method: 'defect-rate', target: prior });
+  const n = finiteCopy(normals, 'normal');
+  const a = finiteCopy(anomalies, 'anomaly');
+  if (!n.length) throw new ThresholdRuleError('no normal images: the defect-rate rule weighs them against the anomalies');
+  if (!a.length) throw new ThresholdRuleError('no anomalies: the defect-rate rule needs some to measure detection; use the false-alarm rate instead');
+  // Weights with wA·|a| : |n| = P : (1 − P), normals weighing 1 each.
+  const wA = (prior * n.length) / ((1 - prior) * a.length);
+  const all = [...Array.from(n, (v) => [v, 0] as const), ...Array.from(a, (v) => [v, 1] as const)].sort((x, y) => y[0] - x[0]);
+  let tp = 0, fp = 0;
+  let best = { threshold: all[0][0], f1: -1 };
+  for (let i = 0; i < all.length; ) {
+    // Threshold = this score: the images counted so far (strictly above it) are the flagged ones.
+    const t = all[i][0];
+    const wtp = wA * tp;
+    const f1 = wtp === 0 ? 0 : (2 * wtp) / (2 * wtp + fp + wA * (a.length - tp));
+    // Equal F1 keeps the higher threshold; 1e-12 so that rounding cannot break a tie the other way.
+    if (f1 > best.f1 + 1e-12) best = { threshold: t, f1 };
+    for (; i < all.length && all[i][0] === t; i++) all[i][1] ? tp++ : fp++;
+  }
+  return best.threshold;
+}
+
+/** Applies a rule and measures what its threshold does on the same scores. */
+export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
+  const threshold = r.method === 'false-alarm-rate' ? falseAlarmRateThreshold(normals, r.target) : defectRateThreshold(normals, anomalies, r.target);
+  return { threshold, ...ratesAt(normals, anomalies, threshold) };
+}
+
+/** What a threshold does on labelled scores: the shares strictly above it. */
+export function ratesAt(normals: ArrayLike<number>, anomalies: ArrayLike<number>, threshold: number): Omit<ThresholdChoice, 'threshold'> {
+  const n = Float64Array.from(normals as ArrayLike<number>);
+  const a = Float64Array.from(anomalies as ArrayLike<number>);
+  return {
+    expectedFalseAlarmRate: n.length ? above(n, threshold) / n.length : 0,
+    expectedDetectionRate: a.length ? above(a, threshold) / a.length : null,
+    normals: n.length,
+    anomalies: a.length,
+  };
+}
+
+/**
+ * A warning when there are too few normal images for the rate asked: a new normal image scores
+ * above the (k+1)-th highest of n alike ones with probability (k+1)/(n+1), so 15 validation
+ * normals at 1 % flag about 6 % of new normal images even when nothing differs. null when that
+ * estimate is within twice the target.
+ */
+export function smallSampleWarning(n: number, rate: number, where: string): string | null {
+  const k = allowedFalseAlarms(rate, n);
+  const fresh = (k + 1) / (n + 1);
+  if (fresh <= 2 * rate) return null;
+  const need = Math.ceil(1 / rate - 1);
+  return `${n} normal images (${where}) are too few for a false-alarm rate of ${rate}: the threshold is the ${k === 0 ? 'highest of their scores' : `score ranked ${k + 1} from the top`}, and a new normal image scores above it about ${(100 * fresh).toFixed(1)} % of the time even when it is like them. Set the threshold on at least ${need} normal images: flawscope calibrate --model DIR --data FOLDER (or a larger --validation-fraction)`;
+}
+
+/** One line for people: what the threshold does on the images it was chosen on. */
+export function describeChoice(c: Pick<ThresholdChoice, 'threshold' | 'expectedFalseAlarmRate' | 'expectedDetectionRate' | 'normals' | 'anomalies'>): string {
+  const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.1 ? 2 : 1)} %`;
+  const fa = `${pct(c.expectedFalseAlarmRate)} of ${c.normals} normal images above it`;
+  const det = c.expectedDetectionRate === null ? 'no anomalies to measure detection' : `${pct(c.expectedDetectionRate)} of ${c.anomalies} anomalies detected`;
+  return `threshold ${Number(c.threshold.toPrecision(6))}: ${fa}, ${det}`;
+}
+
+/** The record kept in flawscope.json: the rule, what it did, on which images, when. */
+export function ruleRecord(r: ThresholdRequest, c: ThresholdChoice, source: string, at = new Date()): ThresholdRule {
+  return {
+    method: r.method, target: r.target,
+    expectedFalseAlarmRate: c.expectedFalseAlarmRate, expectedDetectionRate: c.expectedDetectionRate,
+    validationNormals: c.normals, validationAnomalies: c.anomalies, source, chosenAt: at.toISOString(),
+  };
+}
