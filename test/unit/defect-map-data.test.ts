@@ -63,14 +63,15 @@ test('IndexCycle draws each index once per pass; dihedral maps are the 8 symmetr
   assert.deepEqual(b, a);
 });
 
-test('image-score rules: exact values of max after a k x k box mean (clipped at borders) and of the top-share mean', () => {
+test('image-score rules are the scorers\' (windows wholly inside the map, round(f · n) pixels): exact values', () => {
   // 3x3 map, one hot pixel 0.9 in the centre, 0.1 elsewhere.
   const m = Float32Array.from([0.1, 0.1, 0.1, 0.1, 0.9, 0.1, 0.1, 0.1, 0.1]);
   const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-6, `${a} vs ${b}`);
   close(imageScore(m, 3, 3, { kind: 'max', smooth: 1 }), 0.9);
-  close(imageScore(m, 3, 3, { kind: 'max', smooth: 3 }), (0.9 + 0.1 * 3) / 4); // a corner's 2x2 box holds the hot pixel
-  close(imageScore(m, 3, 3, { kind: 'topMean', fraction: 0.2 }), (0.9 + 0.1) / 2); // ceil(0.2·9) = 2 pixels
-  close(imageScore(m, 3, 3, { kind: 'topMean', fraction: 1 }), (0.9 + 0.8) / 9);
+  close(imageScore(m, 3, 3, { kind: 'max', smooth: 3 }), (0.9 + 0.1 * 8) / 9); // the one 3x3 window
+  close(imageScore(m, 3, 3, { kind: 'max', smooth: 9 }), (0.9 + 0.1 * 8) / 9); // k shrinks to the map
+  close(imageScore(m, 3, 3, { kind: 'topMean', fraction: 0.2 }), (0.9 + 0.1) / 2); // round(0.2·9) = 2 pixels
+  close(imageScore(m, 3, 3, { kind: 'topMean', fraction: 1 }), 1.7 / 9);
   assert.equal(IMAGE_SCORE_RULES.length, 8);
 });
 

@@ -9,9 +9,10 @@ import { decodeFull } from '../data/decode';
 import { readMask } from '../data/patches';
 import { NORMALIZATION, workingImage } from '../../scorer/preprocess';
 import { tileStarts } from '../../scorer/scorer';
-import type { Preprocess } from '../../scorer/model-format';
+import { defectImageScore } from '../../scorer/score';
+import type { DefectImageScore, Preprocess } from '../../scorer/model-format';
 
-export type ImageScoreRule = { kind: 'max'; smooth: number } | { kind: 'topMean'; fraction: number };
+export type ImageScoreRule = DefectImageScore;
 
 /** The rules validation chooses among (docs/defect-map.md): a box mean then the max, or the mean of the top share. */
 export const IMAGE_SCORE_RULES: readonly ImageScoreRule[] = [
@@ -22,36 +23,12 @@ export const IMAGE_SCORE_RULES: readonly ImageScoreRule[] = [
 export const ruleName = (r: ImageScoreRule): string => (r.kind === 'max' ? `max k=${r.smooth}` : `topMean f=${r.fraction}`);
 
 /**
- * A probability map's image score. `max`: the maximum of the k x k box mean (the box clipped at
- * the borders, so a border pixel's mean is over the pixels inside the map). `topMean`: the mean
- * of the ceil(f · n) highest pixels.
+ * A probability map's image score: the scorers' own function (scorer/score.ts defectImageScore:
+ * `max` over k x k windows wholly inside the map, `topMean` of the max(1, round(f · n)) highest),
+ * so the threshold and normalStats chosen here are exactly what a scorer will compare.
  */
 export function imageScore(map: Float32Array, w: number, h: number, rule: ImageScoreRule): number {
-  if (rule.kind === 'topMean') {
-    const k = Math.max(1, Math.ceil(rule.fraction * map.length));
-    const s = Float32Array.from(map).sort();
-    let sum = 0;
-    for (let i = s.length - k; i < s.length; i++) sum += s[i];
-    return sum / k;
-  }
-  const r = (rule.smooth - 1) >> 1;
-  if (r === 0) { let m = -Infinity; for (const v of map) if (v > m) m = v; return m; }
-  const I = new Float64Array((w + 1) * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let row = 0;
-    for (let x = 0; x < w; x++) { row += map[y * w + x]; I[(y + 1) * (w + 1) + x + 1] = I[y * (w + 1) + x + 1] + row; }
-  }
-  let best = -Infinity;
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
-      const s = I[y1 * (w + 1) + x1] - I[y0 * (w + 1) + x1] - I[y1 * (w + 1) + x0] + I[y0 * (w + 1) + x0];
-      const m = s / ((y1 - y0) * (x1 - x0));
-      if (m > best) best = m;
-    }
-  }
-  return best;
+  return defectImageScore(map, w, h, rule);
 }
 
 /** Pixel AUROC from histograms of probabilities in [0, 1] (BINS bins; ties within a bin count half). */
