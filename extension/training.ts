@@ -88,6 +88,8 @@ export function describeEvent(e: ProgressEvent): string {
       return `epoch ${e.epoch}/${e.epochs}: val AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
     case 'warning':
       return `warning: ${e.message}`;
+    case 'stage':
+      return e.message;
     case 'checkpoint':
       return `checkpoint (${e.reason}) ${stopPoint(e.epoch, e.step)}: ${e.path}`;
     case 'done':

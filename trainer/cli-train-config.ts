@@ -4,6 +4,9 @@ import { camel, UsageError } from './args';
 import { declaredFlags } from './cli-schema';
 import { parseDataOptions, READER_OPTIONS } from './data/options';
 import { DEFAULT_CONFIG, thresholdSettings, type TrainConfig } from './train';
+import { DEFECTS_PRESET, type DefectsConfig } from './defect-map/train-map';
+import { presetDataOptions } from './data/map-data';
+import { InputError } from './errors';
 import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, TRAIN_COMMAND, TRAIN_SETTINGS, type TrainOptions } from './train-options';
 
 /** The flags `flawscope train` reads: its own, the settings, and the data reader's (passed on to it). */
@@ -27,8 +30,11 @@ export function configFileOptions(file: string): TrainOptions {
   return parseTrainOptions(raw, { kind: 'file', label: `--config ${file}` });
 }
 
-/** Builds the train config: defaults, under the --config file, under the flags; every value validated by one schema. */
-export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
+/**
+ * Builds the train config: defaults, under the preset's settings, under the --config file, under
+ * the flags; every value validated by one schema. With `--preset defects` it is a DefectsConfig.
+ */
+export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | DefectsConfig {
   const cfgFile = flags.get('config');
   const file = cfgFile ? configFileOptions(cfgFile) : {};
   const given = parseTrainOptions(flagsToOptions(flags), { kind: 'flag' });
@@ -41,6 +47,22 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig {
   for (const [k, v] of flags) if (!isTrainFlag(k)) dataOptions[camel(k)] = v;
   parseDataOptions(dataOptions); // refused here, naming the flag, rather than after the model is set up; kept as given (the model records them)
   const { weights: _w, dataOptions: _d, ...rest } = o;
+  if (o.timeBudget !== undefined && o.preset === undefined) throw new InputError('--time-budget needs --preset defects (the paper\'s training runs for --epochs)');
+  if (o.synthetic !== undefined && o.preset === undefined) throw new InputError('--synthetic needs --preset defects (synthetic defects train the defect map)');
+  if (o.preset === 'defects') {
+    const p = DEFECTS_PRESET;
+    return {
+      ...DEFAULT_CONFIG,
+      size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, tileStride: p.tileStride, timeBudget: p.timeBudget, synthetic: 'auto',
+      ...rest,
+      ...rule,
+      preset: 'defects',
+      data: o.data,
+      out: o.out,
+      weights: mergeWeights(DEFAULT_CONFIG.weights, file.weights, given.weights),
+      dataOptions: presetDataOptions(dataOptions),
+    } as DefectsConfig;
+  }
   return {
     ...DEFAULT_CONFIG,
     ...rest,

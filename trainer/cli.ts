@@ -11,6 +11,7 @@ import { WriteError } from './fs-safe';
 import { stopPoint, valAurocText, type ProgressEvent } from './progress';
 import { DEFAULT_CONFIG, resumeTarget, train, type ResumeRequest, type TrainConfig } from './train';
 import { readerFlagsHelp, trainConfigFromFlags, TRAIN_FLAGS } from './cli-train-config';
+import type { DefectsConfig } from './defect-map/train-map';
 import { parseTrainOptions, TRAIN_COMMAND, trainOptionsHelp } from './train-options';
 
 const TRAIN_USAGE = `flawscope train --data DIR --out DIR [settings] [--config FILE.json] [--json]
@@ -64,9 +65,11 @@ function humanLine(e: ProgressEvent): string | null {
     case 'start':
       return `backend: ${e.backend} (${e.backendReason})\n${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
     case 'epoch':
-      return `epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
+      return `${e.stage ? `${e.stage} ` : ''}epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
     case 'warning':
       return `warning: ${e.message}`;
+    case 'stage':
+      return e.message;
     case 'cancelled':
       return `stopped: checkpoint saved in ${e.checkpoint} (${stopPoint(e.epoch, e.step)}); continue with: flawscope train --resume ${e.checkpoint}`;
     case 'done':
@@ -107,12 +110,18 @@ async function trainCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     const resumeDir = flags.get('resume');
+    if (resumeDir && flags.has('preset')) throw new UsageError('--resume with --preset: a --preset defects training does not resume; start it again');
     let cfg: TrainConfig;
     let resume: ResumeRequest | undefined;
     if (resumeDir) {
       resume = resumeRequest(resumeDir, flags, emit);
       cfg = { ...DEFAULT_CONFIG, data: '', out: '' };
     } else cfg = trainConfigFromFlags(flags);
+    if ((cfg as Partial<DefectsConfig>).preset === 'defects') {
+      const { trainDefects } = await import('./defect-map/train-map');
+      const r = await trainDefects(cfg as DefectsConfig, { emit, shouldStop: () => stop, loadData: () => { throw new Error('unused'); } });
+      return r === 'done' || r === 'cancelled' ? 0 : 1;
+    }
     const result = await train(
       cfg,
       {

@@ -7,11 +7,15 @@ export type ProgressEvent =
   | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number; resumedAtStep?: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
   | {
-      type: 'epoch'; epoch: number; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number;
+      type: 'epoch'; epoch: number;
+      /** --preset defects: which stage's epoch (the generator's, or the defect map's: then valAuroc is its validation selection figure). */
+      stage?: 'generator' | 'defect-map'; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number;
       /** With --weight-average: valAuroc is the average's, this the trained weights' own. */
       valAurocTrained?: number | null;
     }
   | { type: 'warning'; message: string }
+  /** --preset defects: a training stage begins. */
+  | { type: 'stage'; stage: 'generator' | 'defect-map'; message: string }
   /** epoch: epochs finished; step: steps done in the next one, when the stop came mid-epoch. */
   | { type: 'checkpoint'; path: string; epoch: number; step?: number; reason: 'signal' | 'epoch' }
   | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number; /** The deployed threshold and how it was chosen (absent from older trainers' events). */ threshold?: { value: number; rule: ThresholdRule } }

@@ -36,6 +36,25 @@ function patchFromFlag(text: string): unknown {
   return { size, stride, topN };
 }
 
+/** Training presets of `train` (trainer/defect-map/train-map.ts DEFECTS_PRESET says what `defects` sets). */
+export const TRAIN_PRESETS = ['defects'] as const;
+export type TrainPreset = (typeof TRAIN_PRESETS)[number];
+
+export const SYNTHETIC_MODES = ['auto', 'add', 'only', 'off'] as const;
+export type SyntheticMode = (typeof SYNTHETIC_MODES)[number];
+
+/** Longest --time-budget: a week. */
+export const MAX_TIME_BUDGET_S = 7 * 24 * 3600;
+
+/** `90s`, `30m`, `1.5h` or a plain number of seconds → seconds; anything else is returned as it is (the schema refuses it). */
+export function durationText(text: unknown): unknown {
+  if (typeof text === 'number') return text;
+  if (typeof text !== 'string') return text;
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  if (!m || text.trim() !== text) return text;
+  return Math.round(Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 's' | 'm' | 'h']);
+}
+
 const SPECS = {
   data: { expect: 'a folder of images (a path)', schema: z.string().min(1), help: 'DIR  the images: class folders, MVTec AD, IDX, CIFAR, photos with masks' },
   out: { expect: 'a folder path for the model', schema: z.string().min(1), help: 'DIR  where the model folder is written' },
@@ -65,6 +84,19 @@ const SPECS = {
   tileStride: { expect: 'an integer from 1 to 1024 (model pixels between photo tiles)', schema: int(1, 1024).nullable(), help: 'N  photo tiles N model pixels apart (crop-trained models)' },
   skips: { expect: `${SKIP_MODES.join(', ')} (all = the paper's U-Net)`, schema: enumOf(SKIP_MODES), help: `${SKIP_MODES.join('|')}  U-Net skip connections kept` },
   weightAverage: { expect: 'a number from 0 up to (not including) 1 (0 = no average)', schema: z.number().min(0).lt(1), help: 'DECAY  deploy an average of the generator weights' },
+  preset: {
+    expect: `${TRAIN_PRESETS.join(', ')} (defects: the generator, then a defect map learned from masks, image labels or synthetic defects)`,
+    schema: enumOf(TRAIN_PRESETS), help: `${TRAIN_PRESETS.join('|')}  defects: photo crops at native scale, generator + defect-map network (model format 6)`,
+  },
+  timeBudget: {
+    expect: 'a duration from 10 s to 7 days: seconds, or a number followed by s, m or h (e.g. 30m)',
+    schema: z.preprocess(durationText, z.number().int().min(10).max(MAX_TIME_BUDGET_S)), fromFlag: durationText,
+    help: 'DURATION  --preset defects: training time for both stages, e.g. 30m (default 30m)',
+  },
+  synthetic: {
+    expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
+    schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
+  },
   backend: { expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
   validationFraction: { expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
   falseAlarmRate: {
@@ -106,6 +138,7 @@ export interface TrainOptions {
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
   skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: (typeof BACKEND_REQUESTS)[number];
   validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
+  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode;
 }
 
 /**
