@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { CLI, ROOT, tempDir } from '../helpers/cli';
 import { tinyData } from '../helpers/tiny-data';
+import { asUser, giveToUser, isRoot, NOBODY, permDir } from '../helpers/unprivileged';
 import { acquireLock, sweepStaleTemps, writeFolderAtomically } from '../../trainer/fs-safe';
 
 const TIMEOUT_MS = 120_000;
@@ -182,31 +183,6 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
 
 // ---------------------------------------------------------------- item 11: permissions
 
-const NOBODY = 65534;
-const isRoot = process.getuid?.() === 0;
-
-/** Runs the CLI as an unprivileged user (root reads any file, so a permission test as root would
- * test nothing). Fails — never skips — where that is impossible. */
-function asUser(args: string[]): Run {
-  const cmd = isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
-  const r = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 64 << 20 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, events: r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) };
-}
-
-/** A temp folder the unprivileged user owns, after checking that permissions really bind it. */
-function permDir(prefix: string): string {
-  const dir = tempDir(prefix);
-  chmodSync(dir, 0o755);
-  const probe = join(dir, 'probe');
-  writeFileSync(probe, 'x');
-  if (isRoot) chownSync(probe, NOBODY, NOBODY);
-  chmodSync(probe, 0o000);
-  const cmd = isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath] : [process.execPath];
-  const r = spawnSync(cmd[0], [...cmd.slice(1), '-e', `try { require('fs').readFileSync(${JSON.stringify(probe)}); console.log('READ') } catch (e) { console.log(e.code) }`], { encoding: 'utf8' });
-  assert.equal(r.stdout?.trim(), 'EACCES', `cannot test permissions here: a mode-000 file must be unreadable to the test user (${isRoot ? `setpriv to uid ${NOBODY}` : 'current user'}): ${r.stdout}${r.stderr}${r.error ?? ''}`);
-  return dir;
-}
-
 /** ROOT/good with `nGood` MNIST digits and ROOT/defect with 8, owned by the test user. */
 function permData(dir: string, nGood: number): string {
   const d = join(dir, 'data');
@@ -216,7 +192,7 @@ function permData(dir: string, nGood: number): string {
   const ones = readdirSync(join(src, '1'));
   for (let i = 0; i < nGood; i++) cpSync(join(src, '1', ones[i % ones.length]), join(d, 'good', `${i}.png`));
   for (const f of readdirSync(join(src, '7')).slice(0, 8)) cpSync(join(src, '7', f), join(d, 'defect', f));
-  if (isRoot) spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  giveToUser(dir);
   return d;
 }
 

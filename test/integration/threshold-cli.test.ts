@@ -11,6 +11,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { dirname, join } from 'node:path';
 import { ROOT, runCli, tempDir } from '../helpers/cli';
 import { tinyData } from '../helpers/tiny-data';
+import { asUser, giveToUser, permDir } from '../helpers/unprivileged';
 import { runCalibrateCommand, writeInfoAtomically, type WriteIo } from '../../trainer/calibrate';
 
 const TINY = ['--size', '16', '--batch', '4', '--epochs', '1'];
@@ -176,21 +177,26 @@ test('calibrate: a failed write leaves flawscope.json byte-identical and no temp
   assert.ok(!existsSync(`${model}.lock`));
 });
 
-test('calibrate: a read-only model folder fails cleanly, flawscope.json unchanged (as a non-root user)', (t) => {
-  if (process.getuid?.() === 0) { t.skip('root writes into read-only folders; the injected failures above cover this path'); return; }
+test('calibrate: a read-only model folder fails cleanly, flawscope.json unchanged (run as an unprivileged user)', () => {
   const { model } = trainTiny();
   const f = join(model, 'flawscope.json');
   const bytes = readFileSync(f);
-  chmodSync(model, 0o555);
-  try {
-    const r = runCli(['calibrate', '--model', model, '--data', calibrationFolder()]);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /cannot write .*flawscope\.json: .*it is unchanged/);
-  } finally {
-    chmodSync(model, 0o755);
-  }
+  // The test user owns the model's parent (the lock goes there) and reads the calibration images;
+  // only the model folder itself is read-only.
+  const parent = permDir('flawscope-calib-ro-');
+  const ro = join(parent, 'model');
+  cpSync(model, ro, { recursive: true });
+  const cal = join(parent, 'cal');
+  cpSync(calibrationFolder(), cal, { recursive: true });
+  giveToUser(parent);
+  chmodSync(ro, 0o555);
+  const r = asUser(['calibrate', '--model', ro, '--data', cal, '--backend', 'cpu']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /cannot write .*flawscope\.json: .*it is unchanged/);
+  assert.deepEqual(readFileSync(join(ro, 'flawscope.json')), bytes);
+  assert.deepEqual(readdirSync(ro).sort(), MODEL_FILES);
+  assert.ok(!existsSync(`${ro}.lock`), 'the lock is released');
   assert.deepEqual(readFileSync(f), bytes);
-  assert.deepEqual(readdirSync(model).sort(), MODEL_FILES);
 });
 
 test('calibrate: bad input exits 2 naming the flag or path; nothing written', () => {
