@@ -1,5 +1,5 @@
 /** Runs the built CLI (dist/cli.js) as users do, with a time bound. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,4 +42,35 @@ export function startCli(args: string[], onEvent: (e: any, kill: (sig: NodeJS.Si
 
 export function tempDir(prefix = 'flawscope-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface ProcessRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; events: any[] }
+
+/**
+ * Starts a process (cwd ROOT); `onEvent` sees each JSON line of stdout (with the process) as it
+ * arrives, `onStdout` each chunk. Killed with SIGKILL after `timeoutMs`.
+ */
+export function spawnWithEvents(
+  cmd: string, args: string[],
+  onEvent: (e: any, p: ChildProcess) => void = () => {}, onStdout: (p: ChildProcess) => void = () => {}, timeoutMs = 120_000,
+): { proc: ChildProcess; done: Promise<ProcessRun> } {
+  const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<ProcessRun>((resolve) => {
+    let stdout = '', stderr = '', buf = '';
+    const events: any[] = [];
+    proc.stdout!.on('data', (d) => {
+      stdout += d;
+      buf += d;
+      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('{')) { const e = JSON.parse(line); events.push(e); onEvent(e, proc); }
+      }
+      onStdout(proc);
+    });
+    proc.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr, events }); });
+  });
+  return { proc, done };
 }

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { CLI, ROOT, tempDir } from '../helpers/cli';
+import { CLI, ROOT, spawnWithEvents, tempDir } from '../helpers/cli';
 import { tinyData } from '../helpers/tiny-data';
 import { asUser, giveToUser, isRoot, NOBODY, permDir } from '../helpers/unprivileged';
 import { acquireLock, sweepStaleTemps, writeFolderAtomically } from '../../trainer/fs-safe';
@@ -20,29 +20,7 @@ const TIMEOUT_MS = 120_000;
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 const FLAGS = ['--normal', 'good', '--size', '16', '--batch', '4', '--json'];
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; events: any[] }
-
-function start(cmd: string, args: string[], onEvent: (e: any, p: ChildProcess) => void = () => {}, onStdout: (p: ChildProcess) => void = () => {}): { proc: ChildProcess; done: Promise<Run> } {
-  const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = new Promise<Run>((resolve) => {
-    let stdout = '', stderr = '', buf = '';
-    const events: any[] = [];
-    proc.stdout!.on('data', (d) => {
-      stdout += d;
-      buf += d;
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('{')) { const e = JSON.parse(line); events.push(e); onEvent(e, proc); }
-      }
-      onStdout(proc);
-    });
-    proc.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), TIMEOUT_MS);
-    proc.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr, events }); });
-  });
-  return { proc, done };
-}
+const start = (cmd: string, args: string[], onEvent?: (e: any, p: ChildProcess) => void, onStdout?: (p: ChildProcess) => void) => spawnWithEvents(cmd, args, onEvent, onStdout, TIMEOUT_MS);
 
 /** A pid that no longer runs: a finished child's. */
 const deadPid = () => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);

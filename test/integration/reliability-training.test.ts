@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, tempDir } from '../helpers/cli';
+import { CLI, spawnWithEvents, tempDir, type ProcessRun } from '../helpers/cli';
 import { tinyData } from '../helpers/tiny-data';
 import '@tensorflow/tfjs-backend-cpu'; // readCheckpoint makes tensors in this process
 import { readCheckpoint } from '../../trainer/checkpoint';
@@ -16,29 +16,10 @@ import { acquireLock, LockedError } from '../../trainer/fs-safe';
 
 const TIMEOUT_MS = 120_000;
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; events: any[] }
+type Run = ProcessRun;
 
 /** Starts the CLI; `onEvent` sees each --json event (with the child process) as it arrives. */
-function start(args: string[], onEvent: (e: any, p: ChildProcess) => void = () => {}): { proc: ChildProcess; done: Promise<Run> } {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = new Promise<Run>((resolve) => {
-    let stdout = '', stderr = '', buf = '';
-    const events: any[] = [];
-    proc.stdout!.on('data', (d) => {
-      stdout += d;
-      buf += d;
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('{')) { const e = JSON.parse(line); events.push(e); onEvent(e, proc); }
-      }
-    });
-    proc.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), TIMEOUT_MS);
-    proc.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr, events }); });
-  });
-  return { proc, done };
-}
+const start = (args: string[], onEvent?: (e: any, p: ChildProcess) => void) => spawnWithEvents(process.execPath, [CLI, ...args], onEvent, undefined, TIMEOUT_MS);
 const run = (args: string[]) => start(args).done;
 
 const FLAGS = ['--normal', 'good', '--size', '16', '--batch', '4', '--json'];
