@@ -15,7 +15,7 @@ import { HELP, jsonSwitch, OptionTable, type OptionValues } from './cli-schema';
 import { InputError } from './data/types';
 import { acquireLock, LockedError } from './fs-safe';
 import { thresholdRuleOf, TRAIN_SETTINGS } from './train-options';
-import { chooseThreshold, describeChoice, ratesAt, ruleRecord, smallSampleWarning, ThresholdRuleError, type ThresholdChoice, type ThresholdRequest } from './threshold';
+import { chooseThresholdForFlag, describeChoice, ratesAt, ruleRecord, smallSampleWarning, type ThresholdChoice, type ThresholdRequest } from './threshold';
 import { collectImages, decodeImageFile, loadScorerFromDir } from '../scorer/node/index';
 import { errorText } from '../scorer/errors';
 import { INFO_FILE, validateModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
@@ -221,13 +221,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       } finally {
         scorer.dispose();
       }
-      let choice: ThresholdChoice;
-      try {
-        choice = chooseThreshold(normals, anomalies, request);
-      } catch (e) {
-        if (e instanceof ThresholdRuleError) throw new InputError(`--${request.method} ${request.target}: ${e.message}`);
-        throw e;
-      }
+      const choice = chooseThresholdForFlag(normals, anomalies, request);
       const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, `in ${dataDir}`) : null;
       if (few && !json) err(`warning: ${few}\n`);
       const now = new Date();

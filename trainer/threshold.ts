@@ -103,6 +103,16 @@ export function defectRateThreshold(normals: ArrayLike<number>, anomalies: Array
 }
 
 /** Applies a rule and measures what its threshold does on the same scores. */
+/** chooseThreshold for a command: a refusal names the flag that asked for the rule (train, the defects preset, calibrate). */
+export function chooseThresholdForFlag(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
+  try {
+    return chooseThreshold(normals, anomalies, r);
+  } catch (e) {
+    if (e instanceof ThresholdRuleError) throw new InputError(`--${r.method} ${r.target}: ${e.message}`);
+    throw e;
+  }
+}
+
 export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
   const threshold = r.method === 'false-alarm-rate' ? falseAlarmRateThreshold(normals, r.target) : defectRateThreshold(normals, anomalies, r.target);
   return { threshold, ...ratesAt(normals, anomalies, threshold) };

@@ -11,7 +11,7 @@ import { InputError } from './errors';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import type { SkipMode } from './model';
 import type { ProgressEvent } from './progress';
-import { parseTrainOptions, thresholdRuleOf, type TrainOptions } from './train-options';
+import { mergeWeights, parseTrainOptions, thresholdRuleOf, type TrainOptions } from './train-options';
 import type { ThresholdRequest } from './threshold';
 
 export interface TrainConfig {
@@ -121,7 +121,7 @@ export function savedConfig(raw: unknown, dir: string): TrainConfig {
   const source = { kind: 'file', label: `--resume ${dir}: state.json "config"` } as const;
   const o = parseTrainOptions(raw, source);
   if (!o.data || !o.out) throw new InputError(`--resume ${dir}: state.json "config" has no ${!o.data ? '"data"' : '"out"'}; not a checkpoint of a Flawscope training`);
-  return { ...DEFAULT_CONFIG, ...o, ...thresholdSettings([o, source]), data: o.data, out: o.out, weights: { ...DEFAULT_CONFIG.weights, ...o.weights }, dataOptions: { ...o.dataOptions } };
+  return { ...DEFAULT_CONFIG, ...o, ...thresholdSettings([o, source]), data: o.data, out: o.out, weights: mergeWeights(DEFAULT_CONFIG.weights, o.weights), dataOptions: { ...o.dataOptions } };
 }
 
 /** The rule's two settings from the given options: the one named, else the default (older checkpoints and configs name neither). */

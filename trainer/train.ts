@@ -16,7 +16,7 @@ import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointSta
 import { InputError } from './data/types';
 import { acquireLock } from './fs-safe';
 import { checkCheckpointFolder, checkOutputFolder } from './out-guard';
-import { chooseThreshold, ruleRecord, smallSampleWarning, ThresholdRuleError } from './threshold';
+import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from './threshold';
 import { Gan, type Group } from './gan';
 import { auroc, meanStd, quantile } from './metrics';
 import { writeModelFolder } from './model-folder';
@@ -216,13 +216,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const anomalyScores = valScores.filter((_, i) => data.validation.isAnomaly[i]);
     const hasAnomalies = anomalyScores.length > 0;
     const { mean, std } = meanStd(normalScores);
-    let choice: ReturnType<typeof chooseThreshold>;
-    try {
-      choice = chooseThreshold(normalScores, anomalyScores, thresholdRule);
-    } catch (e) {
-      if (e instanceof ThresholdRuleError) throw new InputError(`--${thresholdRule.method} ${thresholdRule.target}: ${e.message}`);
-      throw e;
-    }
+    const choice = chooseThresholdForFlag(normalScores, anomalyScores, thresholdRule);
     const threshold = choice.threshold;
     const few = thresholdRule.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, thresholdRule.target, 'the validation split') : null;
     if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });

@@ -19,6 +19,7 @@ import { loadScorerFromDir, runScoreCommand } from '../../scorer/node';
 import { tensorCount } from '../../scorer/scorer';
 import { blendHeat } from '../../scorer/colormap';
 import { ScorerError } from '../../scorer/errors';
+import { boxMax } from '../helpers/maps';
 
 const FIXTURE = join(ROOT, 'test/fixtures/defect-map');
 const T = 16, BLUR = 5, GAIN = 20, BIAS = 4; // as written by scripts/make-defect-map-fixture.mjs
@@ -111,17 +112,6 @@ const worst = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-/** The largest k x k box mean of a map, by brute force. */
-function boxMax(m: ArrayLike<number>, w: number, h: number, k: number): number {
-  let best = -Infinity;
-  for (let y = 0; y + k <= h; y++)
-    for (let x = 0; x + k <= w; x++) {
-      let s = 0;
-      for (let yy = y; yy < y + k; yy++) for (let xx = x; xx < x + k; xx++) s += m[yy * w + xx];
-      best = Math.max(best, s / (k * k));
-    }
-  return best;
-}
 
 async function refused(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {

@@ -11,6 +11,7 @@ import { tileStarts, tileCount, normalizeScore } from '../../scorer/scorer';
 import { colormapLut, blendHeat } from '../../scorer/colormap';
 import { toPixels, DEFAULT_LIMITS } from '../../scorer/image';
 import { ScorerError } from '../../scorer/errors';
+import { boxMax } from '../helpers/maps';
 
 describe('preprocess', () => {
   test('resampling keeps a constant image constant and is the identity at the same size', () => {
@@ -206,16 +207,6 @@ describe('flawscope.json: the defect map (format 6, docs/defect-map.md)', () => 
 describe('the image score from a probability map', () => {
   let seed = 3;
   const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const boxMax = (m: Float32Array, w: number, h: number, k: number) => {
-    let best = -Infinity;
-    for (let y = 0; y + k <= h; y++)
-      for (let x = 0; x + k <= w; x++) {
-        let s = 0;
-        for (let yy = y; yy < y + k; yy++) for (let xx = x; xx < x + k; xx++) s += m[yy * w + xx];
-        best = Math.max(best, s / (k * k));
-      }
-    return best;
-  };
   test('"max": the largest k x k box mean, windows inside the map; k shrinks to a smaller map', () => {
     const w = 23, h = 17;
     const m = Float32Array.from({ length: w * h }, () => rnd());

@@ -29,7 +29,7 @@ import { checkOutputFolder } from '../out-guard';
 import { Rng } from '../rng';
 import { train, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
-import { chooseThreshold, ruleRecord, smallSampleWarning, ThresholdRuleError } from '../threshold';
+import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from '../threshold';
 import { thresholdRequest } from '../train-config';
 import { percentiles } from '../../scorer/familiarity';
 import { Gan } from '../gan';
@@ -331,13 +331,7 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     if (normalScores.length === 0) throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal photo; raise it or add normal images — the threshold is set on them`);
     // The deployment threshold (trainer/threshold.ts): --false-alarm-rate R (default 1 %) or --defect-rate P, on the validation photos' map scores.
     const request = thresholdRequest(cfg);
-    let choice: ReturnType<typeof chooseThreshold>;
-    try {
-      choice = chooseThreshold(normalScores, anomalyScores, request);
-    } catch (e) {
-      if (e instanceof ThresholdRuleError) throw new InputError(`--${request.method} ${request.target}: ${e.message}`);
-      throw e;
-    }
+    const choice = chooseThresholdForFlag(normalScores, anomalyScores, request);
     const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, 'the validation photos') : null;
     if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
     const threshold = Math.max(0, choice.threshold);
