@@ -107,7 +107,8 @@ const ManifestSchema = z.array(z.object({
   });
 });
 
-export async function readCheckpoint(dir: string): Promise<{ state: CheckpointState; tensors: Map<string, tf.Tensor> }> {
+/** `beforeTensors` runs once the files are validated and before any tensor is made (e.g. to pick the backend the tensors belong to). */
+export async function readCheckpoint(dir: string, beforeTensors?: (state: CheckpointState) => Promise<unknown>): Promise<{ state: CheckpointState; tensors: Map<string, tf.Tensor> }> {
   const where = `--resume ${dir}`;
   const bad = (msg: string) => new InputError(`${where}: ${msg}; the checkpoint is damaged — start a new training (or resume from an intact copy)`);
   for (const f of ['state.json', 'tensors.json', 'tensors.bin'])
@@ -145,6 +146,7 @@ export async function readCheckpoint(dir: string): Promise<{ state: CheckpointSt
     throw bad(typeof i === 'number' ? `tensors.json entry ${i}${typeof name === 'string' ? ` ("${name}")` : ''}${issueText({ ...issue, path: rest })}` : `tensors.json${issueText(issue)}`);
   }
   const bin = await read('tensors.bin');
+  await beforeTensors?.(st.data as CheckpointState);
   const tensors = new Map<string, tf.Tensor>();
   for (const m of mf.data) {
     if (m.offset + m.length > bin.length) {

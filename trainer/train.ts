@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defaultPatchSpec, defaultTileStride, formatVersionFor, type ModelInfo, type Preprocess, type ScoreKind, type ScoreViews } from '../scorer/model-format';
 import { NORMALIZATION } from '../scorer/preprocess';
 import { percentiles } from '../scorer/familiarity';
-import { BACKEND_REQUESTS, selectTrainingBackend, type BackendRequest } from './backend';
+import { selectTrainingBackend } from './backend';
 import { BatchCursor } from './batches';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
 import { InputError } from './data/types';
@@ -26,16 +26,6 @@ import { assertFiniteLosses, evaluate, scoreSet } from './train-validation';
 
 export { CHECKPOINT_SUFFIX, DEFAULT_CONFIG, checkpointPath, resumeTarget, thresholdRequest, thresholdSettings, type ResumeRequest, type TrainConfig, type TrainHooks } from './train-config';
 
-/** The backend a checkpoint's training asked for; 'auto' when state.json cannot say (readCheckpoint then reports what is wrong with it). */
-async function savedBackendOf(dir: string): Promise<BackendRequest> {
-  try {
-    const b = JSON.parse(await fs.readFile(join(dir, 'state.json'), 'utf8'))?.config?.backend;
-    return BACKEND_REQUESTS.includes(b) ? b : 'auto';
-  } catch {
-    return 'auto';
-  }
-}
-
 /** Runs (or resumes) a training. Returns 'done' or 'cancelled'. */
 export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
   let cfg = cfgIn;
@@ -47,9 +37,12 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const target = resumeTarget(resume);
     // Reading the checkpoint makes tensors: the backend its training used must be up first (any
     // backend bundled in, e.g. the scorer's WASM one, would otherwise be tfjs's default).
-    await selectTrainingBackend(await savedBackendOf(resume.dir));
-    resumed = await readCheckpoint(resume.dir);
-    const saved = savedConfig(resumed.state.config, resume.dir);
+    let savedCfg: TrainConfig | undefined;
+    resumed = await readCheckpoint(resume.dir, async (state) => {
+      savedCfg = savedConfig(state.config, resume.dir);
+      await selectTrainingBackend(savedCfg.backend);
+    });
+    const saved = savedCfg!;
     cfg = { ...saved, epochs: resume.epochs ?? saved.epochs, out: target };
     if (resolve(saved.out) !== target)
       hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model ${resume.out !== undefined ? 'at --out' : 'beside it'}, ${target}` });
