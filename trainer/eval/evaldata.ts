@@ -32,6 +32,8 @@ export interface LoadedEvalSet extends EvalSet {
   layout: string;
   split: EvalSplit;
   skipped: { path: string; reason: string }[];
+  /** Where each kept item comes from (a file, or `file#index` for records), for per-image results. */
+  sources: string[];
 }
 
 /** Nearest-neighbour resize of a one-channel 0/255 mask (labels must stay binary). */
@@ -101,5 +103,6 @@ export async function loadEvalSet(o: EvalDataOptions): Promise<LoadedEvalSet> {
     layout: p.catalog.layout,
     split: o.split,
     skipped: res.skipped,
+    sources: kept.map((it) => it.source),
   };
 }

@@ -9,6 +9,7 @@ import { TRAIN_SETTINGS } from '../../train-options';
 import { decodeImageFile, loadScorerFromDir } from '../../../scorer/node/index';
 import { scoreLabel } from '../../../scorer/model-format';
 import { evaluateSet } from '../evaluate';
+import { perImageScores } from '../per-image';
 import { loadEvalSet } from '../evaldata';
 import { shellLine, writeJsonAtomic } from '../run-one';
 import { rocSvg } from '../svg';
@@ -77,7 +78,8 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
       const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip: o.scoreFlip, shift: o.scoreShift, tileStride });
-      const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, ...result };
+      // `images` last: the summary fields stay at the front of the (possibly long) JSON line.
+      const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, ...result, images: perImageScores(set.sources, scores.own, set.isAnomaly, set.className) };
       if (json) process.stdout.write(JSON.stringify(full) + '\n');
       else {
         const p = (x: number | null) => (x === null ? '–' : x.toFixed(4));
