@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, LIMITS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
+import { COLORMAPS, LIMITS, PANEL_KINDS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type PanelKind, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -161,9 +161,9 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
     case 'ready': {
       onlyKeys(o, ['type', 'panel', 'generation']);
       const panel = str(o, 'panel', 16);
-      if (panel !== 'score' && panel !== 'folder' && panel !== 'dashboard') fail('"panel" must be score, folder or dashboard');
+      if (!(PANEL_KINDS as readonly string[]).includes(panel)) fail(`"panel" must be one of ${PANEL_KINDS.join(', ')}`);
       const generation = num(o, 'generation', { min: 0, max: Number.MAX_SAFE_INTEGER, int: true });
-      return { type: 'ready', panel: panel as 'score' | 'folder' | 'dashboard', generation };
+      return { type: 'ready', panel: panel as PanelKind, generation };
     }
     case 'log': {
       onlyKeys(o, ['type', 'level', 'message']);
@@ -203,6 +203,17 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
     case 'openFile': {
       onlyKeys(o, ['type', 'path']);
       return { type: 'openFile', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'openHeatmap': {
+      onlyKeys(o, ['type', 'path']);
+      return { type: 'openHeatmap', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'trainWithWeights': {
+      onlyKeys(o, ['type', 'weights']);
+      const weights = str(o, 'weights', 256);
+      // The CLI checks names and values again; this only keeps the text to the --weights shape.
+      if (!/^[a-zA-Z]+=\d+(\.\d+)?(,[a-zA-Z]+=\d+(\.\d+)?)*$/.test(weights)) fail('"weights" must look like recon=1,patch=0.5,…');
+      return { type: 'trainWithWeights', weights };
     }
     case 'setSetting': {
       onlyKeys(o, ['type', 'key', 'value']);

@@ -13,7 +13,11 @@ import type { ProgressEvent } from '../trainer/progress';
 
 export type Colormap = 'turbo' | 'viridis' | 'grey';
 export const COLORMAPS: readonly Colormap[] = ['turbo', 'viridis', 'grey'];
-export type PanelKind = 'score' | 'folder' | 'dashboard';
+/** The rendered results of Evaluate Model, Inspect Dataset and Grid Search (extension/reports/). */
+export type ReportKind = 'evalReport' | 'datasetReport' | 'gridReport';
+export const REPORT_KINDS: readonly ReportKind[] = ['evalReport', 'datasetReport', 'gridReport'];
+export type PanelKind = 'score' | 'folder' | 'dashboard' | ReportKind;
+export const PANEL_KINDS: readonly PanelKind[] = ['score', 'folder', 'dashboard', ...REPORT_KINDS];
 
 /** Where the webview finds the scorer bundle and the model (all `asWebviewUri` URLs). */
 export interface ModelRef {
@@ -54,11 +58,86 @@ export interface RunView {
   epochs: number;
 }
 
+// ---------------------------------------------------------------- reports
+/** An image a report shows as a thumbnail; `url` null where there is no file to show (a record inside an IDX/CIFAR file). */
+export interface ReportImage {
+  path: string;
+  url: string | null;
+  name: string;
+  className: string | null;
+  /** The model's score (evaluation reports); null elsewhere. */
+  score: number | null;
+}
+
+export interface EvalReportView {
+  model: string;
+  data: string;
+  split: 'test' | 'validation';
+  normalClass: string;
+  /** Whole-photo figures first for photo models; each label names its split. */
+  headline: { label: string; value: number | null; kind: 'rate' | 'count'; note: string }[];
+  roc: [number, number][];
+  histogram: { start: number; width: number; normal: number[]; anomalous: number[] };
+  threshold: number;
+  /** Counts at the threshold over the listed images (per photo for crop-trained models). */
+  confusion: { unit: 'image' | 'photo'; tp: number; fp: number; fn: number; tn: number };
+  classes: { name: string; role: 'normal' | 'anomaly'; count: number; auroc: number | null; meanScore: number | null }[];
+  /** Photo models: whole-photo AUROC of each defect type against the normal photos. */
+  defectTypes: { name: string; photos: number; auroc: number | null }[];
+  falsePositives: ReportImage[];
+  missed: ReportImage[];
+}
+
+export interface DatasetReportView {
+  root: string;
+  layout: string;
+  normalClass: string | null;
+  normalClassNote: string | null;
+  total: number;
+  splits: { train: number; test: number } | null;
+  classes: { name: string; count: number; train: number | null; test: number | null; masks: number | null; role: 'normal' | 'anomaly' | 'unknown' }[];
+  /** Most common image sizes (of the probed headers), largest count first. */
+  sizes: { label: string; count: number }[];
+  sizeNote: string;
+  channels: { grey: number; colour: number; alpha: number; highBitDepth: number };
+  samples: { className: string; images: ReportImage[] }[];
+  skipped: { path: string; reason: string }[];
+  warnings: string[];
+}
+
+export interface GridRowView {
+  /** 1-based among finished runs by validation AUROC; null while running or when failed. */
+  rank: number | null;
+  id: string;
+  /** "recon=1,patch=1,…" as `flawscope train --weights` takes it. */
+  weights: string;
+  status: 'running' | 'done' | 'failed';
+  valAuroc: number | null;
+  bestEpoch: number | null;
+  seconds: number | null;
+}
+
+export interface GridReportView {
+  data: string;
+  normal: string;
+  out: string;
+  /** Combinations to run (null until the first event names it). */
+  total: number | null;
+  finished: number;
+  elapsedSec: number;
+  etaSec: number | null;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  rows: GridRowView[];
+}
+
 // ---------------------------------------------------------------- host → webview
 export type HostToWebview =
   | { type: 'init'; panel: 'score'; scorer: ScorerRef; model: ModelRef | null; colormap: Colormap; opacity: number }
   | { type: 'init'; panel: 'folder'; scorer: ScorerRef; model: ModelRef; colormap: Colormap; folder: string }
   | { type: 'init'; panel: 'dashboard'; run: RunView; history: ProgressEvent[] }
+  | { type: 'init'; panel: 'evalReport'; title: string; report: EvalReportView }
+  | { type: 'init'; panel: 'datasetReport'; title: string; report: DatasetReportView }
+  | { type: 'init'; panel: 'gridReport'; title: string; report: GridReportView }
   | { type: 'setModel'; model: ModelRef }
   /** The file's bytes travel with the request, so the panel needs no resource root per image folder. */
   | { type: 'scoreImage'; requestId: number; path: string; bytes: Uint8Array; name: string }
@@ -102,11 +181,15 @@ export type WebviewToHost =
   | { type: 'exportCsv'; requestId: number; suggestedName: string; csv: string }
   | { type: 'openFile'; path: string }
   | { type: 'setSetting'; key: 'colormap'; value: Colormap }
-  | { type: 'setSetting'; key: 'overlayOpacity'; value: number };
+  | { type: 'setSetting'; key: 'overlayOpacity'; value: number }
+  /** Evaluation report: score this image in the score panel (its heatmap). */
+  | { type: 'openHeatmap'; path: string }
+  /** Grid report: start Train Model with this weight setting ("recon=1,patch=1,…"). */
+  | { type: 'trainWithWeights'; weights: string };
 
 export type WebviewMessageType = WebviewToHost['type'];
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = [
-  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting',
+  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'openHeatmap', 'trainWithWeights',
 ];
 
 /** Limits the validator enforces (a misbehaving or compromised webview cannot flood the host). */

@@ -37,7 +37,19 @@ const valid = () => [
   { type: 'openFile', path: pathToFileURL(img).toString() },
   { type: 'setSetting', key: 'colormap', value: 'viridis' },
   { type: 'setSetting', key: 'overlayOpacity', value: 0.25 },
+  { type: 'ready', panel: 'evalReport', generation: 1 },
+  { type: 'openHeatmap', path: img },
+  { type: 'trainWithWeights', weights: 'recon=1,patch=0.5,latent=1,normalAdv=1,abc=0.5,anomalyAdv=0.5' },
 ];
+
+test('report messages: heatmaps only of files inside the panel roots; weights only in the --weights shape', () => {
+  rejects({ type: 'openHeatmap', path: outside }, /outside the allowed folders/);
+  rejects({ type: 'openHeatmap', path: path.join(root, '..', 'secret.txt') }, /outside the allowed folders/);
+  rejects({ type: 'openHeatmap', path: img, extra: 1 }, /unexpected field/);
+  rejects({ type: 'trainWithWeights', weights: 'recon=1; rm -rf /' }, /"weights" must look like/);
+  rejects({ type: 'trainWithWeights', weights: '--config=/etc/passwd' }, /"weights" must look like/);
+  rejects({ type: 'trainWithWeights', weights: 5 }, /"weights" must be a string/);
+});
 
 test('every valid message of every type passes', () => {
   const seen = new Set<string>();
