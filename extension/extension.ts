@@ -11,6 +11,7 @@ import { Models, registerModelCommands } from './commands/models';
 import { Scoring, registerScoreCommands } from './commands/score';
 import { Training, registerTrainCommands } from './commands/train';
 import { Host } from './host';
+import { Reports } from './reports/report-panels';
 import { onDidChangeSettings } from './settings';
 import { StatusBar } from './status-bar';
 import { createTestApi, testApiEnabled, type FlawscopeApi } from './test-api';
@@ -45,12 +46,20 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
     training,
   );
 
-  registerDatasetCommands(host, datasets);
+  const reports = new Reports({
+    extensionUri: context.extensionUri,
+    log: host.log,
+    onRejected: (panel, reason) => host.panelEnv.onRejected(panel, reason),
+    openHeatmap: (p) => void vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(p)),
+    trainWithWeights: (weights, grid) => void vscode.commands.executeCommand('flawscope.trainModel', { data: grid.data, normal: grid.normal, weights }),
+  });
+  context.subscriptions.push(reports);
+  registerDatasetCommands(host, datasets, reports);
   registerTrainCommands(host, training);
   registerScoreCommands(host, scoring);
   registerModelCommands(host, models);
-  registerEvaluateCommands(host, models, datasets);
-  registerGridCommands(host, models, datasets);
+  registerEvaluateCommands(host, reports, models, datasets);
+  registerGridCommands(host, reports, models, datasets);
   host.command('flawscope.refresh', () => {
     views.models.refresh();
     views.datasets.refresh();
@@ -58,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
   });
   host.command('flawscope.showLog', () => host.log.show());
   host.log.info(`Flawscope activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'in Restricted Mode'}; models folder ${models.folder()})`);
-  return testApiEnabled() ? createTestApi({ host, models, datasets, training, scoring, views }) : undefined;
+  return testApiEnabled() ? createTestApi({ host, models, datasets, training, scoring, views, reports }) : undefined;
 }
 
 export function deactivate(): void {

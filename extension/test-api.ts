@@ -5,7 +5,8 @@
  */
 import type * as vscode from 'vscode';
 import type { ProgressEvent } from '../trainer/progress';
-import type { PanelKind, ScoreSummary } from '../shared/protocol';
+import type { PanelKind, ReportKind, ScoreSummary } from '../shared/protocol';
+import type { ReportPanel, Reports } from './reports/report-panels';
 import type { Datasets } from './commands/datasets';
 import type { Models } from './commands/models';
 import type { Scoring } from './commands/score';
@@ -33,6 +34,8 @@ export interface FlawscopeApi {
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
   readonly processLaunches: () => number;
   readonly cliPath: string;
+  /** The open report panel of a kind: its HTML, roots, the view it was sent, and what its page drew. */
+  readonly report: (kind: ReportKind) => { html: string; cspSource: string; roots: string[]; title: string; view: ReportPanel['view']; rendered: Record<string, number> | null; waitRendered(ms: number): Promise<Record<string, number>>; receive(raw: unknown): boolean } | null;
 }
 
 /** Whether the test runner asked for the API. */
@@ -47,9 +50,26 @@ export interface TestApiParts {
   training: Training;
   scoring: Scoring;
   views: { datasets: DatasetsProvider; models: ModelsProvider; runs: RunsProvider };
+  reports: Reports;
 }
 
-export function createTestApi({ host, models, datasets, training, scoring, views }: TestApiParts): FlawscopeApi {
+/** Resolves with what the page drew, now or when it next says so (a report page draws after `ready`). */
+function waitRendered(p: ReportPanel, ms: number): Promise<Record<string, number>> {
+  if (p.rendered) return Promise.resolve(p.rendered);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`the ${p.kind} page did not draw within ${ms / 1000} s`));
+    }, ms);
+    const sub = p.onDidRender((c) => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(c);
+    });
+  });
+}
+
+export function createTestApi({ host, models, datasets, training, scoring, views, reports }: TestApiParts): FlawscopeApi {
   return {
     runs: () => training.allRuns(),
     models: () => models.list(),
@@ -81,5 +101,11 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     rejectedMessages: () => [...host.rejected],
     processLaunches: () => host.cli.launches,
     cliPath: host.cli.cliPath,
+    report: (kind) => {
+      const p = reports.get(kind);
+      return p
+        ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), title: p.panel.title, view: p.view, rendered: p.rendered, waitRendered: (ms: number) => waitRendered(p, ms), receive: (raw: unknown) => p.receive(raw) }
+        : null;
+    },
   };
 }

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, LIMITS, PANEL_KINDS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type PanelKind, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
+import { COLORMAPS, LIMITS, PANEL_KINDS, REPORT_KINDS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type PanelKind, type ReportKind, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -214,6 +214,19 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
       // The CLI checks names and values again; this only keeps the text to the --weights shape.
       if (!/^[a-zA-Z]+=\d+(\.\d+)?(,[a-zA-Z]+=\d+(\.\d+)?)*$/.test(weights)) fail('"weights" must look like recon=1,patch=0.5,…');
       return { type: 'trainWithWeights', weights };
+    }
+    case 'reportRendered': {
+      onlyKeys(o, ['type', 'panel', 'counts']);
+      const panel = str(o, 'panel', 16);
+      if (!(REPORT_KINDS as readonly string[]).includes(panel)) fail(`"panel" must be one of ${REPORT_KINDS.join(', ')}`);
+      const c = o.counts;
+      if (!isRecord(c) || Object.keys(c).length > 32) fail('"counts" must be an object of at most 32 numbers');
+      const counts: Record<string, number> = {};
+      for (const k of Object.keys(c as Record<string, unknown>)) {
+        if (!/^[a-zA-Z]{1,32}$/.test(k)) fail('"counts" keys must be short words');
+        counts[k] = num(c as Record<string, unknown>, k, { min: 0, int: true });
+      }
+      return { type: 'reportRendered', panel: panel as ReportKind, counts };
     }
     case 'setSetting': {
       onlyKeys(o, ['type', 'key', 'value']);

@@ -138,6 +138,8 @@ export type HostToWebview =
   | { type: 'init'; panel: 'evalReport'; title: string; report: EvalReportView }
   | { type: 'init'; panel: 'datasetReport'; title: string; report: DatasetReportView }
   | { type: 'init'; panel: 'gridReport'; title: string; report: GridReportView }
+  /** A running grid search's table, progress count and ETA, redrawn in place. */
+  | { type: 'gridUpdate'; report: GridReportView }
   | { type: 'setModel'; model: ModelRef }
   /** The file's bytes travel with the request, so the panel needs no resource root per image folder. */
   | { type: 'scoreImage'; requestId: number; path: string; bytes: Uint8Array; name: string }
@@ -185,11 +187,13 @@ export type WebviewToHost =
   /** Evaluation report: score this image in the score panel (its heatmap). */
   | { type: 'openHeatmap'; path: string }
   /** Grid report: start Train Model with this weight setting ("recon=1,patch=1,…"). */
-  | { type: 'trainWithWeights'; weights: string };
+  | { type: 'trainWithWeights'; weights: string }
+  /** A report page finished drawing: how many of each thing it shows (for the log and the tests). */
+  | { type: 'reportRendered'; panel: ReportKind; counts: Record<string, number> };
 
 export type WebviewMessageType = WebviewToHost['type'];
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = [
-  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'openHeatmap', 'trainWithWeights',
+  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'openHeatmap', 'trainWithWeights', 'reportRendered',
 ];
 
 /** Limits the validator enforces (a misbehaving or compromised webview cannot flood the host). */

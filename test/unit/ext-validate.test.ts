@@ -39,6 +39,7 @@ const valid = () => [
   { type: 'setSetting', key: 'overlayOpacity', value: 0.25 },
   { type: 'ready', panel: 'evalReport', generation: 1 },
   { type: 'openHeatmap', path: img },
+  { type: 'reportRendered', panel: 'datasetReport', counts: { classes: 2, thumbnails: 6 } },
   { type: 'trainWithWeights', weights: 'recon=1,patch=0.5,latent=1,normalAdv=1,abc=0.5,anomalyAdv=0.5' },
 ];
 
@@ -49,6 +50,9 @@ test('report messages: heatmaps only of files inside the panel roots; weights on
   rejects({ type: 'trainWithWeights', weights: 'recon=1; rm -rf /' }, /"weights" must look like/);
   rejects({ type: 'trainWithWeights', weights: '--config=/etc/passwd' }, /"weights" must look like/);
   rejects({ type: 'trainWithWeights', weights: 5 }, /"weights" must be a string/);
+  rejects({ type: 'reportRendered', panel: 'score', counts: {} }, /"panel" must be one of/);
+  rejects({ type: 'reportRendered', panel: 'evalReport', counts: { rows: -1 } }, /≥ 0/);
+  rejects({ type: 'reportRendered', panel: 'evalReport', counts: { 'a\nb': 1 } }, /short words/);
 });
 
 test('every valid message of every type passes', () => {
