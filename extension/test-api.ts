@@ -35,6 +35,7 @@ export interface FlawscopeApi {
   readonly processLaunches: () => number;
   readonly cliPath: string;
   /** The open report panel of a kind: its HTML, roots, the view it was sent, and what its page drew. */
+  readonly notADatasetMessages: () => string[];
   readonly report: (kind: ReportKind) => { html: string; cspSource: string; roots: string[]; title: string; view: ReportPanel['view']; rendered: Record<string, number> | null; waitRendered(ms: number): Promise<Record<string, number>>; receive(raw: unknown): boolean } | null;
 }
 
@@ -101,6 +102,7 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     rejectedMessages: () => [...host.rejected],
     processLaunches: () => host.cli.launches,
     cliPath: host.cli.cliPath,
+    notADatasetMessages: () => [...datasets.notADatasetMessages],
     report: (kind) => {
       const p = reports.get(kind);
       return p

@@ -27,6 +27,9 @@ export class Datasets {
   /** The list or a report changed (the Datasets view follows). */
   readonly onDidChange = this.changed.event;
 
+  /** The "not a dataset" notifications shown (for tests; the UI shows them as toasts). */
+  readonly notADatasetMessages: string[] = [];
+
   constructor(private readonly host: Host) {}
 
   refresh(): void {
@@ -60,7 +63,9 @@ export class Datasets {
     const rep = this.reports.get(p);
     const why = rep && 'error' in rep ? rep.error : 'it could not be inspected';
     this.host.log.error(`${p} is not a dataset Flawscope can read: ${why}`);
-    const c = await vscode.window.showWarningMessage(`Flawscope: "${path.basename(p)}" is not a dataset Flawscope can read: ${why} Supported layouts: ${SUPPORTED_LAYOUTS}.`, 'Remove From List', 'Show Log');
+    const message = `Flawscope: "${path.basename(p)}" is not a dataset Flawscope can read: ${why} Supported layouts: ${SUPPORTED_LAYOUTS}.`;
+    this.notADatasetMessages.push(message);
+    const c = await vscode.window.showWarningMessage(message, 'Remove From List', 'Show Log');
     if (c === 'Remove From List') await this.remove(p);
     else if (c === 'Show Log') this.host.log.show(true);
   }

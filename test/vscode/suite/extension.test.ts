@@ -49,6 +49,32 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.ok(tree.some((l) => /Imbalance ratio/.test(l)), 'imbalance ratio shown');
     assert.ok(tree.some((l) => /Skipped files: \d+/.test(l)), 'skipped files shown');
     assert.ok(tree.some((l) => l.trim().startsWith(`${cfg.normalClass}: `)), 'class counts shown');
+    // Inspect Dataset opens its rendered report: the counts the page drew match the CLI's report.
+    const panel = a.report('datasetReport');
+    assert.ok(panel, 'dataset report panel open');
+    assert.equal(panel!.title, `Dataset: ${path.basename(cfg.dataset)}`);
+    assert.deepEqual(auditWebviewHtml(panel!.html, { cspSource: panel!.cspSource, expectWasm: false }).problems, []);
+    assert.ok(panel!.roots.includes(cfg.dataset), 'thumbnails readable from the dataset folder');
+    const drawn = await panel!.waitRendered(60000);
+    log('dataset report drew:', JSON.stringify(drawn));
+    assert.equal(drawn.classRows, rep!.classes!.length);
+    assert.equal(drawn.sampleClasses, rep!.classes!.length);
+    assert.ok(drawn.thumbnails >= rep!.classes!.length, `${drawn.thumbnails} thumbnails for ${rep!.classes!.length} classes`);
+    assert.ok(drawn.sizeBars >= 1, 'image-size bars drawn');
+  });
+
+  test('adding a folder that is not a dataset says why and which layouts work', async () => {
+    const a = await api();
+    const flat = path.join(cfg.workspace, 'flat-images');
+    fs.mkdirSync(flat, { recursive: true });
+    fs.copyFileSync(path.join(cfg.workspace, 'sample.png'), path.join(flat, 'a.png'));
+    await vscode.commands.executeCommand('flawscope.addDataset', vscode.Uri.file(flat));
+    const said = await until(() => a.notADatasetMessages().find((m) => m.includes('"flat-images"')), 60000, 'a notification for the flat folder');
+    log('not a dataset:', said);
+    assert.match(said, /has no class sub-folders/);
+    assert.match(said, /Supported layouts: one sub-folder of images per class .*MVTec AD.*IDX.*CIFAR-10/);
+    assert.ok((await a.treeLabels('datasets')).some((l) => /no class sub-folders/.test(l)), 'the reason in the Datasets view');
+    await vscode.commands.executeCommand('flawscope.removeDataset', flat);
   });
 
   test('Train Model on the fixture runs to completion and the model appears in Models', async () => {
@@ -235,6 +261,28 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     log('evaluate:', JSON.stringify(r)?.slice(0, 300));
     assert.ok(r, 'evaluation returned a result');
     assert.ok(r!.count > 0 && r!.auroc >= 0 && r!.auroc <= 1, `AUROC ${r!.auroc} over ${r!.count} images`);
+    // The result as a rendered report, not JSON in the log.
+    const a = await api();
+    const panel = a.report('evalReport');
+    assert.ok(panel, 'evaluation report panel open');
+    assert.match(panel!.title, /^Evaluation: ext-test-model on train \((test|validation)\)$/);
+    assert.deepEqual(auditWebviewHtml(panel!.html, { cspSource: panel!.cspSource, expectWasm: false }).problems, []);
+    const drawn = await panel!.waitRendered(60000);
+    log('eval report drew:', JSON.stringify(drawn));
+    assert.equal(drawn.histogramImages, r!.count, 'every scored image is in the histogram');
+    assert.equal(drawn.classRows, (r as unknown as { perClass: unknown[] }).perClass.length);
+    assert.ok(drawn.rocPoints >= 2);
+    const view = panel!.view as { falsePositives: unknown[]; missed: unknown[] };
+    assert.equal(drawn.falsePositives, view.falsePositives.length);
+    assert.equal(drawn.missed, view.missed.length);
+    assert.equal(drawn.thumbnails, view.falsePositives.length + view.missed.length, 'every worst case has its thumbnail');
+    // A click on a thumbnail opens its heatmap in the score panel (the Score Image path).
+    const worst = [...(view.falsePositives as { path: string }[]), ...(view.missed as { path: string }[])][0];
+    if (worst) {
+      assert.equal(panel!.receive({ type: 'openHeatmap', path: worst.path }), true);
+      await until(() => a.scorePanel()?.lastResult?.path === worst.path, 120000, 'the clicked image scored in the score panel');
+    }
+    assert.equal(panel!.receive({ type: 'openHeatmap', path: '/etc/passwd' }), false, 'only files of the evaluated data');
   });
 
   test('Grid Search runs the CLI grid on a sample of weight combinations and opens the results table', async () => {
@@ -247,7 +295,15 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.equal(r!.runs, 2);
     assert.ok(r!.best && Number.isFinite(r!.best.valAuroc), 'a best combination ranked on validation');
     assert.ok(fs.existsSync(path.join(r!.out, 'grid.md')) && fs.existsSync(path.join(r!.out, 'best-config.json')));
-    await until(() => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(r!.out, 'grid.md'), 10000, 'grid.md opened');
+    // The ranked table as a rendered report, with one Train button per finished combination.
+    const a = await api();
+    const panel = a.report('gridReport');
+    assert.ok(panel, 'grid report panel open');
+    assert.match(panel!.title, /^Grid search: train \(normal: 1\)$/);
+    const view = panel!.view as { state: string; finished: number; total: number; rows: { rank: number | null; weights: string }[] };
+    assert.deepEqual([view.state, view.finished, view.total, view.rows.length], ['done', 2, 2, 2]);
+    assert.deepEqual(view.rows.map((x) => x.rank), [1, 2]);
+    await until(() => panel!.rendered?.rows === 2 && panel!.rendered?.trainButtons === 2, 60000, 'the final table drawn');
   });
 
   test('Open Heatmap Panel reuses the one score panel', async () => {
