@@ -19,6 +19,8 @@ const TFJS_NOISE: readonly RegExp[] = [
 
 const ERROR_LINE: readonly RegExp[] = [
   /^(error|fatal)\b\s*[:-]?/i,
+  // How the CLI reports a command that failed (trainer/eval/commands/shared.ts guarded()).
+  /^flawscope [a-z-]+: /,
   /^\[[^\]]*\]\s*error\b/i,
   /^(Uncaught )?[A-Z]\w*Error\b(: |$)/,
   // A stack frame belongs with the error it follows.

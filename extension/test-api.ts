@@ -106,7 +106,17 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     report: (kind) => {
       const p = reports.get(kind);
       return p
-        ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), title: p.panel.title, view: p.view, rendered: p.rendered, waitRendered: (ms: number) => waitRendered(p, ms), receive: (raw: unknown) => p.receive(raw) }
+        ? {
+            html: p.html,
+            cspSource: p.panel.webview.cspSource,
+            roots: p.localResourceRoots(),
+            title: p.panel.title,
+            // Getters: a test polls these on the object it got once.
+            get view() { return p.view; },
+            get rendered() { return p.rendered; },
+            waitRendered: (ms: number) => waitRendered(p, ms),
+            receive: (raw: unknown) => p.receive(raw),
+          }
         : null;
     },
   };

@@ -22,7 +22,11 @@ export async function evaluate(host: Host, reports: Reports, models: Models, dat
   if (!data) return null;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Flawscope: evaluating ${path.basename(m)}` }, async () => {
     try {
-      const args = ['eval', '--model', m, '--data', data, '--json'];
+      // A folder known to have no official test split is measured on its held-out validation split
+      // straight away (asking for the test split first would log a failure that is none).
+      const known = datasets.report(data);
+      const noTestSplit = known !== undefined && !('error' in known) && known.splits === null;
+      const args = ['eval', '--model', m, '--data', data, '--json', ...(noTestSplit ? ['--split', 'validation'] : [])];
       const raw = await host.cli.json<unknown>(args, 30 * 60000).catch((e: Error) => {
         // Folders without an official test split: measure on the held-out validation split.
         if (!/no test split/.test(e.message)) throw e;

@@ -25,8 +25,8 @@ function render(r: EvalReportView): void {
     section(
       `At the threshold ${formatScore(r.threshold)} (${unit})`,
       table(['', 'flagged anomalous', 'passed as normal'], [
-        ['anomalous', el('span', { class: 'count good-count', id: 'tp' }, formatCount(c.tp)), el('span', { class: 'count bad-count', id: 'fn' }, `${formatCount(c.fn)} missed`)],
-        ['normal', el('span', { class: 'count bad-count', id: 'fp' }, `${formatCount(c.fp)} false alarms`), el('span', { class: 'count good-count', id: 'tn' }, formatCount(c.tn))],
+        ['anomalous', el('span', { class: 'count good-count', id: 'tp' }, formatCount(c.tp)), el('span', { class: `count ${c.fn ? 'bad-count' : 'good-count'}`, id: 'fn' }, `${formatCount(c.fn)} missed`)],
+        ['normal', el('span', { class: `count ${c.fp ? 'bad-count' : 'good-count'}`, id: 'fp' }, `${formatCount(c.fp)} false alarms`), el('span', { class: 'count good-count', id: 'tn' }, formatCount(c.tn))],
       ], 'confusion'),
     ),
     section('Per class', table(['class', 'role', 'images', 'AUROC vs normal', 'mean score'], classRows, 'classes')),

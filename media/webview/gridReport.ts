@@ -21,7 +21,7 @@ function render(r: GridReportView): void {
     const train = el('button', { class: 'train-weights', title: `flawscope train --weights ${row.weights}` }, 'Train with these weights');
     if (row.status !== 'done' || !row.weights) train.setAttribute('disabled', '');
     else train.addEventListener('click', () => post({ type: 'trainWithWeights', weights: row.weights }));
-    return [row.rank === null ? row.status : String(row.rank), el('span', { class: 'name' }, row.weights || row.id), formatPercent(row.valAuroc), row.bestEpoch === null ? '–' : formatCount(row.bestEpoch), row.seconds === null ? '–' : formatDuration(row.seconds), train];
+    return [row.rank === null ? row.status : String(row.rank), el('span', { class: 'name' }, row.weights ? row.weights.replace(/,/g, ', ') : row.id), formatPercent(row.valAuroc), row.bestEpoch === null ? '–' : formatCount(row.bestEpoch), row.seconds === null ? '–' : formatDuration(row.seconds), train];
   });
   body.replaceChildren(rows.length ? table(['rank', 'loss weights', 'validation AUROC', 'best epoch', 'training time', ''], rows, 'grid') : el('p', { class: 'muted' }, 'waiting for the first run…'));
   rendered('gridReport', { rows: rows.length, finished: r.finished, total: r.total ?? 0, trainButtons: document.querySelectorAll('button.train-weights:not([disabled])').length });

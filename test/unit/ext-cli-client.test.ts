@@ -88,3 +88,31 @@ test('a failed command that printed {"error": …} rejects with that error; its 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('CliClient.lines: stdout lines as they come, stderr by level, the exit code; a stop ends it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flawscope-cli-'));
+  const logs: string[] = [];
+  const client = (body: string) =>
+    new CliClient({
+      cliPath: fakeCli(dir, 'cli.js', body),
+      cwd: dir,
+      nodePath: () => process.execPath,
+      trusted: () => true,
+      log: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
+      unavailable: () => undefined,
+    });
+  try {
+    const got: string[] = [];
+    const r = await client(`process.stdout.write('{"run":"[grid 1/2 a]"'); setTimeout(() => { console.log(',"type":"epoch"}'); console.log('{"type":"grid-done"}'); console.error('error: run 2 failed'); process.exit(1); }, 50);`).lines(['grid', '--json'], (l) => got.push(l));
+    assert.deepEqual(got, ['{"run":"[grid 1/2 a]","type":"epoch"}', '{"type":"grid-done"}']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stderrTail, ['error: run 2 failed']);
+    assert.ok(logs.includes('error [trainer] error: run 2 failed'));
+    const abort = new AbortController();
+    const long = client(`console.log('{"started":true}'); setInterval(() => {}, 1000);`).lines(['grid'], () => abort.abort(), abort.signal);
+    const stopped = await long;
+    assert.notEqual(stopped.code, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

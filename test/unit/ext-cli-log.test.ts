@@ -18,6 +18,7 @@ test('failures are errors, warnings warnings, progress text info', () => {
   assert.equal(classifyCliLine('TypeError: x is not a function'), 'error');
   assert.equal(classifyCliLine('    at readCatalog (/ext/dist/cli.js:12:34)'), 'error');
   assert.equal(classifyCliLine('[grid 1/2 r1-p1] error: out of memory'), 'error');
+  assert.equal(classifyCliLine('flawscope eval: --model /m: no flawscope.json there'), 'error');
   assert.equal(classifyCliLine('warning: 3 images skipped'), 'warn');
   assert.equal(classifyCliLine('(node:123) ExperimentalWarning: the fetch API is experimental'), 'warn');
   assert.equal(classifyCliLine('scoring 300 test images of /d (normal class "1") with /m on wasm…'), 'info');
