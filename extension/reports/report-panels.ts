@@ -15,6 +15,9 @@ import { isImageFile } from './eval-model';
 
 export type ReportInit = Extract<HostToWebview, { type: 'init'; panel: ReportKind }>;
 
+/** How long a shown report page may take to say ready before it is loaded again (slow, busy machines). */
+const READY_MS = 20000;
+
 const VIEW_TYPES: Record<ReportKind, string> = { evalReport: 'flawscope.evalReport', datasetReport: 'flawscope.datasetReport', gridReport: 'flawscope.gridReport' };
 
 /** What the report panels need from the host (kept small so the panels stay testable in the real host). */
@@ -91,8 +94,20 @@ export class ReportPanel implements vscode.Disposable {
     void this.panel.webview.postMessage({ type: 'gridUpdate', report } satisfies HostToWebview);
   }
 
-  private load(): void {
+  /** Set while the page loaded by show() has not said ready; cleared by its ready. */
+  private readyTimer: NodeJS.Timeout | undefined;
+
+  private load(retry = true): void {
     this.generation++;
+    clearTimeout(this.readyTimer);
+    // code-server now and then leaves a new webview page blank (see PanelHost.whenReady): a
+    // visible page that stays silent is loaded once more.
+    if (retry)
+      this.readyTimer = setTimeout(() => {
+        if (this.disposed || !this.panel.visible) return;
+        this.env.log.warn(`[${this.kind}] page ${this.generation} did not say ready within ${READY_MS / 1000} s; loading it again`);
+        this.load(false);
+      }, READY_MS);
     const w = this.panel.webview;
     const uri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.env.extensionUri, ...p)).toString();
     this.html = buildWebviewHtml({
@@ -134,6 +149,7 @@ export class ReportPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         if (m.panel !== this.kind || m.generation !== this.generation || !this.init) return false;
+        clearTimeout(this.readyTimer);
         void this.panel.webview.postMessage(this.init);
         return true;
       case 'log':
@@ -164,6 +180,7 @@ export class ReportPanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    clearTimeout(this.readyTimer);
     this.panel.dispose();
     this.renderedEmitter.dispose();
     for (const s of this.subscriptions) s.dispose();
