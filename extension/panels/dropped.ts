@@ -6,12 +6,22 @@
 import * as path from 'node:path';
 import { checkPath, type ValidationContext } from '../validate';
 
+/**
+ * In a remote window (code-server, Remote-SSH) the Explorer drags `vscode-remote://<authority>/path`:
+ * the path is the one the extension host sees, so it is read as a file: URI with the same path.
+ */
+function asFileUri(u: string): string {
+  const m = /^vscode-remote:\/\/[^/]*(\/.*)$/i.exec(u);
+  return m ? `file://${m[1]}` : u;
+}
+
 export type DropOutcome = { ok: true; path: string } | { ok: false; reason: string };
 
 /** The first dropped URI that is an image inside `ctx.allowedRoots`, or why none is. */
 export function droppedImage(uris: readonly string[], ctx: ValidationContext, isImage: (p: string) => boolean): DropOutcome {
   const reasons: string[] = [];
-  for (const u of uris) {
+  for (const raw of uris) {
+    const u = asFileUri(raw);
     const name = path.basename(u.replace(/[\\/]+$/, '')) || u;
     if (!isImage(decodeURIComponent(name))) {
       reasons.push(`${decodeURIComponent(name)} is not an image Flawscope reads`);

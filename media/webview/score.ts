@@ -338,10 +338,23 @@ heat.addEventListener('mousemove', (ev) => {
 });
 for (const b of [chooseBtn, emptyChooseBtn]) b.addEventListener('click', () => post({ type: 'pickImage' }));
 
-/** file: URIs from a drop: VS Code's own list first (the Explorer), then the standard one. */
+/**
+ * What a drop names: the Explorer sends its full list as `application/vnd.code.uri-list` or the
+ * JSON `ResourceURLs` (`text/uri-list` carries only the first entry), `CodeFiles` as paths; then
+ * the standard types. The host decides what of it may be read.
+ */
 function droppedUris(dt: DataTransfer): string[] {
-  const raw = dt.getData('application/vnd.code.uri-list') || dt.getData('text/uri-list') || dt.getData('text/plain');
-  return raw.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).slice(0, 64);
+  const json = (type: string): string[] => {
+    try {
+      const v: unknown = JSON.parse(dt.getData(type) || '[]');
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  };
+  const lines = (type: string) => dt.getData(type).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const found = [lines('application/vnd.code.uri-list'), json('ResourceURLs'), json('CodeFiles'), lines('text/uri-list'), lines('text/plain')].find((l) => l.length > 0) ?? [];
+  return found.slice(0, 64);
 }
 document.addEventListener('dragover', (ev) => {
   ev.preventDefault();

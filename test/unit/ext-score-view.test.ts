@@ -70,5 +70,8 @@ test('a dropped image inside the workspace is taken; other files and places are 
   const t = droppedImage([pathToFileURL(txt).toString()], ctx, isImage);
   assert.match(!t.ok ? t.reason : '', /notes\.txt is not an image/);
   assert.equal(droppedImage(['https://example.com/x.png'], ctx, isImage).ok, false);
+  // A remote window's Explorer (code-server) drags vscode-remote: URIs naming the host's own paths.
+  assert.deepEqual(droppedImage([`vscode-remote://localhost:8080${pathToFileURL(img).pathname}`], ctx, isImage), { ok: true, path: img });
+  assert.equal(droppedImage([`vscode-remote://localhost:8080${pathToFileURL(outside).pathname}`], ctx, isImage).ok, false);
   assert.equal(droppedImage([pathToFileURL(img).toString()], { allowedRoots: [], realpath: fs.realpathSync.native }, isImage).ok, false);
 });
