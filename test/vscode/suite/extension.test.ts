@@ -207,15 +207,23 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
 
   test('one results column: the score panel, the folder table and the dashboard share one editor group', async () => {
     const a = await api();
-    // Scoring an image after the folder table took the focus used to open a third column.
+    // As a user works: a file open in the editor, then a folder score, an image, the heatmap panel
+    // and a dashboard. Scoring an image after the folder table took the focus used to open a third column.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const notes = path.join(cfg.workspace, 'notes.txt');
+    fs.writeFileSync(notes, 'a file the user is editing\n');
+    await vscode.window.showTextDocument(vscode.Uri.file(notes), { viewColumn: vscode.ViewColumn.One });
     await vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(path.join(cfg.workspace, 'images')));
     const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')))) as { score: number } | null;
     assert.ok(r, 'scored after the folder');
     await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
+    await vscode.commands.executeCommand('flawscope.showDashboard', a.runs()[0]?.id);
     const groups = vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label));
     log('editor groups:', JSON.stringify(groups));
     assert.equal(a.resultColumns(), 1, `Flawscope panels in one group: ${JSON.stringify(groups)}`);
-    assert.ok(vscode.window.tabGroups.all.length <= 2, `at most the editor and the results column: ${JSON.stringify(groups)}`);
+    assert.equal(vscode.window.tabGroups.all.length, 2, `the editor and the results column: ${JSON.stringify(groups)}`);
+    assert.deepEqual(groups[0], ['notes.txt'], 'the editor keeps its column');
+    assert.ok(groups[1]!.length >= 3, `score panel, folder table and dashboard beside it: ${JSON.stringify(groups[1])}`);
   });
 
   test('the folder table sorts and filters as asked, and a chosen row shows its heatmap in the score panel', async () => {
