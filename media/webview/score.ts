@@ -8,6 +8,7 @@
 import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../shared/protocol';
 import { COLORMAPS } from '../../shared/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
+import { installDrop } from './lib/drop';
 import { PATCHES_HELP, VIEW_MODES, describePatch, patchAt, viewLayout, type PaneContent, type ViewMode } from './lib/patches';
 import { scoredStatus } from './lib/score-status';
 import { describePercentile } from '../../scorer/percentile';
@@ -338,36 +339,10 @@ heat.addEventListener('mousemove', (ev) => {
 });
 for (const b of [chooseBtn, emptyChooseBtn]) b.addEventListener('click', () => post({ type: 'pickImage' }));
 
-/**
- * What a drop names: the Explorer sends its full list as `application/vnd.code.uri-list` or the
- * JSON `ResourceURLs` (`text/uri-list` carries only the first entry), `CodeFiles` as paths; then
- * the standard types. The host decides what of it may be read.
- */
-function droppedUris(dt: DataTransfer): string[] {
-  const json = (type: string): string[] => {
-    try {
-      const v: unknown = JSON.parse(dt.getData(type) || '[]');
-      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-    } catch {
-      return [];
-    }
-  };
-  const lines = (type: string) => dt.getData(type).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const found = [lines('application/vnd.code.uri-list'), json('ResourceURLs'), json('CodeFiles'), lines('text/uri-list'), lines('text/plain')].find((l) => l.length > 0) ?? [];
-  return found.slice(0, 64);
-}
-document.addEventListener('dragover', (ev) => {
-  ev.preventDefault();
-  document.body.classList.add('dragging');
-});
-document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
-document.addEventListener('drop', (ev) => {
-  ev.preventDefault();
-  document.body.classList.remove('dragging');
-  const uris = ev.dataTransfer ? droppedUris(ev.dataTransfer) : [];
-  if (uris.length) post({ type: 'scoreDropped', uris });
-  else setStatus('Drop an image from the VS Code Explorer (hold Shift while dragging), or use “Choose image…”.', 'error');
-});
+installDrop(
+  (uris) => post({ type: 'scoreDropped', uris }),
+  () => setStatus('Drop an image from the VS Code Explorer (hold Shift while dragging), or use “Choose image…”.', 'error'),
+);
 layerSelect.addEventListener('change', () => {
   layer = layerSelect.value as HeatLayer;
   void render();

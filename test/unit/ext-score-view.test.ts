@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describePatch, patchAt, regionWords, viewLayout } from '../../media/webview/lib/patches';
 import { droppedImage } from '../../extension/panels/dropped';
+import { droppedUris } from '../../media/webview/lib/drop';
 
 const patches = [
   { x: 24, y: 0, w: 8, h: 8, score: 2 },
@@ -74,4 +75,14 @@ test('a dropped image inside the workspace is taken; other files and places are 
   assert.deepEqual(droppedImage([`vscode-remote://localhost:8080${pathToFileURL(img).pathname}`], ctx, isImage), { ok: true, path: img });
   assert.equal(droppedImage([`vscode-remote://localhost:8080${pathToFileURL(outside).pathname}`], ctx, isImage).ok, false);
   assert.equal(droppedImage([pathToFileURL(img).toString()], { allowedRoots: [], realpath: fs.realpathSync.native }, isImage).ok, false);
+});
+
+test('a drop from the Explorer is read from its full list; the truncated standard list and plain text come last', () => {
+  const dt = (d: Record<string, string>) => ({ getData: (t: string) => d[t] ?? '' });
+  assert.deepEqual(droppedUris(dt({ 'application/vnd.code.uri-list': 'file:///a.png\r\nfile:///b.png', 'text/uri-list': 'file:///a.png' })), ['file:///a.png', 'file:///b.png']);
+  assert.deepEqual(droppedUris(dt({ ResourceURLs: '["file:///a.png","file:///b.png",3]', 'text/uri-list': 'file:///a.png' })), ['file:///a.png', 'file:///b.png']);
+  assert.deepEqual(droppedUris(dt({ ResourceURLs: 'not json', CodeFiles: '["/ws/a.png"]' })), ['/ws/a.png']);
+  assert.deepEqual(droppedUris(dt({ 'text/uri-list': '# comment\nfile:///c.png\n' })), ['file:///c.png']);
+  assert.deepEqual(droppedUris(dt({})), []);
+  assert.equal(droppedUris(dt({ 'text/uri-list': Array.from({ length: 100 }, (_, i) => `file:///${i}.png`).join('\n') })).length, 64);
 });

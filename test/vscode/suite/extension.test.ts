@@ -218,6 +218,8 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.ok(r, 'scored after the folder');
     await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
     await vscode.commands.executeCommand('flawscope.showDashboard', a.runs()[0]?.id);
+    // Tabs reach the extension host's tab model a moment after the panel is created.
+    await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Training:'))), 10000, 'the dashboard tab');
     const groups = vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label));
     log('editor groups:', JSON.stringify(groups));
     assert.equal(a.resultColumns(), 1, `Flawscope panels in one group: ${JSON.stringify(groups)}`);
