@@ -37,7 +37,10 @@ export class Scoring {
   private async thresholdChanged(m: ModelSpec): Promise<void> {
     if (this.scorePanel && !this.scorePanel.isDisposed && this.models.activePath() === m.path) await this.scorePanel.setModel(m);
     const f = this.folderPanel;
-    if (f && !f.isDisposed && f.modelSpec.path === m.path) await f.setModel(m);
+    if (f && !f.isDisposed && f.modelSpec.path === m.path) {
+      await f.setModel(m);
+      offerCalibration(f);
+    }
   }
 
   /** "Use this folder to set the threshold" on the open folder table; `confirmed` skips the question (tests). */

@@ -228,7 +228,8 @@ stopBtn.addEventListener('click', stop);
 
 let exportId = 1;
 exportBtn.addEventListener('click', () => {
-  const csv = toCsv(visible.map((r) => ({ name: r.name, score: r.score, isAnomaly: r.isAnomaly, verdict: r.verdict, label: r.label })), threshold());
+  // Every row in the order shown: a filter narrows the view, not the export.
+  const csv = toCsv(sortRows(rows, sort).map((r) => ({ name: r.name, score: r.score, isAnomaly: r.isAnomaly, verdict: r.verdict, label: r.label })), threshold());
   const base = (folder.split(/[\\/]/).filter(Boolean).pop() ?? 'scores').replace(/^\.+/, '') || 'scores';
   post({ type: 'exportCsv', requestId: exportId++, suggestedName: `${base}-scores.csv`, csv });
 });
