@@ -9,7 +9,7 @@ import type { Colormap, HostToWebview, ModelRef, ScorerRef } from '../../shared/
 import { COLORMAPS } from '../../shared/protocol';
 import { announceReady, el, log, onMessage, post } from './lib/host';
 import { installDrop } from './lib/drop';
-import { PATCHES_HELP, VIEW_MODES, describePatch, patchAt, viewLayout, type PaneContent, type ViewMode } from './lib/patches';
+import { PATCHES_HELP, VIEW_MODES, describePatch, labelPositions, patchAt, viewLayout, type PaneContent, type ViewMode } from './lib/patches';
 import { scoredStatus } from './lib/score-status';
 import { describePercentile } from '../../scorer/percentile';
 import { errorMapImage, loadImage, loadScorer, toImageData, type HeatLayer, type ScoreResult, type ScorerInstance } from './lib/scorer';
@@ -165,18 +165,17 @@ function drawBoxes(ctx: CanvasRenderingContext2D, list: ScoreResult['topPatches'
   ctx.lineWidth = lw;
   ctx.font = `bold ${font}px sans-serif`;
   ctx.textBaseline = 'top';
+  const labelW = Math.max(...list.map((_, i) => ctx.measureText(String(i + 1)).width), 0) + 4;
+  const spots = labelPositions(list, k, labelW, font + 2);
   list.forEach((p, i) => {
     const colour = i === 0 ? '#ff2d2d' : '#ffd400';
     ctx.strokeStyle = colour;
     ctx.strokeRect(x0 + p.x * k + lw / 2, p.y * k + lw / 2, Math.max(1, p.w * k - lw), Math.max(1, p.h * k - lw));
-    const label = String(i + 1);
-    const tx = x0 + p.x * k + lw;
-    const ty = p.y * k + lw;
-    const tw = ctx.measureText(label).width + 4;
+    const at = spots[i];
     ctx.fillStyle = 'rgba(0,0,0,0.7)';
-    ctx.fillRect(tx, ty, tw, font + 2);
+    ctx.fillRect(x0 + at.x, at.y, at.w, at.h);
     ctx.fillStyle = colour;
-    ctx.fillText(label, tx + 2, ty + 1);
+    ctx.fillText(String(i + 1), x0 + at.x + 2, at.y + 1);
   });
 }
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describePatch, patchAt, regionWords, viewLayout } from '../../media/webview/lib/patches';
+import { describePatch, labelPositions, patchAt, regionWords, viewLayout } from '../../media/webview/lib/patches';
 import { droppedImage } from '../../extension/panels/dropped';
 import { droppedUris } from '../../media/webview/lib/drop';
 
@@ -85,4 +85,12 @@ test('a drop from the Explorer is read from its full list; the truncated standar
   assert.deepEqual(droppedUris(dt({ 'text/uri-list': '# comment\nfile:///c.png\n' })), ['file:///c.png']);
   assert.deepEqual(droppedUris(dt({})), []);
   assert.equal(droppedUris(dt({ 'text/uri-list': Array.from({ length: 100 }, (_, i) => `file:///${i}.png`).join('\n') })).length, 64);
+});
+
+test('box numbers go to a free corner so overlapping boxes keep readable numbers', () => {
+  // Boxes 1 and 2 share their top-left corner area: 2's number moves to its bottom-right corner.
+  const spots = labelPositions([{ x: 1, y: 24, w: 5, h: 4 }, { x: 0, y: 24, w: 4, h: 4 }, { x: 12, y: 0, w: 4, h: 4 }], 16, 14, 18);
+  assert.deepEqual(spots[0], { x: 16, y: 384, w: 14, h: 18 });
+  assert.deepEqual(spots[1], { x: 64 - 14, y: 448 - 18, w: 14, h: 18 });
+  assert.deepEqual(spots[2], { x: 192, y: 0, w: 14, h: 18 }, 'a box apart keeps its top-left corner');
 });

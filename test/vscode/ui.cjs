@@ -169,6 +169,7 @@ const check = (cond, what) => {
   // Side by side is the default view; the opacity slider belongs to the blend view.
   const side = await f.evaluate(() => document.getElementById('heat').dataset.panes);
   check(side === 'image,heat', `the score panel opens side by side (panes ${side})`);
+  await page.screenshot({ path: `${SHOTS}/02a-side-by-side.png` });
   await f.selectOption('#view', 'blend');
   await setOpacity(f, 0.8);
   const hot = await stats(f);

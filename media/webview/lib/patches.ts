@@ -77,3 +77,34 @@ export function viewLayout(mode: ViewMode, w: number, h: number, k: number, opts
       return { width: W, height: H, panes: [{ x: 0, content: 'blend' }] };
   }
 }
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Whether two labels touch or come closer than `pad`: numbers side by side read as one ("2" "1" as "21"). */
+const near = (a: Rect, b: Rect, pad: number) => a.x < b.x + b.w + pad && b.x < a.x + a.w + pad && a.y < b.y + b.h + pad && b.y < a.y + a.h + pad;
+
+/**
+ * Where each box's number goes (canvas pixels, box i scaled by k): inside a corner of its box, the
+ * first corner whose label keeps half a label's height from every number already placed, so
+ * overlapping boxes stay readable. Falls back to the top-left corner.
+ */
+export function labelPositions(list: readonly Pick<Patch, 'x' | 'y' | 'w' | 'h'>[], k: number, labelW: number, labelH: number): Rect[] {
+  const placed: Rect[] = [];
+  const pad = labelH / 2;
+  for (const p of list) {
+    const x0 = p.x * k, y0 = p.y * k, x1 = (p.x + p.w) * k, y1 = (p.y + p.h) * k;
+    const corners: Rect[] = [
+      { x: x0, y: y0, w: labelW, h: labelH },
+      { x: x1 - labelW, y: y1 - labelH, w: labelW, h: labelH },
+      { x: x1 - labelW, y: y0, w: labelW, h: labelH },
+      { x: x0, y: y1 - labelH, w: labelW, h: labelH },
+    ];
+    placed.push(corners.find((c) => !placed.some((q) => near(c, q, pad))) ?? corners[0]);
+  }
+  return placed;
+}
