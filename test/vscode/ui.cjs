@@ -192,9 +192,13 @@ const check = (cond, what) => {
   const name = (await firstAnomaly.textContent()).trim();
   await firstAnomaly.dblclick();
   await page.waitForTimeout(1000);
+  // The user had scrolled down to the details: the next result brings the verdict back into view.
+  const scrolledTo = await f.evaluate(() => { window.scrollTo(0, document.body.scrollHeight); return window.scrollY; }).catch(() => -1);
   await runCommand('Flawscope: Score Image');
   const s2 = await scoreShownFor(name);
   check(Number.isFinite(s2), `palette Score Image on the open editor (${name}) → score ${s2}`);
+  const scrollAfter = await f.evaluate(() => window.scrollY).catch(() => -1);
+  check(scrolledTo > 0 && scrollAfter === 0, `re-scoring scrolls to the verdict (scrolled to ${scrolledTo}, then ${scrollAfter})`);
   await page.screenshot({ path: `${SHOTS}/04-palette-score.png` });
 
   // 4b) the editor-title button (telescope) on another opened image
