@@ -13,7 +13,9 @@ import type { Scoring } from './commands/score';
 import type { Training } from './commands/train';
 import type { Host } from './host';
 import type { ModelEntry } from './models';
-import type { FolderOutcome, ReadyFaults } from './panels';
+import type { FolderOutcome, FolderView, ReadyFaults } from './panels';
+import { resultColumnsInUse } from './panels';
+import type { FolderSort, Verdict } from '../shared/protocol';
 import type { RunRecord } from './runs';
 import type { DatasetsProvider } from './views/datasets';
 import type { ModelsProvider } from './views/models';
@@ -27,8 +29,15 @@ export interface FlawscopeApi {
   readonly waitForRun: (id: string) => Promise<RunRecord>;
   readonly runEvents: (id: string) => ProgressEvent[];
   readonly panelsReplaced: () => number;
-  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
-  readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
+  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
+  readonly folderPanel: () => {
+    html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; busy: boolean;
+    setCsvTarget(p: string | null): void; receive(raw: unknown): boolean; view(sort?: FolderSort, filter?: Verdict[]): Promise<FolderView>; stop(): void;
+  } | null;
+  /** How many editor groups hold Flawscope panels (one results column: 1). */
+  readonly resultColumns: () => number;
+  /** "Use this folder to set the threshold" on the open folder table, answered yes. */
+  readonly calibrateFolder: () => Promise<number | null>;
   readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
   readonly treeLabels: (view: 'datasets' | 'models' | 'runs') => Promise<string[]>;
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
@@ -81,14 +90,19 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     panelsReplaced: () => scoring.panelsReplaced,
     scorePanel: () => {
       const p = scoring.scorePanel;
-      return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
+      return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
     },
     folderPanel: () => {
       const p = scoring.folderPanel;
       return p && !p.isDisposed
-        ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw) }
+        ? {
+            html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, busy: p.busy,
+            setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw), view: (sort, filter) => p.view(sort, filter), stop: () => p.stop(),
+          }
         : null;
     },
+    resultColumns: () => resultColumnsInUse(),
+    calibrateFolder: () => scoring.calibrateFolder(true),
     dashboard: (id) => {
       const d = training.dashboards.get(id);
       return d && !d.isDisposed ? { html: d.html, cspSource: d.panel.webview.cspSource, roots: d.localResourceRoots() } : null;

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, LIMITS, PANEL_KINDS, REPORT_KINDS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type PanelKind, type ReportKind, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
+import { COLORMAPS, FOLDER_SORT_KEYS, LIMITS, PANEL_KINDS, REPORT_KINDS, VERDICTS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type FolderSort, type PanelKind, type ReportKind, type ScoreSummary, type Verdict, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -146,6 +146,20 @@ function verdict(v: unknown): 'normal' | 'anomaly' | 'unfamiliar' {
   return fail('"verdict" must be "normal", "anomaly" or "unfamiliar"');
 }
 
+function folderSort(v: unknown): FolderSort {
+  if (!isRecord(v)) fail('"sort" must be an object');
+  const o = v as Record<string, unknown>;
+  onlyKeys(o, ['key', 'dir']);
+  if (!(FOLDER_SORT_KEYS as readonly unknown[]).includes(o.key)) fail(`"sort.key" must be one of ${FOLDER_SORT_KEYS.join(', ')}`);
+  if (o.dir !== 'asc' && o.dir !== 'desc') fail('"sort.dir" must be "asc" or "desc"');
+  return { key: o.key as FolderSort['key'], dir: o.dir as FolderSort['dir'] };
+}
+
+function verdictList(v: unknown): Verdict[] {
+  if (!Array.isArray(v) || v.length > VERDICTS.length || !v.every((x) => (VERDICTS as readonly unknown[]).includes(x))) fail(`"filter" must list verdicts among ${VERDICTS.join(', ')}`);
+  return v as Verdict[];
+}
+
 function label(v: unknown): 0 | 1 | null {
   if (v === 0 || v === 1 || v === null) return v;
   return fail('"label" must be 0, 1 or null');
@@ -180,7 +194,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
       return { type: 'scoreFailed', requestId: requestId(o), path: checkPath(str(o, 'path'), ctx), message: text(o, 'message') };
     }
     case 'folderScored': {
-      onlyKeys(o, ['type', 'requestId', 'folder', 'rows', 'auroc', 'backend']);
+      onlyKeys(o, ['type', 'requestId', 'folder', 'rows', 'auroc', 'backend', 'stopped']);
       const rows = o.rows;
       if (!Array.isArray(rows)) fail('"rows" must be an array');
       if ((rows as unknown[]).length > LIMITS.rows) fail(`"rows" has too many entries (> ${LIMITS.rows})`);
@@ -192,7 +206,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
         return { path: checkPath(str(q, 'path'), ctx, `rows[${i}].path`), score: num(q, 'score'), isAnomaly: bool(q, 'isAnomaly'), verdict: verdict(q.verdict), label: label(q.label) };
       });
       const auroc = o.auroc === null ? null : num(o, 'auroc', { min: 0, max: 1 });
-      return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: text(o, 'backend', 64) };
+      return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: text(o, 'backend', 64), stopped: o.stopped === undefined ? false : bool(o, 'stopped') };
     }
     case 'exportCsv': {
       onlyKeys(o, ['type', 'requestId', 'suggestedName', 'csv']);
@@ -227,6 +241,27 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
         counts[k] = num(c as Record<string, unknown>, k, { min: 0, int: true });
       }
       return { type: 'reportRendered', panel: panel as ReportKind, counts };
+    }
+    case 'showHeatmap': {
+      onlyKeys(o, ['type', 'path']);
+      return { type: 'showHeatmap', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'pickImage':
+    case 'calibrate':
+      onlyKeys(o, ['type']);
+      return { type: type as 'pickImage' | 'calibrate' };
+    case 'scoreDropped': {
+      // Shape only: the score panel checks each dropped path against the workspace folders.
+      onlyKeys(o, ['type', 'uris']);
+      const uris = o.uris;
+      if (!Array.isArray(uris) || uris.length === 0 || uris.length > LIMITS.dropped) fail(`"uris" must list 1 to ${LIMITS.dropped} URIs`);
+      return { type: 'scoreDropped', uris: (uris as unknown[]).map((u, i) => str({ [`uris[${i}]`]: u }, `uris[${i}]`)) };
+    }
+    case 'folderViewState': {
+      onlyKeys(o, ['type', 'requestId', 'order', 'sort', 'filter']);
+      const order = o.order;
+      if (!Array.isArray(order) || order.length > LIMITS.rows) fail(`"order" must be a list of at most ${LIMITS.rows} paths`);
+      return { type: 'folderViewState', requestId: requestId(o), order: (order as unknown[]).map((p, i) => checkPath(str({ [`order[${i}]`]: p }, `order[${i}]`), ctx, `order[${i}]`)), sort: folderSort(o.sort), filter: verdictList(o.filter) };
     }
     case 'setSetting': {
       onlyKeys(o, ['type', 'key', 'value']);

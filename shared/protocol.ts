@@ -46,6 +46,19 @@ export interface FolderItem {
   name: string;
   /** 0 = normal, 1 = anomaly, null = no label derivable from folder names. */
   label: 0 | 1 | null;
+  /** The class folder the image is in (the first folder of `name`); null for images directly in the scored folder. */
+  className: string | null;
+}
+
+export type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
+export const VERDICTS: readonly Verdict[] = ['normal', 'anomaly', 'unfamiliar'];
+
+/** Columns the folder table sorts by (shared/folder-table.ts). */
+export type FolderSortKey = 'name' | 'className' | 'score' | 'verdict' | 'label';
+export const FOLDER_SORT_KEYS: readonly FolderSortKey[] = ['name', 'className', 'score', 'verdict', 'label'];
+export interface FolderSort {
+  key: FolderSortKey;
+  dir: 'asc' | 'desc';
 }
 
 export interface RunView {
@@ -147,6 +160,12 @@ export type HostToWebview =
   | { type: 'settings'; colormap: Colormap; opacity: number }
   | { type: 'progress'; runId: string; event: ProgressEvent }
   | { type: 'runState'; run: RunView }
+  /** Stop scoring the folder now (the notification's Cancel); the rows so far are answered as `stopped`. */
+  | { type: 'stopFolder' }
+  /** Sort and/or filter the folder table as a header click or the filter boxes would; answered by folderViewState. */
+  | { type: 'folderView'; requestId: number; sort?: FolderSort; filter?: Verdict[] }
+  /** Whether the folder's labels allow "Use this folder to set the threshold" (and what it would do). */
+  | { type: 'calibration'; available: boolean; text: string }
   | { type: 'response'; requestId: number; ok: boolean; error?: string };
 
 // ---------------------------------------------------------------- webview → host
@@ -179,9 +198,20 @@ export type WebviewToHost =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'scored'; requestId: number; path: string; result: ScoreSummary }
   | { type: 'scoreFailed'; requestId: number; path: string; message: string }
-  | { type: 'folderScored'; requestId: number; folder: string; rows: FolderRow[]; auroc: number | null; backend: string }
+  /** `stopped`: the Stop button (or stopFolder) ended the work early; `rows` are those scored until then. */
+  | { type: 'folderScored'; requestId: number; folder: string; rows: FolderRow[]; auroc: number | null; backend: string; stopped: boolean }
   | { type: 'exportCsv'; requestId: number; suggestedName: string; csv: string }
   | { type: 'openFile'; path: string }
+  /** A folder-table row was chosen (click or Enter): show its heatmap in the score panel. */
+  | { type: 'showHeatmap'; path: string }
+  /** The score panel's "Choose image…" button: the host shows an open dialog. */
+  | { type: 'pickImage' }
+  /** Images dropped on the score panel (file: URIs from the explorer); the host scores the first image. */
+  | { type: 'scoreDropped'; uris: string[] }
+  /** The folder table as shown now: row paths top to bottom, after sort and filter. */
+  | { type: 'folderViewState'; requestId: number; order: string[]; sort: FolderSort; filter: Verdict[] }
+  /** "Use this folder to set the threshold". */
+  | { type: 'calibrate' }
   | { type: 'setSetting'; key: 'colormap'; value: Colormap }
   | { type: 'setSetting'; key: 'overlayOpacity'; value: number }
   /** Evaluation report: score this image in the score panel (its heatmap). */
@@ -194,6 +224,7 @@ export type WebviewToHost =
 export type WebviewMessageType = WebviewToHost['type'];
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = [
   'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'openHeatmap', 'trainWithWeights', 'reportRendered',
+  'showHeatmap', 'pickImage', 'scoreDropped', 'folderViewState', 'calibrate',
 ];
 
 /** Limits the validator enforces (a misbehaving or compromised webview cannot flood the host). */
@@ -206,4 +237,6 @@ export const LIMITS = {
   rows: 20000,
   /** Top patches in one result. */
   patches: 64,
+  /** Files in one drop on the score panel. */
+  dropped: 64,
 } as const;

@@ -12,6 +12,7 @@ import type { DatasetReportView, EvalReportView, GridReportView, HostToWebview, 
 import { describeForLog, isInsideRoots, validateWebviewMessage } from '../validate';
 import { buildWebviewHtml, makeNonce, resourceRoots } from '../webview-html';
 import { isImageFile } from './eval-model';
+import { resultsColumn, trackPanel } from '../panels/results-column';
 
 export type ReportInit = Extract<HostToWebview, { type: 'init'; panel: ReportKind }>;
 
@@ -46,7 +47,7 @@ export class ReportPanel implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly env: ReportEnv, readonly kind: ReportKind, onDispose: () => void) {
-    this.panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], 'Flawscope report', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
+    this.panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], 'Flawscope report', { viewColumn: resultsColumn(), preserveFocus: false }, {
       enableScripts: true,
       enableCommandUris: false,
       enableForms: false,
@@ -56,6 +57,7 @@ export class ReportPanel implements vscode.Disposable {
     });
     this.panel.iconPath = vscode.Uri.joinPath(env.extensionUri, 'media', 'icon.svg');
     this.subscriptions.push(
+      trackPanel(this.panel),
       this.panel.webview.onDidReceiveMessage((m) => this.receive(m)),
       this.panel.onDidDispose(() => {
         this.dispose();

@@ -231,6 +231,69 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     await until(() => fs.existsSync(csvPath), 5000, 'CSV written');
   });
 
+  test('one results column: the score panel, the folder table and the dashboard share one editor group', async () => {
+    const a = await api();
+    // As a user works: a file open in the editor, then a folder score, an image, the heatmap panel
+    // and a dashboard. Scoring an image after the folder table took the focus used to open a third column.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const notes = path.join(cfg.workspace, 'notes.txt');
+    fs.writeFileSync(notes, 'a file the user is editing\n');
+    await vscode.window.showTextDocument(vscode.Uri.file(notes), { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(path.join(cfg.workspace, 'images')));
+    const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')))) as { score: number } | null;
+    assert.ok(r, 'scored after the folder');
+    await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
+    await vscode.commands.executeCommand('flawscope.showDashboard', a.runs()[0]?.id);
+    // Tabs reach the extension host's tab model a moment after the panel is created.
+    await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Training:'))), 10000, 'the dashboard tab');
+    const groups = vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label));
+    log('editor groups:', JSON.stringify(groups));
+    assert.equal(a.resultColumns(), 1, `Flawscope panels in one group: ${JSON.stringify(groups)}`);
+    assert.equal(vscode.window.tabGroups.all.length, 2, `the editor and the results column: ${JSON.stringify(groups)}`);
+    assert.deepEqual(groups[0], ['notes.txt'], 'the editor keeps its column');
+    assert.ok(groups[1]!.length >= 3, `score panel, folder table and dashboard beside it: ${JSON.stringify(groups[1])}`);
+  });
+
+  test('the folder table sorts and filters as asked, and a chosen row shows its heatmap in the score panel', async () => {
+    const a = await api();
+    const fp = a.folderPanel()!;
+    const rows = fp.lastOutcome!.rows;
+    const byScore = [...rows].sort((x, y) => x.score - y.score).map((x) => x.path);
+    const asc = await fp.view({ key: 'score', dir: 'asc' }, ['normal', 'anomaly', 'unfamiliar']);
+    assert.deepEqual(asc.order, byScore, 'ascending by score');
+    assert.deepEqual(asc.sort, { key: 'score', dir: 'asc' });
+    const byClass = await fp.view({ key: 'className', dir: 'desc' });
+    const classes = byClass.order.map((p) => path.basename(path.dirname(p)));
+    assert.deepEqual(classes, [...classes].sort().reverse(), `descending by class: ${classes.join(',')}`);
+    assert.equal(classes[0], 'normal');
+    const verdicts = new Map(rows.map((x) => [x.path, x.verdict]));
+    for (const v of ['normal', 'anomaly'] as const) {
+      const only = await fp.view(undefined, [v]);
+      assert.deepEqual(only.order.map((p) => verdicts.get(p)), Array(rows.filter((x) => x.verdict === v).length).fill(v), `only ${v} rows`);
+    }
+    await fp.view({ key: 'score', dir: 'desc' }, ['normal', 'anomaly', 'unfamiliar']);
+    // The message a click (or Enter) on a row sends: its heatmap in the score panel, in the same column.
+    const target = byScore[0];
+    assert.equal(fp.receive({ type: 'showHeatmap', path: target }), true);
+    await until(() => a.scorePanel()?.lastResult?.path === target, 60000, 'the row scored in the score panel');
+    assert.equal(a.resultColumns(), 1);
+    assert.equal(fp.receive({ type: 'showHeatmap', path: '/etc/passwd' }), false, 'only rows of the scored folder');
+  });
+
+  test('Stop ends a folder score early and answers with the rows scored until then', async () => {
+    const a = await api();
+    const folder = cfg.dataset;
+    const total = (fs.readdirSync(folder, { recursive: true }) as string[]).filter((f) => f.endsWith('.png')).length;
+    const running = vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(folder)) as Thenable<{ rows: unknown[]; stopped: boolean } | null>;
+    await until(() => a.folderPanel()?.busy, 60000, 'the folder being scored');
+    a.folderPanel()!.stop();
+    const out = await running;
+    log('stopped folder:', out?.rows.length, 'of', total);
+    assert.ok(out, 'answered');
+    assert.equal(out!.stopped, true);
+    assert.ok(out!.rows.length < total, `${out!.rows.length} of ${total} scored`);
+  });
+
   test('flawscope.thresholdOverride changes the verdict and the reported threshold; a colour photo is unfamiliar', async () => {
     const c = vscode.workspace.getConfiguration('flawscope');
     const img = vscode.Uri.file(path.join(cfg.workspace, 'sample.png'));
@@ -311,5 +374,43 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     const html = a.scorePanel()!.html;
     await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
     assert.equal(a.scorePanel()!.html, html);
+  });
+
+  test('a dropped image from the workspace is scored; a file elsewhere is refused with the reason', async () => {
+    const a = await api();
+    const p = a.scorePanel()!;
+    const img = path.join(cfg.workspace, 'images', 'normal', fs.readdirSync(path.join(cfg.workspace, 'images', 'normal'))[1]!);
+    assert.equal(p.receive({ type: 'scoreDropped', uris: [vscode.Uri.file(img).toString()] }), true);
+    await until(() => a.scorePanel()?.lastResult?.path === img, 60000, 'the dropped image scored');
+    assert.equal(p.receive({ type: 'scoreDropped', uris: [vscode.Uri.file(path.join(cfg.repo, 'package.json')).toString()] }), false);
+    assert.match(a.scorePanel()!.lastDropRefusal ?? '', /not an image/);
+  });
+
+  test('Use this folder to set the threshold: calibrate writes the threshold the table promised, and the panels take it', async () => {
+    assert.ok(trainedModel, 'needs the trained model');
+    const a = await api();
+    // A copy: the other tests keep the trained model's own threshold.
+    const copy = path.join(cfg.workspace, '.flawscope', 'models', 'ext-test-calibrate');
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(trainedModel, copy, { recursive: true });
+    try {
+      await vscode.commands.executeCommand('flawscope.selectActiveModel', copy);
+      const folder = path.join(cfg.workspace, 'images');
+      const outcome = (await vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(folder))) as { rows: { score: number; label: 0 | 1 | null }[] };
+      const normals = outcome.rows.filter((r) => r.label === 0).map((r) => r.score).sort((x, y) => y - x);
+      const before = JSON.parse(fs.readFileSync(path.join(copy, 'flawscope.json'), 'utf8')) as { threshold: number };
+      const t = await a.calibrateFolder();
+      log('calibrated threshold', t, 'old', before.threshold, 'highest normal', normals[0]);
+      assert.ok(t !== null, 'calibrate ran');
+      // 12 normal images at 1 %: the highest normal score (the CLI scores as the panel does).
+      assert.ok(Math.abs(t! - normals[0]!) <= 1e-4 * Math.abs(normals[0]!) + 1e-6, `threshold ${t} vs highest normal ${normals[0]}`);
+      const after = JSON.parse(fs.readFileSync(path.join(copy, 'flawscope.json'), 'utf8')) as { threshold: number; thresholdHistory: { threshold: number }[] };
+      assert.equal(after.threshold, t);
+      assert.equal(after.thresholdHistory.at(-1)!.threshold, before.threshold, 'the old threshold kept');
+      const s = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')))) as { threshold: number };
+      assert.equal(s.threshold, t, 'the score panel uses the new threshold');
+    } finally {
+      await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
+    }
   });
 });
