@@ -18,7 +18,7 @@ import { thresholdRuleOf, TRAIN_SETTINGS } from './train-options';
 import { chooseThresholdForFlag, describeChoice, ratesAt, ruleRecord, smallSampleWarning, type ThresholdChoice, type ThresholdRequest } from './threshold';
 import { collectImages, decodeImageFile, loadScorerFromDir } from '../scorer/node/index';
 import { errorText } from '../scorer/errors';
-import { INFO_FILE, validateModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
+import { INFO_FILE, parseModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
 
 /** calibrate's options; the two rates are train's settings (same ranges and messages as \`train\`). */
 export const CALIBRATE_OPTIONS = new OptionTable('calibrate option', {
@@ -181,7 +181,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       }
       let info: ModelInfo;
       try {
-        info = validateModelInfo(raw, infoPath);
+        info = parseModelInfo(raw, infoPath);
       } catch (e) {
         throw new InputError(`--model ${modelDir}: ${errorText(e)}`);
       }
@@ -227,7 +227,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       const now = new Date();
       const rule = ruleRecord(request, choice, resolve(dataDir), now);
       const next = withNewThreshold(raw, choice.threshold, rule, now);
-      validateModelInfo(next, infoPath); // what is written must load everywhere
+      parseModelInfo(next, infoPath); // what is written must load everywhere
       const oldOn = ratesAt(normals, anomalies, info.threshold);
       await writeInfoAtomically(modelDir, next, io);
       const result: CalibrateResult = {
