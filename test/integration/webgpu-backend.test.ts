@@ -119,3 +119,17 @@ test('--backend webgpu without a WebGPU adapter exits 2 naming what is missing, 
   assert.match(r.stderr, /--backend auto or fast/);
   assert.deepEqual(readdirSync(join(out, '..')), [], 'nothing written: no model folder, no checkpoint, no lock');
 });
+
+test('train --backend cpu (the old name of fast) still runs, with a note naming the new name', () => {
+  // A missing data folder stops it right after the settings are read: quick, and nothing written.
+  const r = spawnSync(process.execPath, [CLI, 'train', '--data', join(tempDir('flawscope-webgpu-'), 'none'), '--out', join(tempDir('flawscope-webgpu-'), 'm'), '--backend', 'cpu', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 2, r.stderr);
+  const warning = events(r.stdout).find((e) => e.type === 'warning');
+  assert.match(warning?.message ?? '', /--backend cpu is the old name of --backend fast in train/);
+});
+
+test('train --help lists the one vocabulary', () => {
+  const r = spawnSync(process.execPath, [CLI, 'train', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /--backend auto\|tensorflow\|webgpu\|fast/);
+});
