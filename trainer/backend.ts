@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BACKENDS_OF, type BackendOf } from '../shared/backends';
-import { adapterText, probeWebGpu, startWebGpuBackend } from './webgpu';
+import { adapterText, NO_ADAPTER_HINT, probeWebGpu, startWebGpuBackend } from './webgpu';
 
 export type BackendRequest = BackendOf<'train'>;
 export const BACKEND_REQUESTS: readonly BackendRequest[] = BACKENDS_OF.train;
@@ -86,7 +86,7 @@ export async function selectTrainingBackend(req: BackendRequest): Promise<Backen
   if (req === 'webgpu') {
     const w = await tryWebGpu(false);
     if (w.ok) return w.choice;
-    throw new BackendUnavailableError(`--backend webgpu: not available (${w.why}). Use --backend auto or fast to train on the CPU`);
+    throw new BackendUnavailableError(`--backend webgpu: not available (${w.why}). ${NO_ADAPTER_HINT}. Or use --backend auto or fast to train on the CPU`);
   }
   if (req === 'fast') return fastBackend();
   // auto: the order in the header.

@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -48,6 +50,40 @@ export const NO_ADAPTER_HINT =
 
 let probed: Promise<{ probe: WebGpuProbe; gpu?: GpuLike; adapter?: GpuAdapterLike }> | null = null;
 
+/**
+ * Dawn's Vulkan backend dlopens libvulkan.so.1 and, when it is missing, prints a warning from
+ * native code on stderr; every `auto` training on a machine without Vulkan would show it. Looked
+ * for first where the dynamic loader would find it: LD_LIBRARY_PATH, the ld.so cache, the usual
+ * library folders.
+ */
+function linuxVulkanLoaderMissing(): string | null {
+  if (process.platform !== 'linux') return null;
+  const name = 'libvulkan.so.1';
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib64', '/lib'];
+  if (dirs.some((d) => existsSync(join(d, name)))) return null;
+  try {
+    if (readFileSync('/etc/ld.so.cache').includes(name)) return null;
+  } catch {
+    // no cache: the folders above were the places to look
+  }
+  return `no Vulkan loader (${name}) on this machine`;
+}
+
+/** Likewise, with a loader but no driver manifest Dawn warns "Found no drivers" on stderr. */
+function linuxVulkanDriverMissing(): string | null {
+  if (process.platform !== 'linux' || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return null;
+  const dataDirs = (process.env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':').filter(Boolean);
+  const dirs = ['/etc/vulkan/icd.d', ...dataDirs.map((d) => join(d, 'vulkan', 'icd.d'))];
+  for (const d of dirs) {
+    try {
+      if (readdirSync(d).some((f) => f.endsWith('.json'))) return null;
+    } catch {
+      // not there
+    }
+  }
+  return `no Vulkan driver (no ICD manifest in ${dirs.join(', ')})`;
+}
+
 function loadDawn(): DawnModule | string {
   try {
     return requireHere('webgpu') as DawnModule;
@@ -73,6 +109,8 @@ export function adapterText(a: WebGpuAdapter): string {
 /** Loads Dawn and asks for a high-performance adapter, once per process. */
 export function probeWebGpu(): Promise<WebGpuProbe> {
   probed ??= (async () => {
+    const noLoader = linuxVulkanLoaderMissing() ?? linuxVulkanDriverMissing();
+    if (noLoader) return { probe: { ok: false, why: noLoader } };
     const dawn = loadDawn();
     if (typeof dawn === 'string') return { probe: { ok: false, why: dawn } };
     let gpu: GpuLike;
@@ -82,7 +120,7 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
       return { probe: { ok: false, why: `Dawn could not start: ${(e as Error).message}` } };
     }
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
-    if (!adapter) return { probe: { ok: false, why: `no WebGPU adapter. ${NO_ADAPTER_HINT}` } };
+    if (!adapter) return { probe: { ok: false, why: 'no WebGPU adapter' } };
     // tfjs's WebGPU backend checks navigator.gpu and uses the WebGPU constants (GPUBufferUsage, …).
     Object.assign(globalThis, dawn.globals);
     const g = globalThis as { navigator?: { gpu?: unknown } };
