@@ -17,9 +17,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
 
-const root = join(__dirname, '..', '..');
+// Run from the sources (tsx) or as the bundle of scripts/bundle-bench-gpu.mjs (plain node).
+const bundled = !__filename.endsWith('.ts');
+const root = bundled ? __dirname : join(__dirname, '..', '..');
 // The shared reference sits beside the checkout (../shared) or in the shared workspace; TORCH_REF overrides.
-const TORCH_REF = process.env.TORCH_REF ?? [join(root, '..', 'shared', 'bench', 'torch_ref.py'), '/work/shared/bench/torch_ref.py'].find(existsSync) ?? join(root, '..', 'shared', 'bench', 'torch_ref.py');
+const TORCH_REF = process.env.TORCH_REF ?? [join(__dirname, 'torch_ref.py'), join(root, '..', 'shared', 'bench', 'torch_ref.py'), '/work/shared/bench/torch_ref.py'].find(existsSync) ?? join(root, '..', 'shared', 'bench', 'torch_ref.py');
 const PY = '/usr/bin/python3';
 const SWIFTSHADER_DIR = '/usr/lib/chromium';
 
@@ -71,7 +73,14 @@ async function child(): Promise<void> {
 // ------------------------------------------------------------------------------------------
 // Parent.
 function childEnv(): NodeJS.ProcessEnv {
-  if (!flag('swiftshader')) return process.env;
+  const bundledLoader = join(__dirname, 'vulkan');
+  const systemLoader = ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
+  if (!flag('swiftshader')) {
+    // The bundle's loader (scripts/bundle-bench-gpu.mjs) when the machine has a driver but no loader.
+    if (bundled && !systemLoader && existsSync(join(bundledLoader, 'libvulkan.so.1')))
+      return { ...process.env, LD_LIBRARY_PATH: [bundledLoader, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+    return process.env;
+  }
   const icd = join(SWIFTSHADER_DIR, 'vk_swiftshader_icd.json');
   if (!existsSync(icd)) throw new Error(`--swiftshader: ${icd} not found (apt-get install chromium)`);
   return { ...process.env, VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: [SWIFTSHADER_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
@@ -79,7 +88,7 @@ function childEnv(): NodeJS.ProcessEnv {
 
 function runChild(args: string[]): ChildResult | { error: string } {
   const extra = flag('swiftshader') ? ['--allow-software'] : [];
-  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, ...args, ...extra], { cwd: root, env: childEnv(), encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [...(bundled ? [] : ['--import', 'tsx']), __filename, ...args, ...extra], { cwd: root, env: childEnv(), encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) return { error: `${args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
   return JSON.parse(line.slice(7)) as ChildResult;
@@ -145,7 +154,7 @@ async function parent(): Promise<void> {
   const torch = flag('no-torch') ? { ok: false as const, why: '--no-torch' } : torchCuda();
   const env = {
     node: process.version, os: `${process.platform} ${release()}`, cpu: `${cpus()[0]?.model ?? '?'} x${cpus().length}`,
-    webgpu: version('webgpu'), tfjsWebgpu: version('@tensorflow/tfjs-backend-webgpu'),
+    webgpu: version('webgpu'), tfjs: (await import('@tensorflow/tfjs-core')).version_core,
     nvidiaSmi: sh('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']),
     vulkan: sh('vulkaninfo', ['--summary'])?.split('\n').filter((l) => /deviceName|driverInfo|apiVersion/.test(l)).map((l) => l.trim()).join('; ') ?? null,
     torch: torch.ok ? `CUDA ${torch.device}` : `not measured: ${torch.why}`,
