@@ -22,8 +22,8 @@ export const BACKEND_MEANING: Record<Backend, string> = {
 /** Which names each place accepts (auto first). */
 export const BACKENDS_OF = {
   train: ['auto', 'tensorflow', 'webgpu', 'fast'],
-  score: ['auto', 'fast', 'wasm', 'cpu'],
-  calibrate: ['auto', 'fast', 'wasm', 'cpu'],
+  score: ['auto', 'webgpu', 'fast', 'wasm', 'cpu'],
+  calibrate: ['auto', 'webgpu', 'fast', 'wasm', 'cpu'],
   eval: ['wasm', 'cpu'],
   webview: ['auto', 'webgpu', 'wasm', 'cpu'],
 } as const satisfies Record<string, readonly Backend[]>;

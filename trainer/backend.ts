@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BACKENDS_OF, type BackendOf } from '../shared/backends';
-import { adapterText, NO_ADAPTER_HINT, probeWebGpu, startWebGpuBackend } from './webgpu';
+import { adapterText, NO_ADAPTER_HINT, probeWebGpu, startWebGpuBackend } from '../scorer/node/webgpu';
 
 export type BackendRequest = BackendOf<'train'>;
 export const BACKEND_REQUESTS: readonly BackendRequest[] = BACKENDS_OF.train;

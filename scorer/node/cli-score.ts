@@ -35,7 +35,7 @@ const USAGE = `usage: flawscope score --model DIR IMAGE_OR_FOLDER... [options]
 ${(Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]).filter(([, o]) => o.help).map(([k, o]) => `  --${k} ${o.help}`).join('\n')}
   (--stride N is the old name of --tile-stride)`;
 
-interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number; layer?: HeatLayer; notes: string[] }
+interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'webgpu' | 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number; layer?: HeatLayer; notes: string[] }
 
 class ScoreUsageError extends Error {}
 

@@ -1,6 +1,6 @@
 // `npm run bench:gpu`: images/s of one whole GAN step (trainer/gan.ts: generator update with the
 // six losses + discriminator update, Adam; normal and anomaly steps alternating, as training does)
-// on the webgpu backend (tfjs-backend-webgpu through Dawn, trainer/webgpu.ts) and on the fast CPU
+// on the webgpu backend (tfjs-backend-webgpu through Dawn, scorer/node/webgpu.ts) and on the fast CPU
 // kernels, side by side at 32x32x3 batch 64 and 128x128x3 batch 16 and 64; with PyTorch on the
 // same GPU when /usr/bin/python3 has torch with CUDA (../shared/bench/torch_ref.py, run on CUDA as
 // its default device, each timing point synchronised). Records the adapter, the driver
@@ -45,7 +45,7 @@ async function child(): Promise<void> {
   const size = Number(arg('size', '32')), batch = Number(arg('batch', '64')), steps = Number(arg('steps', '10')), warm = Number(arg('warm', '3'));
   let adapter: Adapter | undefined, reason: string;
   if (what === 'webgpu') {
-    const { probeWebGpu, startWebGpuBackend, adapterText } = await import('../../trainer/webgpu');
+    const { probeWebGpu, startWebGpuBackend, adapterText } = await import('../../scorer/node/webgpu');
     const probe = await probeWebGpu();
     if (!probe.ok) throw new Error(probe.why);
     if (probe.adapter.isFallbackAdapter && !flag('allow-software')) throw new Error(`only a software adapter (${adapterText(probe.adapter)}): not a GPU; pass --swiftshader to run on it anyway`);

@@ -12,7 +12,7 @@ import { Gan, type Group } from '../../trainer/gan';
 import { PAPER_WEIGHTS } from '../../trainer/losses';
 import { defaultPatchSpec } from '../../scorer/model-format';
 import { selectTrainingBackend } from '../../trainer/backend';
-import { startWebGpuBackend } from '../../trainer/webgpu';
+import { startWebGpuBackend } from '../../scorer/node/webgpu';
 
 function batch(n: number, size: number, c: number, seed: number): Float32Array {
   let s = seed >>> 0;

@@ -1,5 +1,5 @@
 /**
- * The webgpu training backend (trainer/webgpu.ts), checked without a GPU on SwiftShader:
+ * The webgpu training backend (scorer/node/webgpu.ts), checked without a GPU on SwiftShader:
  * - parity: three whole GAN steps (normal, anomaly, normal: all nine losses, both discriminators,
  *   Adam) on webgpu and on the fast CPU kernels, same seed and data. Tolerance: per weight tensor
  *   max |webgpu − cpu| ≤ 1e-4 · max(1, max |w|), losses relative 1e-4 (SwiftShader computes in
@@ -89,7 +89,7 @@ function events(stdout: string): any[] {
   return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
 
-test('flawscope train --backend webgpu: one epoch end to end on SwiftShader, a scorable model', { skip }, () => {
+test('flawscope train --backend webgpu: one epoch end to end on SwiftShader; score --backend webgpu agrees with fast', { skip }, () => {
   const s = swiftShaderEnv();
   assert.ok('env' in s, 'missing' in s ? s.missing : '');
   const out = join(tempDir('flawscope-webgpu-'), 'model');
@@ -104,9 +104,16 @@ test('flawscope train --backend webgpu: one epoch end to end on SwiftShader, a s
   for (const [k, v] of Object.entries(epoch.losses)) assert.ok(Number.isFinite(v), `epoch loss ${k}`);
   assert.deepEqual(readdirSync(out).sort(), ['flawscope.json', 'model.json', 'weights.bin']);
   const img = join(ROOT, 'test/fixtures/mnist-small/test/1', readdirSync(join(ROOT, 'test/fixtures/mnist-small/test/1'))[0]!);
-  const scored = spawnSync(process.execPath, [CLI, 'score', '--model', out, img, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-  assert.equal(scored.status, 0, scored.stderr);
-  assert.ok(events(scored.stdout).some((e) => e.event === 'result' && Number.isFinite(e.score)));
+  // The same model scored on webgpu and on the fast kernels: one score, within the parity tolerance.
+  const score = (backend: string) => {
+    const r2 = spawnSync(process.execPath, [CLI, 'score', '--model', out, img, '--json', '--backend', backend], { cwd: ROOT, env: s.env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r2.status, 0, r2.stderr);
+    const ev2 = events(r2.stdout);
+    assert.equal(ev2.find((e) => e.event === 'model')?.backend, backend);
+    return ev2.find((e) => e.event === 'result')!.score as number;
+  };
+  const [onGpu, onCpu] = [score('webgpu'), score('fast')];
+  assert.ok(Number.isFinite(onCpu) && Math.abs(onGpu - onCpu) <= TOL * Math.max(1, Math.abs(onCpu)), `score webgpu ${onGpu} vs fast ${onCpu}`);
 });
 
 test('--backend webgpu without a WebGPU adapter exits 2 naming what is missing, writing nothing', () => {

@@ -39,7 +39,7 @@ test('flawscope score --backend: its names from the vocabulary, in the message a
   let err = '', out = '';
   const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
   assert.equal(await runScoreCommand(['score', '--model', 'm', 'x.png', '--backend', 'tensorflow'], io), 2);
-  assert.match(err, /--backend tensorflow: expected auto, fast, wasm or cpu/);
+  assert.match(err, /--backend tensorflow: expected auto, webgpu, fast, wasm or cpu/);
   assert.equal(await runScoreCommand(['score', '--help'], io), 0);
-  assert.match(out, /--backend auto\|fast\|wasm\|cpu/);
+  assert.match(out, /--backend auto\|webgpu\|fast\|wasm\|cpu/);
 });

@@ -1,5 +1,5 @@
 /**
- * WebGPU in Node for training, through the optional npm package `webgpu` (Dawn: Vulkan on Linux,
+ * WebGPU in Node (training, and `flawscope score --backend webgpu`), through the optional npm package `webgpu` (Dawn: Vulkan on Linux,
  * Metal on macOS, D3D12 on Windows) and tfjs's WebGPU backend, which has the training kernels.
  * Nothing here is native to Flawscope: when `webgpu` is not installed or finds no adapter, the
  * probe says why and the caller decides (auto skips it, --backend webgpu exits 2).
