@@ -49,6 +49,8 @@ export const NO_ADAPTER_HINT =
   'To test on the CPU with SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium';
 
 let probed: Promise<{ probe: WebGpuProbe; gpu?: GpuLike; adapter?: GpuAdapterLike }> | null = null;
+/** The adapter tfjs's WebGPU backend is registered on (once per process). */
+let registeredOn: GpuAdapterLike | null = null;
 
 /**
  * Dawn's Vulkan backend dlopens libvulkan.so.1 and, when it is missing, prints a warning from
@@ -140,7 +142,20 @@ export async function startWebGpuBackend(): Promise<WebGpuAdapter> {
   if (!probe.ok) throw new Error(probe.why);
   const { adapter } = (await probed)!;
   const a = adapter!;
-  if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
+  // Once per process: removing a backend disposes every tensor on it (a training's weights, when the
+  // scorer starts WebGPU after the trainer did).
+  if (registeredOn !== a) {
+    if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
+    registerOn(a);
+    registeredOn = a;
+  }
+  if (!(await tf.setBackend(WEBGPU_BACKEND))) throw new Error('tfjs could not start its WebGPU backend on this adapter');
+  await tf.ready();
+  return probe.adapter;
+}
+
+
+function registerOn(a: GpuAdapterLike): void {
   tf.registerBackend(WEBGPU_BACKEND, async () => {
     // The same device request as tfjs's own factory: the adapter's limits, not the defaults,
     // so 128x128 batches fit in one storage buffer.
@@ -158,7 +173,4 @@ export async function startWebGpuBackend(): Promise<WebGpuAdapter> {
     });
     return new WebGPUBackend(device as ConstructorParameters<typeof WebGPUBackend>[0], (a.info ?? {}) as unknown as ConstructorParameters<typeof WebGPUBackend>[1]);
   }, 0);
-  if (!(await tf.setBackend(WEBGPU_BACKEND))) throw new Error('tfjs could not start its WebGPU backend on this adapter');
-  await tf.ready();
-  return probe.adapter;
 }
