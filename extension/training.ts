@@ -4,6 +4,7 @@
  * extension/commands/train.ts wires these to the UI.
  */
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
+import type { BackendOf } from '../shared/backends';
 import { PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
 
 export interface TrainSpec {
@@ -18,7 +19,7 @@ export interface TrainSpec {
   /** 'none' → --augment none; 'auto' (the trainer's default) adds nothing. */
   augment?: 'auto' | 'none';
   seed?: number;
-  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend?: BackendOf<'train'>;
   resume?: string;
   /** Loss weights (custom preset), e.g. "recon=1.5,patch=1.5" → --weights. */
   weights?: string;

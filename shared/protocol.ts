@@ -10,6 +10,7 @@
  */
 import type { ModelInfo } from '../scorer/model-format';
 import type { ProgressEvent } from '../trainer/progress';
+import type { BackendOf } from './backends';
 
 export type Colormap = 'turbo' | 'viridis' | 'grey';
 export const COLORMAPS: readonly Colormap[] = ['turbo', 'viridis', 'grey'];
@@ -36,7 +37,7 @@ export interface ScorerRef {
   moduleUrl: string;
   /** Webview URL prefix (ending in '/') of the folder holding the tfjs .wasm files. */
   wasmPrefix: string;
-  backend: 'auto' | 'webgpu' | 'wasm' | 'cpu';
+  backend: BackendOf<'webview'>;
 }
 
 export interface FolderItem {

@@ -4,7 +4,8 @@
  * one message wherever it comes from; the `--help` text is generated from the same table.
  */
 import { z } from 'zod';
-import { BACKEND_REQUESTS } from './backend';
+import type { BackendRequest } from './backend';
+import { BACKENDS_OF, backendExpectation, backendSchema } from '../shared/backends';
 import { InputError } from './data/types';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import { SKIP_MODES } from './model';
@@ -97,7 +98,7 @@ const SPECS = {
     expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
     schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
   },
-  backend: { expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
+  backend: { expect: backendExpectation('train'), schema: backendSchema('train'), help: `${BACKENDS_OF.train.join('|')}  auto: CUDA, a WebGPU GPU, TensorFlow CPU, then fast (README "Backends")` },
   validationFraction: { expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
   falseAlarmRate: {
     expect: 'a number above 0 and at most 0.5 (the share of normal images the threshold may flag)', schema: z.number().gt(0).max(0.5).nullable(),
@@ -136,7 +137,7 @@ export interface TrainOptions {
   lr?: number; lrDecayEvery?: number; beta1?: number; beta2?: number; weights?: Partial<LossWeights>;
   patch?: { size: number; stride: number; topN: number } | null; score?: 'auto' | 'mean' | 'topPatch';
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
-  skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: (typeof BACKEND_REQUESTS)[number];
+  skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: BackendRequest;
   validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
   preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode;
 }

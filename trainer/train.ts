@@ -162,7 +162,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
         }
         const group: Group = rng.next() < pNormal ? 'normal' : 'anomaly';
         const x = await cursors.get(group)!.next(cfg.batch);
-        const losses = gan.step(x, group);
+        const losses = await gan.stepAsync(x, group);
         assertFiniteLosses(losses, epoch, step, cfg);
         imgs += x.shape[0];
         x.dispose();

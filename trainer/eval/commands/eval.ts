@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { camel, UsageError } from '../../args';
-import { enumOf, HELP, jsonSwitch, OptionTable } from '../../cli-schema';
+import { HELP, jsonSwitch, OptionTable } from '../../cli-schema';
 import { DATA_OPTIONS } from '../../data/options';
 import { TRAIN_SETTINGS } from '../../train-options';
+import { BACKENDS_OF, backendExpectation, backendSchema } from '../../../shared/backends';
 import { decodeImageFile, loadScorerFromDir } from '../../../scorer/node/index';
 import { scoreLabel } from '../../../scorer/model-format';
 import { evaluateSet } from '../evaluate';
@@ -28,7 +29,7 @@ export const EVAL_OPTIONS = new OptionTable('eval option', {
   scoreShift: { ...TRAIN_SETTINGS.specs.scoreShift, help: "none|pixel  override the model's shifted score" },
   // The upper bound is the model's input side, checked once the model is read.
   tileStride: { expect: 'an integer from 1 up to the model input side', schema: z.number().int().min(1), help: "N  override the photo-tile stride (crop-trained models)" },
-  backend: { expect: 'wasm or cpu (eval runs on these)', schema: enumOf(['wasm', 'cpu'] as const), help: 'wasm|cpu  (default wasm)' },
+  backend: { expect: `${backendExpectation('eval')} (eval runs on these)`, schema: backendSchema('eval'), help: `${BACKENDS_OF.eval.join('|')}  (default wasm)` },
   report: PATH('OUT_DIR  write report.md, report.html, roc.svg, eval.json and scores.csv there'),
   json: jsonSwitch('print the result as one JSON object'),
   help: HELP,
