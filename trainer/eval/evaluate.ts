@@ -150,7 +150,7 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
   }
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;
-  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride, pixelAuroc: pixels ? pixels.auroc() : null };
+  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride, ...(pixels ? { pixelAuroc: pixels.auroc() } : {}) };
   if (classNames) {
     result.byType = perClassAuroc(scores, Uint8Array.from(y), photos.map((p) => photoClass.get(p)!))
       .filter((c) => c.anomaly)
