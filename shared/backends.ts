@@ -24,7 +24,7 @@ export const BACKENDS_OF = {
   train: ['auto', 'tensorflow', 'webgpu', 'fast'],
   score: ['auto', 'webgpu', 'fast', 'wasm', 'cpu'],
   calibrate: ['auto', 'webgpu', 'fast', 'wasm', 'cpu'],
-  eval: ['wasm', 'cpu'],
+  eval: ['fast', 'wasm', 'cpu'],
   webview: ['auto', 'webgpu', 'wasm', 'cpu'],
 } as const satisfies Record<string, readonly Backend[]>;
 export type BackendPlace = keyof typeof BACKENDS_OF;

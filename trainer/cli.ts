@@ -64,7 +64,7 @@ function fmt(x: number | null | undefined, d = 4): string {
 function humanLine(e: ProgressEvent): string | null {
   switch (e.type) {
     case 'start':
-      return `backend: ${e.backend} (${e.backendReason})\n${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
+      return `backend: ${e.backend} (${e.backendReason})\n${e.groups ? `batches: ${e.groups.text}\n` : ''}${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
     case 'epoch':
       return `${e.stage ? `${e.stage} ` : ''}epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
     case 'warning':

@@ -9,6 +9,7 @@ import { BACKENDS_OF, backendExpectation, backendSchema } from '../shared/backen
 import { InputError } from './data/types';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import { SKIP_MODES } from './model';
+import { ANOMALY_SHARE_WORDS, MIN_AUTO_ANOMALY_SHARE, type AnomalyShareSetting } from './group-schedule';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
 import { enumOf, HELP, int, jsonSwitch, numberText, OptionTable, show, SWITCH, type OptionSource, type OptionSpec } from './cli-schema';
 
@@ -99,6 +100,11 @@ const SPECS = {
     schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
   },
   backend: { expect: backendExpectation('train'), schema: backendSchema('train'), help: `${BACKENDS_OF.train.join('|')}  auto: CUDA, a WebGPU GPU, TensorFlow CPU, then fast (README "Backends")` },
+  anomalyShare: {
+    expect: 'auto, size, or a number above 0 and below 1 (the share of training steps on anomaly batches)',
+    schema: z.union([enumOf(ANOMALY_SHARE_WORDS), z.number().gt(0).lt(1)]), fromFlag: numberText,
+    help: `auto|size|X  share of steps on anomaly batches: size = by set sizes (the paper's), X fixed; auto = by size, at least ${MIN_AUTO_ANOMALY_SHARE}`,
+  },
   validationFraction: { expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
   falseAlarmRate: {
     expect: 'a number above 0 and at most 0.5 (the share of normal images the threshold may flag)', schema: z.number().gt(0).max(0.5).nullable(),
@@ -139,7 +145,7 @@ export interface TrainOptions {
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
   skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: BackendRequest;
   validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
-  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode;
+  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode; anomalyShare?: AnomalyShareSetting;
 }
 
 /**

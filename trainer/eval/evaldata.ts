@@ -93,12 +93,14 @@ export async function loadEvalSet(o: EvalDataOptions): Promise<LoadedEvalSet> {
   }
   // Crops of one photo share a source: the image-level score is the max over its crops.
   const groups = kept.some((it) => it.crop) ? kept.map((it) => it.source) : undefined;
+  const maskPaths = groups && kept.some((it) => it.maskPath) ? kept.map((it) => it.maskPath) : undefined;
   return {
     images: res.images,
     isAnomaly,
     className: kept.map((it) => it.className),
     masks,
     groups,
+    maskPaths,
     normalClass: p.normalClass,
     layout: p.catalog.layout,
     split: o.split,
