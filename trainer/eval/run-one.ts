@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, ren
 import os from 'node:os';
 import { join } from 'node:path';
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node/index';
+import { parseModelInfo } from '../../scorer/model-format';
 import type { ProgressEvent } from '../progress';
 import type { LossWeights } from '../losses';
 import { checkpointPath } from '../train';
@@ -154,10 +155,12 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     }
   }
   // The model folder holds the config, history and metrics the trainer saved.
-  const info = JSON.parse(readFileSync(join(model, 'flawscope.json'), 'utf8'));
-  const cfg = info.config ?? {};
+  const infoPath = join(model, 'flawscope.json');
+  const info = parseModelInfo(JSON.parse(readFileSync(infoPath, 'utf8')), infoPath);
+  // The trainer wrote this config through train-options' schema a moment ago; read it as its record.
+  const cfg = info.config as Record<string, any>;
   const history: EpochRecord[] = (cfg.history ?? []).map(epochRecord);
-  const counts = info.dataset?.counts ?? null;
+  const counts = (info.dataset as { counts?: { trainNormal: number; trainAnomaly: number; validation: number; test: number } }).counts ?? null;
   const stepsPerEpoch = counts ? Math.max(1, Math.floor((counts.trainNormal + counts.trainAnomaly) / cfg.batch)) : 0;
   let evalRes: RunResult['eval'] = null;
   if (spec.evalSplit) {

@@ -8,6 +8,7 @@ import { PAPER_WEIGHTS } from '../../losses';
 import { benchSpec, defaultCacheDir, parseClasses } from '../bench';
 import { allCombinations, comboId, gridCombinations, PAPER_GRID_COUNT, parseValues, sampleCombinations, GRID_VALUES, WEIGHT_KEYS } from '../grid';
 import { runOne, shellLine, machineDescription, writeJsonAtomic } from '../run-one';
+import { parseModelInfo } from '../../../scorer/model-format';
 import { aurocVsEpochSvg } from '../svg';
 import { gridRows } from '../report';
 import { BUDGET_OPTIONS, budgetArgs, budgetData, budgetFrom, CACHE_OPTION, DATASET_OPTION, guarded, historySeries, PATH, passOnHelp, progressPrinter, readCommandLine, runWithStop } from './shared';
@@ -106,7 +107,8 @@ export async function runGridCommand(argv: string[]): Promise<number> {
     const best = ranked.find((r) => r.status === 'done' && r.valAuroc !== null);
     let bestNote = 'no run finished';
     if (best) {
-      const model = JSON.parse(readFileSync(join(out, 'runs', best.id, 'model', 'flawscope.json'), 'utf8'));
+      const infoPath = join(out, 'runs', best.id, 'model', 'flawscope.json');
+      const model = parseModelInfo(JSON.parse(readFileSync(infoPath, 'utf8')), infoPath);
       const { out: _o, force: _f, history: _h, ...cfg } = model.config;
       writeJsonAtomic(join(out, 'best-config.json'), cfg);
       bestNote = `best on validation: ${comboId(best.weights!)} (val AUROC ${best.valAuroc!.toFixed(4)}); config in best-config.json`;
