@@ -94,8 +94,10 @@ export function describeEvent(e: ProgressEvent): string {
       return `checkpoint (${e.reason}) ${stopPoint(e.epoch, e.step)}: ${e.path}`;
     case 'done':
       return `done in ${formatEta(e.seconds)}: ${e.out}`;
+    case 'early-stop':
+      return `early stop: ${e.message}`;
     case 'cancelled':
-      return `cancelled ${stopPoint(e.epoch, e.step)}; resumable checkpoint: ${e.checkpoint}`;
+      return `cancelled ${stopPoint(e.epoch, e.step)}; ${e.model ? `best epoch so far (${e.bestEpoch}) saved as a model: ${e.model}; ` : ''}resumable checkpoint: ${e.checkpoint}`;
     case 'error':
       return `error: ${e.message}`;
   }

@@ -309,6 +309,13 @@ export interface ThresholdRule {
   method: ThresholdMethod;
   /** The false-alarm rate R or the expected defect rate P asked for; in (0, 0.5]. */
   target: number;
+  /**
+   * 'false-alarm-rate' as a tolerance bound (trainer/threshold.ts): R holds for new normal images
+   * with this confidence, and `bound` says how it was computed. Absent: R on the images it was
+   * chosen on only (the plain rule; older models, and `flawscope calibrate`).
+   */
+  confidence?: number;
+  bound?: 'order-statistic' | 'log-normal' | 'normal' | 'too-few';
   /** Share of the normal images scoring above the threshold. */
   expectedFalseAlarmRate: number;
   /** Share of the anomalies scoring above it; null when there were none. */
@@ -341,6 +348,8 @@ export function thresholdRecordError(o: { thresholdRule?: unknown; thresholdHist
     const x = r as Record<string, unknown>;
     if (!THRESHOLD_METHODS.includes(x.method as ThresholdMethod)) return `"${name}.method" must be ${THRESHOLD_METHODS.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(x.method)}`;
     if (!(typeof x.target === 'number' && x.target > 0 && x.target <= 0.5)) return `"${name}.target" must be a number in (0, 0.5], got ${JSON.stringify(x.target)}`;
+    if (x.confidence !== undefined && !(typeof x.confidence === 'number' && x.confidence > 0 && x.confidence < 1)) return `"${name}.confidence" must be a number in (0, 1), got ${JSON.stringify(x.confidence)}`;
+    if (x.bound !== undefined && !['order-statistic', 'log-normal', 'normal', 'too-few'].includes(x.bound as string)) return `"${name}.bound" must be "order-statistic", "log-normal", "normal" or "too-few", got ${JSON.stringify(x.bound)}`;
     if (!rate(x.expectedFalseAlarmRate)) return `"${name}.expectedFalseAlarmRate" must be a number in [0, 1]`;
     if (x.expectedDetectionRate !== null && !rate(x.expectedDetectionRate)) return `"${name}.expectedDetectionRate" must be null or a number in [0, 1]`;
     if (!count(x.validationNormals, 1)) return `"${name}.validationNormals" must be an integer ≥ 1`;

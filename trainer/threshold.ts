@@ -10,6 +10,23 @@
  *   the threshold is the highest normal score: only scores above every normal are flagged. One
  *   normal: its score. The anomalies play no part in the choice; their share above the threshold
  *   is the expected detection rate (null without anomalies).
+ * - false-alarm-rate R with a confidence γ (what `train` uses, γ = DEFAULT_CONFIDENCE): a one-sided
+ *   tolerance bound, the threshold that at most R of *new* normal images exceed, with probability
+ *   γ over the draw of the validation normals. The plain rule above only promises R on the images
+ *   it was chosen on: with 15 validation normals at 1 % it is their highest score, and a new normal
+ *   image lands above the highest of 15 alike ones one time in 16 on average, and far more often
+ *   when the 15 happen to sit low. Two ways, by the number n of normals:
+ *   · n ≥ log(1−γ)/log(1−R) (230 at 1 %, γ = 0.9): distribution-free. The j-th highest normal
+ *     score is exceeded by a share U ~ Beta(j, n+1−j) of new normals, and P(U ≤ R) =
+ *     P(Binomial(n, R) ≥ j); the threshold is the j-th highest score for the largest j with that
+ *     probability ≥ γ. No assumption about the scores' distribution.
+ *   · fewer: parametric. A normal tolerance bound on the log scores (reconstruction errors are
+ *     positive and skewed to the right; raw scores when any is ≤ 0): mean + K·sd, with K the
+ *     one-sided normal tolerance factor for coverage 1−R at confidence γ (Natrella's
+ *     approximation; within about 3 % of the exact noncentral-t factor for n ≥ 10). Limit: it
+ *     assumes that the log scores' upper tail is normal; a heavier tail gives more false alarms.
+ *   Both are never below the plain rule's threshold, and with fewer than 3 normals (no usable sd)
+ *   the plain rule is used and recorded. No constant is tuned to a dataset: R and γ say it all.
  * - defect-rate P: the threshold with the best F1 for the anomaly class after the anomalies are
  *   weighted to make up P of the total (a split with nine anomalies per normal image would
  *   otherwise make "flag nearly everything" the best F1). Candidates are the distinct scores;
@@ -30,10 +47,17 @@ export interface ThresholdRequest {
   method: ThresholdMethod;
   /** R for 'false-alarm-rate', P for 'defect-rate'; in (0, MAX_RATE]. */
   target: number;
+  /** 'false-alarm-rate' only: γ of the tolerance bound (see the module comment); absent = the plain rule. */
+  confidence?: number;
 }
+
+/** γ of `train`'s default threshold: the promised false-alarm rate holds for new normal images with 90 % confidence. */
+export const DEFAULT_CONFIDENCE = 0.9;
 
 export interface ThresholdChoice {
   threshold: number;
+  /** How a tolerance bound was computed (absent for the plain rules). */
+  bound?: ToleranceBound;
   /** Share of the normals scoring above the threshold (≤ the target for 'false-alarm-rate'). */
   expectedFalseAlarmRate: number;
   /** Share of the anomalies scoring above it; null without anomalies. */
@@ -78,6 +102,66 @@ export function falseAlarmRateThreshold(normals: ArrayLike<number>, rate: number
   return s[Math.min(allowedFalseAlarms(rate, s.length), s.length - 1)];
 }
 
+export type ToleranceBound = NonNullable<ThresholdRule['bound']>;
+
+/** Φ⁻¹(p): Acklam's rational approximation (relative error below 1.2e-9), p in (0, 1). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile(${p}): p must be in (0, 1)`);
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) => (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5, r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/** One-sided normal tolerance factor K(n, coverage 1−R, confidence γ), Natrella's approximation. null when n is too small for it. */
+export function toleranceFactor(n: number, rate: number, confidence: number): number | null {
+  if (n < 3) return null;
+  const zp = normalQuantile(1 - rate), zg = normalQuantile(confidence);
+  const a = 1 - (zg * zg) / (2 * (n - 1));
+  const b = zp * zp - (zg * zg) / n;
+  if (a <= 0 || zp * zp - a * b < 0) return null;
+  return (zp + Math.sqrt(zp * zp - a * b)) / a;
+}
+
+/** P(Binomial(n, p) ≥ j), summed in log space so that n in the tens of thousands stays exact enough. */
+export function binomialTail(n: number, p: number, j: number): number {
+  if (j <= 0) return 1;
+  if (j > n) return 0;
+  let logC = 0; // log C(n, 0)
+  let below = 0;
+  for (let i = 0; i < j; i++) {
+    below += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
+    logC += Math.log(n - i) - Math.log(i + 1);
+  }
+  return Math.max(0, 1 - below);
+}
+
+/** The tolerance-bound rule (see the module comment): the threshold and how it was computed. */
+export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number): { threshold: number; bound: ToleranceBound } {
+  const plain = falseAlarmRateThreshold(normals, rate);
+  if (!(confidence > 0 && confidence < 1)) throw new ThresholdRuleError(`confidence ${confidence}: expected a number above 0 and below 1`);
+  const s = finiteCopy(normals, 'normal').sort().reverse();
+  const n = s.length;
+  if (n >= Math.log(1 - confidence) / Math.log(1 - rate)) {
+    let j = 1;
+    while (j < n && binomialTail(n, rate, j + 1) >= confidence) j++;
+    return { threshold: Math.max(plain, s[j - 1]), bound: 'order-statistic' };
+  }
+  const useLog = s.every((v) => v > 0);
+  const xs = Array.from(s, (v) => (useLog ? Math.log(v) : v));
+  const mean = xs.reduce((a, v) => a + v, 0) / n;
+  const sd = Math.sqrt(xs.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, n - 1));
+  const k = toleranceFactor(n, rate, confidence);
+  if (k === null || !(sd > 0)) return { threshold: plain, bound: 'too-few' };
+  const t = mean + k * sd;
+  return { threshold: Math.max(plain, useLog ? Math.exp(t) : t), bound: useLog ? 'log-normal' : 'normal' };
+}
+
 /** The defect-rate rule (see the module comment). */
 export function defectRateThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, prior: number): number {
   checkTarget({ method: 'defect-rate', target: prior });
@@ -114,6 +198,10 @@ export function chooseThresholdForFlag(normals: ArrayLike<number>, anomalies: Ar
 }
 
 export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
+  if (r.method === 'false-alarm-rate' && r.confidence !== undefined) {
+    const { threshold, bound } = toleranceThreshold(normals, r.target, r.confidence);
+    return { threshold, bound, ...ratesAt(normals, anomalies, threshold) };
+  }
   const threshold = r.method === 'false-alarm-rate' ? falseAlarmRateThreshold(normals, r.target) : defectRateThreshold(normals, anomalies, r.target);
   return { threshold, ...ratesAt(normals, anomalies, threshold) };
 }
@@ -156,6 +244,7 @@ export function describeChoice(c: Pick<ThresholdChoice, 'threshold' | 'expectedF
 export function ruleRecord(r: ThresholdRequest, c: ThresholdChoice, source: string, at = new Date()): ThresholdRule {
   return {
     method: r.method, target: r.target,
+    ...(r.confidence !== undefined && c.bound ? { confidence: r.confidence, bound: c.bound } : {}),
     expectedFalseAlarmRate: c.expectedFalseAlarmRate, expectedDetectionRate: c.expectedDetectionRate,
     validationNormals: c.normals, validationAnomalies: c.anomalies, source, chosenAt: at.toISOString(),
   };
