@@ -22,8 +22,8 @@
  *     probability ≥ γ. No assumption about the scores' distribution.
  *   · fewer: parametric. A normal tolerance bound on the log scores (reconstruction errors are
  *     positive and skewed to the right; raw scores when any is ≤ 0): mean + K·sd, with K the
- *     one-sided normal tolerance factor for coverage 1−R at confidence γ (Natrella's
- *     approximation; within about 3 % of the exact noncentral-t factor for n ≥ 10). Limit: it
+ *     one-sided normal tolerance factor for coverage 1−R at confidence γ (exact: a quantile of
+ *     the noncentral t distribution, trainer/tolerance.ts). Limit: it
  *     assumes that the log scores' upper tail is normal; a heavier tail gives more false alarms.
  *   Both are never below the plain rule's threshold, and with fewer than 3 normals (no usable sd)
  *   the plain rule is used and recorded. No constant is tuned to a dataset: R and γ say it all.
@@ -37,6 +37,8 @@
  */
 
 import { InputError } from './errors';
+import { binomialTail, toleranceFactor } from './tolerance';
+export { binomialTail, normalQuantile, toleranceFactor } from './tolerance';
 import type { ThresholdMethod, ThresholdRule } from '../scorer/model-format';
 export type { ThresholdMethod } from '../scorer/model-format';
 
@@ -103,43 +105,6 @@ export function falseAlarmRateThreshold(normals: ArrayLike<number>, rate: number
 }
 
 export type ToleranceBound = NonNullable<ThresholdRule['bound']>;
-
-/** Φ⁻¹(p): Acklam's rational approximation (relative error below 1.2e-9), p in (0, 1). */
-export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile(${p}): p must be in (0, 1)`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const tail = (q: number) => (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
-  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
-  const q = p - 0.5, r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-}
-
-/** One-sided normal tolerance factor K(n, coverage 1−R, confidence γ), Natrella's approximation. null when n is too small for it. */
-export function toleranceFactor(n: number, rate: number, confidence: number): number | null {
-  if (n < 3) return null;
-  const zp = normalQuantile(1 - rate), zg = normalQuantile(confidence);
-  const a = 1 - (zg * zg) / (2 * (n - 1));
-  const b = zp * zp - (zg * zg) / n;
-  if (a <= 0 || zp * zp - a * b < 0) return null;
-  return (zp + Math.sqrt(zp * zp - a * b)) / a;
-}
-
-/** P(Binomial(n, p) ≥ j), summed in log space so that n in the tens of thousands stays exact enough. */
-export function binomialTail(n: number, p: number, j: number): number {
-  if (j <= 0) return 1;
-  if (j > n) return 0;
-  let logC = 0; // log C(n, 0)
-  let below = 0;
-  for (let i = 0; i < j; i++) {
-    below += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
-    logC += Math.log(n - i) - Math.log(i + 1);
-  }
-  return Math.max(0, 1 - below);
-}
 
 /** The tolerance-bound rule (see the module comment): the threshold and how it was computed. */
 export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number): { threshold: number; bound: ToleranceBound } {
