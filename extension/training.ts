@@ -4,7 +4,7 @@
  * extension/commands/train.ts wires these to the UI.
  */
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
-import { PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
+import { formatDuration, PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
 
 export interface TrainSpec {
   data: string;
@@ -12,6 +12,8 @@ export interface TrainSpec {
   out: string;
   size?: number;
   epochs?: number;
+  /** A budget preset (`--preset`): its time budget and early stop instead of a fixed epoch count. */
+  trainPreset?: TrainingPresetName;
   batch?: number;
   lr?: number;
   lrDecayEvery?: number;
@@ -31,17 +33,22 @@ export interface TrainSpec {
 export type PresetName = TrainingPresetName | 'custom';
 export { PRESETS, PRESET_NAMES };
 
-/** What picking a preset sets on a run: every training setting the preset has, for this dataset. */
-export function presetSpec(name: TrainingPresetName): Required<Pick<TrainSpec, 'size' | 'epochs' | 'batch' | 'lr' | 'lrDecayEvery' | 'augment'>> {
+/**
+ * What picking a preset sets on a run: `--preset NAME` (its time budget, update count and early
+ * stop, or the paper's epochs: trainer/presets.ts) and its other training settings, spelled out so
+ * the run's command line shows them. No --epochs: that would replace the budget with a fixed count.
+ */
+export function presetSpec(name: TrainingPresetName): Required<Pick<TrainSpec, 'trainPreset' | 'size' | 'batch' | 'lr' | 'lrDecayEvery' | 'augment'>> {
   const p = PRESETS[name];
-  return { size: p.size, epochs: p.epochs, batch: p.batch, lr: p.lr, lrDecayEvery: p.lrDecayEvery, augment: p.augment };
+  return { trainPreset: name, size: p.size, batch: p.batch, lr: p.lr, lrDecayEvery: p.lrDecayEvery, augment: p.augment };
 }
 
 /** The wizard's line for a preset. trainPerClass is left out: only `reproduce` subsets a set. */
 export function presetDescription(name: TrainingPresetName): string {
   const p = PRESETS[name];
-  const lr = `lr ${p.lr}${p.epochs > p.lrDecayEvery ? ` halved every ${p.lrDecayEvery} epochs` : ''}`;
-  return `${p.size} px, ${p.epochs} epochs, batch ${p.batch}, ${lr}, ${p.augment === 'none' ? 'no augmentation' : 'the data family\'s augmentation'}`;
+  const lr = `lr ${p.lr}${p.timeBudgetS === null && p.epochs > p.lrDecayEvery ? ` halved every ${p.lrDecayEvery} epochs` : ''}`;
+  const budget = p.timeBudgetS === null ? `${p.epochs} epochs` : `up to ${formatDuration(p.timeBudgetS).replace('about ', '')}, early stop`;
+  return `${p.size} px, ${budget}, batch ${p.batch}, ${lr}, ${p.augment === 'none' ? 'no augmentation' : 'the data family\'s augmentation'}`;
 }
 
 export function trainArgs(cli: string, s: TrainSpec): string[] {
@@ -49,6 +56,7 @@ export function trainArgs(cli: string, s: TrainSpec): string[] {
   if (s.resume) return [cli, 'train', '--resume', s.resume, '--json', ...(s.epochs !== undefined ? ['--epochs', String(s.epochs)] : [])];
   const a = [cli, 'train', '--data', s.data, '--normal', s.normal, '--out', s.out, '--json'];
   if (s.config) a.push('--config', s.config);
+  if (s.trainPreset) a.push('--preset', s.trainPreset);
   if (s.size !== undefined) a.push('--size', String(s.size));
   if (s.epochs !== undefined) a.push('--epochs', String(s.epochs));
   if (s.batch !== undefined) a.push('--batch', String(s.batch));

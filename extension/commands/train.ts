@@ -9,7 +9,8 @@ import type { ProgressEvent } from '../../trainer/progress';
 import { RESTRICTED_MSG } from '../cli-client';
 import type { Host } from '../host';
 import { runIdOf } from '../host';
-import { modelDescription, readModel } from '../models';
+import { listImages, modelDescription, readModel } from '../models';
+import { confirmText, presetEstimate, trainingImageCount } from '../preset-estimate';
 import { DashboardPanel } from '../panels';
 import { TrainingRun, type RunRecord } from '../runs';
 import { readSettings } from '../settings';
@@ -97,8 +98,10 @@ export class Training implements vscode.Disposable {
       let preset = args.preset;
       if (!preset) {
         const def = readSettings().defaultPreset;
+        // Each preset's expected time for this dataset, before anything starts.
+        const trainImages = trainingImageCount(data, listImages(data, 1_000_000));
         const items = [
-          ...PRESET_NAMES.map((n) => ({ label: n, description: presetDescription(n), picked: def === n })),
+          ...PRESET_NAMES.map((n) => ({ label: n, description: `${presetEstimate(n, trainImages).text} · ${presetDescription(n)}`, picked: def === n })),
           { label: 'custom', description: 'choose size, epochs, batch and loss weights' },
           { label: 'config file…', description: 'a saved JSON config: {"size":…, "epochs":…, "batch":…, "seed":…, "weights":{…}}' },
         ].sort((a, b) => Number(b.label === def) - Number(a.label === def));
@@ -110,7 +113,12 @@ export class Training implements vscode.Disposable {
           spec.config = u[0].fsPath;
           spec.size = -1; // the config decides; nothing more to ask
           preset = 'custom';
-        } else preset = pick.label as PresetName;
+        } else {
+          preset = pick.label as PresetName;
+          const est = preset !== 'custom' ? presetEstimate(preset, trainImages) : null;
+          if (est?.confirm && (await vscode.window.showWarningMessage(confirmText(preset as Exclude<PresetName, 'custom'>, est), { modal: true }, 'Start')) !== 'Start')
+            return { status: 'aborted', reason: `the ${preset} preset's expected time (${est.text}) was not confirmed` };
+        }
         if (preset === 'custom' && spec.size === undefined) {
           const ask = async (title: string, value: string) => vscode.window.showInputBox({ title, value, validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? null : 'a positive integer') });
           const size = await ask('Image size (multiple of 16)', '32');
