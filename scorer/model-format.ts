@@ -272,8 +272,8 @@ export function validateModelInfo(raw: unknown, where = INFO_FILE): ModelInfo {
     if (!isObj(ti)) fail(`"trainingImages" must be an object, got ${show(ti)}`);
     if (!int(ti.count, 1, Number.MAX_SAFE_INTEGER) || !int(ti.sources, 1, Number.MAX_SAFE_INTEGER)) fail(`"trainingImages.count" and "trainingImages.sources" must be integers ≥ 1, got ${show(ti.count)} and ${show(ti.sources)}`);
     if (!(finite(ti.colourShare) && ti.colourShare >= 0 && ti.colourShare <= 1)) fail(`"trainingImages.colourShare" must be a number in [0, 1], got ${show(ti.colourShare)}`);
-    for (const [k, lo, hi] of [['width', 1, 1e6], ['height', 1, 1e6], ['aspect', 1e-6, 1e6], ['mean', 0, 255], ['std', 0, 255], ['midtones', 0, 1], ['chroma', 0, 255]] as const) {
-      if (k === 'chroma' && ti.chroma === undefined) continue;
+    for (const [k, lo, hi] of [['width', 1, 1e6], ['height', 1, 1e6], ['aspect', 1e-6, 1e6], ['mean', 0, 255], ['std', 0, 255], ['midtones', 0, 1], ['chroma', 0, 255], ['ink', 0, 1], ['inkWidth', 0, 1], ['inkHeight', 0, 1]] as const) {
+      if ((k === 'chroma' || k === 'ink' || k === 'inkWidth' || k === 'inkHeight') && ti[k] === undefined) continue;
       if (!percentileList(ti[k]) || ti[k][0] < lo || ti[k][PERCENTILES - 1] > hi)
         fail(`"trainingImages.${k}" must be a list of ${PERCENTILES} numbers from ${lo} to ${hi} in increasing order (the percentiles 0..100), got ${show(ti[k])}`);
     }
