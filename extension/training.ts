@@ -4,7 +4,7 @@
  * extension/commands/train.ts wires these to the UI.
  */
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
-import { formatDuration, PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
+import { formatDuration, PRESET_MAX_EPOCHS, PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
 
 export interface TrainSpec {
   data: string;
@@ -86,6 +86,21 @@ export function fractionDone(e: ProgressEvent, epochs: number, startEpoch = 0): 
   return null;
 }
 
+/**
+ * Fraction done of a run under a time budget (a preset run: its epoch count is only a cap): the
+ * share of the budget spent, held under 1 until `done` (the early stop may end it sooner).
+ */
+export function budgetFraction(e: ProgressEvent, budgetSeconds: number, secondsSinceStart: number): number | null {
+  if (e.type === 'done') return 1;
+  if (e.type !== 'step' && e.type !== 'epoch') return null;
+  return Math.min(0.99, Math.max(0, secondsSinceStart / budgetSeconds));
+}
+
+/** "epoch 3/15", or "epoch 3" when the epoch count is a preset's cap, not a plan. */
+export function epochText(epoch: number, epochs: number): string {
+  return epochs < PRESET_MAX_EPOCHS ? `epoch ${epoch}/${epochs}` : `epoch ${epoch}`;
+}
+
 export function describeEvent(e: ProgressEvent): string {
   switch (e.type) {
     case 'start':
@@ -93,7 +108,7 @@ export function describeEvent(e: ProgressEvent): string {
     case 'step':
       return `epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch}, ${e.imgPerSec.toFixed(1)} img/s${e.etaSec >= 0 ? `, ETA ${formatEta(e.etaSec)}` : ''}`;
     case 'epoch':
-      return `epoch ${e.epoch}/${e.epochs}: val AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
+      return `${epochText(e.epoch, e.epochs)}: val AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'stage':

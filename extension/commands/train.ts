@@ -14,7 +14,7 @@ import { confirmText, presetEstimate, trainingImageCount } from '../preset-estim
 import { DashboardPanel } from '../panels';
 import { TrainingRun, type RunRecord } from '../runs';
 import { readSettings } from '../settings';
-import { PRESET_NAMES, presetDescription, presetSpec, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from '../training';
+import { PRESET_NAMES, presetDescription, presetSpec, budgetFraction, describeEvent, epochText, formatEta, fractionDone, type PresetName, type TrainSpec } from '../training';
 import type { DatasetNode } from '../views/datasets';
 import type { Datasets } from './datasets';
 import type { Models } from './models';
@@ -152,10 +152,12 @@ export class Training implements vscode.Disposable {
     const run = new TrainingRun({ id, title, spec, state: 'starting', startedAt: Date.now(), endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null });
     this.runs.set(id, run);
     this.host.log.info(`training ${title} → ${spec.out}`);
+    let budget: { seconds: number; since: number } | null = null;
     run.on('event', (e: ProgressEvent) => {
       if (e.type !== 'step') this.host.log.info(`[${title}] ${describeEvent(e)}`);
       if (e.type === 'warning') void vscode.window.showWarningMessage(`Flawscope training: ${e.message}`);
-      const f = fractionDone(e, run.epochs, run.startEpoch);
+      if (e.type === 'start' && e.timeBudget) budget = { seconds: e.timeBudget, since: Date.now() };
+      const f = budget ? budgetFraction(e, budget.seconds, (Date.now() - budget.since) / 1000) : fractionDone(e, run.epochs, run.startEpoch);
       if (f !== null) run.fraction = f;
       this.dashboards.get(id)?.progress(id, e);
       this.progressed.fire();
@@ -186,7 +188,7 @@ export class Training implements vscode.Disposable {
             if (c === 'Score Image…') void vscode.commands.executeCommand('flawscope.scoreImage');
           });
       } else if (rec.state === 'cancelled') {
-        if (!args.quiet) void vscode.window.showInformationMessage(`Flawscope: training cancelled after epoch ${rec.lastEpoch}.${rec.checkpoint ? ' A resumable checkpoint was kept.' : ''}`, ...(rec.checkpoint ? ['Resume'] : [])).then((c) => { if (c) void this.resume(id); });
+        if (!args.quiet) void vscode.window.showInformationMessage(`Flawscope: training cancelled after epoch ${rec.lastEpoch}.${rec.checkpoint ? ' A resumable checkpoint was kept.' : ''}${readModel(spec.out).info ? ' The best epoch so far was saved as a model.' : ''}`, ...(rec.checkpoint ? ['Resume'] : [])).then((c) => { if (c) void this.resume(id); });
       } else if (rec.state === 'failed') {
         void vscode.window.showErrorMessage(`Flawscope: training failed: ${rec.error ?? 'unknown error'}`, 'Show Log').then((c) => c && this.host.log.show());
       }
@@ -200,7 +202,7 @@ export class Training implements vscode.Disposable {
         const onEv = (e: ProgressEvent) => {
           const pct = Math.round(run.fraction * 100);
           const eta = e.type === 'step' || e.type === 'epoch' ? e.etaSec : -1;
-          const msg = `${pct}%${e.type === 'step' || e.type === 'epoch' ? ` · epoch ${e.epoch}/${run.epochs}` : ''}${eta >= 0 ? ` · ETA ${formatEta(eta)}` : ''}`;
+          const msg = `${pct}%${e.type === 'step' || e.type === 'epoch' ? ` · ${epochText(e.epoch, run.epochs)}` : ''}${eta >= 0 ? ` · ETA ${formatEta(eta)}` : ''}`;
           progress.report({ increment: Math.max(0, pct - reported), message: msg });
           reported = Math.max(reported, pct);
         };

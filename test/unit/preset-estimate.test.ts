@@ -40,3 +40,14 @@ test('formatDuration and the training image count (a top-level test/ folder is n
   const root = '/d';
   assert.equal(trainingImageCount(root, [join(root, 'train/8/a.png'), join(root, 'test/8/b.png'), join(root, '8/c.png'), join(root, 'testing/d.png')]), 3);
 });
+
+test('progress of a budget run: the share of its time budget spent, below 1 until done; no "/100000" epoch count', async () => {
+  const { budgetFraction, epochText } = await import('../../extension/training');
+  const step = { type: 'step', epoch: 2, step: 5, stepsPerEpoch: 42, losses: {}, imgPerSec: 500, etaSec: 60 } as const;
+  assert.equal(budgetFraction(step, 90, 45), 0.5);
+  assert.equal(budgetFraction(step, 90, 200), 0.99);
+  assert.equal(budgetFraction({ type: 'done', out: 'o', metrics: {}, seconds: 30 }, 90, 30), 1);
+  assert.equal(budgetFraction({ type: 'warning', message: 'x' }, 90, 30), null);
+  assert.equal(epochText(3, 15), 'epoch 3/15');
+  assert.equal(epochText(3, 100_000), 'epoch 3');
+});
