@@ -5,7 +5,7 @@
  */
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
 import type { BackendOf } from '../shared/backends';
-import { PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
+import { formatEstimate, PRESET_MAX_EPOCHS, PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
 
 export interface TrainSpec {
   data: string;
@@ -13,6 +13,8 @@ export interface TrainSpec {
   out: string;
   size?: number;
   epochs?: number;
+  /** A budget preset (`--preset`): its time budget and early stop instead of a fixed epoch count. */
+  trainPreset?: TrainingPresetName;
   batch?: number;
   lr?: number;
   lrDecayEvery?: number;
@@ -32,17 +34,22 @@ export interface TrainSpec {
 export type PresetName = TrainingPresetName | 'custom';
 export { PRESETS, PRESET_NAMES };
 
-/** What picking a preset sets on a run: every training setting the preset has, for this dataset. */
-export function presetSpec(name: TrainingPresetName): Required<Pick<TrainSpec, 'size' | 'epochs' | 'batch' | 'lr' | 'lrDecayEvery' | 'augment'>> {
+/**
+ * What picking a preset sets on a run: `--preset NAME` (its time budget, update count and early
+ * stop, or the paper's epochs: trainer/presets.ts) and its other training settings, spelled out so
+ * the run's command line shows them. No --epochs: that would replace the budget with a fixed count.
+ */
+export function presetSpec(name: TrainingPresetName): Required<Pick<TrainSpec, 'trainPreset' | 'size' | 'batch' | 'lr' | 'lrDecayEvery' | 'augment'>> {
   const p = PRESETS[name];
-  return { size: p.size, epochs: p.epochs, batch: p.batch, lr: p.lr, lrDecayEvery: p.lrDecayEvery, augment: p.augment };
+  return { trainPreset: name, size: p.size, batch: p.batch, lr: p.lr, lrDecayEvery: p.lrDecayEvery, augment: p.augment };
 }
 
 /** The wizard's line for a preset. trainPerClass is left out: only `reproduce` subsets a set. */
 export function presetDescription(name: TrainingPresetName): string {
   const p = PRESETS[name];
-  const lr = `lr ${p.lr}${p.epochs > p.lrDecayEvery ? ` halved every ${p.lrDecayEvery} epochs` : ''}`;
-  return `${p.size} px, ${p.epochs} epochs, batch ${p.batch}, ${lr}, ${p.augment === 'none' ? 'no augmentation' : 'the data family\'s augmentation'}`;
+  const lr = `lr ${p.lr}${p.timeBudgetS === null && p.epochs > p.lrDecayEvery ? ` halved every ${p.lrDecayEvery} epochs` : ''}`;
+  const budget = p.timeBudgetS === null ? `${p.epochs} epochs` : `up to ${formatEstimate(p.timeBudgetS).replace('about ', '')}, early stop`;
+  return `${p.size} px, ${budget}, batch ${p.batch}, ${lr}, ${p.augment === 'none' ? 'no augmentation' : 'the data family\'s augmentation'}`;
 }
 
 export function trainArgs(cli: string, s: TrainSpec): string[] {
@@ -50,6 +57,7 @@ export function trainArgs(cli: string, s: TrainSpec): string[] {
   if (s.resume) return [cli, 'train', '--resume', s.resume, '--json', ...(s.epochs !== undefined ? ['--epochs', String(s.epochs)] : [])];
   const a = [cli, 'train', '--data', s.data, '--normal', s.normal, '--out', s.out, '--json'];
   if (s.config) a.push('--config', s.config);
+  if (s.trainPreset) a.push('--preset', s.trainPreset);
   if (s.size !== undefined) a.push('--size', String(s.size));
   if (s.epochs !== undefined) a.push('--epochs', String(s.epochs));
   if (s.batch !== undefined) a.push('--batch', String(s.batch));
@@ -79,6 +87,21 @@ export function fractionDone(e: ProgressEvent, epochs: number, startEpoch = 0): 
   return null;
 }
 
+/**
+ * Fraction done of a run under a time budget (a preset run: its epoch count is only a cap): the
+ * share of the budget spent, held under 1 until `done` (the early stop may end it sooner).
+ */
+export function budgetFraction(e: ProgressEvent, budgetSeconds: number, secondsSinceStart: number): number | null {
+  if (e.type === 'done') return 1;
+  if (e.type !== 'step' && e.type !== 'epoch') return null;
+  return Math.min(0.99, Math.max(0, secondsSinceStart / budgetSeconds));
+}
+
+/** "epoch 3/15", or "epoch 3" when the epoch count is a preset's cap, not a plan. */
+export function epochText(epoch: number, epochs: number): string {
+  return epochs < PRESET_MAX_EPOCHS ? `epoch ${epoch}/${epochs}` : `epoch ${epoch}`;
+}
+
 export function describeEvent(e: ProgressEvent): string {
   switch (e.type) {
     case 'start':
@@ -86,7 +109,7 @@ export function describeEvent(e: ProgressEvent): string {
     case 'step':
       return `epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch}, ${e.imgPerSec.toFixed(1)} img/s${e.etaSec >= 0 ? `, ETA ${formatEta(e.etaSec)}` : ''}`;
     case 'epoch':
-      return `epoch ${e.epoch}/${e.epochs}: val AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
+      return `${epochText(e.epoch, e.epochs)}: val AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'stage':
@@ -95,8 +118,10 @@ export function describeEvent(e: ProgressEvent): string {
       return `checkpoint (${e.reason}) ${stopPoint(e.epoch, e.step)}: ${e.path}`;
     case 'done':
       return `done in ${formatEta(e.seconds)}: ${e.out}`;
+    case 'early-stop':
+      return `early stop: ${e.message}`;
     case 'cancelled':
-      return `cancelled ${stopPoint(e.epoch, e.step)}; resumable checkpoint: ${e.checkpoint}`;
+      return `cancelled ${stopPoint(e.epoch, e.step)}; ${e.model ? `best epoch so far (${e.bestEpoch}) saved as a model: ${e.model}; ` : ''}resumable checkpoint: ${e.checkpoint}`;
     case 'error':
       return `error: ${e.message}`;
   }

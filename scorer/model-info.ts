@@ -101,6 +101,13 @@ const thresholdRuleSchema = z.object({
   method: z.enum(THRESHOLD_METHODS),
   /** The false-alarm rate R or the expected defect rate P asked for; in (0, 0.5]. */
   target: z.number().gt(0).max(0.5),
+  /**
+   * 'false-alarm-rate' as a tolerance bound (trainer/threshold.ts): R holds for new normal images
+   * with this confidence, and `bound` says how it was computed. Absent: R on the images it was
+   * chosen on only (the plain rule; older models, and `flawscope calibrate`).
+   */
+  confidence: z.number().gt(0).lt(1).optional(),
+  bound: z.enum(['order-statistic', 'log-normal', 'normal', 'too-few']).optional(),
   /** Share of the normal images scoring above the threshold. */
   expectedFalseAlarmRate: rate,
   /** Share of the anomalies scoring above it; null when there were none. */
@@ -137,6 +144,9 @@ const trainingImagesSchema = z.object({
   std: percentileList(0, 255),
   midtones: percentileList(0, 1),
   chroma: percentileList(0, 255).optional(),
+  ink: percentileList(0, 1).optional(),
+  inkWidth: percentileList(0, 1).optional(),
+  inkHeight: percentileList(0, 1).optional(),
 }) satisfies z.ZodType<TrainingImages>;
 
 const side = (v: number) => v >= 16 && v <= MAX_INPUT_SIDE;
@@ -287,13 +297,15 @@ function ruleFor(key: string, raw: unknown, path: ReadonlyArray<string | number>
     case 'trainingImages.width': case 'trainingImages.height': return percentiles(key.split('.')[1], 1, 1e6);
     case 'trainingImages.aspect': return percentiles('aspect', 1e-6, 1e6);
     case 'trainingImages.mean': case 'trainingImages.std': case 'trainingImages.chroma': return percentiles(key.split('.')[1], 0, 255);
-    case 'trainingImages.midtones': return percentiles('midtones', 0, 1);
+    case 'trainingImages.midtones': case 'trainingImages.ink': case 'trainingImages.inkWidth': case 'trainingImages.inkHeight': return percentiles(key.split('.')[1], 0, 1);
     case 'dataset': case 'config': case 'metrics': return `"${key}" must be an object`;
     case 'metrics.*': return field(nameOf(path), `must be a number or null, got ${got}`);
     case 'backend': case 'createdAt': return `"${key}" must be a string (at most 200 characters)`;
     case 'trainingSeconds': return '"trainingSeconds" must be a number ≥ 0';
     case 'rule': return `"${ruleName}" must be an object`;
     case 'rule.method': return `"${ruleName}.method" must be ${list(THRESHOLD_METHODS)}, got ${JSON.stringify(at(raw, [...path]))}`;
+    case 'rule.confidence': return `"${ruleName}.confidence" must be a number in (0, 1), got ${JSON.stringify(at(raw, [...path]))}`;
+    case 'rule.bound': return `"${ruleName}.bound" must be "order-statistic", "log-normal", "normal" or "too-few", got ${JSON.stringify(at(raw, [...path]))}`;
     case 'rule.target': return `"${ruleName}.target" must be a number in (0, 0.5], got ${JSON.stringify(at(raw, [...path]))}`;
     case 'rule.expectedFalseAlarmRate': return `"${ruleName}.expectedFalseAlarmRate" must be a number in [0, 1]`;
     case 'rule.expectedDetectionRate': return `"${ruleName}.expectedDetectionRate" must be null or a number in [0, 1]`;

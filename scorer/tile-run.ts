@@ -57,13 +57,13 @@ export function prepareJob(info: ModelInfo, plan: Plan, opts: ScoreOptions, want
  */
 function pixelFacts(info: ModelInfo, work: Uint8Array, ww: number, wh: number, mode: 'tile' | 'resize'): PixelStats {
   const { height: H, width: W, channels: C } = info.input;
-  if (mode === 'resize') return pixelStats(work);
+  if (mode === 'resize') return pixelStats(work, 0, work.length, { width: ww, height: wh, channels: C });
   const tile = new Uint8Array(H * W * C), all: PixelStats[] = [];
   for (const y of tileStarts(wh, H, H)) for (const x of tileStarts(ww, W, W)) {
     cutTile(work, ww, x, y, W, H, C, tile, 0);
     all.push(pixelStats(tile));
   }
-  const median = (k: keyof PixelStats) => {
+  const median = (k: 'mean' | 'std' | 'midtones') => {
     const v = all.map((p) => p[k]).sort((a, b) => a - b);
     return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   };

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, thresholdSettings, type TrainConfig } from './train';
 import { DEFECTS_PRESET, type DefectsConfig } from './defect-map/train-map';
 import { presetDataOptions } from './data/map-data';
 import { InputError } from './errors';
+import { PRESETS, presetTrainSettings } from './presets';
 import { flagsToOptions, isTrainFlag, mergeWeights, parseTrainOptions, TRAIN_COMMAND, TRAIN_SETTINGS, type TrainOptions } from './train-options';
 
 /** The flags `flawscope train` reads: its own, the settings, and the data reader's (passed on to it). */
@@ -47,8 +48,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
   for (const [k, v] of flags) if (!isTrainFlag(k)) dataOptions[camel(k)] = v;
   parseDataOptions(dataOptions); // refused here, naming the flag, rather than after the model is set up; kept as given (the model records them)
   const { weights: _w, dataOptions: _d, ...rest } = o;
-  if (o.timeBudget !== undefined && o.preset === undefined) throw new InputError('--time-budget needs --preset defects (the paper\'s training runs for --epochs)');
-  if (o.synthetic !== undefined && o.preset === undefined) throw new InputError('--synthetic needs --preset defects (synthetic defects train the defect map)');
+  if (o.synthetic !== undefined && o.preset !== 'defects') throw new InputError('--synthetic needs --preset defects (synthetic defects train the defect map)');
   if (o.preset === 'defects') {
     const p = DEFECTS_PRESET;
     return {
@@ -63,8 +63,14 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
       dataOptions: presetDataOptions(dataOptions),
     } as DefectsConfig;
   }
+  // No budget flag at all is the quick preset; --epochs alone trains exactly that many epochs (no time budget, no early stop unless asked).
+  const presetName = o.preset ?? (o.epochs === undefined ? 'quick' : undefined);
+  const preset = presetName ? PRESETS[presetName] : undefined;
+  if (preset?.augment === 'none' && dataOptions.augment === undefined) dataOptions.augment = 'none';
   return {
     ...DEFAULT_CONFIG,
+    // A budget preset keeps its checkpoint, so a finished training can be extended without having asked up front.
+    ...(preset ? { ...presetTrainSettings(preset), keepCheckpoint: true } : {}),
     ...rest,
     ...rule,
     data: o.data,

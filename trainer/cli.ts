@@ -9,6 +9,7 @@ import { loadTrainingData } from './data';
 import { isInputError } from './errors';
 import { WriteError } from './fs-safe';
 import { stopPoint, valAurocText, type ProgressEvent } from './progress';
+import { PRESET_MAX_EPOCHS } from './presets';
 import { DEFAULT_CONFIG, resumeTarget, train, type ResumeRequest, type TrainConfig } from './train';
 import { readerFlagsHelp, trainConfigFromFlags, TRAIN_FLAGS } from './cli-train-config';
 import type { DefectsConfig } from './defect-map/train-map';
@@ -61,18 +62,31 @@ function fmt(x: number | null | undefined, d = 4): string {
   return x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d);
 }
 
+const epochsOf = (n: number) => (n < PRESET_MAX_EPOCHS ? `${n} epochs` : 'epochs');
+
+/** ", stops at 90 s, or 300 updates without a better validation AUROC (after at least 600)". */
+function stoppingRuleText(e: Extract<ProgressEvent, { type: 'start' }>): string {
+  const parts = [
+    ...(e.timeBudget ? [`at ${e.timeBudget} s of training`] : []),
+    ...(e.patience ? [`after ${e.patience} updates without a better validation AUROC${e.minUpdates ? ` (once ${e.minUpdates} are done)` : ''}`] : []),
+  ];
+  return parts.length ? `; stops ${parts.join(', or ')}` : '';
+}
+
 function humanLine(e: ProgressEvent): string | null {
   switch (e.type) {
     case 'start':
-      return `backend: ${e.backend} (${e.backendReason})\n${e.groups ? `batches: ${e.groups.text}\n` : ''}${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
+      return `backend: ${e.backend} (${e.backendReason})\n${e.groups ? `batches: ${e.groups.text}\n` : ''}${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${epochsOf(e.epochs)} × ${e.stepsPerEpoch} steps${stoppingRuleText(e)} → ${e.out}`;
     case 'epoch':
-      return `${e.stage ? `${e.stage} ` : ''}epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
+      return `${e.stage ? `${e.stage} ` : ''}epoch ${e.epoch}${e.epochs < PRESET_MAX_EPOCHS ? `/${e.epochs}` : ''}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'stage':
       return e.message;
+    case 'early-stop':
+      return `early stop: ${e.message}`;
     case 'cancelled':
-      return `stopped: checkpoint saved in ${e.checkpoint} (${stopPoint(e.epoch, e.step)}); continue with: flawscope train --resume ${e.checkpoint}`;
+      return `stopped: ${e.model ? `the best epoch so far (${e.bestEpoch}) saved as a model in ${e.model}; ` : 'no epoch finished, so no model was written; '}checkpoint saved in ${e.checkpoint} (${stopPoint(e.epoch, e.step)}); continue with: flawscope train --resume ${e.checkpoint}`;
     case 'done':
       return `done: model saved in ${e.out}  (${Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})`;
     case 'error':

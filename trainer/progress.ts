@@ -9,6 +9,8 @@ export type ProgressEvent =
       type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number; resumedAtStep?: number;
       /** How steps are shared between normal and anomaly batches, and the rule that says so (trainer/group-schedule.ts; absent from older trainers' events). */
       groups?: GroupSchedule;
+      /** The stopping rule in force (trainer/train.ts): seconds of training, updates without a better validation AUROC, updates before an early stop may come. */
+      timeBudget?: number | null; patience?: number | null; minUpdates?: number;
     }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
   | {
@@ -17,14 +19,19 @@ export type ProgressEvent =
       stage?: 'generator' | 'defect-map'; epochs: number; losses: Record<string, number>; valAuroc: number | null; bestValAuroc: number | null; imgPerSec: number; etaSec: number; seconds: number;
       /** With --weight-average: valAuroc is the average's, this the trained weights' own. */
       valAurocTrained?: number | null;
+      /** Generator updates done so far (the stopping rule counts them). */
+      updates?: number;
     }
+  /** The stopping rule ended the training before its last epoch: the best epoch is deployed next. */
+  | { type: 'early-stop'; reason: 'patience' | 'time-budget'; epoch: number; updates: number; bestEpoch: number; bestValAuroc: number | null; message: string }
   | { type: 'warning'; message: string }
   /** --preset defects: a training stage begins. */
   | { type: 'stage'; stage: 'generator' | 'defect-map'; message: string }
   /** epoch: epochs finished; step: steps done in the next one, when the stop came mid-epoch. */
   | { type: 'checkpoint'; path: string; epoch: number; step?: number; reason: 'signal' | 'epoch' }
-  | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number; /** The deployed threshold and how it was chosen (absent from older trainers' events). */ threshold?: { value: number; rule: ThresholdRule } }
-  | { type: 'cancelled'; checkpoint: string; epoch: number; step?: number }
+  | { type: 'done'; out: string; metrics: Record<string, number | null>; seconds: number; /** The deployed threshold and how it was chosen (absent from older trainers' events). */ threshold?: { value: number; rule: ThresholdRule }; stoppedBy?: 'patience' | 'time-budget' }
+  /** model: the best epoch so far, written as a model folder (absent when no epoch had been validated yet). */
+  | { type: 'cancelled'; checkpoint: string; epoch: number; step?: number; model?: string; bestEpoch?: number }
   | { type: 'error'; message: string; code: number };
 
 const auc = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(4));

@@ -10,6 +10,23 @@
  *   the threshold is the highest normal score: only scores above every normal are flagged. One
  *   normal: its score. The anomalies play no part in the choice; their share above the threshold
  *   is the expected detection rate (null without anomalies).
+ * - false-alarm-rate R with a confidence γ (what `train` uses, γ = DEFAULT_CONFIDENCE): a one-sided
+ *   tolerance bound, the threshold that at most R of *new* normal images exceed, with probability
+ *   γ over the draw of the validation normals. The plain rule above only promises R on the images
+ *   it was chosen on: with 15 validation normals at 1 % it is their highest score, and a new normal
+ *   image lands above the highest of 15 alike ones one time in 16 on average, and far more often
+ *   when the 15 happen to sit low. Two ways, by the number n of normals:
+ *   · n ≥ log(1−γ)/log(1−R) (230 at 1 %, γ = 0.9): distribution-free. The j-th highest normal
+ *     score is exceeded by a share U ~ Beta(j, n+1−j) of new normals, and P(U ≤ R) =
+ *     P(Binomial(n, R) ≥ j); the threshold is the j-th highest score for the largest j with that
+ *     probability ≥ γ. No assumption about the scores' distribution.
+ *   · fewer: parametric. A normal tolerance bound on the log scores (reconstruction errors are
+ *     positive and skewed to the right; raw scores when any is ≤ 0): mean + K·sd, with K the
+ *     one-sided normal tolerance factor for coverage 1−R at confidence γ (exact: a quantile of
+ *     the noncentral t distribution, trainer/tolerance.ts). Limit: it
+ *     assumes that the log scores' upper tail is normal; a heavier tail gives more false alarms.
+ *   Both are never below the plain rule's threshold, and with fewer than 3 normals (no usable sd)
+ *   the plain rule is used and recorded. No constant is tuned to a dataset: R and γ say it all.
  * - defect-rate P: the threshold with the best F1 for the anomaly class after the anomalies are
  *   weighted to make up P of the total (a split with nine anomalies per normal image would
  *   otherwise make "flag nearly everything" the best F1). Candidates are the distinct scores;
@@ -20,6 +37,8 @@
  */
 
 import { InputError } from './errors';
+import { binomialTail, toleranceFactor } from './tolerance';
+export { binomialTail, normalQuantile, toleranceFactor } from './tolerance';
 import type { ThresholdMethod, ThresholdRule } from '../scorer/model-format';
 export type { ThresholdMethod } from '../scorer/model-format';
 
@@ -30,10 +49,17 @@ export interface ThresholdRequest {
   method: ThresholdMethod;
   /** R for 'false-alarm-rate', P for 'defect-rate'; in (0, MAX_RATE]. */
   target: number;
+  /** 'false-alarm-rate' only: γ of the tolerance bound (see the module comment); absent = the plain rule. */
+  confidence?: number;
 }
+
+/** γ of `train`'s default threshold: the promised false-alarm rate holds for new normal images with 90 % confidence. */
+export const DEFAULT_CONFIDENCE = 0.9;
 
 export interface ThresholdChoice {
   threshold: number;
+  /** How a tolerance bound was computed (absent for the plain rules). */
+  bound?: ToleranceBound;
   /** Share of the normals scoring above the threshold (≤ the target for 'false-alarm-rate'). */
   expectedFalseAlarmRate: number;
   /** Share of the anomalies scoring above it; null without anomalies. */
@@ -78,6 +104,29 @@ export function falseAlarmRateThreshold(normals: ArrayLike<number>, rate: number
   return s[Math.min(allowedFalseAlarms(rate, s.length), s.length - 1)];
 }
 
+export type ToleranceBound = NonNullable<ThresholdRule['bound']>;
+
+/** The tolerance-bound rule (see the module comment): the threshold and how it was computed. */
+export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number): { threshold: number; bound: ToleranceBound } {
+  const plain = falseAlarmRateThreshold(normals, rate);
+  if (!(confidence > 0 && confidence < 1)) throw new ThresholdRuleError(`confidence ${confidence}: expected a number above 0 and below 1`);
+  const s = finiteCopy(normals, 'normal').sort().reverse();
+  const n = s.length;
+  if (n >= Math.log(1 - confidence) / Math.log(1 - rate)) {
+    let j = 1;
+    while (j < n && binomialTail(n, rate, j + 1) >= confidence) j++;
+    return { threshold: Math.max(plain, s[j - 1]), bound: 'order-statistic' };
+  }
+  const useLog = s.every((v) => v > 0);
+  const xs = Array.from(s, (v) => (useLog ? Math.log(v) : v));
+  const mean = xs.reduce((a, v) => a + v, 0) / n;
+  const sd = Math.sqrt(xs.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, n - 1));
+  const k = toleranceFactor(n, rate, confidence);
+  if (k === null || !(sd > 0)) return { threshold: plain, bound: 'too-few' };
+  const t = mean + k * sd;
+  return { threshold: Math.max(plain, useLog ? Math.exp(t) : t), bound: useLog ? 'log-normal' : 'normal' };
+}
+
 /** The defect-rate rule (see the module comment). */
 export function defectRateThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, prior: number): number {
   checkTarget({ method: 'defect-rate', target: prior });
@@ -114,6 +163,10 @@ export function chooseThresholdForFlag(normals: ArrayLike<number>, anomalies: Ar
 }
 
 export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
+  if (r.method === 'false-alarm-rate' && r.confidence !== undefined) {
+    const { threshold, bound } = toleranceThreshold(normals, r.target, r.confidence);
+    return { threshold, bound, ...ratesAt(normals, anomalies, threshold) };
+  }
   const threshold = r.method === 'false-alarm-rate' ? falseAlarmRateThreshold(normals, r.target) : defectRateThreshold(normals, anomalies, r.target);
   return { threshold, ...ratesAt(normals, anomalies, threshold) };
 }
@@ -156,6 +209,7 @@ export function describeChoice(c: Pick<ThresholdChoice, 'threshold' | 'expectedF
 export function ruleRecord(r: ThresholdRequest, c: ThresholdChoice, source: string, at = new Date()): ThresholdRule {
   return {
     method: r.method, target: r.target,
+    ...(r.confidence !== undefined && c.bound ? { confidence: r.confidence, bound: c.bound } : {}),
     expectedFalseAlarmRate: c.expectedFalseAlarmRate, expectedDetectionRate: c.expectedDetectionRate,
     validationNormals: c.normals, validationAnomalies: c.anomalies, source, chosenAt: at.toISOString(),
   };

@@ -13,7 +13,7 @@ import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import type { SkipMode } from './model';
 import type { ProgressEvent } from './progress';
 import { mergeWeights, parseTrainOptions, thresholdRuleOf, type TrainOptions } from './train-options';
-import type { ThresholdRequest } from './threshold';
+import { DEFAULT_CONFIDENCE, type ThresholdRequest } from './threshold';
 
 export interface TrainConfig {
   data: string;
@@ -56,6 +56,12 @@ export interface TrainConfig {
   force: boolean;
   /** Keep OUT.checkpoint after the last epoch, so `--resume` with a larger `--epochs` can extend the finished training exactly. */
   keepCheckpoint: boolean;
+  /** Seconds of training (first update to last validation) after which it stops with the best epoch so far; null = no limit. */
+  timeBudget: number | null;
+  /** Early stop once this many generator updates have passed without a better validation AUROC; null = never early. */
+  patience: number | null;
+  /** Updates run before an early stop may end the training (the time budget still ends it). */
+  minUpdates: number;
   /** Reader options passed through to the data pipeline (protocol, patches, sampling, ...). */
   dataOptions: Record<string, unknown>;
   /** Share of the steps on anomaly batches: `auto`, `size` or a fixed number (trainer/group-schedule.ts). */
@@ -92,6 +98,9 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   defectRate: null,
   force: false,
   keepCheckpoint: false,
+  timeBudget: null,
+  patience: null,
+  minUpdates: 0,
   dataOptions: {},
   anomalyShare: 'auto',
 };
@@ -140,6 +149,8 @@ export function thresholdRequest(cfg: Pick<TrainConfig, 'falseAlarmRate' | 'defe
   if (cfg.defectRate !== null && cfg.falseAlarmRate !== null)
     throw new InputError(`--false-alarm-rate ${cfg.falseAlarmRate} and --defect-rate ${cfg.defectRate}: give one of the two threshold rules, not both`);
   if (cfg.defectRate !== null) return { method: 'defect-rate', target: cfg.defectRate };
-  return { method: 'false-alarm-rate', target: cfg.falseAlarmRate ?? DEFAULT_CONFIG.falseAlarmRate! };
+  // A training's validation split is small: the promise must hold for new normal images, not only
+  // for the few it was chosen on (trainer/threshold.ts, the tolerance bound).
+  return { method: 'false-alarm-rate', target: cfg.falseAlarmRate ?? DEFAULT_CONFIG.falseAlarmRate!, confidence: DEFAULT_CONFIDENCE };
 }
 

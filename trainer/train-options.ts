@@ -11,6 +11,7 @@ import { PAPER_WEIGHTS, type LossWeights } from './losses';
 import { SKIP_MODES } from './model';
 import { ANOMALY_SHARE_WORDS, MIN_AUTO_ANOMALY_SHARE, type AnomalyShareSetting } from './group-schedule';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
+import { PRESET_NAMES } from './presets';
 import { enumOf, HELP, int, jsonSwitch, numberText, OptionTable, show, SWITCH, type OptionSource, type OptionSpec } from './cli-schema';
 
 export type { OptionSource } from './cli-schema';
@@ -38,8 +39,12 @@ function patchFromFlag(text: string): unknown {
   return { size, stride, topN };
 }
 
-/** Training presets of `train` (trainer/defect-map/train-map.ts DEFECTS_PRESET says what `defects` sets). */
-export const TRAIN_PRESETS = ['defects'] as const;
+/**
+ * Training presets of `train`: the budget presets of trainer/presets.ts, and defects
+ * (trainer/defect-map/train-map.ts DEFECTS_PRESET says what it sets). No budget flag at all
+ * (--preset, --epochs, --time-budget) is quick.
+ */
+export const TRAIN_PRESETS = [...PRESET_NAMES, 'defects'] as const;
 export type TrainPreset = (typeof TRAIN_PRESETS)[number];
 
 export const SYNTHETIC_MODES = ['auto', 'add', 'only', 'off'] as const;
@@ -87,14 +92,19 @@ const SPECS = {
   skips: { expect: `${SKIP_MODES.join(', ')} (all = the paper's U-Net)`, schema: enumOf(SKIP_MODES), help: `${SKIP_MODES.join('|')}  U-Net skip connections kept` },
   weightAverage: { expect: 'a number from 0 up to (not including) 1 (0 = no average)', schema: z.number().min(0).lt(1), help: 'DECAY  deploy an average of the generator weights' },
   preset: {
-    expect: `${TRAIN_PRESETS.join(', ')} (defects: the generator, then a defect map learned from masks, image labels or synthetic defects)`,
-    schema: enumOf(TRAIN_PRESETS), help: `${TRAIN_PRESETS.join('|')}  defects: photo crops at native scale, generator + defect-map network (model format 6)`,
+    expect: `${TRAIN_PRESETS.join(', ')} (quick, standard: a time budget with an early stop; paper: Table 3's 300 epochs; defects: the generator, then a defect map learned from masks, image labels or synthetic defects)`,
+    schema: enumOf(TRAIN_PRESETS), help: `${TRAIN_PRESETS.join('|')}  quick (the default: 90 s, early stop), standard (15 min), paper (Table 3), defects (photo crops, generator + defect-map network)`,
   },
   timeBudget: {
     expect: 'a duration from 10 s to 7 days: seconds, or a number followed by s, m or h (e.g. 30m)',
-    schema: z.preprocess(durationText, z.number().int().min(10).max(MAX_TIME_BUDGET_S)), fromFlag: durationText,
-    help: 'DURATION  --preset defects: training time for both stages, e.g. 30m (default 30m)',
+    schema: z.preprocess(durationText, z.number().int().min(10).max(MAX_TIME_BUDGET_S).nullable()), fromFlag: durationText,
+    help: 'DURATION  stop training after this long with the best epoch so far, e.g. 10m (default: the preset\'s; --preset defects: both stages, 30m)',
   },
+  patience: {
+    expect: 'an integer from 1 to 100000000 (generator updates without a better validation AUROC before an early stop), or null for none',
+    schema: int(1, 100_000_000).nullable(), help: 'N  stop early after N updates without a better validation AUROC (default: the preset\'s)',
+  },
+  minUpdates: { expect: 'an integer from 0 to 1000000000 (generator updates)', schema: int(0, 1_000_000_000), help: 'N  updates run before an early stop may end the training (default: the preset\'s)' },
   synthetic: {
     expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
     schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
@@ -115,7 +125,7 @@ const SPECS = {
     help: 'P  threshold instead: best F1 with the validation anomalies weighted to this expected defect rate',
   },
   force: { ...SWITCH, help: '  replace an existing model folder (only a Flawscope model folder or an empty folder)' },
-  keepCheckpoint: { ...SWITCH, help: '  keep OUT.checkpoint after the last epoch (extend later with --resume)' },
+  keepCheckpoint: { ...SWITCH, help: '  keep OUT.checkpoint after the last epoch (extend later with --resume); on by default with a preset' },
   dataOptions: {
     fileOnly: true, expect: 'an object of data-reader options (names to strings, numbers or booleans)',
     schema: z.record(z.union([z.string(), z.number().finite(), z.boolean()])).refine((o) => Object.keys(o).every((k) => !(k in Object.prototype))),
@@ -145,7 +155,7 @@ export interface TrainOptions {
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
   skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: BackendRequest;
   validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
-  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode; anomalyShare?: AnomalyShareSetting;
+  preset?: TrainPreset; timeBudget?: number | null; synthetic?: SyntheticMode; anomalyShare?: AnomalyShareSetting; patience?: number | null; minUpdates?: number;
 }
 
 /**

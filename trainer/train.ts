@@ -7,27 +7,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultPatchSpec, defaultTileStride, formatVersionFor, type ModelInfo, type Preprocess, type ScoreKind, type ScoreViews } from '../scorer/model-format';
-import { NORMALIZATION } from '../scorer/preprocess';
-import { percentiles } from '../scorer/familiarity';
+import { defaultPatchSpec, type ScoreViews } from '../scorer/model-format';
 import { selectTrainingBackend } from './backend';
 import { BatchCursor } from './batches';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_VERSION, type CheckpointState } from './checkpoint';
 import { InputError } from './data/types';
 import { acquireLock } from './fs-safe';
 import { checkCheckpointFolder, checkOutputFolder } from './out-guard';
-import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from './threshold';
 import { Gan, type Group } from './gan';
 import { groupSchedule, nextGroup } from './group-schedule';
-import { auroc, meanStd, quantile } from './metrics';
-import { writeModelFolder } from './model-folder';
+import { deployBest } from './deploy';
 import { Rng } from './rng';
 import { checkpointPath, resumeTarget, savedConfig, thresholdRequest, type ResumeRequest, type TrainConfig, type TrainHooks } from './train-config';
-import { assertFiniteLosses, evaluate, scoreSet } from './train-validation';
+import { assertFiniteLosses, evaluate } from './train-validation';
 
 export { CHECKPOINT_SUFFIX, DEFAULT_CONFIG, checkpointPath, resumeTarget, thresholdRequest, thresholdSettings, type ResumeRequest, type TrainConfig, type TrainHooks } from './train-config';
 
-/** Runs (or resumes) a training. Returns 'done' or 'cancelled'. */
+/**
+ * Runs (or resumes) a training. Returns 'done' or 'cancelled'.
+ *
+ * The stopping rule: the training ends after `epochs` epochs, or earlier
+ * - at `timeBudget` seconds of training (counted from the first update of this run, plus the
+ *   step time a resumed checkpoint had spent; data loading and the final test scoring are not
+ *   counted), whatever else holds; an epoch cut short by it is validated like a whole one;
+ * - when at least `minUpdates` generator updates are done and `patience` updates have passed since
+ *   the validation AUROC last improved (validated at each epoch's end; a validation split without
+ *   anomalies has no AUROC and never stops early).
+ * Either way an `early-stop` event says why, and the best epoch is deployed. A stop asked from
+ * outside (Ctrl-C, Cancel, SIGTERM) writes the resumable checkpoint and, once an epoch has been
+ * validated, the best epoch so far as a normal model folder beside it.
+ */
 export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
   let cfg = cfgIn;
   let resumed: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
@@ -44,7 +53,9 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       await selectTrainingBackend(savedCfg.backend);
     });
     const saved = savedCfg!;
-    cfg = { ...saved, epochs: resume.epochs ?? saved.epochs, out: target };
+    // An explicit --epochs extends the training by epochs: the saved time budget and patience (spent, or
+    // about to stop it again at once) give way. Without it a stopped budget run resumes under its own rule.
+    cfg = { ...saved, out: target, ...(resume.epochs !== undefined ? { epochs: resume.epochs, timeBudget: null, patience: null } : {}) };
     if (resolve(saved.out) !== target)
       hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model ${resume.out !== undefined ? 'at --out' : 'beside it'}, ${target}` });
   }
@@ -109,6 +120,7 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const groups = groupSchedule(cfg.anomalyShare, { normal: nN, anomaly: nA }, { normal: normalOn, anomaly: anomalyOn });
     hooks.emit({
       type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary, groups,
+      timeBudget: cfg.timeBudget, patience: cfg.patience, minUpdates: cfg.minUpdates,
       ...(resumed ? { resumedFromEpoch: startEpoch, ...(startStep ? { resumedAtStep: startStep } : {}) } : {}),
     });
 
@@ -142,7 +154,17 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
         saved.forEach(([, c]) => c.tensor.tensor.dispose());
       }
     };
+    // The stopping rule's clock and counters (see the function comment).
+    const clock0 = Date.now();
+    const spentBefore = elapsed;
+    const budgetLeft = () => (cfg.timeBudget === null ? Infinity : cfg.timeBudget - (spentBefore + (Date.now() - clock0) / 1000));
+    let updates = startEpoch * stepsPerEpoch + startStep;
+    let updatesAtBest = best.epoch * stepsPerEpoch;
+    const deployment = (stoppedBy: 'patience' | 'time-budget' | 'signal' | undefined, scoreTest: boolean) => ({
+      gan, best, data, cfg, patch, views, rule: thresholdRule, out, ckpt, history, elapsed, backendName: backend.name, stoppedBy, scoreTest,
+    });
 
+    let stoppedBy: 'patience' | 'time-budget' | undefined;
     for (let epoch = startEpoch + 1; epoch <= cfg.epochs; epoch++) {
       gan.setLearningRate(cfg.lr * 0.5 ** Math.floor((epoch - 1) / cfg.lrDecayEvery));
       // A resume mid-epoch picks the epoch up where it stopped, with its running sums and time.
@@ -152,25 +174,42 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       const sums: Record<string, number> = { ...part?.sums };
       const counts: Record<string, number> = { ...part?.counts };
       let imgs = part?.imgs ?? 0;
+      let budgetCut = false;
+      let stepsDone = firstStep - 1;
       for (let step = firstStep; step <= stepsPerEpoch; step++) {
+        // The time budget may cut an epoch short, but never before its first step (so it is validated on new weights).
+        if (step > firstStep && budgetLeft() <= 0) { budgetCut = true; break; }
         if (hooks.shouldStop()) {
           const done = step - 1;
           await saveCheckpoint(epoch - 1, done > 0 ? { step: done, partial: { sums, counts, imgs, seconds: (Date.now() - t0) / 1000 } } : undefined);
           hooks.emit({ type: 'checkpoint', path: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}), reason: 'signal' });
-          hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}) });
+          // The best epoch so far as a usable model (the checkpoint above keeps the exact state to resume).
+          let model: string | undefined;
+          if (best.weights) {
+            try {
+              await deployBest(deployment('signal', false), hooks);
+              model = out;
+            } catch (e) {
+              hooks.emit({ type: 'warning', message: `stopped: the best epoch so far could not be written as a model (${(e as Error).message}); the checkpoint is kept` });
+            }
+          }
+          hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: epoch - 1, ...(done > 0 ? { step: done } : {}), ...(model ? { model, bestEpoch: best.epoch } : {}) });
           gan.dispose();
+          best.weights?.forEach((t) => t.dispose());
           return 'cancelled';
         }
         const group: Group = nextGroup(rng, groups);
         const x = await cursors.get(group)!.next(cfg.batch);
         const losses = await gan.stepAsync(x, group);
         assertFiniteLosses(losses, epoch, step, cfg);
+        updates++;
+        stepsDone = step;
         imgs += x.shape[0];
         x.dispose();
         for (const [k, v] of Object.entries(losses)) { sums[k] = (sums[k] ?? 0) + v; counts[k] = (counts[k] ?? 0) + 1; }
         const secs = (Date.now() - t0) / 1000;
         const imgPerSec = imgs / Math.max(secs, 1e-3);
-        const etaSec = ((stepsPerEpoch - step) + (cfg.epochs - epoch) * stepsPerEpoch) * (secs / step);
+        const etaSec = Math.min(budgetLeft(), ((stepsPerEpoch - step) + (cfg.epochs - epoch) * stepsPerEpoch) * (secs / step));
         if (step % 5 === 0 || step === stepsPerEpoch) hooks.emit({ type: 'step', epoch, step, stepsPerEpoch, losses, imgPerSec, etaSec });
         // Yield so signals and progress get handled during long epochs.
         await new Promise((r) => setImmediate(r));
@@ -186,79 +225,39 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
       if (best.weights === null || (valAuroc !== null && (best.auroc === null || valAuroc > best.auroc))) {
         best.weights?.forEach((t) => t.dispose());
         best = { auroc: valAuroc, epoch, weights: gan.averagedWeights() ?? gan.generator.weights.map((w) => tf.clone(w.read())) };
+        updatesAtBest = updates;
       }
       const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / counts[k]]));
       const rec = {
         epoch, losses: means, valAuroc, valAurocMean: ev.aurocMean, valAurocTopPatch: ev.aurocTop,
-        ...(valAurocTrained !== undefined ? { valAurocTrained } : {}), seconds, imgPerSec: imgs / seconds,
+        ...(valAurocTrained !== undefined ? { valAurocTrained } : {}), seconds, imgPerSec: imgs / seconds, updates,
+        ...(budgetCut ? { stepsDone } : {}),
       };
       history.push(rec);
       hooks.emit({
-        type: 'epoch', epoch, epochs: cfg.epochs, losses: means, valAuroc, bestValAuroc: best.auroc, imgPerSec: imgs / seconds, etaSec: (cfg.epochs - epoch) * seconds, seconds,
+        type: 'epoch', epoch, epochs: cfg.epochs, losses: means, valAuroc, bestValAuroc: best.auroc, imgPerSec: imgs / seconds, etaSec: Math.max(0, Math.min(budgetLeft(), (cfg.epochs - epoch) * seconds)), seconds, updates,
         ...(valAurocTrained !== undefined ? { valAurocTrained } : {}),
       });
       await saveCheckpoint(epoch);
       hooks.emit({ type: 'checkpoint', path: ckpt, epoch, reason: 'epoch' });
+      const stop = budgetCut || budgetLeft() <= 0 ? 'time-budget'
+        : cfg.patience !== null && valAuroc !== null && updates >= cfg.minUpdates && updates - updatesAtBest >= cfg.patience ? 'patience' : null;
+      if (stop && epoch < cfg.epochs) {
+        stoppedBy = stop;
+        const why = stop === 'patience'
+          ? `validation AUROC has not improved for ${updates - updatesAtBest} updates (patience ${cfg.patience})`
+          : `the time budget of ${cfg.timeBudget} s is spent${updates < cfg.minUpdates ? `, after ${updates} of the ${cfg.minUpdates} updates asked for: the model may be undertrained (extend it: flawscope train --resume ${ckpt} --epochs N)` : ''}`;
+        hooks.emit({ type: 'early-stop', reason: stop, epoch, updates, bestEpoch: best.epoch, bestValAuroc: best.auroc, message: `stopped after epoch ${epoch} (${updates} updates): ${why}; deploying epoch ${best.epoch}` });
+        break;
+      }
     }
 
     // Deploy the best-by-validation generator.
-    if (best.weights) gan.generator.setWeights(best.weights);
-    const ev = await evaluate(gan, data.validation, patch, views, best.epoch, cfg);
-    const kind: ScoreKind = cfg.score !== 'auto' ? cfg.score : !(ev.aurocTop > ev.aurocMean) ? 'mean' : 'topPatch';
-    const valScores = kind === 'mean' ? ev.mean : ev.top;
-    const normalScores = valScores.filter((_, i) => !data.validation.isAnomaly[i]);
-    const anomalyScores = valScores.filter((_, i) => data.validation.isAnomaly[i]);
-    const hasAnomalies = anomalyScores.length > 0;
-    const { mean, std } = meanStd(normalScores);
-    const choice = chooseThresholdForFlag(normalScores, anomalyScores, thresholdRule);
-    const threshold = choice.threshold;
-    const few = thresholdRule.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, thresholdRule.target, 'the validation split') : null;
-    if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
-    const metrics: Record<string, number | null> = {
-      valAuroc: hasAnomalies ? auroc(valScores, data.validation.isAnomaly) : null,
-      valAurocMean: Number.isNaN(ev.aurocMean) ? null : ev.aurocMean,
-      valAurocTopPatch: Number.isNaN(ev.aurocTop) ? null : ev.aurocTop,
-      bestEpoch: best.epoch,
-      testAuroc: null,
-    };
-    if (data.test) {
-      const ts = await scoreSet(gan, data.test.images, kind, patch, views);
-      const a = auroc(ts, data.test.isAnomaly);
-      metrics.testAuroc = Number.isNaN(a) ? null : a;
-    }
-    const base = data.preprocess ?? { mode: 'resize', scale: 1 };
-    const preprocess: Preprocess = base.mode === 'tile' ? { ...base, tileStride: cfg.tileStride ?? defaultTileStride(Math.min(shape.height, shape.width)) } : base;
-    // Only the views in use are written, so a model scored the paper's way stays readable by older Flawscopes.
-    const score: ModelInfo['score'] = { kind, patch, ...(views.flip !== 'none' ? { flip: views.flip } : {}), ...(views.shift !== 'none' ? { shift: views.shift } : {}) };
-    const info: ModelInfo = {
-      formatVersion: formatVersionFor({ preprocess, score }),
-      input: shape,
-      normalization: { ...NORMALIZATION },
-      score,
-      preprocess,
-      threshold,
-      thresholdRule: ruleRecord(thresholdRule, choice, 'validation'),
-      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
-      ...(data.imageStats ? { trainingImages: data.imageStats } : {}),
-      dataset: data.summary as unknown as Record<string, unknown>,
-      config: { ...cfg, history } as unknown as Record<string, unknown>,
-      metrics,
-      backend: backend.name,
-      createdAt: new Date().toISOString(),
-      trainingSeconds: elapsed,
-    };
-    // Checked again: the folder may have changed during the training. The checkpoint stays, so a
-    // refused write loses no work (resume with another --out).
-    try {
-      checkOutputFolder(out, { data: cfg.data, replace: true });
-    } catch (e) {
-      throw new InputError(`${(e as Error).message}. The trained state is kept in ${ckpt}: flawscope train --resume ${ckpt} --out OTHER_DIR`);
-    }
-    await writeModelFolder(out, gan.generator, info, { force: true });
+    const { info, metrics } = await deployBest(deployment(stoppedBy, true), hooks);
     if (!cfg.keepCheckpoint) await fs.rm(ckpt, { recursive: true, force: true });
     gan.dispose();
     best.weights?.forEach((t) => t.dispose());
-    hooks.emit({ type: 'done', out, metrics, seconds: elapsed, threshold: { value: threshold, rule: info.thresholdRule! } });
+    hooks.emit({ type: 'done', out, metrics, seconds: elapsed, threshold: { value: info.threshold, rule: info.thresholdRule! }, ...(stoppedBy ? { stoppedBy } : {}) });
     return 'done';
   } finally {
     await release();

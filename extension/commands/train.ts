@@ -9,11 +9,12 @@ import type { ProgressEvent } from '../../trainer/progress';
 import { RESTRICTED_MSG } from '../cli-client';
 import type { Host } from '../host';
 import { runIdOf } from '../host';
-import { modelDescription, readModel } from '../models';
+import { listImages, modelDescription, readModel } from '../models';
+import { confirmText, presetEstimate, trainingImageCount } from '../preset-estimate';
 import { DashboardPanel } from '../panels';
 import { TrainingRun, type RunRecord } from '../runs';
 import { readSettings } from '../settings';
-import { PRESET_NAMES, presetDescription, presetSpec, describeEvent, formatEta, fractionDone, type PresetName, type TrainSpec } from '../training';
+import { PRESET_NAMES, presetDescription, presetSpec, budgetFraction, describeEvent, epochText, formatEta, fractionDone, type PresetName, type TrainSpec } from '../training';
 import type { DatasetNode } from '../views/datasets';
 import type { Datasets } from './datasets';
 import type { Models } from './models';
@@ -97,8 +98,10 @@ export class Training implements vscode.Disposable {
       let preset = args.preset;
       if (!preset) {
         const def = readSettings().defaultPreset;
+        // Each preset's expected time for this dataset, before anything starts.
+        const trainImages = trainingImageCount(data, listImages(data, 1_000_000));
         const items = [
-          ...PRESET_NAMES.map((n) => ({ label: n, description: presetDescription(n), picked: def === n })),
+          ...PRESET_NAMES.map((n) => ({ label: n, description: `${presetEstimate(n, trainImages).text} · ${presetDescription(n)}`, picked: def === n })),
           { label: 'custom', description: 'choose size, epochs, batch and loss weights' },
           { label: 'config file…', description: 'a saved JSON config: {"size":…, "epochs":…, "batch":…, "seed":…, "weights":{…}}' },
         ].sort((a, b) => Number(b.label === def) - Number(a.label === def));
@@ -110,7 +113,12 @@ export class Training implements vscode.Disposable {
           spec.config = u[0].fsPath;
           spec.size = -1; // the config decides; nothing more to ask
           preset = 'custom';
-        } else preset = pick.label as PresetName;
+        } else {
+          preset = pick.label as PresetName;
+          const est = preset !== 'custom' ? presetEstimate(preset, trainImages) : null;
+          if (est?.confirm && (await vscode.window.showWarningMessage(confirmText(preset as Exclude<PresetName, 'custom'>, est), { modal: true }, 'Start')) !== 'Start')
+            return { status: 'aborted', reason: `the ${preset} preset's expected time (${est.text}) was not confirmed` };
+        }
         if (preset === 'custom' && spec.size === undefined) {
           const ask = async (title: string, value: string) => vscode.window.showInputBox({ title, value, validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? null : 'a positive integer') });
           const size = await ask('Image size (multiple of 16)', '32');
@@ -144,10 +152,12 @@ export class Training implements vscode.Disposable {
     const run = new TrainingRun({ id, title, spec, state: 'starting', startedAt: Date.now(), endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null });
     this.runs.set(id, run);
     this.host.log.info(`training ${title} → ${spec.out}`);
+    let budget: { seconds: number; since: number } | null = null;
     run.on('event', (e: ProgressEvent) => {
       if (e.type !== 'step') this.host.log.info(`[${title}] ${describeEvent(e)}`);
       if (e.type === 'warning') void vscode.window.showWarningMessage(`Flawscope training: ${e.message}`);
-      const f = fractionDone(e, run.epochs, run.startEpoch);
+      if (e.type === 'start' && e.timeBudget) budget = { seconds: e.timeBudget, since: Date.now() };
+      const f = budget ? budgetFraction(e, budget.seconds, (Date.now() - budget.since) / 1000) : fractionDone(e, run.epochs, run.startEpoch);
       if (f !== null) run.fraction = f;
       this.dashboards.get(id)?.progress(id, e);
       this.progressed.fire();
@@ -178,7 +188,7 @@ export class Training implements vscode.Disposable {
             if (c === 'Score Image…') void vscode.commands.executeCommand('flawscope.scoreImage');
           });
       } else if (rec.state === 'cancelled') {
-        if (!args.quiet) void vscode.window.showInformationMessage(`Flawscope: training cancelled after epoch ${rec.lastEpoch}.${rec.checkpoint ? ' A resumable checkpoint was kept.' : ''}`, ...(rec.checkpoint ? ['Resume'] : [])).then((c) => { if (c) void this.resume(id); });
+        if (!args.quiet) void vscode.window.showInformationMessage(`Flawscope: training cancelled after epoch ${rec.lastEpoch}.${rec.checkpoint ? ' A resumable checkpoint was kept.' : ''}${readModel(spec.out).info ? ' The best epoch so far was saved as a model.' : ''}`, ...(rec.checkpoint ? ['Resume'] : [])).then((c) => { if (c) void this.resume(id); });
       } else if (rec.state === 'failed') {
         void vscode.window.showErrorMessage(`Flawscope: training failed: ${rec.error ?? 'unknown error'}`, 'Show Log').then((c) => c && this.host.log.show());
       }
@@ -192,7 +202,7 @@ export class Training implements vscode.Disposable {
         const onEv = (e: ProgressEvent) => {
           const pct = Math.round(run.fraction * 100);
           const eta = e.type === 'step' || e.type === 'epoch' ? e.etaSec : -1;
-          const msg = `${pct}%${e.type === 'step' || e.type === 'epoch' ? ` · epoch ${e.epoch}/${run.epochs}` : ''}${eta >= 0 ? ` · ETA ${formatEta(eta)}` : ''}`;
+          const msg = `${pct}%${e.type === 'step' || e.type === 'epoch' ? ` · ${epochText(e.epoch, run.epochs)}` : ''}${eta >= 0 ? ` · ETA ${formatEta(eta)}` : ''}`;
           progress.report({ increment: Math.max(0, pct - reported), message: msg });
           reported = Math.max(reported, pct);
         };

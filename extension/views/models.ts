@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Models } from '../commands/models';
 import { modelDescription, modelTooltip, type ModelEntry } from '../models';
+import { thresholdTooltipLines } from '../threshold-text';
 
 export class ModelsProvider implements vscode.TreeDataProvider<ModelEntry> {
   private em = new vscode.EventEmitter<ModelEntry | undefined>();
@@ -20,7 +21,7 @@ export class ModelsProvider implements vscode.TreeDataProvider<ModelEntry> {
     const t = new vscode.TreeItem(active ? `${m.name} (active)` : m.name, vscode.TreeItemCollapsibleState.None);
     t.id = m.path;
     t.description = modelDescription(m) + (m.info ? ` · ${new Date(m.info.createdAt).toLocaleDateString()}` : '');
-    t.tooltip = modelTooltip(m);
+    t.tooltip = m.info ? [modelTooltip(m), ...thresholdTooltipLines(m.info)].join('\n') : modelTooltip(m);
     t.iconPath = new vscode.ThemeIcon(active ? 'pass-filled' : m.info ? 'beaker' : 'warning');
     t.contextValue = active ? 'flawscope.model.active' : 'flawscope.model';
     t.command = { title: 'Set Active', command: 'flawscope.selectActiveModel', arguments: [m] };

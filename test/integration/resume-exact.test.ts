@@ -52,6 +52,16 @@ function checkpointContents(ckpt: string) {
   };
 }
 
+/** A stop's cancelled event, less what the stop's model adds: checked here (the best epoch so far, written as the model beside the checkpoint). */
+function cancelledEvent(events: any[], out: string) {
+  const e = events.find((x) => x.type === 'cancelled');
+  if (!e) return e;
+  const { model, bestEpoch, ...rest } = e;
+  assert.equal(model, out, 'the stop wrote the best epoch so far as the model');
+  assert.ok(bestEpoch >= 1 && bestEpoch <= rest.epoch + (rest.step ? 1 : 0), `best epoch ${bestEpoch}`);
+  return rest;
+}
+
 /** The run that went through three epochs without a stop, stopped before the fourth's first step. */
 let reference: ReturnType<typeof checkpointContents> | null = null;
 async function uninterrupted() {
@@ -59,7 +69,7 @@ async function uninterrupted() {
     const out = join(tempDir('flawscope-resume-ref-'), 'model');
     const r = await run(out, (spe) => 3 * spe + 1);
     assert.ok(r.spe >= 6, `enough steps an epoch to stop inside one (${r.spe})`);
-    assert.deepEqual(r.events.find((e) => e.type === 'cancelled'), { type: 'cancelled', checkpoint: checkpointPath(out), epoch: 3 });
+    assert.deepEqual(cancelledEvent(r.events, out), { type: 'cancelled', checkpoint: checkpointPath(out), epoch: 3 });
     reference = checkpointContents(checkpointPath(out));
   }
   return reference;
@@ -72,7 +82,7 @@ test('stopped mid-epoch, then at an epoch end, and resumed each time: the same w
 
   // Stop 1: before step 4 of epoch 2 (3 of its steps done).
   const a = await run(out, (spe) => spe + 4);
-  assert.deepEqual(a.events.find((e) => e.type === 'cancelled'), { type: 'cancelled', checkpoint: ckpt, epoch: 1, step: 3 });
+  assert.deepEqual(cancelledEvent(a.events, out), { type: 'cancelled', checkpoint: ckpt, epoch: 1, step: 3 });
   const state = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8'));
   assert.deepEqual([state.version, state.epoch, state.step], [2, 1, 3]);
   assert.ok(state.partial && state.partial.imgs === 12, 'the epoch in progress keeps its running sums (3 steps × 4 images)');
@@ -83,11 +93,11 @@ test('stopped mid-epoch, then at an epoch end, and resumed each time: the same w
   const start = b.events.find((e) => e.type === 'start');
   assert.deepEqual(start && start.type === 'start' && [start.resumedFromEpoch, start.resumedAtStep], [1, 3]);
   assert.deepEqual(b.events.filter((e) => e.type === 'epoch').map((e) => e.type === 'epoch' && e.epoch), [2], 'epoch 2 is finished, not rerun from its start');
-  assert.deepEqual(b.events.find((e) => e.type === 'cancelled'), { type: 'cancelled', checkpoint: ckpt, epoch: 2 });
+  assert.deepEqual(cancelledEvent(b.events, out), { type: 'cancelled', checkpoint: ckpt, epoch: 2 });
 
   // Stop 3: resumed at an epoch end, stopped where the reference stopped.
   const c = await run(out, (spe) => spe + 1, ckpt);
-  assert.deepEqual(c.events.find((e) => e.type === 'cancelled'), { type: 'cancelled', checkpoint: ckpt, epoch: 3 });
+  assert.deepEqual(cancelledEvent(c.events, out), { type: 'cancelled', checkpoint: ckpt, epoch: 3 });
   const got = checkpointContents(ckpt);
   assert.deepEqual(got.history, want.history, 'per-epoch losses and validation AUROC');
   assert.deepEqual(got.state, want.state, 'RNG, batch order, best epoch');

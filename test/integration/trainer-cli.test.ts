@@ -85,7 +85,14 @@ test('SIGTERM saves a checkpoint and exits 0; --resume continues to a finished m
   assert.ok(cancelled, 'a cancelled event');
   assert.ok(cancelled.epoch >= 1);
   assert.ok(existsSync(join(cancelled.checkpoint, 'state.json')));
-  assert.ok(!existsSync(out), 'no model folder yet');
+  // The stop leaves the best epoch so far as a usable model beside the checkpoint.
+  assert.equal(cancelled.model, out);
+  assert.ok(cancelled.bestEpoch >= 1 && cancelled.bestEpoch <= cancelled.epoch);
+  const stoppedInfo = validateModelInfo(JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8')), 'stopped model');
+  assert.equal((stoppedInfo.config as any).stoppedBy, 'signal');
+  const scored = runCli(['score', '--model', out, join(MNIST, 'test/1', readdirSync(join(MNIST, 'test/1'))[0]), '--json']);
+  assert.equal(scored.code, 0, scored.stderr);
+  assert.ok(scored.stdout.includes('"verdict"'), 'the stopped model scores images');
   const r2 = runCli(['train', '--resume', cancelled.checkpoint, '--epochs', String(cancelled.epoch + 1), '--json']);
   assert.equal(r2.code, 0, r2.stderr);
   const start = r2.events.find((e) => e.type === 'start');

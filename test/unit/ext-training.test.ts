@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fractionDone, trainArgs, describeEvent, formatEta, PRESETS as EXT_PRESETS, presetSpec } from '../../extension/training';
 import { LineSplitter, checkNode, parseNodeMajor, parseProgressLine } from '../../extension/cli-client';
 import { BUDGETS, budget } from '../../trainer/eval/bench';
-import { presetTrainFlags } from '../../trainer/presets';
+import { presetTrainFlags, presetTrainSettings, PRESETS } from '../../trainer/presets';
 import { folderRoc, labelFor, toCsv } from '../../shared/folder-math';
 import { auroc as trainerAuroc, rocCurve } from '../../trainer/metrics';
 import { TrainingRun } from '../../extension/runs';
@@ -23,8 +23,12 @@ test('trainArgs builds the CLI contract', () => {
 
 test('the wizard\'s paper preset trains as Table 3: lr 1e-4 at batch 1, halved every 50 epochs', () => {
   const paper = presetSpec('paper');
-  assert.deepEqual([paper.size, paper.epochs, paper.batch, paper.lr, paper.lrDecayEvery], [128, 300, 1, 1e-4, 50]);
+  assert.deepEqual([paper.size, paper.batch, paper.lr, paper.lrDecayEvery], [128, 1, 1e-4, 50]);
   const argv = trainArgs('c', { data: 'd', normal: 'n', out: 'o', ...paper });
+  // The epochs come with --preset paper (300, no time budget: presetTrainSettings), not a fixed --epochs flag.
+  assert.equal(argv[argv.indexOf('--preset') + 1], 'paper');
+  assert.ok(!argv.includes('--epochs'));
+  assert.equal(presetTrainSettings(PRESETS.paper).epochs, 300);
   assert.deepEqual(argv.slice(argv.indexOf('--lr'), argv.indexOf('--lr') + 4), ['--lr', '0.0001', '--lr-decay-every', '50']);
   assert.ok(!argv.includes('--augment'), 'the paper keeps the §4.2 augmentation (the trainer default)');
 });
@@ -35,8 +39,12 @@ test('the wizard\'s presets are the CLI budgets: the same objects, and the same 
     assert.equal(EXT_PRESETS[name], budget(name), name);
     // Every flag reproduce gives train for this budget, the extension gives it too, same values.
     const argv = trainArgs('c', { data: 'd', normal: 'n', out: 'o', ...presetSpec(name) });
+    // Every flag but --epochs: the wizard trains by the preset's budget (--preset NAME), reproduce by its fixed epochs.
     const flags = presetTrainFlags(budget(name));
+    assert.equal(argv[argv.indexOf('--preset') + 1], name);
+    assert.ok(!argv.includes('--epochs'), `${name}: no --epochs: it would replace the budget`);
     for (let i = 0; i < flags.length; i += 2) {
+      if (flags[i] === '--epochs') continue;
       const at = argv.indexOf(flags[i]);
       assert.ok(at > 0 && argv[at + 1] === flags[i + 1], `${name}: ${flags[i]} ${flags[i + 1]} in ${argv.join(' ')}`);
     }

@@ -67,12 +67,45 @@ describe('familiarity rules', () => {
     assert.deepEqual(reasons(m, { pixels: { mean: 62, std: 102, midtones: 0.22 } }), [], 'just past the 1–99 % range is still familiar');
     assert.deepEqual(familiarityReasons(m, { ...digit, pixels: { mean: 130, std: 80, midtones: 0.15 } }, 0.35, 'tile'), [], 'scored another way than trained: no pixel rule');
   });
+  test('ink: more ink, or a wider or taller drawing, than any training digit is unfamiliar; less is an anomaly', () => {
+    const inked = digitModel({ trainingImages: { ...digitModel().trainingImages!, ink: ramp(0.12, 0.32), inkWidth: ramp(0.35, 0.7), inkHeight: ramp(0.5, 0.75) } });
+    const px = { mean: 40, std: 80, midtones: 0.15 };
+    assert.deepEqual(reasons(inked, { pixels: { ...px, ink: 0.2, inkWidth: 0.5, inkHeight: 0.7 } }), []);
+    assert.match(reasons(inked, { pixels: { ...px, ink: 0.6, inkWidth: 0.5, inkHeight: 0.7 } })[0], /^its share of ink pixels \(brighter than 32\) is 60\.0 %, far above the training images' \(12\.2 %–31\.8 %/);
+    assert.match(reasons(inked, { pixels: { ...px, ink: 0.2, inkWidth: 0.95, inkHeight: 0.7 } })[0], /ink width \(share of the image width\) is 95\.0 %, far above/);
+    assert.match(reasons(inked, { pixels: { ...px, ink: 0.2, inkWidth: 0.5, inkHeight: 1 } })[0], /ink height .* far above/);
+    assert.deepEqual(reasons(inked, { pixels: { ...px, ink: 0.05, inkWidth: 0.1, inkHeight: 0.7 } }), [], 'a thin "1": an anomaly, not unfamiliar');
+    // Models trained before the ink statistics, and images scored without them (tiles), skip the rule.
+    assert.deepEqual(reasons(digitModel(), { pixels: { ...px, ink: 0.9, inkWidth: 1, inkHeight: 1 } }), []);
+    assert.deepEqual(reasons(inked, { pixels: px }), []);
+  });
+  test('pixelStats with a shape: the ink share and the ink box', () => {
+    const img = new Uint8Array(10 * 8); // 10 wide, 8 high, grey
+    for (const [x, y] of [[2, 1], [6, 1], [4, 5]]) img[y * 10 + x] = 255;
+    img[3] = 32; // at the ink level: not ink
+    const s = pixelStats(img, 0, img.length, { width: 10, height: 8, channels: 1 });
+    assert.equal(s.ink, 3 / 80);
+    assert.equal(s.inkWidth, 5 / 10);
+    assert.equal(s.inkHeight, 5 / 8);
+    assert.equal(pixelStats(new Uint8Array(12), 0, 12, { width: 2, height: 2, channels: 3 }).inkWidth, 0);
+    const rgb = new Uint8Array(2 * 2 * 3);
+    rgb.set([120, 0, 0], 3); // channel mean 40: ink
+    assert.equal(pixelStats(rgb, 0, 12, { width: 2, height: 2, channels: 3 }).ink, 0.25);
+    assert.equal(pixelStats(img).ink, undefined, 'no shape, no ink statistics');
+  });
   test('score: far below the normal range (too perfect) or far above it', () => {
     const m = digitModel();
     assert.match(reasons(m, {}, 0.24)[0], /^its score 0\.2400 is far below the normal range \(the 100 normal validation images score 0\.3000–0\.4000\)/);
     assert.deepEqual(reasons(m, {}, 0.26), [], 'below the lowest by less than its distance to the median');
-    assert.match(reasons(m, {}, 0.95)[0], /^its score 0\.9500 is far above/);
-    assert.deepEqual(reasons(m, {}, 0.85), []);
+    // High side in ratios: 0.40 × (0.40/0.35)^10 ≈ 1.52.
+    assert.match(reasons(m, {}, 1.6)[0], /^its score 1\.6000 is far above/);
+    assert.deepEqual(reasons(m, {}, 1.45), []);
+    assert.deepEqual(reasons(m, {}, 0.95), [], 'under the old additive rule (0.40 + 10 × 0.05 = 0.90) this was unfamiliar');
+    // A few validation normals with a tight spread (MNIST 8, 15 of them: 0.048–0.101, median 0.066): a
+    // normal test 8 scoring 1.5 is a false alarm for the threshold to count, not an unfamiliar image.
+    const tight = digitModel({ quantiles: [...Array.from({ length: 51 }, (_, i) => 0.048 + (0.018 * i) / 50), ...Array.from({ length: 50 }, (_, i) => 0.066 + (0.035 * (i + 1)) / 50)] });
+    assert.deepEqual(reasons(tight, {}, 1.5), []);
+    assert.match(reasons(tight, {}, 10)[0], /far above/);
     const dm = { ...m, defectMap: { file: 'd.json', inputs: [], imageScore: { kind: 'max', smooth: 3 } } } as typeof m;
     assert.deepEqual(reasons(dm, {}, 0.0), [], 'a defect map probability of 0 is not suspicious');
   });

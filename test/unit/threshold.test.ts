@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedFalseAlarms, smallSampleWarning, chooseThreshold, defectRateThreshold, falseAlarmRateThreshold, ruleRecord, ThresholdRuleError } from '../../trainer/threshold';
+import { allowedFalseAlarms, binomialTail, smallSampleWarning, chooseThreshold, defectRateThreshold, falseAlarmRateThreshold, normalQuantile, ruleRecord, ThresholdRuleError, toleranceFactor, toleranceThreshold } from '../../trainer/threshold';
+import { thresholdRequest } from '../../trainer/train-config';
+import { createRng } from '../../trainer/rng';
 import { thresholdRecordError, validateModelInfo } from '../../scorer/model-format';
 
 const TEN = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -143,3 +145,97 @@ test('too few normals for the rate asked: a warning with the share of new normal
   assert.equal(smallSampleWarning(40, 0.05, 'x'), null, '3/41 = 7.3 %, within twice 5 %');
   assert.match(smallSampleWarning(30, 0.01, 'x') ?? '', /about 3\.2 %/);
 });
+
+// ---- the tolerance bound (train's default: R for new normal images, with confidence γ) ----
+
+test('normalQuantile matches known values of Φ⁻¹', () => {
+  for (const [p, z] of [[0.5, 0], [0.9, 1.2815515655], [0.99, 2.326347874], [0.01, -2.326347874], [0.999, 3.090232306], [1e-6, -4.753424309]] as const)
+    assert.ok(Math.abs(normalQuantile(p) - z) < 1e-6, `Φ⁻¹(${p}) = ${normalQuantile(p)}, expected ${z}`);
+  assert.throws(() => normalQuantile(0), RangeError);
+});
+
+test('toleranceFactor equals the published one-sided normal tolerance factors', () => {
+  // NIST/SEMATECH e-Handbook 7.2.6.3 and Natrella (1963) Table A-7: [n, coverage, confidence, K].
+  for (const [n, p, g, k] of [[10, 0.99, 0.9, 3.532], [15, 0.99, 0.9, 3.212], [20, 0.99, 0.9, 3.052], [10, 0.99, 0.95, 3.981], [10, 0.95, 0.95, 2.911], [3, 0.95, 0.95, 7.656], [100, 0.99, 0.95, 2.684]] as const) {
+    const got = toleranceFactor(n, 1 - p, g)!;
+    assert.ok(Math.abs(got - k) < 2e-3, `n ${n}, ${p}, ${g}: ${got} vs ${k}`);
+  }
+  assert.equal(toleranceFactor(2, 0.01, 0.9), null);
+});
+
+test('binomialTail against direct sums', () => {
+  const direct = (n: number, p: number, j: number) => {
+    let s = 0, c = 1;
+    for (let i = 0; i <= n; i++) { if (i >= j) s += c * p ** i * (1 - p) ** (n - i); c = (c * (n - i)) / (i + 1); }
+    return s;
+  };
+  for (const [n, p, j] of [[10, 0.1, 1], [30, 0.01, 2], [230, 0.01, 1], [500, 0.05, 20]] as const)
+    assert.ok(Math.abs(binomialTail(n, p, j) - direct(n, p, j)) < 1e-9, `${n} ${p} ${j}`);
+});
+
+/** Draws of a log-normal sample (seeded), like reconstruction errors. */
+function logNormal(n: number, seed: number, mu = -2.5, sigma = 0.3): number[] {
+  const next = createRng(seed);
+  const u = () => 1 - next(); // (0, 1]: log(u) stays finite
+  return Array.from({ length: n }, () => Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())));
+}
+
+test('few normals (15 at 1 %): the plain rule flags several % of new normals, the tolerance bound at most 1 % in ≥ 90 % of draws', () => {
+  const mu = -2.5, sigma = 0.3;
+  // The share of new normal images above t, exactly, for the log-normal the draws come from.
+  const exceed = (t: number) => 1 - 0.5 * (1 + erf((Math.log(t) - mu) / (sigma * Math.SQRT2)));
+  let plainAbove = 0, plainMean = 0, tolOk = 0;
+  const draws = 400;
+  for (let d = 0; d < draws; d++) {
+    const normals = logNormal(15, 1000 + d, mu, sigma);
+    const plain = exceed(falseAlarmRateThreshold(normals, 0.01));
+    const c = chooseThreshold(normals, [], { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
+    assert.equal(c.bound, 'log-normal');
+    plainMean += plain / draws;
+    if (plain > 0.01) plainAbove++;
+    if (exceed(c.threshold) <= 0.01) tolOk++;
+  }
+  assert.ok(plainMean > 0.04, `plain rule: ${plainMean} of new normals flagged on average`);
+  assert.ok(plainAbove / draws > 0.5, `plain rule above 1 % in ${plainAbove} of ${draws} draws`);
+  assert.ok(tolOk / draws >= 0.87, `tolerance bound within 1 % in ${tolOk} of ${draws} draws (γ = 0.9)`);
+});
+
+test('many normals (≥ 230 at 1 %, γ 0.9): the distribution-free order statistic, never below the plain rule', () => {
+  const normals = logNormal(1000, 7);
+  const c = chooseThreshold(normals, [], { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
+  assert.equal(c.bound, 'order-statistic');
+  const sorted = [...normals].sort((a, b) => b - a);
+  // j: the largest with P(Binomial(1000, 0.01) ≥ j) ≥ 0.9 — 6 (P(≥6) ≈ 0.93, P(≥7) ≈ 0.87).
+  assert.equal(c.threshold, sorted[5]);
+  assert.ok(c.threshold >= falseAlarmRateThreshold(normals, 0.01));
+  assert.equal(chooseThreshold(logNormal(229, 3), [], { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 }).bound, 'log-normal');
+  assert.equal(chooseThreshold(logNormal(230, 3), [], { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 }).bound, 'order-statistic');
+});
+
+test('tolerance bound edge cases: 2 normals → the plain rule, recorded as too-few; non-positive scores → normal on raw scores; recorded in the rule', () => {
+  assert.deepEqual(toleranceThreshold([0.2, 0.3], 0.01, 0.9), { threshold: 0.3, bound: 'too-few' });
+  const raw = toleranceThreshold([-1, 0, 1, 2, 3], 0.05, 0.9);
+  assert.equal(raw.bound, 'normal');
+  assert.ok(raw.threshold > 3);
+  const c = chooseThreshold(logNormal(15, 1), [1, 2], { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
+  const rec = ruleRecord({ method: 'false-alarm-rate', target: 0.01, confidence: 0.9 }, c, 'validation');
+  assert.equal(rec.confidence, 0.9);
+  assert.equal(rec.bound, 'log-normal');
+  assert.equal(thresholdRecordError({ thresholdRule: rec }), null);
+  assert.match(thresholdRecordError({ thresholdRule: { ...rec, bound: 'guess' } })!, /"thresholdRule.bound" must be/);
+  assert.match(thresholdRecordError({ thresholdRule: { ...rec, confidence: 1 } })!, /"thresholdRule.confidence" must be a number in \(0, 1\)/);
+  // The plain rule records neither field, as before.
+  assert.equal(ruleRecord({ method: 'false-alarm-rate', target: 0.01 }, chooseThreshold([1, 2], [], { method: 'false-alarm-rate', target: 0.01 }), 'v').bound, undefined);
+});
+
+test('train asks for the tolerance bound by default; an explicit defect rate keeps F1', () => {
+  assert.deepEqual(thresholdRequest({ falseAlarmRate: 0.01, defectRate: null }), { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
+  assert.deepEqual(thresholdRequest({ falseAlarmRate: null, defectRate: 0.05 }), { method: 'defect-rate', target: 0.05 });
+});
+
+/** erf, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}

@@ -34,11 +34,15 @@ export async function trainingImageStats(normal: ImageSet, cat: Catalog, items: 
   if (!sizes.length) return undefined;
   const idx = spaced(Array.from({ length: normal.count }, (_, i) => i), STATS_MAX_IMAGES);
   const per = normal.height * normal.width * normal.channels;
-  const means: number[] = [], stds: number[] = [], mids: number[] = [], chromas: number[] = [];
+  const means: number[] = [], stds: number[] = [], mids: number[] = [], chromas: number[] = [], inks: number[] = [], inkWs: number[] = [], inkHs: number[] = [];
+  const shape = { width: normal.width, height: normal.height, channels: normal.channels };
   for (let s = 0; s < idx.length; s += 256) {
     const batch = await normal.readBatch(idx.slice(s, s + 256));
     for (let k = 0; k * per < batch.length; k++) {
-      const { mean, std, midtones } = pixelStats(batch, k * per, per);
+      const { mean, std, midtones, ink, inkWidth, inkHeight } = pixelStats(batch, k * per, per, shape);
+      inks.push(ink!);
+      inkWs.push(inkWidth!);
+      inkHs.push(inkHeight!);
       means.push(mean);
       stds.push(std);
       mids.push(midtones);
@@ -55,6 +59,9 @@ export async function trainingImageStats(normal: ImageSet, cat: Catalog, items: 
     mean: percentiles(means),
     std: percentiles(stds),
     midtones: percentiles(mids),
+    ink: percentiles(inks),
+    inkWidth: percentiles(inkWs),
+    inkHeight: percentiles(inkHs),
     ...(normal.channels === 3 ? { chroma: percentiles(chromas) } : {}),
   };
 }
