@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { BACKEND_REQUESTS, type BackendRequest } from './setting-values';
 
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_REQUESTS, type BackendRequest } from './setting-values';
 
 export interface BackendChoice {
   name: string;

@@ -4,10 +4,8 @@
  * one message wherever it comes from; the `--help` text is generated from the same table.
  */
 import { z } from 'zod';
-import { BACKEND_REQUESTS } from './backend';
 import { InputError } from './data/types';
-import { PAPER_WEIGHTS, type LossWeights } from './losses';
-import { SKIP_MODES } from './model';
+import { BACKEND_REQUESTS, PAPER_WEIGHTS, SKIP_MODES, type LossWeights } from './setting-values';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
 import { enumOf, HELP, int, jsonSwitch, numberText, OptionTable, show, SWITCH, type OptionSource, type OptionSpec } from './cli-schema';
 
