@@ -47,11 +47,14 @@ export interface FolderItem {
 export interface RunView {
   id: string;
   title: string;
-  state: 'starting' | 'running' | 'done' | 'cancelled' | 'failed';
+  /** extension/run-lifecycle.ts RUN_STATES. */
+  state: 'starting' | 'running' | 'cancelled' | 'resumed' | 'done' | 'failed';
   dataset: string;
   normalClass: string;
   out: string;
   epochs: number;
+  /** The `done` event's metrics (kept epoch, validation and test AUROC) once the run finished. */
+  metrics: Record<string, number | null> | null;
 }
 
 // ---------------------------------------------------------------- host → webview
