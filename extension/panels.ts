@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Colormap, FolderItem, HostToWebview, ModelRef, PanelKind, RunView, ScoreSummary, ScorerRef, WebviewToHost, FolderRow } from '../shared/protocol';
+import { restoreStateMessage } from './restore';
 import { describeForLog, validateWebviewMessage } from './validate';
 import { buildWebviewHtml, makeNonce, resourceRoots } from './webview-html';
 import type { ProgressEvent } from '../trainer/progress';
@@ -55,6 +56,7 @@ export interface ReadyFaults {
 /** Shared plumbing: HTML with CSP, roots, ready handshake, validated messages, requests by id. */
 abstract class PanelHost implements vscode.Disposable {
   readonly panel: vscode.WebviewPanel;
+  readonly viewType: string;
   protected dataRoots: string[] = [];
   private ready!: Promise<void>;
   private markReady!: () => void;
@@ -77,10 +79,17 @@ abstract class PanelHost implements vscode.Disposable {
     column: vscode.ViewColumn,
     dataRoots: string[],
     preserveFocus = false,
+    /** A panel VS Code restored after a reload (extension/restore.ts): adopted instead of creating one. */
+    existing?: vscode.WebviewPanel,
   ) {
     this.dataRoots = dataRoots.map((r) => path.resolve(r));
+    this.viewType = viewType;
     this.onDidDispose = this.disposeEmitter.event;
-    this.panel = vscode.window.createWebviewPanel(viewType, title, { viewColumn: column, preserveFocus }, this.webviewOptions());
+    if (existing) {
+      this.panel = existing;
+      this.panel.title = title;
+      this.panel.webview.options = this.webviewOptions();
+    } else this.panel = vscode.window.createWebviewPanel(viewType, title, { viewColumn: column, preserveFocus }, this.webviewOptions());
     this.panel.iconPath = vscode.Uri.joinPath(env.extensionUri, 'media', 'icon.svg');
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m) => this.receive(m)),
@@ -235,6 +244,7 @@ abstract class PanelHost implements vscode.Disposable {
           }
           this.incarnation++;
           this.onReady();
+          this.saveRestoreState();
           this.markReady();
           this.resendPending();
           return true;
@@ -270,6 +280,17 @@ abstract class PanelHost implements vscode.Disposable {
 
   protected abstract onReady(): void;
   protected abstract handle(m: WebviewToHost): boolean;
+
+  /** What extension/restore.ts needs to rebuild this panel after a reload; null: not restorable. */
+  restoreData(): unknown {
+    return null;
+  }
+
+  /** Gives the page the current restore state (VS Code keeps it across a reload). Call when restoreData changes. */
+  protected saveRestoreState(): void {
+    const data = this.restoreData();
+    if (data !== null) void this.post(restoreStateMessage(this.viewType, data));
+  }
 
   get isDisposed(): boolean {
     return this.disposed;
@@ -315,10 +336,17 @@ export class ScorePanel extends PanelHost {
   private model: ModelSpec | null;
   lastResult: (ScoreSummary & { path: string }) | null = null;
 
-  constructor(env: PanelEnv, model: ModelSpec | null) {
-    super(env, 'score', 'flawscope.score', 'Flawscope Heatmap', vscode.ViewColumn.Beside, model ? [model.path] : [], true);
+  constructor(env: PanelEnv, model: ModelSpec | null, existing?: vscode.WebviewPanel) {
+    super(env, 'score', 'flawscope.score', 'Flawscope Heatmap', vscode.ViewColumn.Beside, model ? [model.path] : [], true, existing);
     this.model = model;
   }
+
+  /** The model and the image last scored (scored again when the panel is restored). */
+  override restoreData(): { model: string | null; image: string | null } {
+    return { model: this.model?.path ?? null, image: this.lastImage };
+  }
+
+  private lastImage: string | null = null;
 
   protected onReady(): void {
     const s = this.env.settings();
@@ -335,6 +363,13 @@ export class ScorePanel extends PanelHost {
   async setModel(m: ModelSpec): Promise<void> {
     const changed = this.model?.path !== m.path || this.model.thresholdOverride !== m.thresholdOverride;
     this.model = m;
+    if (changed) {
+      // The page drops the old result on a new model: the title must not keep naming its image.
+      this.panel.title = `Flawscope Heatmap: ${m.name}`;
+      this.lastImage = null;
+      this.lastResult = null;
+      this.saveRestoreState();
+    }
     if (!(await this.ensureRoots([m.path])) && changed) void this.post({ type: 'setModel', model: modelRef(this.panel.webview, m) });
   }
 
@@ -356,6 +391,8 @@ export class ScorePanel extends PanelHost {
     const dir = path.resolve(path.dirname(imagePath));
     if (!this.imageDirs.includes(dir)) this.imageDirs.push(dir);
     this.panel.title = `Flawscope: ${path.basename(imagePath)}`;
+    this.lastImage = imagePath;
+    this.saveRestoreState();
     this.panel.reveal(vscode.ViewColumn.Beside, true);
     await this.whenReady();
     return this.request<ScoreSummary>((requestId) => ({ type: 'scoreImage', requestId, path: imagePath, bytes, name: path.basename(imagePath) }), timeoutMs);
@@ -400,8 +437,13 @@ export class FolderPanel extends PanelHost {
   /** Tests set this to skip the save dialog. */
   csvTarget: string | null = null;
 
-  constructor(env: PanelEnv, private model: ModelSpec, private folder: string) {
-    super(env, 'folder', 'flawscope.folder', `Flawscope: ${path.basename(folder)}`, vscode.ViewColumn.Beside, [model.path, folder]);
+  constructor(env: PanelEnv, private model: ModelSpec, private folder: string, existing?: vscode.WebviewPanel) {
+    super(env, 'folder', 'flawscope.folder', `Flawscope: ${path.basename(folder)}`, vscode.ViewColumn.Beside, [model.path, folder], false, existing);
+  }
+
+  /** The model and folder (scored again when the panel is restored). */
+  override restoreData(): { model: string; folder: string } {
+    return { model: this.model.path, folder: this.folder };
   }
 
   protected onReady(): void {
@@ -421,6 +463,7 @@ export class FolderPanel extends PanelHost {
       this.model = model;
       this.folder = folder;
       if (!reloaded) void this.post({ type: 'setModel', model: modelRef(this.panel.webview, model) });
+      this.saveRestoreState();
     }
     this.panel.title = `Flawscope: ${path.basename(folder)}`;
     this.panel.reveal(undefined, true);
@@ -474,8 +517,13 @@ export class FolderPanel extends PanelHost {
 
 // ---------------------------------------------------------------------------------- dashboard
 export class DashboardPanel extends PanelHost {
-  constructor(env: PanelEnv, private run: RunView, private history: () => ProgressEvent[]) {
-    super(env, 'dashboard', 'flawscope.dashboard', `Training: ${run.title}`, vscode.ViewColumn.Beside, [], true);
+  constructor(env: PanelEnv, private run: RunView, private history: () => ProgressEvent[], existing?: vscode.WebviewPanel) {
+    super(env, 'dashboard', 'flawscope.dashboard', `Training: ${run.title} (${run.state})`, vscode.ViewColumn.Beside, [], true, existing);
+  }
+
+  /** The run whose dashboard this is (its events are in the run store). */
+  override restoreData(): { runId: string } {
+    return { runId: this.run.id };
   }
 
   protected onReady(): void {

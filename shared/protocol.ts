@@ -69,7 +69,9 @@ export type HostToWebview =
   | { type: 'settings'; colormap: Colormap; opacity: number }
   | { type: 'progress'; runId: string; event: ProgressEvent }
   | { type: 'runState'; run: RunView }
-  | { type: 'response'; requestId: number; ok: boolean; error?: string };
+  | { type: 'response'; requestId: number; ok: boolean; error?: string }
+  /** What the host needs to rebuild this panel after a reload (extension/restore.ts); the page keeps it with setState. */
+  | { type: 'restoreState'; state: { flawscopeRestore: 1; viewType: string; data: unknown } };
 
 // ---------------------------------------------------------------- webview → host
 export interface ScoreSummary {
