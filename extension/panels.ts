@@ -521,6 +521,10 @@ export class DashboardPanel extends PanelHost {
     super(env, 'dashboard', 'flawscope.dashboard', `Training: ${run.title} (${run.state})`, vscode.ViewColumn.Beside, [], true, existing);
   }
 
+  get runState(): RunView['state'] {
+    return this.run.state;
+  }
+
   /** The run whose dashboard this is (its events are in the run store). */
   override restoreData(): { runId: string } {
     return { runId: this.run.id };

@@ -29,14 +29,25 @@ export function restoreStateMessage(viewType: string, data: unknown): Extract<Ho
   return { type: 'restoreState', state: { flawscopeRestore: 1, viewType, data } };
 }
 
+/** A restorer with its state type checked inside: what registerRestorer and the tests take, whatever the panel's state. */
+export interface PanelRestorer {
+  viewType: string;
+  /** Checks `saved` and rebuilds the panel; returns why it could not, or null. */
+  restore(panel: vscode.WebviewPanel, saved: unknown): Promise<string | null>;
+}
+
+export function panelRestorer<S>(r: Restorer<S>): PanelRestorer {
+  return { viewType: r.viewType, restore: (panel, saved) => restorePanel(r, panel, saved) };
+}
+
 /**
  * Registers `r` with VS Code. `log` hears why a panel was not restored. Call during activation:
  * VS Code restores panels only through serializers registered before it asks.
  */
-export function registerRestorer<S>(r: Restorer<S>, log: { warn(m: string): void; info(m: string): void }): vscode.Disposable {
+export function registerRestorer(r: PanelRestorer, log: { warn(m: string): void; info(m: string): void }): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(r.viewType, {
     deserializeWebviewPanel: async (panel, saved) => {
-      const problem = await restorePanel(r, panel, saved);
+      const problem = await r.restore(panel, saved);
       if (problem) {
         log.warn(`[restore] ${r.viewType} panel "${panel.title}" not restored: ${problem}`);
         panel.dispose();
@@ -45,8 +56,7 @@ export function registerRestorer<S>(r: Restorer<S>, log: { warn(m: string): void
   });
 }
 
-/** Checks `saved` and restores the panel; returns why it could not, or null. Exported for tests. */
-export async function restorePanel<S>(r: Restorer<S>, panel: vscode.WebviewPanel, saved: unknown): Promise<string | null> {
+async function restorePanel<S>(r: Restorer<S>, panel: vscode.WebviewPanel, saved: unknown): Promise<string | null> {
   const env = envelopeSchema.safeParse(saved);
   if (!env.success) return 'it saved no state (it was opened by an older Flawscope, or its page never started)';
   if (env.data.viewType !== r.viewType) return `its state is for ${env.data.viewType}`;

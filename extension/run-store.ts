@@ -218,7 +218,8 @@ export class RunStore {
     return new Map(Object.entries(this.read(this.datasetsFile, datasetsFileSchema, { version: 1 as const, reports: {} }).reports));
   }
 
-  async saveReports(reports: ReadonlyMap<string, StoredReport>): Promise<void> {
+  /** Saves the reports as given (they are checked by the schema when read back). */
+  async saveReports(reports: ReadonlyMap<string, StoredReport | object>): Promise<void> {
     await this.write(this.datasetsFile, JSON.stringify({ version: 1, reports: Object.fromEntries(reports) }));
   }
 }

@@ -26,6 +26,8 @@ export class TrainingRun extends EventEmitter {
   startEpoch = 0;
   fraction = 0;
   cancelRequested = false;
+  /** The trainer's `start` event arrived: training really began (a run that fails before it never started). */
+  started = false;
 
   constructor(readonly record: RunRecord) {
     super();
@@ -88,6 +90,7 @@ export class TrainingRun extends EventEmitter {
     if (this.events.length > 20000) this.events.splice(0, this.events.length - 20000);
     switch (e.type) {
       case 'start':
+        this.started = true;
         this.move({ type: 'started' });
         this.epochs = this.record.epochs = e.epochs;
         this.startEpoch = e.resumedFromEpoch ?? 0;

@@ -3,7 +3,9 @@
  * internals and counters the UI does not show. Only when the test runner sets FLAWSCOPE_TEST_API=1
  * (test/vscode/run.mjs and electron.mjs); otherwise the extension exports nothing.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import type { PanelRestorer } from './restore';
+import type { StatusBar } from './status-bar';
 import type { ProgressEvent } from '../trainer/progress';
 import type { PanelKind, ScoreSummary } from '../shared/protocol';
 import type { Datasets } from './commands/datasets';
@@ -33,6 +35,13 @@ export interface FlawscopeApi {
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
   readonly processLaunches: () => number;
   readonly cliPath: string;
+  /** The status bar item's text. */
+  readonly statusBarText: () => string;
+  /** Run life cycle: the run store's folder and the dashboard's run state as the page got it. */
+  readonly storeDir: string;
+  readonly dashboardRun: (runId: string) => { title: string; state: string } | null;
+  /** Restores a panel as VS Code would after a reload: the restorer of `viewType` on a fresh panel with `state` (the page's saved state). */
+  readonly restorePanel: (viewType: string, state: unknown) => Promise<string | null>;
 }
 
 /** Whether the test runner asked for the API. */
@@ -47,9 +56,11 @@ export interface TestApiParts {
   training: Training;
   scoring: Scoring;
   views: { datasets: DatasetsProvider; models: ModelsProvider; runs: RunsProvider };
+  status: StatusBar;
+  restorers: PanelRestorer[];
 }
 
-export function createTestApi({ host, models, datasets, training, scoring, views }: TestApiParts): FlawscopeApi {
+export function createTestApi({ host, models, datasets, training, scoring, views, status, restorers }: TestApiParts): FlawscopeApi {
   return {
     runs: () => training.allRuns(),
     models: () => models.list(),
@@ -81,5 +92,19 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     rejectedMessages: () => [...host.rejected],
     processLaunches: () => host.cli.launches,
     cliPath: host.cli.cliPath,
+    statusBarText: () => status.text,
+    storeDir: training.store.dir,
+    dashboardRun: (id) => {
+      const d = training.dashboards.get(id);
+      return d && !d.isDisposed ? { title: d.panel.title, state: d.runState } : null;
+    },
+    restorePanel: async (viewType, state) => {
+      const r = restorers.find((x) => x.viewType === viewType);
+      if (!r) return `no restorer for ${viewType}`;
+      const panel = vscode.window.createWebviewPanel(viewType, 'restoring…', vscode.ViewColumn.Beside, { enableScripts: true });
+      const problem = await r.restore(panel, state);
+      if (problem) panel.dispose();
+      return problem;
+    },
   };
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatasetReport } from '../../trainer/data/inspect';
 import type { Host } from '../host';
+import type { RunStore } from '../run-store';
 import { pathOf } from '../host';
 
 export type { DatasetReport };
@@ -14,12 +15,23 @@ export type { DatasetReport };
 export type ReportOrError = DatasetReport | { error: string };
 
 export class Datasets {
-  private readonly reports = new Map<string, ReportOrError>();
+  /** Inspection reports by dataset path, kept in the run store so a reload keeps them. */
+  private readonly reports: Map<string, ReportOrError>;
   private readonly changed = new vscode.EventEmitter<void>();
   /** The list or a report changed (the Datasets view follows). */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly host: Host) {}
+  constructor(
+    private readonly host: Host,
+    private readonly store: RunStore,
+  ) {
+    // The stored reports passed the store's schema (the fields the views read); the CLI's type describes the rest.
+    this.reports = store.loadReports() as Map<string, ReportOrError>;
+  }
+
+  private saveReports(): void {
+    void this.store.saveReports(this.reports);
+  }
 
   refresh(): void {
     this.changed.fire();
@@ -50,6 +62,7 @@ export class Datasets {
   async remove(p: string): Promise<void> {
     await this.host.context.workspaceState.update('flawscope.datasets', this.list().filter((d) => d !== p));
     this.reports.delete(p);
+    this.saveReports();
     this.changed.fire();
   }
 
@@ -59,6 +72,7 @@ export class Datasets {
     try {
       const r = await this.host.cli.json<DatasetReport>(['datasets', 'inspect', p, '--json']);
       this.reports.set(p, r);
+      this.saveReports();
       this.changed.fire();
       if (show) {
         this.host.log.info(`dataset ${p}:\n${JSON.stringify(r, null, 2)}`);
@@ -68,6 +82,7 @@ export class Datasets {
     } catch (e) {
       const msg = (e as Error).message;
       this.reports.set(p, { error: msg });
+      this.saveReports();
       this.changed.fire();
       if (show) void vscode.window.showErrorMessage(`Flawscope: inspecting ${path.basename(p)} failed: ${msg}`);
       return null;

@@ -6,12 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
-import type { ScoreSummary } from '../../shared/protocol';
+import { z } from 'zod';
+import type { FolderItem, ScoreSummary } from '../../shared/protocol';
 import { labelFor } from '../../shared/folder-math';
 import type { Host } from '../host';
 import { pathOf } from '../host';
-import { isImagePath, listImages, modelNormalClass } from '../models';
+import { isImagePath, isModelDir, listImages, modelNormalClass } from '../models';
 import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type ModelSpec } from '../panels';
+import { panelRestorer, type PanelRestorer } from '../restore';
 import type { Models } from './models';
 
 export class Scoring {
@@ -79,6 +81,21 @@ export class Scoring {
     }
   }
 
+  /** Takes a score panel VS Code restored after a reload (one score panel at a time: an open one is replaced). */
+  adoptScorePanel(restored: vscode.WebviewPanel, model: ModelSpec | null): ScorePanel {
+    this.scorePanel?.dispose();
+    this.scorePanel = new ScorePanel(this.host.panelEnv, model, restored);
+    this.host.context.subscriptions.push(this.scorePanel);
+    return this.scorePanel;
+  }
+
+  adoptFolderPanel(restored: vscode.WebviewPanel, model: ModelSpec, folder: string): FolderPanel {
+    this.folderPanel?.dispose();
+    this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, restored);
+    this.host.context.subscriptions.push(this.folderPanel);
+    return this.folderPanel;
+  }
+
   ensureScorePanel(model: ModelSpec | null): ScorePanel {
     if (!this.scorePanel || this.scorePanel.isDisposed) {
       this.scorePanel = new ScorePanel(this.host.panelEnv, model);
@@ -103,23 +120,11 @@ export class Scoring {
     if (!p) return null;
     const model = await this.models.require();
     if (!model) return null;
-    const images = listImages(p);
-    if (images.length === 0) {
+    const items = folderItems(p, model);
+    if (items.length === 0) {
       void vscode.window.showWarningMessage(`Flawscope: no images in ${p}.`);
       return null;
     }
-    const folderNames = (() => {
-      try {
-        return fs.readdirSync(p!, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-      } catch {
-        return [];
-      }
-    })();
-    const normal = modelNormalClass(model.info);
-    const items = images.map((i) => {
-      const name = path.relative(p!, i);
-      return { path: i, name, label: labelFor(name, normal, folderNames) };
-    });
     try {
       return await this.onFreshPanelIfSilent(
         () => {
@@ -136,6 +141,54 @@ export class Scoring {
       return null;
     }
   }
+}
+
+/** The images of `folder` to score, labelled from the folder names where they say normal or anomaly. */
+function folderItems(folder: string, model: ModelSpec): Omit<FolderItem, 'url'>[] {
+  const folderNames = (() => {
+    try {
+      return fs.readdirSync(folder, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      return [];
+    }
+  })();
+  const normal = modelNormalClass(model.info);
+  return listImages(folder).map((i) => {
+    const name = path.relative(folder, i);
+    return { path: i, name, label: labelFor(name, normal, folderNames) };
+  });
+}
+
+/** The state a score panel saves for a reload (ScorePanel.restoreData). */
+export const scorePanelState = z.object({ model: z.string().nullable(), image: z.string().nullable() });
+/** The state a folder panel saves for a reload (FolderPanel.restoreData). */
+export const folderPanelState = z.object({ model: z.string(), folder: z.string() });
+
+/** Bring back the score and folder panels after a reload, each with its model and its image or folder scored again. */
+export function scoreRestorers(host: Host, scoring: Scoring, models: Models): PanelRestorer[] {
+  const quietSpec = (p: string | null) => (p && isModelDir(p) ? models.spec(p) : null);
+  return [
+    panelRestorer({
+      viewType: 'flawscope.score',
+      schema: scorePanelState,
+      restore: (panel, st) => {
+        const model = quietSpec(st.model) ?? quietSpec(models.activePath());
+        const p = scoring.adoptScorePanel(panel, model);
+        if (model && st.image && fs.existsSync(st.image)) void p.score(st.image).catch((e: Error) => host.log.warn(`[restore] scoring ${st.image} again failed: ${e.message}`));
+      },
+    }),
+    panelRestorer({
+      viewType: 'flawscope.folder',
+      schema: folderPanelState,
+      restore: (panel, st) => {
+        const model = quietSpec(st.model);
+        if (!model) throw new Error(`its model ${st.model} is gone`);
+        if (!fs.existsSync(st.folder)) throw new Error(`its folder ${st.folder} is gone`);
+        const p = scoring.adoptFolderPanel(panel, model, st.folder);
+        void p.scoreFolder(model, st.folder, folderItems(st.folder, model)).catch((e: Error) => host.log.warn(`[restore] scoring ${st.folder} again failed: ${e.message}`));
+      },
+    }),
+  ];
 }
 
 /** A Uri, or anything pathOf reads, as a file Uri. */

@@ -1,7 +1,7 @@
 // shared/format.ts: how durations, counts, rates and metrics read, and that every AUROC names its split.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAuroc, formatCount, formatDuration, formatMetric, formatMetricValue, formatPercent, headlineAuroc, keptEpochText, metricLabel } from '../../shared/format';
+import { formatAuroc, formatCount, formatDuration, formatMetric, formatMetricValue, formatPercent, headlineAuroc, keptEpochText, metricLabel, trainedSummary } from '../../shared/format';
 
 test('durations read as hours and minutes, never as thousands of seconds', () => {
   assert.equal(formatDuration(17075), '4 h 45 min');
@@ -53,4 +53,9 @@ test('the headline AUROC is the test one when measured, else validation', () => 
 test('the kept epoch says why', () => {
   assert.equal(keptEpochText(2, 30, 0.9512), 'kept epoch 2 of 30: validation AUROC peaked there (0.951)');
   assert.match(keptEpochText(1, 5, null), /^kept epoch 1 of 5: validation has no anomalies/);
+});
+
+test('a finished training is summed up with every figure labelled and the kept epoch explained', () => {
+  assert.equal(trainedSummary({ testAuroc: 0.9123, valAuroc: 0.95, bestEpoch: 2 }, 30), 'test AUROC 0.912 · validation AUROC 0.950 · kept epoch 2 of 30: validation AUROC peaked there (0.950)');
+  assert.equal(trainedSummary({ testAuroc: null, valAuroc: null, bestEpoch: 1 }, 3), 'no test split · kept epoch 1 of 3: validation has no anomalies to choose an epoch by, so the first was kept');
 });
