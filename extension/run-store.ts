@@ -176,14 +176,17 @@ export class RunStore {
 
   /**
    * The stored runs. A run stored as live cannot be running any more (its process ended with the
-   * window that started it): it becomes cancelled when it left a checkpoint, else failed.
+   * window that started it, which asked it to stop): it becomes cancelled when it left a
+   * checkpoint — the one it reported, or OUT.checkpoint, which the trainer writes on SIGTERM after
+   * the window may already be gone — else failed.
    */
-  loadRuns(): RunRecord[] {
-    return this.read(this.runsFile, runsFileSchema, { version: 1 as const, runs: [] }).runs.map((r) =>
-      r.state === 'starting' || r.state === 'running'
-        ? { ...r, state: r.checkpoint ? ('cancelled' as const) : ('failed' as const), endedAt: r.endedAt ?? r.startedAt, error: r.error ?? 'the window closed while this run was training' }
-        : r,
-    );
+  loadRuns(checkpointExists: (p: string) => boolean = fs.existsSync): RunRecord[] {
+    return this.read(this.runsFile, runsFileSchema, { version: 1 as const, runs: [] }).runs.map((r) => {
+      if (r.state !== 'starting' && r.state !== 'running') return r;
+      const checkpoint = r.checkpoint ?? (checkpointExists(`${r.spec.out}.checkpoint`) ? `${r.spec.out}.checkpoint` : null);
+      const ended = { ...r, checkpoint, endedAt: r.endedAt ?? r.startedAt, error: r.error ?? 'the window closed while this run was training' };
+      return checkpoint ? { ...ended, state: 'cancelled' as const } : { ...ended, state: 'failed' as const };
+    });
   }
 
   /** Saves the runs (newest first; ended runs beyond MAX_STORED_RUNS dropped with their logs). */

@@ -34,11 +34,18 @@ test('runs and their event logs come back after a reload (a new store on the sam
 test('a run stored while training cannot still be running after a reload', async () => {
   const dir = tmp();
   const s = new RunStore(dir, () => undefined);
-  await s.saveRuns([rec('a', { state: 'running', endedAt: null, checkpoint: '/o.checkpoint' }), rec('b', { state: 'starting', endedAt: null })]);
-  const back = new Map(s.loadRuns().map((r) => [r.id, r]));
+  await s.saveRuns([
+    rec('a', { state: 'running', endedAt: null, checkpoint: '/o.checkpoint' }),
+    rec('b', { state: 'starting', endedAt: null }),
+    rec('c', { state: 'running', endedAt: null, spec: { data: '/d', normal: 'n', out: '/late' } }),
+  ]);
+  const back = new Map(s.loadRuns((p) => p === '/late.checkpoint').map((r) => [r.id, r]));
   assert.equal(back.get('a')!.state, 'cancelled');
   assert.equal(back.get('b')!.state, 'failed');
   assert.match(back.get('b')!.error!, /window closed/);
+  // The checkpoint written on SIGTERM after the window was gone is found at OUT.checkpoint.
+  assert.equal(back.get('c')!.state, 'cancelled');
+  assert.equal(back.get('c')!.checkpoint, '/late.checkpoint');
 });
 
 test('a file that does not match its schema is set aside with a warning naming it and the field', () => {

@@ -122,9 +122,16 @@ const check = (cond, what) => {
   await pick('digits', 'Train Model (1/3)');
   await pick(NORMAL, 'Train Model (2/3)');
   await pick('custom', 'Train Model (3/3)');
+  // The box refuses what the CLI would refuse, in the CLI's words, before anything starts.
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Image size' }).waitFor({ timeout: 30000 });
+  await input.fill('30');
+  const refusal = page.locator('.quick-input-widget .quick-input-message', { hasText: '--size 30: expected an integer from 16 to 1024, a multiple of 16' });
+  check(await refusal.waitFor({ timeout: 5000 }).then(() => true, () => false), 'Image size 30 refused in the input box with the CLI message');
+  await page.screenshot({ path: `${SHOTS}/00-wizard-refuses-size.png` });
   await answer('Image size', '16');
   await answer('Epochs', '1');
   await answer('Batch size', '32');
+  await answer('Learning rate', '0.001');
   await answer('Loss weights', '');
   say('training started from the palette');
   const toast = page.locator('.notification-toast', { hasText: 'model trained' });
