@@ -220,6 +220,22 @@ const check = (cond, what) => {
   check(fi.rows === 24 && fi.srcs === 24 && fi.thumbs >= 1 && Number(fi.auroc) >= 0 && Number(fi.auroc) <= 1, 'Score Folder: 24 rows with (lazy-loaded) thumbnails, AUROC from folder names');
   await page.screenshot({ path: `${SHOTS}/05-score-folder.png` });
 
+  // 6) reload the window: the score and folder panels come back with their content (extension/restore.ts)
+  await runCommand('Developer: Reload Window');
+  await page.waitForTimeout(3000);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  const rf = await panelFrame('folder', 90000).catch(() => null);
+  const restoredRows = rf
+    ? await rf.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 }).then(() => rf.evaluate(() => document.querySelectorAll('#results tbody tr').length), () => 0)
+    : 0;
+  check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
+  const rs = await panelFrame('score', 60000).catch(() => null);
+  const restoredTitle = rs
+    ? await rs.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 }).then(() => rs.evaluate(() => document.getElementById('title').textContent), () => null)
+    : null;
+  check(restoredTitle === name3, `after a window reload the score panel shows ${name3} again (got ${restoredTitle})`);
+  await page.screenshot({ path: `${SHOTS}/06-after-reload.png` });
+
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
   await browser.close();
   fs.rmSync(udd, { recursive: true, force: true });
