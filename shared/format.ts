@@ -1,39 +1,51 @@
 /**
- * How numbers reach a person, in one place for the extension host and the webviews: durations as
- * "4 h 45 min", counts as integers, rates as percentages, and every AUROC named by the split it
- * was measured on (validation or test), so no figure appears without saying what it is.
- * Pure (no `vscode`, no DOM): bundled into webview scripts and unit-tested in Node.
+ * One way to show numbers to people, for the extension host and the webviews alike (no `vscode`
+ * import): counts as integers, rates as percentages, durations as "4 h 45 min", scores with a few
+ * significant digits. Nothing else in extension/ or media/ should hand-format these.
  */
 
-/** "42 s", "3 min 5 s", "4 h 45 min"; '' for a negative or non-finite number (no estimate yet). */
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '';
-  if (sec < 59.5) return `${Math.round(sec)} s`;
-  if (sec < 3600) {
-    const s = Math.round(sec);
-    return s % 60 === 0 ? `${s / 60} min` : `${Math.floor(s / 60)} min ${s % 60} s`;
-  }
-  // Rounded to whole minutes first, so 2 h 59.7 min reads "3 h 0 min", never "2 h 60 min".
-  const min = Math.round(sec / 60);
-  return `${Math.floor(min / 60)} h ${min % 60} min`;
-}
-
-/** An integer with thousands separators ("1,500"); rounds what is not one. */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return 'n/a';
+/** 12345 → "12,345"; a non-integer count (an average) is rounded, not shown with decimals. */
+export function formatCount(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** A share 0–1 as a percentage: "1.0 %", "0.25 %" (two digits below 1 %). */
-export function formatPercent(rate: number): string {
-  if (!Number.isFinite(rate)) return 'n/a';
-  const pct = rate * 100;
-  return `${pct !== 0 && Math.abs(pct) < 1 ? pct.toFixed(2) : pct.toFixed(1)} %`;
+/** 0.9312 → "93.1 %" (a rate in 0..1); null → "–". */
+export function formatPercent(rate: number | null | undefined, digits = 1): string {
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '–';
+  return `${(rate * 100).toFixed(digits)} %`;
 }
+
+/** A raw score or threshold: 4 significant digits, no exponent for everyday magnitudes. */
+export function formatScore(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(2);
+  return String(+x.toPrecision(4));
+}
+
+/** Seconds → "42 s", "7 min 5 s", "4 h 45 min"; negative or non-finite → "". */
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '';
+  const s = Math.round(sec);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) {
+    const rest = s % 60;
+    return rest ? `${Math.floor(s / 60)} min ${rest} s` : `${s / 60} min`;
+  }
+  const m = Math.round(s / 60);
+  const rest = m % 60;
+  return rest ? `${Math.floor(m / 60)} h ${rest} min` : `${m / 60} h`;
+}
+
+/*
+ * Metrics, each named by what it is and the split it was measured on (validation or test), so no
+ * figure appears unlabelled: the Models view, the finish toast and the training dashboard.
+ */
 
 /** An AUROC (0–1) to three decimals. */
 export function formatAuroc(x: number | null | undefined): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3);
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3);
 }
 
 /** What each metric key a trainer writes (flawscope.json `metrics`, the `done` event) means, in words. */
@@ -64,7 +76,7 @@ function metricKind(key: string, value: number): MetricKind {
 
 /** One metric's value as text, by what the key measures (AUROC, a rate, seconds, a count). */
 export function formatMetricValue(key: string, value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
   switch (metricKind(key, value)) {
     case 'auroc':
       return formatAuroc(value);
@@ -75,7 +87,7 @@ export function formatMetricValue(key: string, value: number | null | undefined)
     case 'count':
       return formatCount(value);
     case 'number':
-      return String(Number(value.toPrecision(4)));
+      return formatScore(value);
   }
 }
 
