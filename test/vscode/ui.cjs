@@ -229,6 +229,8 @@ const check = (cond, what) => {
     ? await rf.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 }).then(() => rf.evaluate(() => document.querySelectorAll('#results tbody tr').length), () => 0)
     : 0;
   check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
+  // VS Code restores a background tab's webview when the tab is shown: click the score panel's tab.
+  await page.locator('.tabs-container .tab', { hasText: `Flawscope: ${name3}` }).first().click().catch((e) => say('score tab not found:', String(e).slice(0, 200)));
   const rs = await panelFrame('score', 60000).catch(() => null);
   const restoredTitle = rs
     ? await rs.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 }).then(() => rs.evaluate(() => document.getElementById('title').textContent), () => null)
