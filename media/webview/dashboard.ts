@@ -36,9 +36,11 @@ function redraw(): void {
   const marker = keptEpochMarker(epochs, run?.metrics ?? null, run?.epochs ?? epochs.length);
   drawPlot(epochCanvas, seriesOf(epochs.map((e) => ({ x: e.epoch, losses: e.losses }))), { title: 'Losses per epoch', xLabel: 'epoch', marker });
   drawPlot(aurocCanvas, aurocSeries(epochs), { title: 'Validation AUROC', xLabel: 'epoch', yMin: 0, yMax: 1, marker });
-  kept.textContent = marker ? `◆ ${marker.label}` : '';
+  const finished = run?.state === 'done' && run.metrics;
+  result.textContent = finished ? `Result: ${trainedSummary(run.metrics!, run.epochs)} (◆ on the plots)` : '';
+  // Once finished the result line gives the kept epoch's reason; while training this line tracks the best so far.
+  kept.textContent = marker && !finished ? `◆ ${marker.label}` : '';
   kept.dataset.epoch = marker ? String(marker.x) : '';
-  result.textContent = run?.state === 'done' && run.metrics ? `Result: ${trainedSummary(run.metrics, run.epochs)}` : '';
   const last = [...events].reverse().find((e) => e.type === 'step' || e.type === 'epoch') as Extract<ProgressEvent, { type: 'step' | 'epoch' }> | undefined;
   const start = events.find((e) => e.type === 'start') as Extract<ProgressEvent, { type: 'start' }> | undefined;
   summary.textContent = [
