@@ -36,8 +36,8 @@ function redraw(): void {
   const marker = keptEpochMarker(epochs, run?.metrics ?? null, run?.epochs ?? epochs.length);
   drawPlot(epochCanvas, seriesOf(epochs.map((e) => ({ x: e.epoch, losses: e.losses }))), { title: 'Losses per epoch', xLabel: 'epoch', marker });
   drawPlot(aurocCanvas, aurocSeries(epochs), { title: 'Validation AUROC', xLabel: 'epoch', yMin: 0, yMax: 1, marker });
-  const finished = run?.state === 'done' && run.metrics;
-  result.textContent = finished ? `Result: ${trainedSummary(run.metrics!, run.epochs)} (◆ on the plots)` : '';
+  const finished = run !== null && run.state === 'done' && run.metrics !== null;
+  result.textContent = run && finished ? `Result: ${trainedSummary(run.metrics ?? {}, run.epochs)} (◆ on the plots)` : '';
   // Once finished the result line gives the kept epoch's reason; while training this line tracks the best so far.
   kept.textContent = marker && !finished ? `◆ ${marker.label}` : '';
   kept.dataset.epoch = marker ? String(marker.x) : '';
