@@ -4,11 +4,17 @@ import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embedKernels } from './kernels/native/embed.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const here = (p) => join(root, p);
 const watch = process.argv.includes('--watch');
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2022', legalComments: 'none' };
+// The WASM training kernels are committed once (kernels/native/*.wasm) and embedded at bundle
+// time by embedKernels with the binary loader.
+const common = {
+  bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2022', legalComments: 'none',
+  loader: { '.wasm': 'binary' }, plugins: [embedKernels],
+};
 
 const builds = [
   // VS Code extension host: CommonJS, `vscode` provided by the host.

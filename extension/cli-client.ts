@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { ProgressEvent } from '../trainer/progress';
+import { classifyCliLine, logCliText } from './cli-log';
 import type { TrainingRun } from './runs';
 
 export const MIN_NODE_MAJOR = 20;
@@ -150,6 +151,8 @@ export function runCliJson<T>(nodePath: string, argv: string[], opts: { cwd: str
           parsed = events[events.length - 1];
         }
         if (parsed && typeof parsed === 'object' && parsed.type === 'error') return reject(new Error(parsed.message));
+        // A failed command that printed `{"error": …, "code": 2}` (datasets inspect --json) failed: it is not a result.
+        if (err && parsed && typeof parsed === 'object' && typeof parsed.error === 'string') return reject(new Error(parsed.error));
         resolve(parsed as T);
       } catch {
         reject(new Error(`unexpected output from the CLI: ${stdout.slice(0, 300)}`));
@@ -205,13 +208,52 @@ export class CliClient {
     if (!nodePath) throw new Error('Node.js is not available (see the Flawscope output)');
     this.launches++;
     this.host.log.info(`$ ${nodePath} ${this.host.cliPath} ${args.join(' ')}`);
-    return runCliJson<T>(nodePath, [this.host.cliPath, ...args], { cwd: this.host.cwd, timeoutMs, signal, onStderr: (t) => this.host.log.info(t) });
+    return runCliJson<T>(nodePath, [this.host.cliPath, ...args], { cwd: this.host.cwd, timeoutMs, signal, onStderr: (t) => logCliText(this.host.log, t) });
+  }
+
+  /**
+   * Runs the CLI with `args` (a long `--json` command such as `grid`), handing every stdout line to
+   * `onStdout` as it arrives; stderr goes to the log by level. Resolves with the exit code (null
+   * when stopped by a signal, e.g. through `signal`). Trust-gated.
+   */
+  async lines(args: string[], onStdout: (line: string) => void, signal?: AbortSignal): Promise<{ code: number | null; stderrTail: string[] }> {
+    if (!this.host.trusted()) throw new Error(RESTRICTED_MSG);
+    const nodePath = await this.nodeOk();
+    if (!nodePath) throw new Error('Node.js is not available (see the Flawscope output)');
+    this.launches++;
+    this.host.log.info(`$ ${nodePath} ${this.host.cliPath} ${args.join(' ')}`);
+    const tail: string[] = [];
+    return new Promise((resolve, reject) => {
+      const child = spawn(nodePath, [this.host.cliPath, ...args], { cwd: this.host.cwd, shell: false, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' }, signal, killSignal: 'SIGTERM' });
+      const out = new LineSplitter(onStdout);
+      const err = new LineSplitter((line) => {
+        const level = classifyCliLine(line);
+        if (level === 'noise') return;
+        this.host.log[level](`[trainer] ${line}`);
+        tail.push(line);
+        if (tail.length > 5) tail.shift();
+      });
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+      child.on('error', (e) => {
+        if ((e as NodeJS.ErrnoException).name !== 'AbortError') reject(e);
+      });
+      child.on('close', (code) => {
+        out.end();
+        err.end();
+        resolve({ code, stderrTail: tail });
+      });
+    });
   }
 
   /** Starts a training run's `train --json` process (the node path from nodeOk). */
   startRun(run: TrainingRun, nodePath: string): void {
     this.launches++;
     const log = this.host.log;
-    run.start(nodePath, this.host.cliPath, this.host.cwd, (line, stream) => (stream === 'stderr' ? log.warn(`[trainer] ${line}`) : log.info(`[trainer] ${line}`)));
+    run.start(nodePath, this.host.cliPath, this.host.cwd, (line, stream) => {
+      // stderr text that is neither an error nor noise stays a warning, as before.
+      const level = classifyCliLine(line, stream === 'stderr' ? 'warn' : 'info');
+      if (level !== 'noise') log[level](`[trainer] ${line}`);
+    });
   }
 }

@@ -12,6 +12,9 @@ import { dashboardRestorer, registerRunCommands } from './commands/runs';
 import { Scoring, registerScoreCommands, scoreRestorers } from './commands/score';
 import { Training, registerTrainCommands } from './commands/train';
 import { Host } from './host';
+import { REPORT_KINDS } from '../shared/protocol';
+import { Reports } from './reports/report-panels';
+import { reportRestorer } from './reports/report-restore';
 import { panelRestorer, registerRestorer, type PanelRestorer } from './restore';
 import { RunStore } from './run-store';
 import { onDidChangeSettings } from './settings';
@@ -32,9 +35,17 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
   const datasets = new Datasets(host, store);
   const scoring: Scoring = new Scoring(host, models);
   const training = (activeTraining = new Training(host, models, datasets, store));
+  const reports = new Reports({
+    extensionUri: context.extensionUri,
+    log: host.log,
+    onRejected: (panel, reason) => host.panelEnv.onRejected(panel, reason),
+    openHeatmap: (p) => void vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(p)),
+    trainWithWeights: (weights, grid) => void vscode.commands.executeCommand('flawscope.trainModel', { data: grid.data, normal: grid.normal, weights }),
+  });
+  context.subscriptions.push(reports);
   // Every panel that comes back after a reload (extension/restore.ts; package.json onWebviewPanel:<viewType>).
   // Registered before anything awaits: VS Code restores panels only through serializers registered during activation.
-  const restorers: PanelRestorer[] = [panelRestorer(dashboardRestorer(training)), ...scoreRestorers(host, scoring, models)];
+  const restorers: PanelRestorer[] = [panelRestorer(dashboardRestorer(training)), ...scoreRestorers(host, scoring, models), ...REPORT_KINDS.map((k) => panelRestorer(reportRestorer(reports, k)))];
   context.subscriptions.push(...restorers.map((r) => registerRestorer(r, host.log)));
   const status = new StatusBar(() => models.activePath(), () => training.liveRuns());
   context.subscriptions.push(status, models.onDidChange(() => status.update()), training.onDidProgress(() => status.update()));
@@ -54,13 +65,13 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
     training,
   );
 
-  registerDatasetCommands(host, datasets);
+  registerDatasetCommands(host, datasets, reports);
   registerTrainCommands(host, training);
   registerRunCommands(host, training);
   registerScoreCommands(host, scoring);
   registerModelCommands(host, models);
-  registerEvaluateCommands(host, models, datasets);
-  registerGridCommands(host, models, datasets);
+  registerEvaluateCommands(host, reports, models, datasets);
+  registerGridCommands(host, reports, models, datasets);
   host.command('flawscope.refresh', () => {
     views.models.refresh();
     views.datasets.refresh();
@@ -68,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
   });
   host.command('flawscope.showLog', () => host.log.show());
   host.log.info(`Flawscope activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'in Restricted Mode'}; models folder ${models.folder()})`);
-  return testApiEnabled() ? createTestApi({ host, models, datasets, training, scoring, views, status, restorers }) : undefined;
+  return testApiEnabled() ? createTestApi({ host, models, datasets, training, scoring, views, status, restorers, reports }) : undefined;
 }
 
 export function deactivate(): void {

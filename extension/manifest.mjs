@@ -15,7 +15,7 @@ const cmd = (command, title, icon, extra = {}) => ({ command, title, category: c
 
 // onWebviewPanel: the panels extension/restore.ts brings back after a reload (VS Code activates the
 // extension for a restored panel before onStartupFinished would).
-export const RESTORABLE_VIEW_TYPES = ['flawscope.score', 'flawscope.folder', 'flawscope.dashboard'];
+export const RESTORABLE_VIEW_TYPES = ['flawscope.score', 'flawscope.folder', 'flawscope.dashboard', 'flawscope.evalReport', 'flawscope.datasetReport', 'flawscope.gridReport'];
 pkg.activationEvents = ['onStartupFinished', ...RESTORABLE_VIEW_TYPES.map((t) => `onWebviewPanel:${t}`)];
 pkg.capabilities = {
   untrustedWorkspaces: {

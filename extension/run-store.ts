@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { ProgressEvent } from '../trainer/progress';
+import { backendSchema } from '../shared/backends';
 import { RUN_STATES } from './run-lifecycle';
 import type { TrainSpec } from './training';
 
@@ -27,12 +28,13 @@ const trainSpecSchema = z.object({
   lrDecayEvery: z.number().int().optional(),
   augment: z.enum(['auto', 'none']).optional(),
   seed: z.number().int().optional(),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional(),
+  // Runs stored before the shared vocabulary said cpu or wasm for the fast kernels: read as fast.
+  backend: backendSchema('train').optional(),
   resume: z.string().optional(),
   weights: z.string().optional(),
   config: z.string().optional(),
   extraArgs: z.array(z.string()).optional(),
-}) satisfies z.ZodType<TrainSpec>;
+}) satisfies z.ZodType<TrainSpec, z.ZodTypeDef, unknown>;
 
 export const runRecordSchema = z.object({
   id: z.string().regex(/^[\w-]{1,80}$/),

@@ -7,14 +7,17 @@ import * as vscode from 'vscode';
 import type { PanelRestorer } from './restore';
 import type { StatusBar } from './status-bar';
 import type { ProgressEvent } from '../trainer/progress';
-import type { PanelKind, ScoreSummary } from '../shared/protocol';
+import type { PanelKind, ReportKind, ScoreSummary } from '../shared/protocol';
+import type { ReportPanel, Reports } from './reports/report-panels';
 import type { Datasets } from './commands/datasets';
 import type { Models } from './commands/models';
 import type { Scoring } from './commands/score';
 import type { Training } from './commands/train';
 import type { Host } from './host';
 import type { ModelEntry } from './models';
-import type { FolderOutcome, ReadyFaults } from './panels';
+import type { FolderOutcome, FolderView, ReadyFaults } from './panels';
+import { resultColumnsInUse } from './panels';
+import type { FolderSort, Verdict } from '../shared/protocol';
 import type { RunRecord } from './runs';
 import type { DatasetsProvider } from './views/datasets';
 import type { ModelsProvider } from './views/models';
@@ -28,8 +31,15 @@ export interface FlawscopeApi {
   readonly waitForRun: (id: string) => Promise<RunRecord>;
   readonly runEvents: (id: string) => ProgressEvent[];
   readonly panelsReplaced: () => number;
-  readonly scorePanel: () => { title: string; html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
-  readonly folderPanel: () => { html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; setCsvTarget(p: string | null): void; receive(raw: unknown): boolean } | null;
+  readonly scorePanel: () => { title: string; html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
+  readonly folderPanel: () => {
+    html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; busy: boolean;
+    setCsvTarget(p: string | null): void; receive(raw: unknown): boolean; view(sort?: FolderSort, filter?: Verdict[]): Promise<FolderView>; stop(): void;
+  } | null;
+  /** How many editor groups hold Flawscope panels (one results column: 1). */
+  readonly resultColumns: () => number;
+  /** "Use this folder to set the threshold" on the open folder table, answered yes. */
+  readonly calibrateFolder: () => Promise<number | null>;
   readonly dashboard: (runId: string) => { html: string; cspSource: string; roots: string[] } | null;
   readonly treeLabels: (view: 'datasets' | 'models' | 'runs') => Promise<string[]>;
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
@@ -42,6 +52,9 @@ export interface FlawscopeApi {
   readonly dashboardRun: (runId: string) => { title: string; state: string } | null;
   /** Restores a panel as VS Code would after a reload: the restorer of `viewType` on a fresh panel with `state` (the page's saved state). */
   readonly restorePanel: (viewType: string, state: unknown) => Promise<string | null>;
+  /** The open report panel of a kind: its HTML, roots, the view it was sent, and what its page drew. */
+  readonly notADatasetMessages: () => string[];
+  readonly report: (kind: ReportKind) => { html: string; cspSource: string; roots: string[]; title: string; view: ReportPanel['view']; rendered: Record<string, number> | null; waitRendered(ms: number): Promise<Record<string, number>>; receive(raw: unknown): boolean; restoreData(): unknown } | null;
 }
 
 /** Whether the test runner asked for the API. */
@@ -58,9 +71,26 @@ export interface TestApiParts {
   views: { datasets: DatasetsProvider; models: ModelsProvider; runs: RunsProvider };
   status: StatusBar;
   restorers: PanelRestorer[];
+  reports: Reports;
 }
 
-export function createTestApi({ host, models, datasets, training, scoring, views, status, restorers }: TestApiParts): FlawscopeApi {
+/** Resolves with what the page drew, now or when it next says so (a report page draws after `ready`). */
+function waitRendered(p: ReportPanel, ms: number): Promise<Record<string, number>> {
+  if (p.rendered) return Promise.resolve(p.rendered);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`the ${p.kind} page did not draw within ${ms / 1000} s`));
+    }, ms);
+    const sub = p.onDidRender((c) => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(c);
+    });
+  });
+}
+
+export function createTestApi({ host, models, datasets, training, scoring, views, status, restorers, reports }: TestApiParts): FlawscopeApi {
   return {
     runs: () => training.allRuns(),
     models: () => models.list(),
@@ -71,14 +101,19 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     panelsReplaced: () => scoring.panelsReplaced,
     scorePanel: () => {
       const p = scoring.scorePanel;
-      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
+      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
     },
     folderPanel: () => {
       const p = scoring.folderPanel;
       return p && !p.isDisposed
-        ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw) }
+        ? {
+            html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastOutcome: p.lastOutcome, lastCsvPath: p.lastCsvPath, busy: p.busy,
+            setCsvTarget: (t: string | null) => (p.csvTarget = t), receive: (raw: unknown) => p.receive(raw), view: (sort, filter) => p.view(sort, filter), stop: () => p.stop(),
+          }
         : null;
     },
+    resultColumns: () => resultColumnsInUse(),
+    calibrateFolder: () => scoring.calibrateFolder(true),
     dashboard: (id) => {
       const d = training.dashboards.get(id);
       return d && !d.isDisposed ? { html: d.html, cspSource: d.panel.webview.cspSource, roots: d.localResourceRoots() } : null;
@@ -105,6 +140,24 @@ export function createTestApi({ host, models, datasets, training, scoring, views
       const problem = await r.restore(panel, state);
       if (problem) panel.dispose();
       return problem;
+    },
+    notADatasetMessages: () => [...datasets.notADatasetMessages],
+    report: (kind) => {
+      const p = reports.get(kind);
+      return p
+        ? {
+            html: p.html,
+            cspSource: p.panel.webview.cspSource,
+            roots: p.localResourceRoots(),
+            title: p.panel.title,
+            // Getters: a test polls these on the object it got once.
+            get view() { return p.view; },
+            get rendered() { return p.rendered; },
+            waitRendered: (ms: number) => waitRendered(p, ms),
+            receive: (raw: unknown) => p.receive(raw),
+            restoreData: () => p.restoreData(),
+          }
+        : null;
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../shared/format';
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
+import type { BackendOf } from '../shared/backends';
 import { PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
 
 export interface TrainSpec {
@@ -19,7 +20,7 @@ export interface TrainSpec {
   /** 'none' → --augment none; 'auto' (the trainer's default) adds nothing. */
   augment?: 'auto' | 'none';
   seed?: number;
-  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend?: BackendOf<'train'>;
   resume?: string;
   /** Loss weights (custom preset), e.g. "recon=1.5,patch=1.5" → --weights. */
   weights?: string;

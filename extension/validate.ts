@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, LIMITS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type ScoreSummary, type WebviewToHost } from '../shared/protocol';
+import { COLORMAPS, FOLDER_SORT_KEYS, LIMITS, PANEL_KINDS, REPORT_KINDS, VERDICTS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type FolderSort, type PanelKind, type ReportKind, type ScoreSummary, type Verdict, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -146,6 +146,20 @@ function verdict(v: unknown): 'normal' | 'anomaly' | 'unfamiliar' {
   return fail('"verdict" must be "normal", "anomaly" or "unfamiliar"');
 }
 
+function folderSort(v: unknown): FolderSort {
+  if (!isRecord(v)) fail('"sort" must be an object');
+  const o = v as Record<string, unknown>;
+  onlyKeys(o, ['key', 'dir']);
+  if (!(FOLDER_SORT_KEYS as readonly unknown[]).includes(o.key)) fail(`"sort.key" must be one of ${FOLDER_SORT_KEYS.join(', ')}`);
+  if (o.dir !== 'asc' && o.dir !== 'desc') fail('"sort.dir" must be "asc" or "desc"');
+  return { key: o.key as FolderSort['key'], dir: o.dir as FolderSort['dir'] };
+}
+
+function verdictList(v: unknown): Verdict[] {
+  if (!Array.isArray(v) || v.length > VERDICTS.length || !v.every((x) => (VERDICTS as readonly unknown[]).includes(x))) fail(`"filter" must list verdicts among ${VERDICTS.join(', ')}`);
+  return v as Verdict[];
+}
+
 function label(v: unknown): 0 | 1 | null {
   if (v === 0 || v === 1 || v === null) return v;
   return fail('"label" must be 0, 1 or null');
@@ -161,9 +175,9 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
     case 'ready': {
       onlyKeys(o, ['type', 'panel', 'generation']);
       const panel = str(o, 'panel', 16);
-      if (panel !== 'score' && panel !== 'folder' && panel !== 'dashboard') fail('"panel" must be score, folder or dashboard');
+      if (!(PANEL_KINDS as readonly string[]).includes(panel)) fail(`"panel" must be one of ${PANEL_KINDS.join(', ')}`);
       const generation = num(o, 'generation', { min: 0, max: Number.MAX_SAFE_INTEGER, int: true });
-      return { type: 'ready', panel: panel as 'score' | 'folder' | 'dashboard', generation };
+      return { type: 'ready', panel: panel as PanelKind, generation };
     }
     case 'log': {
       onlyKeys(o, ['type', 'level', 'message']);
@@ -180,7 +194,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
       return { type: 'scoreFailed', requestId: requestId(o), path: checkPath(str(o, 'path'), ctx), message: text(o, 'message') };
     }
     case 'folderScored': {
-      onlyKeys(o, ['type', 'requestId', 'folder', 'rows', 'auroc', 'backend']);
+      onlyKeys(o, ['type', 'requestId', 'folder', 'rows', 'auroc', 'backend', 'stopped']);
       const rows = o.rows;
       if (!Array.isArray(rows)) fail('"rows" must be an array');
       if ((rows as unknown[]).length > LIMITS.rows) fail(`"rows" has too many entries (> ${LIMITS.rows})`);
@@ -192,7 +206,7 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
         return { path: checkPath(str(q, 'path'), ctx, `rows[${i}].path`), score: num(q, 'score'), isAnomaly: bool(q, 'isAnomaly'), verdict: verdict(q.verdict), label: label(q.label) };
       });
       const auroc = o.auroc === null ? null : num(o, 'auroc', { min: 0, max: 1 });
-      return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: text(o, 'backend', 64) };
+      return { type: 'folderScored', requestId: requestId(o), folder, rows: out, auroc, backend: text(o, 'backend', 64), stopped: o.stopped === undefined ? false : bool(o, 'stopped') };
     }
     case 'exportCsv': {
       onlyKeys(o, ['type', 'requestId', 'suggestedName', 'csv']);
@@ -203,6 +217,51 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
     case 'openFile': {
       onlyKeys(o, ['type', 'path']);
       return { type: 'openFile', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'openHeatmap': {
+      onlyKeys(o, ['type', 'path']);
+      return { type: 'openHeatmap', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'trainWithWeights': {
+      onlyKeys(o, ['type', 'weights']);
+      const weights = str(o, 'weights', 256);
+      // The CLI checks names and values again; this only keeps the text to the --weights shape.
+      if (!/^[a-zA-Z]+=\d+(\.\d+)?(,[a-zA-Z]+=\d+(\.\d+)?)*$/.test(weights)) fail('"weights" must look like recon=1,patch=0.5,…');
+      return { type: 'trainWithWeights', weights };
+    }
+    case 'reportRendered': {
+      onlyKeys(o, ['type', 'panel', 'counts']);
+      const panel = str(o, 'panel', 16);
+      if (!(REPORT_KINDS as readonly string[]).includes(panel)) fail(`"panel" must be one of ${REPORT_KINDS.join(', ')}`);
+      const c = o.counts;
+      if (!isRecord(c) || Object.keys(c).length > 32) fail('"counts" must be an object of at most 32 numbers');
+      const counts: Record<string, number> = {};
+      for (const k of Object.keys(c as Record<string, unknown>)) {
+        if (!/^[a-zA-Z]{1,32}$/.test(k)) fail('"counts" keys must be short words');
+        counts[k] = num(c as Record<string, unknown>, k, { min: 0, int: true });
+      }
+      return { type: 'reportRendered', panel: panel as ReportKind, counts };
+    }
+    case 'showHeatmap': {
+      onlyKeys(o, ['type', 'path']);
+      return { type: 'showHeatmap', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'pickImage':
+    case 'calibrate':
+      onlyKeys(o, ['type']);
+      return { type: type as 'pickImage' | 'calibrate' };
+    case 'scoreDropped': {
+      // Shape only: the score panel checks each dropped path against the workspace folders.
+      onlyKeys(o, ['type', 'uris']);
+      const uris = o.uris;
+      if (!Array.isArray(uris) || uris.length === 0 || uris.length > LIMITS.dropped) fail(`"uris" must list 1 to ${LIMITS.dropped} URIs`);
+      return { type: 'scoreDropped', uris: (uris as unknown[]).map((u, i) => str({ [`uris[${i}]`]: u }, `uris[${i}]`)) };
+    }
+    case 'folderViewState': {
+      onlyKeys(o, ['type', 'requestId', 'order', 'sort', 'filter']);
+      const order = o.order;
+      if (!Array.isArray(order) || order.length > LIMITS.rows) fail(`"order" must be a list of at most ${LIMITS.rows} paths`);
+      return { type: 'folderViewState', requestId: requestId(o), order: (order as unknown[]).map((p, i) => checkPath(str({ [`order[${i}]`]: p }, `order[${i}]`), ctx, `order[${i}]`)), sort: folderSort(o.sort), filter: verdictList(o.filter) };
     }
     case 'setSetting': {
       onlyKeys(o, ['type', 'key', 'value']);

@@ -48,7 +48,8 @@ export interface HtmlParts {
 }
 
 export function buildWebviewHtml(p: HtmlParts): string {
-  const wasm = p.panel !== 'dashboard';
+  // Only the panels that run the scorer need WebAssembly.
+  const wasm = p.panel === 'score' || p.panel === 'folder';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -71,7 +72,7 @@ export function buildWebviewHtml(p: HtmlParts): string {
  */
 export function resourceRoots(extensionPath: string, panel: PanelKind, extra: readonly (string | null | undefined)[] = []): string[] {
   const roots = [path.join(extensionPath, 'media'), path.join(extensionPath, 'dist', 'webview')];
-  if (panel !== 'dashboard') roots.push(path.join(extensionPath, 'dist', 'scorer'));
+  if (panel === 'score' || panel === 'folder') roots.push(path.join(extensionPath, 'dist', 'scorer'));
   for (const e of extra) if (e && !roots.includes(path.resolve(e))) roots.push(path.resolve(e));
   return roots;
 }

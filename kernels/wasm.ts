@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm-binary';
+import { kernelWasmBytes } from './wasm-bytes';
 
 /** Which build of kernels.c runs: 'relaxed-simd' (one fused multiply-add per step of the
  * micro-kernels) when this Node's WebAssembly accepts relaxed SIMD, else 'simd128'. */
@@ -17,12 +17,11 @@ export type KernelVariant = 'relaxed-simd' | 'simd128';
  * FLAWSCOPE_KERNELS=simd128 forces the plain build (benchmarks, bisecting).
  */
 export function chooseKernelVariant(): { variant: KernelVariant; bytes: Uint8Array<ArrayBuffer> } {
-  const decode = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
-  const plain = () => ({ variant: 'simd128' as const, bytes: decode(KERNELS_WASM_BASE64) });
+  const plain = () => ({ variant: 'simd128' as const, bytes: kernelWasmBytes('kernels.wasm') });
   const forced = process.env.FLAWSCOPE_KERNELS;
   if (forced && forced !== 'simd128' && forced !== 'relaxed-simd') throw new Error(`FLAWSCOPE_KERNELS=${forced}: use simd128 or relaxed-simd`);
   if (forced === 'simd128') return plain();
-  const relaxed = decode(KERNELS_RELAXED_WASM_BASE64);
+  const relaxed = kernelWasmBytes('kernels-relaxed.wasm');
   if (!WebAssembly.validate(relaxed)) {
     try {
       setFlagsFromString('--experimental-wasm-relaxed-simd');

@@ -17,7 +17,7 @@ export { selectBackend } from './backend';
 export type { BackendChoice, BackendName, BackendOptions, BackendResult } from './backend';
 export { colormapLut, blendHeat } from './colormap';
 export type { ColormapName } from './colormap';
-export { FORMAT_VERSION, validateModelInfo, defaultPatchSpec, imageScoreLabel } from './model-format';
+export { FORMAT_VERSION, parseModelInfo, validateModelInfo, defaultPatchSpec, imageScoreLabel } from './model-format';
 export type { FlipMode, ModelInfo, PatchSpec, ScoreKind, DefectMapSpec, DefectImageScore, DefectScoreKind } from './model-format';
 export { NORMALIZATION, convertChannels, toInputTensor, resizePixels, resampleFloat } from './preprocess';
 export { errorMap, patchMeans, topPatchScore, scoreMap, scoreBatchTensor, reconstructWithError, defectMapInput, defectImageScore } from './score';

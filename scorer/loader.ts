@@ -3,7 +3,7 @@
  * thoroughly before tfjs sees it, so bad folders give a clear error instead of a crash or a hang.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { INFO_FILE, MODEL_FILE, validateModelInfo, type ModelInfo } from './model-format';
+import { INFO_FILE, MODEL_FILE, parseModelInfo, type ModelInfo } from './model-format';
 import { ScorerError, errorText, withTimeout } from './errors';
 
 /** Anything that can hand out the files of a model folder by name. `read` returns null for a missing file. */
@@ -194,7 +194,7 @@ export async function readModelFolder(reader: ModelFileReader): Promise<LoadedAr
   }
   let info: ModelInfo;
   try {
-    info = validateModelInfo(infoRaw, `${INFO_FILE} in ${where}`);
+    info = parseModelInfo(infoRaw, `${INFO_FILE} in ${where}`);
   } catch (e) {
     throw new ScorerError('INFO_INVALID', errorText(e));
   }

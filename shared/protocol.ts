@@ -10,10 +10,15 @@
  */
 import type { ModelInfo } from '../scorer/model-format';
 import type { ProgressEvent } from '../trainer/progress';
+import type { BackendOf } from './backends';
 
 export type Colormap = 'turbo' | 'viridis' | 'grey';
 export const COLORMAPS: readonly Colormap[] = ['turbo', 'viridis', 'grey'];
-export type PanelKind = 'score' | 'folder' | 'dashboard';
+/** The rendered results of Evaluate Model, Inspect Dataset and Grid Search (extension/reports/). */
+export type ReportKind = 'evalReport' | 'datasetReport' | 'gridReport';
+export const REPORT_KINDS: readonly ReportKind[] = ['evalReport', 'datasetReport', 'gridReport'];
+export type PanelKind = 'score' | 'folder' | 'dashboard' | ReportKind;
+export const PANEL_KINDS: readonly PanelKind[] = ['score', 'folder', 'dashboard', ...REPORT_KINDS];
 
 /** Where the webview finds the scorer bundle and the model (all `asWebviewUri` URLs). */
 export interface ModelRef {
@@ -32,7 +37,7 @@ export interface ScorerRef {
   moduleUrl: string;
   /** Webview URL prefix (ending in '/') of the folder holding the tfjs .wasm files. */
   wasmPrefix: string;
-  backend: 'auto' | 'webgpu' | 'wasm' | 'cpu';
+  backend: BackendOf<'webview'>;
 }
 
 export interface FolderItem {
@@ -42,6 +47,19 @@ export interface FolderItem {
   name: string;
   /** 0 = normal, 1 = anomaly, null = no label derivable from folder names. */
   label: 0 | 1 | null;
+  /** The class folder the image is in (the first folder of `name`); null for images directly in the scored folder. */
+  className: string | null;
+}
+
+export type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
+export const VERDICTS: readonly Verdict[] = ['normal', 'anomaly', 'unfamiliar'];
+
+/** Columns the folder table sorts by (shared/folder-table.ts). */
+export type FolderSortKey = 'name' | 'className' | 'score' | 'verdict' | 'label';
+export const FOLDER_SORT_KEYS: readonly FolderSortKey[] = ['name', 'className', 'score', 'verdict', 'label'];
+export interface FolderSort {
+  key: FolderSortKey;
+  dir: 'asc' | 'desc';
 }
 
 export interface RunView {
@@ -57,11 +75,88 @@ export interface RunView {
   metrics: Record<string, number | null> | null;
 }
 
+// ---------------------------------------------------------------- reports
+/** An image a report shows as a thumbnail; `url` null where there is no file to show (a record inside an IDX/CIFAR file). */
+export interface ReportImage {
+  path: string;
+  url: string | null;
+  name: string;
+  className: string | null;
+  /** The model's score (evaluation reports); null elsewhere. */
+  score: number | null;
+}
+
+export interface EvalReportView {
+  model: string;
+  data: string;
+  split: 'test' | 'validation';
+  normalClass: string;
+  /** Whole-photo figures first for photo models; each label names its split. */
+  headline: { label: string; value: number | null; kind: 'rate' | 'count'; note: string }[];
+  roc: [number, number][];
+  histogram: { start: number; width: number; normal: number[]; anomalous: number[] };
+  threshold: number;
+  /** Counts at the threshold over the listed images (per photo for crop-trained models). */
+  confusion: { unit: 'image' | 'photo'; tp: number; fp: number; fn: number; tn: number };
+  classes: { name: string; role: 'normal' | 'anomaly'; count: number; auroc: number | null; meanScore: number | null }[];
+  /** Photo models: whole-photo AUROC of each defect type against the normal photos. */
+  defectTypes: { name: string; photos: number; auroc: number | null }[];
+  falsePositives: ReportImage[];
+  missed: ReportImage[];
+}
+
+export interface DatasetReportView {
+  root: string;
+  layout: string;
+  normalClass: string | null;
+  normalClassNote: string | null;
+  total: number;
+  splits: { train: number; test: number } | null;
+  classes: { name: string; count: number; train: number | null; test: number | null; masks: number | null; role: 'normal' | 'anomaly' | 'unknown' }[];
+  /** Most common image sizes (of the probed headers), largest count first. */
+  sizes: { label: string; count: number }[];
+  sizeNote: string;
+  channels: { grey: number; colour: number; alpha: number; highBitDepth: number };
+  samples: { className: string; images: ReportImage[] }[];
+  skipped: { path: string; reason: string }[];
+  warnings: string[];
+}
+
+export interface GridRowView {
+  /** 1-based among finished runs by validation AUROC; null while running or when failed. */
+  rank: number | null;
+  id: string;
+  /** "recon=1,patch=1,…" as `flawscope train --weights` takes it. */
+  weights: string;
+  status: 'running' | 'done' | 'failed';
+  valAuroc: number | null;
+  bestEpoch: number | null;
+  seconds: number | null;
+}
+
+export interface GridReportView {
+  data: string;
+  normal: string;
+  out: string;
+  /** Combinations to run (null until the first event names it). */
+  total: number | null;
+  finished: number;
+  elapsedSec: number;
+  etaSec: number | null;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  rows: GridRowView[];
+}
+
 // ---------------------------------------------------------------- host → webview
 export type HostToWebview =
   | { type: 'init'; panel: 'score'; scorer: ScorerRef; model: ModelRef | null; colormap: Colormap; opacity: number }
   | { type: 'init'; panel: 'folder'; scorer: ScorerRef; model: ModelRef; colormap: Colormap; folder: string }
   | { type: 'init'; panel: 'dashboard'; run: RunView; history: ProgressEvent[] }
+  | { type: 'init'; panel: 'evalReport'; title: string; report: EvalReportView }
+  | { type: 'init'; panel: 'datasetReport'; title: string; report: DatasetReportView }
+  | { type: 'init'; panel: 'gridReport'; title: string; report: GridReportView }
+  /** A running grid search's table, progress count and ETA, redrawn in place. */
+  | { type: 'gridUpdate'; report: GridReportView }
   | { type: 'setModel'; model: ModelRef }
   /** The file's bytes travel with the request, so the panel needs no resource root per image folder. */
   | { type: 'scoreImage'; requestId: number; path: string; bytes: Uint8Array; name: string }
@@ -69,6 +164,12 @@ export type HostToWebview =
   | { type: 'settings'; colormap: Colormap; opacity: number }
   | { type: 'progress'; runId: string; event: ProgressEvent }
   | { type: 'runState'; run: RunView }
+  /** Stop scoring the folder now (the notification's Cancel); the rows so far are answered as `stopped`. */
+  | { type: 'stopFolder' }
+  /** Sort and/or filter the folder table as a header click or the filter boxes would; answered by folderViewState. */
+  | { type: 'folderView'; requestId: number; sort?: FolderSort; filter?: Verdict[] }
+  /** Whether the folder's labels allow "Use this folder to set the threshold" (and what it would do). */
+  | { type: 'calibration'; available: boolean; text: string }
   | { type: 'response'; requestId: number; ok: boolean; error?: string }
   /** What the host needs to rebuild this panel after a reload (extension/restore.ts); the page keeps it with setState. */
   | { type: 'restoreState'; state: { flawscopeRestore: 1; viewType: string; data: unknown } };
@@ -103,15 +204,33 @@ export type WebviewToHost =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'scored'; requestId: number; path: string; result: ScoreSummary }
   | { type: 'scoreFailed'; requestId: number; path: string; message: string }
-  | { type: 'folderScored'; requestId: number; folder: string; rows: FolderRow[]; auroc: number | null; backend: string }
+  /** `stopped`: the Stop button (or stopFolder) ended the work early; `rows` are those scored until then. */
+  | { type: 'folderScored'; requestId: number; folder: string; rows: FolderRow[]; auroc: number | null; backend: string; stopped: boolean }
   | { type: 'exportCsv'; requestId: number; suggestedName: string; csv: string }
   | { type: 'openFile'; path: string }
+  /** A folder-table row was chosen (click or Enter): show its heatmap in the score panel. */
+  | { type: 'showHeatmap'; path: string }
+  /** The score panel's "Choose image…" button: the host shows an open dialog. */
+  | { type: 'pickImage' }
+  /** Images dropped on the score panel (file: URIs from the explorer); the host scores the first image. */
+  | { type: 'scoreDropped'; uris: string[] }
+  /** The folder table as shown now: row paths top to bottom, after sort and filter. */
+  | { type: 'folderViewState'; requestId: number; order: string[]; sort: FolderSort; filter: Verdict[] }
+  /** "Use this folder to set the threshold". */
+  | { type: 'calibrate' }
   | { type: 'setSetting'; key: 'colormap'; value: Colormap }
-  | { type: 'setSetting'; key: 'overlayOpacity'; value: number };
+  | { type: 'setSetting'; key: 'overlayOpacity'; value: number }
+  /** Evaluation report: score this image in the score panel (its heatmap). */
+  | { type: 'openHeatmap'; path: string }
+  /** Grid report: start Train Model with this weight setting ("recon=1,patch=1,…"). */
+  | { type: 'trainWithWeights'; weights: string }
+  /** A report page finished drawing: how many of each thing it shows (for the log and the tests). */
+  | { type: 'reportRendered'; panel: ReportKind; counts: Record<string, number> };
 
 export type WebviewMessageType = WebviewToHost['type'];
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = [
-  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting',
+  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'openHeatmap', 'trainWithWeights', 'reportRendered',
+  'showHeatmap', 'pickImage', 'scoreDropped', 'folderViewState', 'calibrate',
 ];
 
 /** Limits the validator enforces (a misbehaving or compromised webview cannot flood the host). */
@@ -124,4 +243,6 @@ export const LIMITS = {
   rows: 20000,
   /** Top patches in one result. */
   patches: 64,
+  /** Files in one drop on the score panel. */
+  dropped: 64,
 } as const;

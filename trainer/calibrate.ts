@@ -18,7 +18,8 @@ import { thresholdRuleOf, TRAIN_SETTINGS } from './train-options';
 import { chooseThresholdForFlag, describeChoice, ratesAt, ruleRecord, smallSampleWarning, type ThresholdChoice, type ThresholdRequest } from './threshold';
 import { collectImages, decodeImageFile, loadScorerFromDir } from '../scorer/node/index';
 import { errorText } from '../scorer/errors';
-import { INFO_FILE, validateModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
+import { BACKENDS_OF, backendExpectation, backendSchema } from '../shared/backends';
+import { INFO_FILE, parseModelInfo, type ModelInfo, type ThresholdHistoryEntry, type ThresholdRule } from '../scorer/model-format';
 
 /** calibrate's options; the two rates are train's settings (same ranges and messages as \`train\`). */
 export const CALIBRATE_OPTIONS = new OptionTable('calibrate option', {
@@ -42,13 +43,13 @@ export const CALIBRATE_OPTIONS = new OptionTable('calibrate option', {
     help: `P  the threshold with the best F1 once the anomalies are weighted to make up P of
         the images (needs anomalies)`,
   },
-  backend: { expect: 'fast, wasm or cpu (as flawscope score)', schema: z.enum(['fast', 'wasm', 'cpu']), help: 'fast|wasm|cpu  as `flawscope score` (default fast)' },
+  backend: { expect: `${backendExpectation('calibrate')} (as flawscope score)`, schema: backendSchema('calibrate'), help: `${BACKENDS_OF.calibrate.join('|')}  as \`flawscope score\` (auto: fast)` },
   json: jsonSwitch('print the result as one JSON object'),
   help: HELP,
 });
 type CalibrateOptions = OptionValues<typeof CALIBRATE_OPTIONS.specs>;
 
-export const CALIBRATE_USAGE = `usage: flawscope calibrate --model DIR --data DIR [--false-alarm-rate R | --defect-rate P] [--normal CLASS] [--backend fast|wasm|cpu] [--json]
+export const CALIBRATE_USAGE = `usage: flawscope calibrate --model DIR --data DIR [--false-alarm-rate R | --defect-rate P] [--normal CLASS] [--backend ${BACKENDS_OF.calibrate.join('|')}] [--json]
   Re-picks the model's threshold on your own labelled images and writes it into DIR/flawscope.json
   (the old threshold and its rule are kept in "thresholdHistory").
 ${CALIBRATE_OPTIONS.help()}
@@ -160,7 +161,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
     const dataDir = o.data;
     if (!dataDir) throw new UsageError(`--data DIR is required (class folders of labelled images: the normal class's folder and, optionally, anomaly folders)\n${CALIBRATE_USAGE}`);
     if (!statSync(dataDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--data ${dataDir}: no such folder`);
-    const backend = o.backend ?? 'fast';
+    const backend = o.backend === undefined || o.backend === 'auto' ? 'fast' : o.backend;
 
     // Held from before scoring until the write: a training replacing the folder meanwhile would
     // make the scores describe another model.
@@ -181,7 +182,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       }
       let info: ModelInfo;
       try {
-        info = validateModelInfo(raw, infoPath);
+        info = parseModelInfo(raw, infoPath);
       } catch (e) {
         throw new InputError(`--model ${modelDir}: ${errorText(e)}`);
       }
@@ -227,7 +228,7 @@ export async function runCalibrateCommand(argv: string[], io: WriteIo = REAL_IO)
       const now = new Date();
       const rule = ruleRecord(request, choice, resolve(dataDir), now);
       const next = withNewThreshold(raw, choice.threshold, rule, now);
-      validateModelInfo(next, infoPath); // what is written must load everywhere
+      parseModelInfo(next, infoPath); // what is written must load everywhere
       const oldOn = ratesAt(normals, anomalies, info.threshold);
       await writeInfoAtomically(modelDir, next, io);
       const result: CalibrateResult = {

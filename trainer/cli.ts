@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG, resumeTarget, train, type ResumeRequest, type TrainConf
 import { readerFlagsHelp, trainConfigFromFlags, TRAIN_FLAGS } from './cli-train-config';
 import type { DefectsConfig } from './defect-map/train-map';
 import { parseTrainOptions, TRAIN_COMMAND, trainOptionsHelp } from './train-options';
+import { oldBackendUse } from '../shared/backends';
 
 const TRAIN_USAGE = `flawscope train --data DIR --out DIR [settings] [--config FILE.json] [--json]
 flawscope train --resume OUT.checkpoint [--epochs N] [--out DIR] [--json]
@@ -63,7 +64,7 @@ function fmt(x: number | null | undefined, d = 4): string {
 function humanLine(e: ProgressEvent): string | null {
   switch (e.type) {
     case 'start':
-      return `backend: ${e.backend} (${e.backendReason})\n${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
+      return `backend: ${e.backend} (${e.backendReason})\n${e.groups ? `batches: ${e.groups.text}\n` : ''}${e.resumedFromEpoch !== undefined ? `resuming ${stopPoint(e.resumedFromEpoch, e.resumedAtStep)}; ` : ''}${e.epochs} epochs × ${e.stepsPerEpoch} steps → ${e.out}`;
     case 'epoch':
       return `${e.stage ? `${e.stage} ` : ''}epoch ${e.epoch}/${e.epochs}  ${Object.entries(e.losses).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}  ${valAurocText(e)}  ${e.imgPerSec.toFixed(0)} img/s  ${e.seconds.toFixed(1)} s  eta ${e.etaSec.toFixed(0)} s`;
     case 'warning':
@@ -116,7 +117,11 @@ async function trainCommand(argv: string[]): Promise<number> {
     if (resumeDir) {
       resume = resumeRequest(resumeDir, flags, emit);
       cfg = { ...DEFAULT_CONFIG, data: '', out: '' };
-    } else cfg = trainConfigFromFlags(flags);
+    } else {
+      cfg = trainConfigFromFlags(flags);
+      const old = oldBackendUse('train', flags.get('backend'));
+      if (old) emit({ type: 'warning', message: old });
+    }
     if ((cfg as Partial<DefectsConfig>).preset === 'defects') {
       const { trainDefects } = await import('./defect-map/train-map');
       const r = await trainDefects(cfg as DefectsConfig, { emit, shouldStop: () => stop, loadData: () => { throw new Error('unused'); } });

@@ -106,6 +106,28 @@ export class Gan {
 
   /** One generator + discriminator update. `x` is a preprocessed batch in [-1, 1]. */
   step(x: tf.Tensor4D, group: Group): StepLosses {
+    const t = this.update(x, group);
+    const out: StepLosses = {};
+    for (const [k, v] of Object.entries(t)) out[k] = v.dataSync()[0]!;
+    tf.dispose(Object.values(t));
+    return out;
+  }
+
+  /**
+   * step() reading the losses asynchronously: the WebGPU backend in Node cannot read GPU memory
+   * synchronously (its readSync needs OffscreenCanvas), and on every backend the training loop
+   * loses nothing by awaiting.
+   */
+  async stepAsync(x: tf.Tensor4D, group: Group): Promise<StepLosses> {
+    const t = this.update(x, group);
+    const names = Object.keys(t);
+    const values = await Promise.all(names.map((k) => t[k]!.data()));
+    tf.dispose(Object.values(t));
+    return Object.fromEntries(names.map((k, i) => [k, values[i]![0]!]));
+  }
+
+  /** The update itself; returns the scalar losses (caller disposes). */
+  private update(x: tf.Tensor4D, group: Group): Record<string, tf.Scalar> {
     const w = this.opts.weights;
     const D = group === 'normal' ? this.dNormal : this.dAnomaly;
     const optD = group === 'normal' ? this.optDn : this.optDa;
@@ -138,10 +160,8 @@ export class Gan {
       true,
       Gan.vars(D),
     );
-    const out: StepLosses = { generator: gLoss!.dataSync()[0], [group === 'normal' ? 'dNormal' : 'dAnomaly']: dLoss!.dataSync()[0] };
-    for (const [k, v] of Object.entries(parts)) out[k] = v!.dataSync()[0];
-    tf.dispose([gLoss!, dLoss!, y, ...Object.values(parts)] as tf.Tensor[]);
-    return out;
+    y.dispose();
+    return { generator: gLoss!, [group === 'normal' ? 'dNormal' : 'dAnomaly']: dLoss!, ...(parts as Record<string, tf.Scalar>) };
   }
 
   /** Every weight and optimiser slot, by a stable name, for checkpoints. */

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { INFO_FILE, MODEL_FILE, type ModelInfo } from '../scorer/model-format';
+import { INFO_FILE, MODEL_FILE, encodeModelInfo, type ModelInfo } from '../scorer/model-format';
 import { writeFolderAtomically } from './fs-safe';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -39,7 +39,7 @@ export async function writeModelFolder(dir: string, generator: tfl.LayersModel, 
     async (tmp) => {
       await fs.writeFile(join(tmp, MODEL_FILE), modelJson);
       await fs.writeFile(join(tmp, WEIGHTS_FILE), weights);
-      await fs.writeFile(join(tmp, INFO_FILE), JSON.stringify(info, null, 2));
+      await fs.writeFile(join(tmp, INFO_FILE), encodeModelInfo(info, `${INFO_FILE} for ${dir}`));
     },
     opts,
   );

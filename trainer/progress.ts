@@ -3,8 +3,13 @@
  * anything else on stdout/stderr is log text.
  */
 import type { ThresholdRule } from '../scorer/model-format';
+import type { GroupSchedule } from './group-schedule';
 export type ProgressEvent =
-  | { type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number; resumedAtStep?: number }
+  | {
+      type: 'start'; backend: string; backendReason: string; epochs: number; stepsPerEpoch: number; out: string; summary: unknown; resumedFromEpoch?: number; resumedAtStep?: number;
+      /** How steps are shared between normal and anomaly batches, and the rule that says so (trainer/group-schedule.ts; absent from older trainers' events). */
+      groups?: GroupSchedule;
+    }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; losses: Record<string, number>; imgPerSec: number; etaSec: number }
   | {
       type: 'epoch'; epoch: number;

@@ -4,6 +4,8 @@
  * settings schema (the Train wizard's input checks) without pulling tfjs into the extension host.
  * losses.ts, model.ts and backend.ts re-export them for their own callers.
  */
+import { BACKENDS_OF, type BackendOf } from '../shared/backends';
+
 export interface LossWeights {
   recon: number;
   abc: number;
@@ -19,5 +21,6 @@ export const PAPER_WEIGHTS: Readonly<LossWeights> = { recon: 1.5, abc: 0.5, norm
 export type SkipMode = 'all' | 'no-outer' | 'none';
 export const SKIP_MODES: readonly SkipMode[] = ['all', 'no-outer', 'none'];
 
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+/** Train's backends are shared/backends.ts's `train` list: one vocabulary, no copy here. */
+export type BackendRequest = BackendOf<'train'>;
+export const BACKEND_REQUESTS: readonly BackendRequest[] = BACKENDS_OF.train;

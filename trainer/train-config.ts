@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { FlipMode, PatchSpec, ScoreKind, ShiftMode } from '../scorer/model-format';
 import type { BackendRequest } from './backend';
+import type { AnomalyShareSetting } from './group-schedule';
 import type { TrainingData } from './data/types';
 import { InputError } from './errors';
 import { PAPER_WEIGHTS, type LossWeights } from './losses';
@@ -57,6 +58,8 @@ export interface TrainConfig {
   keepCheckpoint: boolean;
   /** Reader options passed through to the data pipeline (protocol, patches, sampling, ...). */
   dataOptions: Record<string, unknown>;
+  /** Share of the steps on anomaly batches: `auto`, `size` or a fixed number (trainer/group-schedule.ts). */
+  anomalyShare: AnomalyShareSetting;
 }
 
 /**
@@ -90,6 +93,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'data' | 'out'> = {
   force: false,
   keepCheckpoint: false,
   dataOptions: {},
+  anomalyShare: 'auto',
 };
 
 export interface TrainHooks {
@@ -121,7 +125,8 @@ export function savedConfig(raw: unknown, dir: string): TrainConfig {
   const source = { kind: 'file', label: `--resume ${dir}: state.json "config"` } as const;
   const o = parseTrainOptions(raw, source);
   if (!o.data || !o.out) throw new InputError(`--resume ${dir}: state.json "config" has no ${!o.data ? '"data"' : '"out"'}; not a checkpoint of a Flawscope training`);
-  return { ...DEFAULT_CONFIG, ...o, ...thresholdSettings([o, source]), data: o.data, out: o.out, weights: mergeWeights(DEFAULT_CONFIG.weights, o.weights), dataOptions: { ...o.dataOptions } };
+  // A checkpoint from before the setting existed trained by the set sizes: it resumes that way.
+  return { ...DEFAULT_CONFIG, anomalyShare: 'size', ...o, ...thresholdSettings([o, source]), data: o.data, out: o.out, weights: mergeWeights(DEFAULT_CONFIG.weights, o.weights), dataOptions: { ...o.dataOptions } };
 }
 
 /** The rule's two settings from the given options: the one named, else the default (older checkpoints and configs name neither). */

@@ -4,8 +4,10 @@
  * one message wherever it comes from; the `--help` text is generated from the same table.
  */
 import { z } from 'zod';
+import { BACKENDS_OF, backendExpectation, backendSchema } from '../shared/backends';
 import { InputError } from './data/types';
-import { BACKEND_REQUESTS, PAPER_WEIGHTS, SKIP_MODES, type LossWeights } from './setting-values';
+import { PAPER_WEIGHTS, SKIP_MODES, type BackendRequest, type LossWeights } from './setting-values';
+import { ANOMALY_SHARE_WORDS, MIN_AUTO_ANOMALY_SHARE, type AnomalyShareSetting } from './group-schedule';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
 import { enumOf, HELP, int, jsonSwitch, numberText, OptionTable, show, SWITCH, type OptionSource, type OptionSpec } from './cli-schema';
 
@@ -95,7 +97,12 @@ const SPECS = {
     expect: `${SYNTHETIC_MODES.join(', ')} (auto: only when the data has no defect images; add: also beside real defects; only: real defects left out of training, to measure synthetic defects alone; off: never)`,
     schema: enumOf(SYNTHETIC_MODES), help: `${SYNTHETIC_MODES.join('|')}  --preset defects: synthetic defects pasted into normal crops (default auto)`,
   },
-  backend: { expect: BACKEND_REQUESTS.join(', '), schema: enumOf(BACKEND_REQUESTS), help: `${BACKEND_REQUESTS.join('|')}` },
+  backend: { expect: backendExpectation('train'), schema: backendSchema('train'), help: `${BACKENDS_OF.train.join('|')}  auto: CUDA, a WebGPU GPU, TensorFlow CPU, then fast (README "Backends")` },
+  anomalyShare: {
+    expect: 'auto, size, or a number above 0 and below 1 (the share of training steps on anomaly batches)',
+    schema: z.union([enumOf(ANOMALY_SHARE_WORDS), z.number().gt(0).lt(1)]), fromFlag: numberText,
+    help: `auto|size|X  share of steps on anomaly batches: size = by set sizes (the paper's), X fixed; auto = by size, at least ${MIN_AUTO_ANOMALY_SHARE}`,
+  },
   validationFraction: { expect: 'a number above 0 and at most 0.9 (the threshold and the best epoch are chosen on this held-out share)', schema: z.number().gt(0).max(0.9), help: 'X  share held out for validation (default 0.1)' },
   falseAlarmRate: {
     expect: 'a number above 0 and at most 0.5 (the share of normal images the threshold may flag)', schema: z.number().gt(0).max(0.5).nullable(),
@@ -134,9 +141,9 @@ export interface TrainOptions {
   lr?: number; lrDecayEvery?: number; beta1?: number; beta2?: number; weights?: Partial<LossWeights>;
   patch?: { size: number; stride: number; topN: number } | null; score?: 'auto' | 'mean' | 'topPatch';
   scoreFlip?: (typeof FLIP_MODES)[number]; scoreShift?: (typeof SHIFT_MODES)[number]; tileStride?: number | null;
-  skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: (typeof BACKEND_REQUESTS)[number];
+  skips?: (typeof SKIP_MODES)[number]; weightAverage?: number; backend?: BackendRequest;
   validationFraction?: number; falseAlarmRate?: number | null; defectRate?: number | null; force?: boolean; keepCheckpoint?: boolean; dataOptions?: Record<string, string | number | boolean>;
-  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode;
+  preset?: TrainPreset; timeBudget?: number; synthetic?: SyntheticMode; anomalyShare?: AnomalyShareSetting;
 }
 
 /**

@@ -18,6 +18,7 @@ import { acquireLock } from './fs-safe';
 import { checkCheckpointFolder, checkOutputFolder } from './out-guard';
 import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from './threshold';
 import { Gan, type Group } from './gan';
+import { groupSchedule, nextGroup } from './group-schedule';
 import { auroc, meanStd, quantile } from './metrics';
 import { writeModelFolder } from './model-folder';
 import { Rng } from './rng';
@@ -99,8 +100,15 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
     const nA = data.anomaly?.count ?? 0;
     const stepsPerEpoch = Math.max(1, Math.floor((nN + nA) / cfg.batch));
     if (startStep >= stepsPerEpoch) throw new InputError(`--resume ${resume!.dir}: the checkpoint stopped at step ${startStep} of an epoch, but an epoch now has ${stepsPerEpoch} steps; the data changed since — start a new training`);
+    // A group whose weights are all zero cannot move the generator: skip its steps (the
+    // "autoencoder alone" ablation row trains on normal batches only).
+    const w = cfg.weights;
+    const anomalyOn = nA > 0 && w.abc + w.anomalyAdv > 0;
+    const normalOn = w.recon + w.patch + w.latent + w.normalAdv > 0;
+    if (!normalOn && !anomalyOn) throw new InputError('--weights: every loss weight is zero; nothing would train');
+    const groups = groupSchedule(cfg.anomalyShare, { normal: nN, anomaly: nA }, { normal: normalOn, anomaly: anomalyOn });
     hooks.emit({
-      type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary,
+      type: 'start', backend: backend.name, backendReason: backend.reason, epochs: cfg.epochs, stepsPerEpoch, out, summary: data.summary, groups,
       ...(resumed ? { resumedFromEpoch: startEpoch, ...(startStep ? { resumedAtStep: startStep } : {}) } : {}),
     });
 
@@ -134,13 +142,6 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
         saved.forEach(([, c]) => c.tensor.tensor.dispose());
       }
     };
-    // A group whose weights are all zero cannot move the generator: skip its steps (the
-    // "autoencoder alone" ablation row trains on normal batches only).
-    const w = cfg.weights;
-    const anomalyOn = nA > 0 && w.abc + w.anomalyAdv > 0;
-    const normalOn = w.recon + w.patch + w.latent + w.normalAdv > 0;
-    if (!normalOn && !anomalyOn) throw new InputError('--weights: every loss weight is zero; nothing would train');
-    const pNormal = !anomalyOn ? 1 : !normalOn ? 0 : nN / (nN + nA);
 
     for (let epoch = startEpoch + 1; epoch <= cfg.epochs; epoch++) {
       gan.setLearningRate(cfg.lr * 0.5 ** Math.floor((epoch - 1) / cfg.lrDecayEvery));
@@ -160,9 +161,9 @@ export async function train(cfgIn: TrainConfig, hooks: TrainHooks, resume?: Resu
           gan.dispose();
           return 'cancelled';
         }
-        const group: Group = rng.next() < pNormal ? 'normal' : 'anomaly';
+        const group: Group = nextGroup(rng, groups);
         const x = await cursors.get(group)!.next(cfg.batch);
-        const losses = gan.step(x, group);
+        const losses = await gan.stepAsync(x, group);
         assertFiniteLosses(losses, epoch, step, cfg);
         imgs += x.shape[0];
         x.dispose();

@@ -6,11 +6,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatasetReport } from '../../trainer/data/inspect';
+import { formatCount } from '../../shared/format';
 import type { Host } from '../host';
 import type { RunStore } from '../run-store';
 import { pathOf } from '../host';
+import { buildDatasetReport, parseDatasetJson } from '../reports/dataset-model';
+import { notifyFailure, notifyReport } from '../reports/notify';
+import type { Reports } from '../reports/report-panels';
 
 export type { DatasetReport };
+
+/** The folder layouts the trainer reads (trainer/data/read.ts), in the words a notification uses. */
+export const SUPPORTED_LAYOUTS =
+  'one sub-folder of images per class (e.g. good/ and defect/), MVTec AD (train/good, test/<defect>, ground_truth), images with masks, MNIST IDX files or CIFAR-10 binary batches';
 /** A dataset's report, or why inspecting it failed. */
 export type ReportOrError = DatasetReport | { error: string };
 
@@ -20,6 +28,9 @@ export class Datasets {
   private readonly changed = new vscode.EventEmitter<void>();
   /** The list or a report changed (the Datasets view follows). */
   readonly onDidChange = this.changed.event;
+
+  /** The "not a dataset" notifications shown (for tests; the UI shows them as toasts). */
+  readonly notADatasetMessages: string[] = [];
 
   constructor(
     private readonly host: Host,
@@ -55,8 +66,20 @@ export class Datasets {
     const list = this.list();
     if (!list.includes(p)) await this.host.context.workspaceState.update('flawscope.datasets', [...list, p]);
     this.changed.fire();
-    if (this.host.trusted()) void this.inspect(p).catch(() => undefined);
+    if (this.host.trusted()) void this.inspect(p).then((r) => (r ? undefined : this.explainNotADataset(p))).catch(() => undefined);
     return p;
+  }
+
+  /** A folder was added that the trainer cannot read: say why, which layouts work, and offer to take it off the list. */
+  private async explainNotADataset(p: string): Promise<void> {
+    const rep = this.reports.get(p);
+    const why = rep && 'error' in rep ? rep.error : 'it could not be inspected';
+    this.host.log.error(`${p} is not a dataset Flawscope can read: ${why}`);
+    const message = `Flawscope: "${path.basename(p)}" is not a dataset Flawscope can read: ${why} Supported layouts: ${SUPPORTED_LAYOUTS}.`;
+    this.notADatasetMessages.push(message);
+    const c = await vscode.window.showWarningMessage(message, 'Remove From List', 'Show Log');
+    if (c === 'Remove From List') await this.remove(p);
+    else if (c === 'Show Log') this.host.log.show(true);
   }
 
   async remove(p: string): Promise<void> {
@@ -66,7 +89,7 @@ export class Datasets {
     this.changed.fire();
   }
 
-  /** Runs `datasets inspect` on `p` and keeps the report; `show` puts it in the log (or the error in a message). */
+  /** Runs `datasets inspect` on `p` and keeps the report; `show` also says so when it fails (at error level, with a notification). */
   async inspect(p: string, show = false): Promise<DatasetReport | null> {
     if (this.host.blockedByTrust()) return null;
     try {
@@ -74,19 +97,31 @@ export class Datasets {
       this.reports.set(p, r);
       this.saveReports();
       this.changed.fire();
-      if (show) {
-        this.host.log.info(`dataset ${p}:\n${JSON.stringify(r, null, 2)}`);
-        this.host.log.show(true);
-      }
       return r;
     } catch (e) {
       const msg = (e as Error).message;
       this.reports.set(p, { error: msg });
       this.saveReports();
       this.changed.fire();
-      if (show) void vscode.window.showErrorMessage(`Flawscope: inspecting ${path.basename(p)} failed: ${msg}`);
+      if (show) notifyFailure(this.host.log, `inspecting ${path.basename(p)} failed`, e, `Flawscope reads ${SUPPORTED_LAYOUTS}.`);
+      else this.host.log.warn(`inspecting ${p} failed: ${msg}`);
       return null;
     }
+  }
+
+  /** Inspect Dataset: the report as a rendered panel, and a notification that brings it back. */
+  async showReport(p: string, reports: Reports): Promise<DatasetReport | null> {
+    const r = await this.inspect(p, true);
+    if (!r) return null;
+    try {
+      const report = buildDatasetReport(parseDatasetJson(r));
+      const panel = reports.open({ type: 'init', panel: 'datasetReport', title: `Dataset: ${path.basename(p)}`, report }, [p]);
+      this.host.log.info(`inspected ${p}: ${report.layout}, ${formatCount(report.total)} images in ${report.classes.length} classes, ${report.skipped.length} skipped`);
+      notifyReport(`${path.basename(p)}: ${formatCount(report.total)} images in ${report.classes.length} classes${report.skipped.length ? `, ${report.skipped.length} skipped` : ''}.`, panel);
+    } catch (e) {
+      notifyFailure(this.host.log, `showing the report of ${path.basename(p)} failed`, e, '');
+    }
+    return r;
   }
 
   /** QuickPick of a dataset's classes (from its inspect report, else its sub-folders). */
@@ -113,11 +148,11 @@ export class Datasets {
   }
 }
 
-export function registerDatasetCommands(host: Host, datasets: Datasets): void {
+export function registerDatasetCommands(host: Host, datasets: Datasets, reports: Reports): void {
   host.command('flawscope.addDataset', (a?: unknown) => datasets.add(pathOf(a) ? vscode.Uri.file(pathOf(a)!) : undefined));
   host.command('flawscope.inspectDataset', async (a?: unknown) => {
     const p = pathOf(a) ?? (await vscode.window.showQuickPick(datasets.list(), { title: 'Inspect which dataset?' }));
-    return p ? datasets.inspect(p, true) : null;
+    return p ? datasets.showReport(p, reports) : null;
   });
   host.command('flawscope.removeDataset', (a?: unknown) => {
     const p = pathOf(a);

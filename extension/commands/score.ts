@@ -1,6 +1,7 @@
 /**
  * Scoring: Score Image (the score panel), Score Folder (the folder panel) and Open Heatmap Panel.
  * The scorer runs in the webview; the host sends it the image bytes and gets the result back.
+ * A folder-table row shows its heatmap in the score panel; both share the one results column.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,11 +10,13 @@ import { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
 import { z } from 'zod';
 import type { FolderItem, ScoreSummary } from '../../shared/protocol';
 import { labelFor } from '../../shared/folder-math';
+import { classNameOf } from '../../shared/folder-table';
 import type { Host } from '../host';
 import { pathOf } from '../host';
 import { isImagePath, isModelDir, listImages, modelNormalClass } from '../models';
-import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type ModelSpec } from '../panels';
+import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type FolderPanelActions, type ModelSpec, type ScorePanelActions } from '../panels';
 import { panelRestorer, type PanelRestorer } from '../restore';
+import { calibrateFromFolder, offerCalibration } from './calibrate-folder';
 import type { Models } from './models';
 
 export class Scoring {
@@ -30,6 +33,23 @@ export class Scoring {
   /** Switches the open score panel (if any) to the model `m`. */
   async setModelIfOpen(m: ModelSpec): Promise<void> {
     if (this.scorePanel && !this.scorePanel.isDisposed) await this.scorePanel.setModel(m);
+  }
+
+  /** After a calibration: the panels showing that model take its new threshold. */
+  private async thresholdChanged(m: ModelSpec): Promise<void> {
+    if (this.scorePanel && !this.scorePanel.isDisposed && this.models.activePath() === m.path) await this.scorePanel.setModel(m);
+    const f = this.folderPanel;
+    if (f && !f.isDisposed && f.modelSpec.path === m.path) {
+      await f.setModel(m);
+      offerCalibration(f);
+    }
+  }
+
+  /** "Use this folder to set the threshold" on the open folder table; `confirmed` skips the question (tests). */
+  calibrateFolder(confirmed = false): Promise<number | null> {
+    const f = this.folderPanel;
+    if (!f || f.isDisposed) return Promise.resolve(null);
+    return calibrateFromFolder(this.host, this.models, f, (m) => this.thresholdChanged(m), confirmed);
   }
 
   async scoreImage(uri?: vscode.Uri): Promise<ScoreSummary | null> {
@@ -84,21 +104,21 @@ export class Scoring {
   /** Takes a score panel VS Code restored after a reload (one score panel at a time: an open one is replaced). */
   adoptScorePanel(restored: vscode.WebviewPanel, model: ModelSpec | null): ScorePanel {
     this.scorePanel?.dispose();
-    this.scorePanel = new ScorePanel(this.host.panelEnv, model, restored);
+    this.scorePanel = new ScorePanel(this.host.panelEnv, model, this.scorePanelActions(), restored);
     this.host.context.subscriptions.push(this.scorePanel);
     return this.scorePanel;
   }
 
   adoptFolderPanel(restored: vscode.WebviewPanel, model: ModelSpec, folder: string): FolderPanel {
     this.folderPanel?.dispose();
-    this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, restored);
+    this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, this.folderPanelActions(), restored);
     this.host.context.subscriptions.push(this.folderPanel);
     return this.folderPanel;
   }
 
   ensureScorePanel(model: ModelSpec | null): ScorePanel {
     if (!this.scorePanel || this.scorePanel.isDisposed) {
-      this.scorePanel = new ScorePanel(this.host.panelEnv, model);
+      this.scorePanel = new ScorePanel(this.host.panelEnv, model, this.scorePanelActions());
       this.host.context.subscriptions.push(this.scorePanel);
     }
     return this.scorePanel;
@@ -108,10 +128,17 @@ export class Scoring {
     if (this.scorePanel && !this.scorePanel.isDisposed) this.scorePanel.pushSettings();
   }
 
+  /** The panel's "Choose image…": an open dialog, then Score Image. */
+  private async pickAndScore(): Promise<void> {
+    const u = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: DATASET_IMAGE_EXTENSIONS.map((e) => e.slice(1)) }, title: 'Image to score' });
+    if (u?.[0]) await this.scoreImage(u[0]);
+  }
+
+  /** Opens (or shows) the score panel; empty, it offers "Choose image…" and takes dropped images. */
   async openHeatmapPanel(): Promise<void> {
     const a = this.models.activePath();
     const panel = this.ensureScorePanel(a ? this.models.spec(a) : null);
-    panel.panel.reveal(vscode.ViewColumn.Beside);
+    panel.show(false);
   }
 
   async scoreFolder(uri?: vscode.Uri): Promise<FolderOutcome | null> {
@@ -126,20 +153,41 @@ export class Scoring {
       return null;
     }
     try {
-      return await this.onFreshPanelIfSilent(
-        () => {
-          if (!this.folderPanel || this.folderPanel.isDisposed) {
-            this.folderPanel = new FolderPanel(this.host.panelEnv, model, p!);
-            this.host.context.subscriptions.push(this.folderPanel);
-          }
-          return this.folderPanel.scoreFolder(model, p!, items);
-        },
-        () => this.folderPanel?.dispose(),
+      // Cancel in the notification stops the work in the webview, as the table's Stop button does.
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Flawscope: scoring ${items.length} images in ${path.basename(p)}`, cancellable: true },
+        (_progress, token) =>
+          this.onFreshPanelIfSilent(
+            () => {
+              const panel = this.ensureFolderPanel(model, p!);
+              const stop = token.onCancellationRequested(() => panel.stop());
+              return panel.scoreFolder(model, p!, items).finally(() => stop.dispose());
+            },
+            () => this.folderPanel?.dispose(),
+          ),
       );
+      if (this.folderPanel && !this.folderPanel.isDisposed) offerCalibration(this.folderPanel);
+      return outcome;
     } catch (e) {
       void vscode.window.showErrorMessage(`Flawscope: scoring ${p} failed: ${(e as Error).message}`);
       return null;
     }
+  }
+
+  private scorePanelActions(): ScorePanelActions {
+    return { scoreImage: (p) => void this.scoreImage(vscode.Uri.file(p)), pickImage: () => void this.pickAndScore() };
+  }
+
+  private folderPanelActions(): FolderPanelActions {
+    return { showHeatmap: (img) => void this.scoreImage(vscode.Uri.file(img)), calibrate: () => void this.calibrateFolder() };
+  }
+
+  private ensureFolderPanel(model: ModelSpec, folder: string): FolderPanel {
+    if (!this.folderPanel || this.folderPanel.isDisposed) {
+      this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, this.folderPanelActions());
+      this.host.context.subscriptions.push(this.folderPanel);
+    }
+    return this.folderPanel;
   }
 }
 
@@ -155,7 +203,7 @@ function folderItems(folder: string, model: ModelSpec): Omit<FolderItem, 'url'>[
   const normal = modelNormalClass(model.info);
   return listImages(folder).map((i) => {
     const name = path.relative(folder, i);
-    return { path: i, name, label: labelFor(name, normal, folderNames) };
+    return { path: i, name, label: labelFor(name, normal, folderNames), className: classNameOf(name) };
   });
 }
 

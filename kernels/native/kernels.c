@@ -1,7 +1,7 @@
 // Flawscope fast training kernels: 2-D convolution forward / backprop-input / backprop-filter
 // in NHWC layout, WebAssembly SIMD (128-bit), shared memory, run by N threads at once.
 //
-// Build: node trainer/kernels/native/build.mjs   (clang-16 --target=wasm32 -msimd128 -matomics ...)
+// Build: node kernels/native/build.mjs   (clang-16 --target=wasm32 -msimd128 -matomics ...)
 // Two variants from this one source: kernels.wasm (SIMD128: a multiply and an add per MADD) and
 // kernels-relaxed.wasm (-mrelaxed-simd -DFLAWSCOPE_RELAXED: MADD is one relaxed multiply-add, an
 // FMA on CPUs that have one — twice the multiply-add rate of the 128-bit mul + add pair).

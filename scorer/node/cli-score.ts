@@ -7,6 +7,7 @@ import type { ColormapName } from '../colormap';
 import { rmSync } from 'node:fs';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { z } from 'zod';
+import { BACKENDS_OF, backendExpectation, backendSchema } from '../../shared/backends';
 import { describePercentile } from '../percentile';
 import { collectImages, decodeImageFile, loadScorerFromDir, pngTempPath, writePng } from './index';
 
@@ -19,7 +20,7 @@ const OPTIONS = {
   model: { type: 'string', schema: z.string().min(1), expect: 'a model folder', help: 'DIR  the model folder (flawscope.json + model.json)' },
   json: { type: 'boolean', schema: z.boolean(), expect: '', help: '  one JSON object per line' },
   heatmap: { type: 'string', schema: z.string().min(1), expect: 'a folder path', help: 'OUT_DIR  write IMAGE.heatmap.png overlays there' },
-  backend: { type: 'string', schema: z.enum(['auto', 'fast', 'wasm', 'cpu']), expect: "auto or fast (Flawscope's WASM kernels, the default), wasm (tfjs) or cpu", help: 'auto|fast|wasm|cpu' },
+  backend: { type: 'string', schema: backendSchema('score'), expect: `${backendExpectation('score')} (auto = fast here)`, help: `${BACKENDS_OF.score.join('|')}  (README "Backends"; auto: fast)` },
   mode: { type: 'string', schema: z.enum(['tile', 'resize']), expect: 'tile or resize', help: "tile|resize  override the model's own" },
   'tile-stride': { type: 'string', schema: z.coerce.number().int().min(1).max(1024), expect: 'an integer from 1 to the model size (model pixels between photo tiles)', help: "N  photo tiles N model pixels apart (default: the model's)" },
   stride: { type: 'string', schema: z.coerce.number().int().min(1).max(1024), expect: 'an integer from 1 to the model size', help: '' },
@@ -34,7 +35,7 @@ const USAGE = `usage: flawscope score --model DIR IMAGE_OR_FOLDER... [options]
 ${(Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]).filter(([, o]) => o.help).map(([k, o]) => `  --${k} ${o.help}`).join('\n')}
   (--stride N is the old name of --tile-stride)`;
 
-interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number; layer?: HeatLayer; notes: string[] }
+interface ScoreArgs { model: string; inputs: string[]; json: boolean; heatmap?: string; backend: 'webgpu' | 'fast' | 'wasm' | 'cpu'; mode?: 'tile' | 'resize'; stride?: number; colormap: ColormapName; alpha: number; layer?: HeatLayer; notes: string[] }
 
 class ScoreUsageError extends Error {}
 

@@ -50,6 +50,19 @@ export async function startFastKernels(): Promise<string> {
   return `Flawscope WASM SIMD kernels (${info.kernels.length} kernels, ${info.threads} threads, ${info.variant})`;
 }
 
+/**
+ * `webgpu` in Node: Dawn (the optional npm `webgpu`) must provide navigator.gpu and tfjs's WebGPU
+ * backend before the scorer picks it; a missing package or adapter is the scorer's BACKEND error.
+ */
+async function startDawn(): Promise<void> {
+  const { startWebGpuBackend, NO_ADAPTER_HINT } = await import('./webgpu');
+  try {
+    await startWebGpuBackend();
+  } catch (e) {
+    throw new ScorerError('BACKEND', `WebGPU was requested but is unavailable: ${errorText(e)}. ${NO_ADAPTER_HINT}`);
+  }
+}
+
 /** Scorer.load for a folder path; Node defaults to the WASM backend (the CLI uses 'fast'). */
 export async function loadScorerFromDir(dir: string, opts: LoadOptions = {}): Promise<Scorer> {
   try {
@@ -59,6 +72,7 @@ export async function loadScorerFromDir(dir: string, opts: LoadOptions = {}): Pr
     if (e instanceof ScorerError) throw e;
     throw new ScorerError('MODEL_MISSING', `model folder ${dir} not found`);
   }
+  if (opts.backend === 'webgpu') await startDawn();
   return Scorer.load(folderReader(dir), { backend: 'wasm', fastBackend: startFastKernels, ...opts });
 }
 

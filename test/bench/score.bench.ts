@@ -8,7 +8,11 @@
  *    tiled 2192x1000 image (128x128x1 model: 18x8 = 144 tiles).
  * 3. Node, fast backend: one 1000x1000 photo (1 MP) with a 32x32x3 model, with and without a defect
  *    map (docs/defect-map.md; small random 3x3-conv maps of 8 and 16 filters), tiles side by side and 8 px apart.
- * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
+ * 4. `flawscope eval`'s work (--only-eval, alone): a crop-trained 32x32x1 model (random weights) on a
+ *    painted defect folder (100 photos of 256x256 with masks, 64 px crops), the test split scored
+ *    on the wasm and the fast backend in alternating rounds: seconds, the ratio, and the figures
+ *    of both (they must agree).
+ * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --only-eval (part 4 alone), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -18,7 +22,11 @@ import { join } from 'node:path';
 import { SHARED_BENCH } from '../helpers/shared';
 import { addDefectMap, makeModelFolder, tempDir, testImage } from '../browser/fixtures';
 import { buildBundle, chromiumAvailable, launch, serve } from '../browser/harness';
-import { loadScorerFromDir } from '../../scorer/node';
+import { decodeImageFile, loadScorerFromDir } from '../../scorer/node';
+import { loadEvalSet } from '../../trainer/eval/evaldata';
+import { evaluateSet } from '../../trainer/eval/evaluate';
+import { evalLevels } from '../../trainer/eval/levels';
+import { paintedDefects } from '../helpers/painted-defects';
 
 const argv = process.argv.slice(2);
 const rounds = Number(argv[argv.indexOf('--rounds') + 1]) || 3;
@@ -103,8 +111,36 @@ async function photoWithDefectMap(reps = 3): Promise<void> {
   }
 }
 
+/** Part 4: eval on the wasm and the fast backend (see the header). */
+async function evalBackends(): Promise<void> {
+  const data = await paintedDefects({ normal: 60, defect: 40, size: 256 });
+  const model = await makeModelFolder(join(tempDir(), 'eval32'), { height: 32, width: 32, channels: 1, seed: 3, preprocess: { mode: 'tile', scale: 0.5 } });
+  const set = await loadEvalSet({ data, size: 32, channels: 1, seed: 0, validationFraction: 0.1, split: 'test', dataOptions: { protocol: 'defect', patchSize: 64, patchStride: 32 } });
+  console.log(`# flawscope eval's scoring: ${set.isAnomaly.length} test crops of ${new Set(set.groups).size} photos (256x256), 32x32x1 model at scale 0.5, ${rounds} alternating rounds`);
+  const once = async (backend: 'wasm' | 'fast') => {
+    const t = performance.now();
+    const scorer = await loadScorerFromDir(model, { backend });
+    try {
+      const { result } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile });
+      return { seconds: (performance.now() - t) / 1000, patchSeconds: result.seconds, levels: evalLevels(result) };
+    } finally {
+      scorer.dispose();
+    }
+  };
+  const ratios: number[] = [];
+  for (let r = 1; r <= rounds; r++) {
+    const wasm = await once('wasm');
+    const fast = await once('fast');
+    ratios.push(wasm.seconds / fast.seconds);
+    const figs = (l: typeof wasm.levels) => `photo ${l.wholePhoto?.imageAuroc?.toFixed(6)} / pixel ${l.wholePhoto?.pixelAuroc?.toFixed(6)} / patch ${l.patchLevel?.imageAuroc?.toFixed(6)}`;
+    console.log(`round ${r}: wasm ${wasm.seconds.toFixed(2)} s (crops ${wasm.patchSeconds.toFixed(2)} s), fast ${fast.seconds.toFixed(2)} s (crops ${fast.patchSeconds.toFixed(2)} s), wasm/fast ${(wasm.seconds / fast.seconds).toFixed(2)}x | AUROC wasm ${figs(wasm.levels)} | fast ${figs(fast.levels)}`);
+  }
+  console.log(`median eval speed-up fast over wasm: ${median(ratios).toFixed(2)}x`);
+}
+
 async function main() {
   await tf.setBackend('cpu');
+  if (argv.includes('--only-eval')) return evalBackends();
   if (argv.includes('--only-defect-map')) return photoWithDefectMap();
   const dir32 = await makeModelFolder(join(tempDir(), 'g32'), { height: 32, width: 32, channels: 3, seed: 1 });
   console.log(`# Node WASM generator, 32x32x3, batch 64, vs PyTorch CPU (torch_ref.py --steps 3, infer batch 256), ${rounds} alternating rounds`);

@@ -53,7 +53,7 @@ test('a bad value for a flag of each command exits 2 naming the flag and what it
     [['grid', '--dry-run', '--protocol', 'all'], /--protocol all: expected default, one-vs-rest or defect/],
     [['ablation', '--parallel', '17'], /--parallel 17: expected an integer from 1 to 16/],
     [['ablation', '--budget', 'huge'], /--budget huge: expected quick, standard or paper/],
-    [['calibrate', '--model', out, '--data', out, '--backend', 'gpu'], /--backend gpu: expected fast, wasm or cpu/],
+    [['calibrate', '--model', out, '--data', out, '--backend', 'gpu'], /--backend gpu: expected auto, webgpu, fast, wasm or cpu/],
     [['datasets', 'inspect', out, '--format', 'zip'], /--format zip: expected auto, image-folder, masks, mvtec, idx or cifar/],
   ];
   for (const [argv, msg] of cases) {

@@ -43,6 +43,11 @@ test('inspect: JSON report and human-readable text', async () => {
   assert.equal(r.ignoredFiles, 1);
   assert.equal(r.skipped.length, 1);
   assert.match(r.skipped[0].path, /broken\.png$/);
+  // Thumbnails for the extension's report: readable files of each class only.
+  assert.deepEqual(Object.keys(r.samples), ['good', 'scratch']);
+  assert.equal(r.samples.good.length, 6);
+  assert.equal(r.samples.scratch.length, 2);
+  assert.ok(Object.values<string[]>(r.samples).flat().every((p) => p.endsWith('.png') && !p.endsWith('broken.png') && existsSync(p)));
   const h = await run(['inspect', root]);
   assert.equal(h.code, 0);
   assert.match(h.out, /layout: image-folder/);

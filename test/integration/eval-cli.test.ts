@@ -30,6 +30,11 @@ test('eval: measures a trained model with the scorer, agrees with the trainer, w
   assert.ok(Math.abs(res.auroc - trainerTest) < 2e-3, `eval ${res.auroc} vs trainer ${trainerTest}`);
   assert.equal(res.perClass.filter((c: any) => c.anomaly).length, 9);
   assert.equal(res.pixelAuroc, null);
+  // Per-image scores for the extension's report: one per test image, on the files themselves.
+  assert.equal(res.images.length, 300);
+  assert.equal(res.images.filter((i: any) => !i.anomaly).length, 30);
+  assert.ok(res.images.every((i: any) => existsSync(i.path) && typeof i.score === 'number' && typeof i.className === 'string'), 'every image entry names an existing file');
+  assert.deepEqual(res.images.filter((i: any) => !i.anomaly).map((i: any) => i.className), Array(30).fill('1'));
   for (const f of ['report.md', 'report.html', 'roc.svg', 'eval.json', 'scores.csv']) assert.ok(existsSync(join(dir, 'report', f)), f);
   const svg = readFileSync(join(dir, 'report', 'roc.svg'), 'utf8');
   assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -556,7 +556,7 @@ describe('flawscope score options: one table, node:util parsing, the same words 
     for (const [argv, re] of [
       [['--tile-stride', '0'], /--tile-stride 0: expected an integer from 1/],
       [['--alpha', 'x'], /--alpha x: expected a number from 0 to 1/],
-      [['--backend', 'gpu'], /--backend gpu: expected auto or fast/],
+      [['--backend', 'gpu'], /--backend gpu: expected auto, webgpu, fast, wasm or cpu/],
       [['--bogus', '1'], /unknown option --bogus/],
       [['--json', '--json'], /--json is given twice/],
       [['--json=3'], /--json takes no value/],

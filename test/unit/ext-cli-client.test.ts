@@ -63,3 +63,56 @@ test('CliClient: refuses in Restricted Mode, reports a missing CLI, counts launc
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a failed command that printed {"error": …} rejects with that error; its stderr is logged by level, tfjs noise dropped', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flawscope-cli-'));
+  const logs: string[] = [];
+  const client = (body: string) =>
+    new CliClient({
+      cliPath: fakeCli(dir, 'cli.js', body),
+      cwd: dir,
+      nodePath: () => process.execPath,
+      trusted: () => true,
+      log: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
+      unavailable: () => undefined,
+    });
+  try {
+    const flat = client(`process.stdout.write(JSON.stringify({ error: '/d has no class sub-folders.', code: 2 })); console.error('error: /d has no class sub-folders.'); process.exit(2);`);
+    await assert.rejects(flat.json(['datasets', 'inspect', '/d', '--json']), /^Error: \/d has no class sub-folders\.$/);
+    assert.ok(logs.includes('error error: /d has no class sub-folders.'), logs.join('\n'));
+    logs.length = 0;
+    const noisy = client(`console.error('\\n============================\\nHi, looks like you are running TensorFlow.js in Node.js. To speed things up dramatically, install our node backend, visit https://github.com/tensorflow/tfjs-node for more details. \\n============================'); console.error('scoring 3 images'); console.log(JSON.stringify({ ok: true }));`);
+    assert.deepEqual(await noisy.json(['eval', '--json']), { ok: true });
+    assert.deepEqual(logs.filter((l) => !l.includes('cli.js eval')), ['info scoring 3 images']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CliClient.lines: stdout lines as they come, stderr by level, the exit code; a stop ends it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flawscope-cli-'));
+  const logs: string[] = [];
+  const client = (body: string) =>
+    new CliClient({
+      cliPath: fakeCli(dir, 'cli.js', body),
+      cwd: dir,
+      nodePath: () => process.execPath,
+      trusted: () => true,
+      log: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
+      unavailable: () => undefined,
+    });
+  try {
+    const got: string[] = [];
+    const r = await client(`process.stdout.write('{"run":"[grid 1/2 a]"'); setTimeout(() => { console.log(',"type":"epoch"}'); console.log('{"type":"grid-done"}'); console.error('error: run 2 failed'); process.exit(1); }, 50);`).lines(['grid', '--json'], (l) => got.push(l));
+    assert.deepEqual(got, ['{"run":"[grid 1/2 a]","type":"epoch"}', '{"type":"grid-done"}']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stderrTail, ['error: run 2 failed']);
+    assert.ok(logs.includes('error [trainer] error: run 2 failed'));
+    const abort = new AbortController();
+    const long = client(`console.log('{"started":true}'); setInterval(() => {}, 1000);`).lines(['grid'], () => abort.abort(), abort.signal);
+    const stopped = await long;
+    assert.notEqual(stopped.code, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

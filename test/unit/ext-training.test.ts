@@ -13,8 +13,8 @@ import { auroc as trainerAuroc, rocCurve } from '../../trainer/metrics';
 import { TrainingRun } from '../../extension/runs';
 
 test('trainArgs builds the CLI contract', () => {
-  assert.deepEqual(trainArgs('/x/cli.js', { data: '/d', normal: '1', out: '/o', size: 16, epochs: 1, batch: 8, seed: 3, backend: 'cpu' }), [
-    '/x/cli.js', 'train', '--data', '/d', '--normal', '1', '--out', '/o', '--json', '--size', '16', '--epochs', '1', '--batch', '8', '--seed', '3', '--backend', 'cpu',
+  assert.deepEqual(trainArgs('/x/cli.js', { data: '/d', normal: '1', out: '/o', size: 16, epochs: 1, batch: 8, seed: 3, backend: 'fast' }), [
+    '/x/cli.js', 'train', '--data', '/d', '--normal', '1', '--out', '/o', '--json', '--size', '16', '--epochs', '1', '--batch', '8', '--seed', '3', '--backend', 'fast',
   ]);
   assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', backend: 'auto', resume: '/ck' }), ['c', 'train', '--resume', '/ck', '--json']);
   assert.deepEqual(trainArgs('c', { data: 'd', normal: 'n', out: 'o', resume: '/ck', epochs: 9 }).slice(-2), ['--epochs', '9']);

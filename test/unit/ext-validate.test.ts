@@ -37,7 +37,29 @@ const valid = () => [
   { type: 'openFile', path: pathToFileURL(img).toString() },
   { type: 'setSetting', key: 'colormap', value: 'viridis' },
   { type: 'setSetting', key: 'overlayOpacity', value: 0.25 },
+  { type: 'ready', panel: 'evalReport', generation: 1 },
+  { type: 'openHeatmap', path: img },
+  { type: 'reportRendered', panel: 'datasetReport', counts: { classes: 2, thumbnails: 6 } },
+  { type: 'trainWithWeights', weights: 'recon=1,patch=0.5,latent=1,normalAdv=1,abc=0.5,anomalyAdv=0.5' },
+  { type: 'folderScored', requestId: 5, folder: root, rows: [], auroc: null, backend: 'wasm', stopped: true },
+  { type: 'showHeatmap', path: img },
+  { type: 'pickImage' },
+  { type: 'calibrate' },
+  { type: 'scoreDropped', uris: [pathToFileURL(img).toString(), '/anywhere/else.png'] },
+  { type: 'folderViewState', requestId: 6, order: [img], sort: { key: 'className', dir: 'asc' }, filter: ['normal', 'unfamiliar'] },
 ];
+
+test('report messages: heatmaps only of files inside the panel roots; weights only in the --weights shape', () => {
+  rejects({ type: 'openHeatmap', path: outside }, /outside the allowed folders/);
+  rejects({ type: 'openHeatmap', path: path.join(root, '..', 'secret.txt') }, /outside the allowed folders/);
+  rejects({ type: 'openHeatmap', path: img, extra: 1 }, /unexpected field/);
+  rejects({ type: 'trainWithWeights', weights: 'recon=1; rm -rf /' }, /"weights" must look like/);
+  rejects({ type: 'trainWithWeights', weights: '--config=/etc/passwd' }, /"weights" must look like/);
+  rejects({ type: 'trainWithWeights', weights: 5 }, /"weights" must be a string/);
+  rejects({ type: 'reportRendered', panel: 'score', counts: {} }, /"panel" must be one of/);
+  rejects({ type: 'reportRendered', panel: 'evalReport', counts: { rows: -1 } }, /≥ 0/);
+  rejects({ type: 'reportRendered', panel: 'evalReport', counts: { 'a\nb': 1 } }, /short words/);
+});
 
 test('every valid message of every type passes', () => {
   const seen = new Set<string>();
@@ -197,4 +219,20 @@ test('webview text cannot forge or hide log lines (CR, LF, ESC, C1, line separat
     assert.ok(!v.ok);
     assert.doesNotMatch(v.reason, unsafe, v.reason);
   }
+});
+
+test('the folder-table and score-panel messages: bad sorts, filters, orders, drops and extra fields are rejected', () => {
+  const view = { type: 'folderViewState', requestId: 1, order: [img], sort: { key: 'score', dir: 'desc' }, filter: ['anomaly'] };
+  rejects({ ...view, sort: { key: 'secret', dir: 'asc' } }, /sort\.key/);
+  rejects({ ...view, sort: { key: 'score', dir: 'up' } }, /sort\.dir/);
+  rejects({ ...view, filter: ['normal', 'maybe'] }, /filter/);
+  rejects({ ...view, order: [outside] }, /order\[0\].*outside/);
+  rejects({ ...view, order: Array(LIMITS.rows + 1).fill(img) }, /order/);
+  rejects({ type: 'showHeatmap', path: outside }, /outside/);
+  rejects({ type: 'pickImage', path: img }, /unexpected field "path"/);
+  rejects({ type: 'calibrate', threshold: 0 }, /unexpected field "threshold"/);
+  rejects({ type: 'scoreDropped', uris: [] }, /uris/);
+  rejects({ type: 'scoreDropped', uris: Array(LIMITS.dropped + 1).fill('file:///a.png') }, /uris/);
+  rejects({ type: 'scoreDropped', uris: [42] }, /uris\[0\]/);
+  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [], auroc: null, backend: 'wasm', stopped: 'yes' }, /stopped/);
 });

@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { buildWebviewHtml, buildCsp, makeNonce, resourceRoots } from '../../extension/webview-html';
 import { auditWebviewHtml } from '../../extension/csp-audit';
-import type { PanelKind } from '../../shared/protocol';
+import { PANEL_KINDS, type PanelKind } from '../../shared/protocol';
 
 // What VS Code 1.100 gives as webview.cspSource (desktop and code-server alike).
 const CSP_SOURCE = 'https://*.vscode-cdn.net';
 const EXT = '/opt/ext/flawscope';
-const panels: PanelKind[] = ['score', 'folder', 'dashboard'];
+const panels: readonly PanelKind[] = PANEL_KINDS;
+/** Only the panels that run the scorer get WebAssembly. */
+const runsScorer = (p: PanelKind) => p === 'score' || p === 'folder';
 // code-server 4.100 gives two tokens.
 const CSP_SOURCE_CS = "'self' https://*.vscode-cdn.net";
 
@@ -28,26 +30,26 @@ const html = (panel: PanelKind, nonce = makeNonce()) =>
 
 for (const panel of panels) {
   test(`${panel} webview HTML passes the CSP audit`, () => {
-    const a = auditWebviewHtml(html(panel), { cspSource: CSP_SOURCE, expectWasm: panel !== 'dashboard' });
+    const a = auditWebviewHtml(html(panel), { cspSource: CSP_SOURCE, expectWasm: runsScorer(panel) });
     assert.deepEqual(a.problems, []);
     assert.deepEqual(a.csp.get('default-src'), ["'none'"]);
     assert.ok(a.nonce && a.nonce.length >= 16);
     const script = a.csp.get('script-src')!;
-    assert.equal(script.includes("'wasm-unsafe-eval'"), panel !== 'dashboard');
+    assert.equal(script.includes("'wasm-unsafe-eval'"), runsScorer(panel));
     assert.ok(!script.includes("'unsafe-eval'") && !script.includes("'unsafe-inline'"));
     for (const dir of ['style-src', 'img-src', 'font-src']) assert.deepEqual(a.csp.get(dir), [CSP_SOURCE]);
     assert.deepEqual(a.csp.get('connect-src'), [CSP_SOURCE]);
     assert.deepEqual(a.csp.get('frame-src'), ["'none'"]);
     assert.deepEqual(a.csp.get('worker-src'), ["'none'"]);
-    assert.match(html(panel), /<body data-panel="[a-z]+" data-generation="7">/, 'the page knows which load it is');
+    assert.match(html(panel), /<body data-panel="[a-zA-Z]+" data-generation="7">/, 'the page knows which load it is');
   });
 }
 
 test('multi-token cspSource (code-server) passes; a foreign token does not', () => {
   for (const panel of panels) {
     const h = buildWebviewHtml({ panel, title: 't', cspSource: CSP_SOURCE_CS, nonce: makeNonce(), scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/x.js', styleUri: 'https://file+.vscode-resource.vscode-cdn.net/x.css', generation: 1 });
-    assert.deepEqual(auditWebviewHtml(h, { cspSource: CSP_SOURCE_CS, expectWasm: panel !== 'dashboard' }).problems, []);
-    assert.ok(auditWebviewHtml(h, { cspSource: CSP_SOURCE, expectWasm: panel !== 'dashboard' }).problems.length > 0);
+    assert.deepEqual(auditWebviewHtml(h, { cspSource: CSP_SOURCE_CS, expectWasm: runsScorer(panel) }).problems, []);
+    assert.ok(auditWebviewHtml(h, { cspSource: CSP_SOURCE, expectWasm: runsScorer(panel) }).problems.length > 0);
   }
 });
 
@@ -93,6 +95,8 @@ test('localResourceRoots: media, built webviews, scorer bundle and the folders i
     path.join(EXT, 'media'), path.join(EXT, 'dist', 'webview'), path.join(EXT, 'dist', 'scorer'), model, images,
   ]);
   assert.deepEqual(resourceRoots(EXT, 'dashboard'), [path.join(EXT, 'media'), path.join(EXT, 'dist', 'webview')]);
+  // Reports show pictures only: no scorer bundle, just the data folder their thumbnails come from.
+  assert.deepEqual(resourceRoots(EXT, 'evalReport', [images]), [path.join(EXT, 'media'), path.join(EXT, 'dist', 'webview'), images]);
   const roots = resourceRoots(EXT, 'folder', [model, images, null, undefined, model]);
   assert.equal(new Set(roots).size, roots.length);
   for (const r of roots) {

@@ -173,6 +173,11 @@ const check = (cond, what) => {
     return { coloured, total: d.length / 4 };
   });
   const setOpacity = (frame, v) => frame.evaluate((v) => { const s = document.getElementById('opacity'); s.value = String(v); s.dispatchEvent(new Event('input')); }, v);
+  // Side by side is the default view; the opacity slider belongs to the blend view.
+  const side = await f.evaluate(() => document.getElementById('heat').dataset.panes);
+  check(side === 'image,heat', `the score panel opens side by side (panes ${side})`);
+  await page.screenshot({ path: `${SHOTS}/02a-side-by-side.png` });
+  await f.selectOption('#view', 'blend');
   await setOpacity(f, 0.8);
   const hot = await stats(f);
   await f.evaluate(() => { const b = document.getElementById('boxes'); b.checked = false; b.dispatchEvent(new Event('change')); });
@@ -194,9 +199,13 @@ const check = (cond, what) => {
   const name = (await firstAnomaly.textContent()).trim();
   await firstAnomaly.dblclick();
   await page.waitForTimeout(1000);
+  // The user had scrolled down to the details: the next result brings the verdict back into view.
+  const scrolledTo = await f.evaluate(() => { window.scrollTo(0, document.body.scrollHeight); return window.scrollY; }).catch(() => -1);
   await runCommand('Flawscope: Score Image');
   const s2 = await scoreShownFor(name);
   check(Number.isFinite(s2), `palette Score Image on the open editor (${name}) → score ${s2}`);
+  const scrollAfter = await f.evaluate(() => window.scrollY).catch(() => -1);
+  check(scrolledTo > 0 && scrollAfter === 0, `re-scoring scrolls to the verdict (scrolled to ${scrolledTo}, then ${scrollAfter})`);
   await page.screenshot({ path: `${SHOTS}/04-palette-score.png` });
 
   // 4b) the editor-title button (telescope) on another opened image
@@ -220,7 +229,19 @@ const check = (cond, what) => {
   check(fi.rows === 24 && fi.srcs === 24 && fi.thumbs >= 1 && Number(fi.auroc) >= 0 && Number(fi.auroc) <= 1, 'Score Folder: 24 rows with (lazy-loaded) thumbnails, AUROC from folder names');
   await page.screenshot({ path: `${SHOTS}/05-score-folder.png` });
 
-  // 6) reload the window: the score and folder panels come back with their content (extension/restore.ts)
+  // 6) one results column; a header click sorts; a click on a row shows its heatmap in the score panel
+  const groups = await page.locator('.editor-group-container').count();
+  check(groups <= 2, `one results column: ${groups} editor groups after training, scoring and a folder score`);
+  await ff.click('th button.sort[data-key="score"]');
+  const shownScores = await ff.evaluate(() => [...document.querySelectorAll('#results tbody tr td:nth-child(5)')].map((td) => Number(td.title.replace('score ', ''))));
+  check(shownScores.length === 24 && shownScores.every((v, i) => i === 0 || shownScores[i - 1] <= v), `a click on "how unusual" sorts ascending (${shownScores.slice(0, 4).join(', ')} …)`);
+  const firstRow = await ff.evaluate(() => document.querySelector('#results tbody tr td.name').textContent);
+  await ff.click('#results tbody tr');
+  const s6 = await scoreShownFor(firstRow.split(/[\\/]/).pop());
+  check(Number.isFinite(s6), `a click on the row ${firstRow} shows its heatmap in the score panel (score ${s6})`);
+  await page.screenshot({ path: `${SHOTS}/06-folder-sorted-row-heatmap.png` });
+
+  // 7) reload the window: the score and folder panels come back with their content (extension/restore.ts)
   await runCommand('Developer: Reload Window');
   await page.waitForTimeout(3000);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
@@ -230,13 +251,15 @@ const check = (cond, what) => {
     : 0;
   check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
   // VS Code restores a background tab's webview when the tab is shown: click the score panel's tab.
-  await page.locator('.tabs-container .tab', { hasText: `Flawscope: ${name3}` }).first().click().catch((e) => say('score tab not found:', String(e).slice(0, 200)));
+  // The score panel last showed the row clicked in step 6.
+  const lastScored = firstRow.split(/[\\/]/).pop();
+  await page.locator('.tabs-container .tab', { hasText: `Flawscope: ${lastScored}` }).first().click().catch((e) => say('score tab not found:', String(e).slice(0, 200)));
   const rs = await panelFrame('score', 60000).catch(() => null);
   const restoredTitle = rs
     ? await rs.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 }).then(() => rs.evaluate(() => document.getElementById('title').textContent), () => null)
     : null;
-  check(restoredTitle === name3, `after a window reload the score panel shows ${name3} again (got ${restoredTitle})`);
-  await page.screenshot({ path: `${SHOTS}/06-after-reload.png` });
+  check(restoredTitle === lastScored, `after a window reload the score panel shows ${lastScored} again (got ${restoredTitle})`);
+  await page.screenshot({ path: `${SHOTS}/07-after-reload.png` });
 
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
   await browser.close();

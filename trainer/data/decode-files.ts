@@ -21,6 +21,30 @@ export async function forEachLimit(n: number, limit: number, fn: (i: number) => 
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
+/**
+ * The images that decoded, packed into one buffer of one channel count (each entry of `decoded`
+ * is released as it is copied). Greyscale everywhere stays 1 channel (3x less memory and compute);
+ * any colour image makes the whole set RGB, with grey images replicated into the three channels.
+ */
+export function packDecoded(decoded: (Uint8Array | null)[], grey: boolean[], size: number, want?: 1 | 3): { kept: number[]; channels: 1 | 3; data: Uint8Array } {
+  const kept: number[] = [];
+  for (let i = 0; i < decoded.length; i++) if (decoded[i]) kept.push(i);
+  const channels: 1 | 3 = want ?? (kept.every((i) => grey[i]) ? 1 : 3);
+  const per = size * size * channels;
+  const data = new Uint8Array(kept.length * per);
+  kept.forEach((i, k) => {
+    const px = decoded[i]!;
+    if (px.length === per) data.set(px, k * per);
+    else {
+      // 1-channel image into an RGB set.
+      const dst = data.subarray(k * per, (k + 1) * per);
+      for (let p = 0; p < px.length; p++) dst[p * 3] = dst[p * 3 + 1] = dst[p * 3 + 2] = px[p];
+    }
+    decoded[i] = null;
+  });
+  return { kept, channels, data };
+}
+
 export const DECODE_CONCURRENCY = Math.max(4, os.cpus().length * 2);
 
 export async function decodeFiles(items: CatalogItem[], req: DecodeRequest): Promise<DecodeResult> {
@@ -39,23 +63,7 @@ export async function decodeFiles(items: CatalogItem[], req: DecodeRequest): Pro
       skipped.push({ path: items[i].source, reason: err.message.replace(`${items[i].source}: `, '') });
     }
   });
-  const kept: number[] = [];
-  for (let i = 0; i < items.length; i++) if (decoded[i]) kept.push(i);
-  // Greyscale everywhere stays 1 channel (3x less memory and compute); any colour image makes
-  // the whole set RGB, with grey images replicated into the three channels.
-  const channels: 1 | 3 = req.channels ?? (kept.every((i) => grey[i]) ? 1 : 3);
-  const per = req.size * req.size * channels;
-  const data = new Uint8Array(kept.length * per);
-  kept.forEach((i, k) => {
-    const px = decoded[i]!;
-    if (px.length === per) data.set(px, k * per);
-    else {
-      // 1-channel image into an RGB set.
-      const dst = data.subarray(k * per, (k + 1) * per);
-      for (let p = 0; p < px.length; p++) dst[p * 3] = dst[p * 3 + 1] = dst[p * 3 + 2] = px[p];
-    }
-    decoded[i] = null;
-  });
+  const { kept, channels, data } = packDecoded(decoded, grey, req.size, req.channels);
   skipped.sort((a, b) => (a.path < b.path ? -1 : 1));
   return {
     images: new MemoryImageSet(data, kept.length, req.size, req.size, channels),

@@ -65,6 +65,24 @@ function count(n: number, f: number): number {
   return Math.max(1, Math.min(n - 1, Math.round(n * f)));
 }
 
+/**
+ * Crops need masks: a crop of a defect image is labelled by its share of masked pixels. Without
+ * masks the normal photos would be cut into P-pixel crops while each defect image is shrunk whole
+ * to the model size — two scales, so the model could learn the scale instead of the defect. No
+ * mask on any defect image is refused; some missing is warned about, once, with the count.
+ */
+function unmaskedDefects(cat: Catalog, normalClass: string, patchSize: number): string[] {
+  const defects = cat.items.filter((i) => i.className !== normalClass);
+  const unmasked = defects.filter((i) => !i.maskPath);
+  if (!unmasked.length) return [];
+  const types = [...new Set(unmasked.map((i) => i.className))].join(', ');
+  const what = `the normal photos are cut into ${patchSize}-pixel crops, but a defect image without a mask cannot be (a crop of it has no label of its own), so it is used whole, shrunk to the model size: another scale than the crops`;
+  const fix = `add masks beside the defect images (NAME.png next to NAME.jpg, white = defect; --mask-suffix for another name) or leave --patch-size out (every image whole, labelled by its folder)`;
+  if (unmasked.length === defects.length)
+    throw new InputError(`--patch-size ${patchSize}: ${cat.root} has no masks for its ${defects.length} defect images (${types}): ${what}. To train on crops, ${fix}.`);
+  return [`--patch-size ${patchSize}: ${unmasked.length} of ${defects.length} defect images (${types}) have no mask: ${what}. ${fix[0].toUpperCase()}${fix.slice(1)}.`];
+}
+
 /** Cuts one source image into labelled crops. Returns [] for a defect image whose mask is empty. */
 async function cropsOf(it: CatalogItem, isNormal: boolean, opts: DefectOptions, warnings: string[]): Promise<CatalogItem[]> {
   const info = await probeImage(it.source);
@@ -90,6 +108,7 @@ export async function defectPlan(cat0: Catalog, normalClass: string, opts: Defec
   if (cat0.recordShape) throw new InputError(`--protocol defect needs image files (with masks for patches); ${cat0.root} is ${cat0.layout}.`);
   const cat = withCropDecoding(cat0, opts.patchSize);
   const warnings: string[] = [];
+  if (opts.patchSize) warnings.push(...unmaskedDefects(cat0, normalClass, opts.patchSize));
   const side = splitBySource(cat.items, { validation: opts.validationFraction, test: opts.testFraction }, opts.seed);
 
   // 2. Items (whole images or crops) per side.

@@ -1,42 +1,31 @@
 /**
  * Image-folder reader: ROOT/<class>/**\/*.{png,jpg,...}, class = first folder level. Also reads
  * trees with an official split, ROOT/{train,test}/<class>/** (e.g. the CIFAR-10 JPEG tree),
- * whose test side becomes the test set.
+ * whose test side becomes the test set. A file that is a mask beside its image (by the mask
+ * rule, `NAME.png` next to `NAME.jpg`) is never read as an image: it is counted and warned about.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog, CatalogItem } from './catalog';
 import { decodeFiles } from './decode-files';
 import { isImageFile } from './decode';
+import { pairMasks, type MaskRule } from './masks';
+import { splitParts } from './split-folders';
 import { listSubdirs, walkFiles } from './walk';
 import { InputError } from './types';
 
-const SPLIT_NAMES: Record<string, 'train' | 'test'> = { train: 'train', training: 'train', test: 'test', testing: 'test' };
+export { hasSplitFolders } from './split-folders';
 
-/** True when ROOT holds train/ and test/ folders that each hold class folders. */
-export async function hasSplitFolders(root: string): Promise<boolean> {
-  const subs = await listSubdirs(root);
-  const train = subs.find((s) => SPLIT_NAMES[s.toLowerCase()] === 'train');
-  const test = subs.find((s) => SPLIT_NAMES[s.toLowerCase()] === 'test');
-  if (!train || !test) return false;
-  return (await listSubdirs(path.join(root, train))).length > 0;
-}
-
-export async function readImageFolder(root: string): Promise<Catalog> {
+export async function readImageFolder(root: string, rule: MaskRule = { maskSuffix: '.png' }): Promise<Catalog> {
   const items: CatalogItem[] = [];
   const skipped: { path: string; reason: string }[] = [];
   const warnings: string[] = [];
   let ignoredFiles = 0;
+  let siblingMasks = 0;
   const classSet = new Set<string>();
 
-  const split = await hasSplitFolders(root);
-  const parts: { dir: string; split?: 'train' | 'test' }[] = [];
-  if (split) {
-    for (const s of await listSubdirs(root)) {
-      const which = SPLIT_NAMES[s.toLowerCase()];
-      if (which) parts.push({ dir: path.join(root, s), split: which });
-    }
-  } else parts.push({ dir: root });
+  const parts = await splitParts(root);
+  const split = parts.some((p) => p.split);
 
   for (const part of parts) {
     // Loose files beside the class folders belong to no class.
@@ -50,10 +39,13 @@ export async function readImageFolder(root: string): Promise<Catalog> {
       classSet.add(cls);
       const { files, problems } = await walkFiles(path.join(part.dir, cls));
       skipped.push(...problems);
+      const masks = maskFiles(files, rule);
+      siblingMasks += masks.size;
+      ignoredFiles += masks.size;
       let n = 0;
       for (const f of files) {
-        if (!isImageFile(f)) {
-          ignoredFiles++;
+        if (!isImageFile(f) || masks.has(f)) {
+          if (!masks.has(f)) ignoredFiles++;
           continue;
         }
         items.push({ className: cls, source: f, split: part.split });
@@ -63,6 +55,9 @@ export async function readImageFolder(root: string): Promise<Catalog> {
         warnings.push(`Class folder ${path.join(part.dir, cls)} has no images (${files.length} other files); it is ignored.`);
       }
     }
+  }
+  if (siblingMasks) {
+    warnings.push(`${siblingMasks} files are masks beside their images (NAME${rule.maskSuffix} next to NAME.jpg); they are not used as images. To train with them as masks, pass --format masks.`);
   }
   if (classSet.size === 0) {
     throw new InputError(
@@ -79,4 +74,13 @@ export async function readImageFolder(root: string): Promise<Catalog> {
     ignoredFiles,
     decode: decodeFiles,
   };
+}
+
+/** The files of one class folder that are masks of another image there (or lone masks among such pairs). */
+function maskFiles(files: string[], rule: MaskRule): Set<string> {
+  const p = pairMasks(files, rule);
+  const used = new Set([...p.images.map((i) => i.image), ...p.orphanMasks]);
+  const out = new Set(p.orphanMasks);
+  for (const f of files) if (isImageFile(f) && !used.has(f)) out.add(f);
+  return out;
 }

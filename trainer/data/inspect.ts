@@ -40,6 +40,24 @@ export interface DatasetReport {
   skipped: { path: string; reason: string }[];
   ignoredFiles: number;
   warnings: string[];
+  /** Up to SAMPLES_PER_CLASS image files per class, spread over the class (for thumbnails); none for records inside IDX/CIFAR files. */
+  samples: Record<string, string[]>;
+}
+
+export const SAMPLES_PER_CLASS = 6;
+
+/** Evenly spread image files of each class (records inside container files have no file to show). */
+export function samplesPerClass(cat: Catalog, unreadable: ReadonlySet<string> = new Set(), perClass = SAMPLES_PER_CLASS): Record<string, string[]> {
+  const files = new Map<string, string[]>(cat.classNames.map((c) => [c, []]));
+  const seen = new Set<string>();
+  for (const it of cat.items) {
+    if (it.record !== undefined || seen.has(it.source) || unreadable.has(it.source)) continue;
+    seen.add(it.source);
+    files.get(it.className)?.push(it.source);
+  }
+  const out: Record<string, string[]> = {};
+  for (const [c, list] of files) out[c] = Array.from({ length: Math.min(perClass, list.length) }, (_, i) => list[Math.floor((i * list.length) / Math.min(perClass, list.length))]);
+  return out;
 }
 
 export async function inspectCatalog(cat: Catalog, opts: DataOptions = {}): Promise<DatasetReport> {
@@ -160,6 +178,7 @@ export async function inspectCatalog(cat: Catalog, opts: DataOptions = {}): Prom
     skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : 1)),
     ignoredFiles: cat.ignoredFiles,
     warnings: [...cat.warnings],
+    samples: samplesPerClass(cat, new Set(skipped.map((k) => k.path))),
   };
 }
 

@@ -3,13 +3,15 @@
  * ROOT/<class>/**\/<name>.jpg + <name>.png (white = defect). The rule is configurable:
  * `--mask-suffix` is what replaces the image's extension to name its mask (default `.png`;
  * e.g. `_mask.png` for `<name>_mask.png`). A file is a mask when an image with the same stem sits
- * beside it. Images without a mask and masks without an image are warned about.
+ * beside it. Images without a mask and masks without an image are warned about. A fixed split,
+ * ROOT/train/<class>/** and ROOT/test/<class>/** (split-folders.ts), is kept as the test split.
  */
 import path from 'node:path';
 import type { Catalog, CatalogItem } from './catalog';
 import { decodeFiles } from './decode-files';
 import { isImageFile } from './decode';
 import type { DataOptions } from './options';
+import { splitParts } from './split-folders';
 import { listSubdirs, walkFiles } from './walk';
 import { InputError } from './types';
 
@@ -64,7 +66,8 @@ export function pairMasks(files: string[], rule: MaskRule): Pairing {
     if (isMask.has(f)) continue;
     // With a suffix like ".png", a lone .png in a folder of jpg+png pairs is a mask whose image is
     // missing, not a new image; with a distinctive suffix ("_mask.png") it is one anywhere.
-    const distinctive = suffix !== path.extname(suffix);
+    // (path.extname('.png') is '': a bare extension is the suffix's own last dot part.)
+    const distinctive = suffix !== suffix.slice(suffix.lastIndexOf('.'));
     if (f.toLowerCase().endsWith(suffix) && (distinctive || pairedDirs.has(path.dirname(f))) && !maskOf.has(f)) {
       orphanMasks.push(f);
       continue;
@@ -74,17 +77,20 @@ export function pairMasks(files: string[], rule: MaskRule): Pairing {
   return { images, orphanMasks, ignored };
 }
 
-/** True when most images under ROOT/<class>/ have a mask beside them. */
+/**
+ * True when, in some class folder (ROOT/<class>/ or ROOT/{train,test}/<class>/), at least half
+ * the images have a mask beside them: normal images often come without masks, so one class of
+ * masked defect images is enough.
+ */
 export async function looksLikeMaskFolder(root: string, rule: MaskRule): Promise<boolean> {
-  let paired = 0;
-  let total = 0;
-  for (const cls of await listSubdirs(root)) {
-    const { files } = await walkFiles(path.join(root, cls));
-    const p = pairMasks(files, rule);
-    total += p.images.length;
-    paired += p.images.filter((i) => i.mask).length;
+  for (const part of await splitParts(root)) {
+    for (const cls of await listSubdirs(part.dir)) {
+      const { files } = await walkFiles(path.join(part.dir, cls));
+      const p = pairMasks(files, rule);
+      if (p.images.length > 0 && p.images.filter((i) => i.mask).length >= 0.5 * p.images.length) return true;
+    }
   }
-  return total > 0 && paired >= 0.5 * total;
+  return false;
 }
 
 export async function readMaskFolder(root: string, rule: MaskRule): Promise<Catalog> {
@@ -95,10 +101,13 @@ export async function readMaskFolder(root: string, rule: MaskRule): Promise<Cata
   let found = 0;
   let imagesWithoutMask = 0;
   let masksWithoutImage = 0;
-  const classNames = await listSubdirs(root);
+  const parts = await splitParts(root);
+  const classSet = new Set<string>();
+  for (const part of parts) for (const cls of await listSubdirs(part.dir)) classSet.add(cls);
+  const classNames = [...classSet].sort();
   if (classNames.length === 0) throw new InputError(`${root} has no class sub-folders (expected e.g. MT_Free/Imgs/*.jpg with masks beside them).`);
-  for (const cls of classNames) {
-    const { files, problems } = await walkFiles(path.join(root, cls));
+  for (const part of parts) for (const cls of await listSubdirs(part.dir)) {
+    const { files, problems } = await walkFiles(path.join(part.dir, cls));
     skipped.push(...problems);
     const p = pairMasks(files, rule);
     ignoredFiles += p.ignored;
@@ -106,15 +115,17 @@ export async function readMaskFolder(root: string, rule: MaskRule): Promise<Cata
       masksWithoutImage++;
       warnings.push(`${m}: mask without its image; ignored.`);
     }
-    for (const { image, mask } of p.images) {
-      if (mask) found++;
-      else {
-        imagesWithoutMask++;
-        warnings.push(`${image}: image without its mask (${path.basename(stem(image)) + rule.maskSuffix}); used as a whole image, not cut into patches.`);
-      }
-      items.push({ className: cls, source: image, maskPath: mask });
+    const unmasked = p.images.filter((i) => !i.mask);
+    imagesWithoutMask += unmasked.length;
+    found += p.images.length - unmasked.length;
+    // A folder with no mask at all is a class of its own kind (normal images need none): one line, not one per image.
+    if (unmasked.length && unmasked.length === p.images.length) {
+      warnings.push(`Class folder ${path.join(part.dir, cls)}: no masks beside its ${unmasked.length} images; as the normal class its photos are cut into patches, as a defect class each image is used whole (labelled by its folder only).`);
+    } else {
+      for (const { image } of unmasked) warnings.push(`${image}: image without its mask (${path.basename(stem(image)) + rule.maskSuffix}); used as a whole image, not cut into patches.`);
     }
-    if (p.images.length === 0) warnings.push(`Class folder ${path.join(root, cls)} has no images; it is ignored.`);
+    for (const { image, mask } of p.images) items.push({ className: cls, source: image, maskPath: mask, split: part.split });
+    if (p.images.length === 0) warnings.push(`Class folder ${path.join(part.dir, cls)} has no images; it is ignored.`);
   }
   return {
     layout: 'masks',

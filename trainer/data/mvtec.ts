@@ -3,12 +3,15 @@
  * ground_truth/<defect>/<name>_mask.png. ROOT is one category folder; given the MVTec root
  * (several categories), `--category` picks one. `good` is the normal class; the official split is
  * kept (train has only normal images, so anomalies for training come only from other options).
+ * A mask beside its image (`NAME.png` next to `NAME.jpg`, the masks layout's rule) is used when
+ * ground_truth/ has none, and is never read as an image.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog, CatalogItem } from './catalog';
 import { decodeFiles } from './decode-files';
 import { isImageFile } from './decode';
+import { pairMasks, type MaskRule } from './masks';
 import { listSubdirs, walkFiles } from './walk';
 import { InputError } from './types';
 
@@ -28,7 +31,7 @@ export async function mvtecCategories(root: string): Promise<string[]> {
 }
 
 /** `category`: the `--category` chosen, for a folder of several categories. */
-export async function readMvtec(root: string, category?: string): Promise<Catalog> {
+export async function readMvtec(root: string, category?: string, rule: MaskRule = { maskSuffix: '.png' }): Promise<Catalog> {
   let dir = root;
   if (!(await isMvtecCategory(root))) {
     const cats = await mvtecCategories(root);
@@ -52,15 +55,16 @@ export async function readMvtec(root: string, category?: string): Promise<Catalo
       classSet.add(cls);
       const { files, problems } = await walkFiles(path.join(dir, split, cls));
       skipped.push(...problems);
-      for (const f of files) {
-        if (!isImageFile(f)) {
-          ignoredFiles++;
-          continue;
-        }
+      const paired = pairMasks(files, rule);
+      ignoredFiles += paired.ignored + paired.orphanMasks.length;
+      for (const { image: f, mask: sibling } of paired.images) {
         let maskPath: string | undefined;
         if (cls !== 'good') {
           const m = path.join(dir, 'ground_truth', cls, path.basename(f, path.extname(f)) + '_mask.png');
-          if (await fs.stat(m).catch(() => null)) {
+          if (sibling && !(await fs.stat(m).catch(() => null))) {
+            maskPath = sibling;
+            found++;
+          } else if (await fs.stat(m).catch(() => null)) {
             maskPath = m;
             usedMasks.add(m);
             found++;

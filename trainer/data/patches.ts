@@ -7,7 +7,7 @@
 import type { Catalog, CatalogItem, DecodeRequest, DecodeResult } from './catalog';
 import { decodeFull } from './decode';
 import { cutTile, workingImage } from '../../scorer/preprocess';
-import { DECODE_CONCURRENCY, forEachLimit } from './decode-files';
+import { DECODE_CONCURRENCY, forEachLimit, packDecoded } from './decode-files';
 import { MemoryImageSet } from './image-set';
 import { InputError } from './types';
 
@@ -111,15 +111,7 @@ export async function decodeCrops(items: CatalogItem[], req: DecodeRequest, patc
       grey[i] = img.grey;
     }
   });
-  const kept = items.map((_, i) => i).filter((i) => out[i]);
-  const channels: 1 | 3 = req.channels ?? (kept.every((i) => grey[i]) ? 1 : 3);
-  const per = req.size * req.size * channels;
-  const data = new Uint8Array(kept.length * per);
-  kept.forEach((i, k) => {
-    const px = out[i]!;
-    if (px.length === per) data.set(px, k * per);
-    else for (let p = 0; p < px.length; p++) data[k * per + p * 3] = data[k * per + p * 3 + 1] = data[k * per + p * 3 + 2] = px[p];
-  });
+  const { kept, channels, data } = packDecoded(out, grey, req.size, req.channels);
   // A source that failed fails all its crops; report it once per crop so the 1% rule counts items.
   const failed = new Set(skipped.map((s) => s.path));
   const perItem = items.filter((it) => failed.has(it.source)).map((it) => ({ path: it.source, reason: skipped.find((s) => s.path === it.source)!.reason }));

@@ -1,10 +1,13 @@
 /**
  * Layout detection: which reader a folder needs, by `--format` or by what is on disk (IDX files,
- * CIFAR .bin files, an MVTec category, sibling masks, else plain class folders).
+ * CIFAR .bin files, a fixed train/test split with sibling masks, an MVTec category, sibling
+ * masks, else plain class folders). The split-with-masks check comes before MVTec's: such a tree
+ * with a `good` class also has MVTec's train/good + test/, but its masks sit beside the images.
  */
 import type { Catalog } from './catalog';
 import { readCifar, findCifarDir } from './cifar';
 import { readImageFolder } from './folder';
+import { hasSplitFolders } from './split-folders';
 import { readIdx, findIdxFiles } from './idx';
 import { looksLikeMaskFolder, maskRule, readMaskFolder } from './masks';
 import { isMvtecCategory, mvtecCategories, readMvtec } from './mvtec';
@@ -35,17 +38,18 @@ async function readCatalogOf(root: string, opts: DataOptions): Promise<Catalog> 
     case 'cifar':
       return readCifar(root);
     case 'image-folder':
-      return readImageFolder(root);
+      return readImageFolder(root, maskRule(opts));
     case 'masks':
       return readMaskFolder(root, maskRule(opts));
     case 'mvtec':
-      return readMvtec(root, opts.category);
+      return readMvtec(root, opts.category, maskRule(opts));
     case 'auto':
       if ((await findIdxFiles(root)).length > 0) return readIdx(root);
       if (await findCifarDir(root)) return readCifar(root);
-      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts.category);
+      if ((await hasSplitFolders(root)) && (await looksLikeMaskFolder(root, maskRule(opts)))) return readMaskFolder(root, maskRule(opts));
+      if ((await isMvtecCategory(root)) || (await mvtecCategories(root)).length > 0) return readMvtec(root, opts.category, maskRule(opts));
       if (await looksLikeMaskFolder(root, maskRule(opts))) return readMaskFolder(root, maskRule(opts));
-      return readImageFolder(root);
+      return readImageFolder(root, maskRule(opts));
   }
 }
 

@@ -32,6 +32,8 @@ export interface LoadedEvalSet extends EvalSet {
   layout: string;
   split: EvalSplit;
   skipped: { path: string; reason: string }[];
+  /** Where each kept item comes from (a file, or `file#index` for records), for per-image results. */
+  sources: string[];
 }
 
 /** Nearest-neighbour resize of a one-channel 0/255 mask (labels must stay binary). */
@@ -91,15 +93,18 @@ export async function loadEvalSet(o: EvalDataOptions): Promise<LoadedEvalSet> {
   }
   // Crops of one photo share a source: the image-level score is the max over its crops.
   const groups = kept.some((it) => it.crop) ? kept.map((it) => it.source) : undefined;
+  const maskPaths = groups && kept.some((it) => it.maskPath) ? kept.map((it) => it.maskPath) : undefined;
   return {
     images: res.images,
     isAnomaly,
     className: kept.map((it) => it.className),
     masks,
     groups,
+    maskPaths,
     normalClass: p.normalClass,
     layout: p.catalog.layout,
     split: o.split,
     skipped: res.skipped,
+    sources: kept.map((it) => it.source),
   };
 }

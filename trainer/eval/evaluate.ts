@@ -10,7 +10,8 @@ import type { ImageInput } from '../../scorer/image';
 import { tileStrideOf, type FlipMode, type ScoreKind, type ScoreViews, type ShiftMode } from '../../scorer/model-format';
 import type { ImageSet } from '../data/types';
 import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
-import { pixelAuroc } from './pixel';
+import { readMask } from '../data/patches';
+import { pixelAuroc, StreamingPixelAuroc } from './pixel';
 
 export interface EvalSet {
   images: ImageSet;
@@ -21,6 +22,8 @@ export interface EvalSet {
   masks?: (Uint8Array | null)[];
   /** Source image per item where items are crops of larger photos: enables the image-level AUROC (max over crops). */
   groups?: string[];
+  /** The source photo's mask file per item, where it has one: enables the whole-photo pixel AUROC. */
+  maskPaths?: (string | undefined)[];
 }
 
 export interface ClassResult { className: string; count: number; anomaly: boolean; auroc: number | null; meanScore: number }
@@ -29,6 +32,12 @@ export interface ImageLevelAuroc { auroc: number | null; images: number; normals
 /** Whole-photo AUROC; `byType`: the normal photos against the defect photos of one type alone (where item classes are known). */
 export interface PhotoAuroc extends ImageLevelAuroc {
   byType?: { className: string; photos: number; auroc: number | null }[];
+  /**
+   * Pixel AUROC over the whole photos' maps (the defect probability where the model has a
+   * defect map, else the reconstruction error) against their masks, every pixel of every photo
+   * (normal photos: all normal pixels); null without masks. (A pixel AUPRO would go beside it.)
+   */
+  pixelAuroc?: number | null;
   /** How far apart the photo's tiles started, in model pixels (the model size: side by side). */
   tileStride?: number;
 }
@@ -113,20 +122,35 @@ export function sourceLevelAuroc(scores: ArrayLike<number>, labels: ArrayLike<nu
  * `classNames` (one per item), also per defect type: a defect photo's type is the class of its
  * anomalous crops.
  */
-export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[], views: ScoreOverrides = {}): Promise<PhotoAuroc> {
+export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: ArrayLike<number>, decode: (path: string) => Promise<ImageInput>, classNames?: string[], views: ScoreOverrides = {}, maskPaths?: (string | undefined)[]): Promise<PhotoAuroc> {
   const label = new Map<string, number>();
   const photoClass = new Map<string, string>();
+  const photoMask = new Map<string, string>();
   groups.forEach((g, i) => {
     label.set(g, Math.max(label.get(g) ?? 0, labels[i] ? 1 : 0));
     if (classNames && (labels[i] || !photoClass.has(g))) photoClass.set(g, classNames[i]);
+    const m = maskPaths?.[i];
+    if (m) photoMask.set(g, m);
   });
   const photos = [...label.keys()];
   const scores: number[] = [];
   const tileStride = views.tileStride ?? tileStrideOf(scorer.info);
-  for (const p of photos) scores.push((await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift, stride: tileStride })).score);
+  // Probabilities lie in [0, 1]; the L1 error of images normalised to [-1, 1] in [0, 2].
+  const pixels = photoMask.size ? new StreamingPixelAuroc(scorer.info.defectMap ? 1 : 2) : null;
+  for (const p of photos) {
+    const r = await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift, stride: tileStride });
+    scores.push(r.score);
+    const maskPath = photoMask.get(p);
+    // A defect photo without its mask has no pixel labels; a normal photo's pixels are all normal.
+    if (pixels && (maskPath || !label.get(p))) {
+      const mask = maskPath ? await readMask(maskPath, r.width, r.height) : new Uint8Array(r.width * r.height);
+      for (let q = 0; q < mask.length; q++) mask[q] = mask[q] > 127 ? 1 : 0;
+      pixels.add(r.probability ?? r.errorMap, mask);
+    }
+  }
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;
-  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride };
+  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride, ...(pixels ? { pixelAuroc: pixels.auroc() } : {}) };
   if (classNames) {
     result.byType = perClassAuroc(scores, Uint8Array.from(y), photos.map((p) => photoClass.get(p)!))
       .filter((c) => c.anomaly)
@@ -218,7 +242,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
-    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift, tileStride: opts.tileStride }) : null,
+    photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift, tileStride: opts.tileStride }, set.maskPaths) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),
     seconds,
     imagesPerSecond: labels.length / Math.max(seconds, 1e-6),

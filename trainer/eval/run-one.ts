@@ -166,7 +166,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
       data: cfg.data, normal: cfg.normal, size: info.input.height, channels: info.input.channels, seed: cfg.seed,
       validationFraction: cfg.validationFraction, split: spec.evalSplit, dataOptions: cfg.dataOptions ?? {}, standardize: info.preprocess?.standardize,
     });
-    const scorer = await loadScorerFromDir(model, { backend: 'wasm' });
+    const scorer = await loadScorerFromDir(model, { backend: 'fast' });
     try {
       const { result } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile });
       evalRes = { ...result, split: spec.evalSplit };

@@ -1,5 +1,5 @@
 /** Typed access to the host from a webview script (acquireVsCodeApi, once). */
-import type { HostToWebview, WebviewToHost } from '../../../shared/protocol';
+import type { HostToWebview, PanelKind, WebviewToHost } from '../../../shared/protocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 
@@ -10,7 +10,7 @@ export function post(m: WebviewToHost): void {
 }
 
 /** Tells the host this page is running; the generation lets it ignore pages it has replaced. */
-export function announceReady(panel: 'score' | 'folder' | 'dashboard'): void {
+export function announceReady(panel: PanelKind): void {
   post({ type: 'ready', panel, generation: Number(document.body.dataset.generation ?? '0') });
 }
 

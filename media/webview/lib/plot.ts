@@ -83,3 +83,104 @@ export function drawPlot(canvas: HTMLCanvasElement, series: Series[], opts: { ti
     lx += 18 + ctx.measureText(s.name).width + 8;
   }
 }
+
+export interface BarSeries {
+  name: string;
+  color: string;
+  counts: number[];
+}
+
+/**
+ * Histogram bars on a canvas: bins `start + i·width`, each series drawn half-transparent over the
+ * others (normal and anomalous scores overlap where the model cannot tell them apart), and an
+ * optional vertical marker (the threshold) with its label.
+ */
+export function drawHistogram(canvas: HTMLCanvasElement, h: { start: number; width: number; series: BarSeries[]; marker?: { x: number; label: string } }, opts: { title: string; xLabel: string }): void {
+  const dpr = window.devicePixelRatio || 1;
+  const cssW = canvas.clientWidth || 480;
+  const cssH = canvas.clientHeight || 220;
+  canvas.width = Math.round(cssW * dpr);
+  canvas.height = Math.round(cssH * dpr);
+  const ctx = canvas.getContext('2d')!;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const fg = css('--vscode-foreground', '#ccc');
+  const grid = css('--vscode-editorWidget-border', '#555');
+  ctx.clearRect(0, 0, cssW, cssH);
+  ctx.font = '11px sans-serif';
+  const L = 46, R = 10, T = 22, B = 30;
+  const W = cssW - L - R, H = cssH - T - B;
+  ctx.fillStyle = fg;
+  ctx.fillText(opts.title, L, 14);
+  const bins = Math.max(0, ...h.series.map((s) => s.counts.length));
+  const yMax = Math.max(1, ...h.series.flatMap((s) => s.counts));
+  let x0 = h.start, x1 = h.start + bins * h.width;
+  if (h.marker) { x0 = Math.min(x0, h.marker.x); x1 = Math.max(x1, h.marker.x); }
+  if (x1 === x0) x1 = x0 + 1;
+  const X = (x: number) => L + ((x - x0) / (x1 - x0)) * W;
+  const Y = (y: number) => T + H - (y / yMax) * H;
+  ctx.strokeStyle = grid;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(L, T, W, H);
+  for (let i = 0; i <= 4; i++) {
+    const y = (yMax * i) / 4;
+    ctx.fillText(String(Math.round(y)), 2, Y(y) + 4);
+  }
+  ctx.fillText(`${opts.xLabel}: ${+x0.toPrecision(4)} … ${+x1.toPrecision(4)}`, L, cssH - 8);
+  ctx.globalAlpha = 0.6;
+  for (const s of h.series) {
+    ctx.fillStyle = s.color;
+    s.counts.forEach((c, i) => {
+      if (c <= 0) return;
+      const left = X(h.start + i * h.width);
+      const right = X(h.start + (i + 1) * h.width);
+      ctx.fillRect(left, Y(c), Math.max(1, right - left - 1), T + H - Y(c));
+    });
+  }
+  ctx.globalAlpha = 1;
+  if (h.marker) {
+    ctx.strokeStyle = fg;
+    ctx.setLineDash([5, 3]);
+    ctx.beginPath(); ctx.moveTo(X(h.marker.x), T); ctx.lineTo(X(h.marker.x), T + H); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = fg;
+    ctx.fillText(h.marker.label, Math.min(X(h.marker.x) + 4, L + W - ctx.measureText(h.marker.label).width), T + H - 6);
+  }
+  let lx = L + 8;
+  for (const s of h.series) {
+    ctx.fillStyle = s.color;
+    ctx.fillRect(lx, T + 5, 10, 6);
+    ctx.fillStyle = fg;
+    ctx.fillText(s.name, lx + 13, T + 11);
+    lx += 18 + ctx.measureText(s.name).width + 8;
+  }
+}
+
+/** Horizontal bars for labelled counts (image sizes, class counts): one row per item. */
+export function drawLabelledBars(canvas: HTMLCanvasElement, items: { label: string; count: number }[], opts: { title: string; color: string }): void {
+  const dpr = window.devicePixelRatio || 1;
+  const rowH = 18;
+  const cssW = canvas.clientWidth || 480;
+  const cssH = 24 + rowH * Math.max(1, items.length) + 6;
+  canvas.style.height = `${cssH}px`;
+  canvas.width = Math.round(cssW * dpr);
+  canvas.height = Math.round(cssH * dpr);
+  const ctx = canvas.getContext('2d')!;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const fg = css('--vscode-foreground', '#ccc');
+  ctx.clearRect(0, 0, cssW, cssH);
+  ctx.font = '11px sans-serif';
+  ctx.fillStyle = fg;
+  ctx.fillText(opts.title, 4, 14);
+  const L = Math.min(cssW / 3, 8 + Math.max(0, ...items.map((i) => ctx.measureText(i.label).width)));
+  const max = Math.max(1, ...items.map((i) => i.count));
+  items.forEach((it, k) => {
+    const y = 24 + k * rowH;
+    ctx.fillStyle = fg;
+    ctx.fillText(it.label, 4, y + 12);
+    const w = ((cssW - L - 60) * it.count) / max;
+    ctx.fillStyle = opts.color;
+    ctx.fillRect(L + 4, y + 3, Math.max(1, w), rowH - 6);
+    ctx.fillStyle = fg;
+    ctx.fillText(String(it.count), L + 8 + w, y + 12);
+  });
+}

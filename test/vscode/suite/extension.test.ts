@@ -50,6 +50,32 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.ok(tree.some((l) => /Imbalance ratio/.test(l)), 'imbalance ratio shown');
     assert.ok(tree.some((l) => /Skipped files: \d+/.test(l)), 'skipped files shown');
     assert.ok(tree.some((l) => l.trim().startsWith(`${cfg.normalClass}: `)), 'class counts shown');
+    // Inspect Dataset opens its rendered report: the counts the page drew match the CLI's report.
+    const panel = a.report('datasetReport');
+    assert.ok(panel, 'dataset report panel open');
+    assert.equal(panel!.title, `Dataset: ${path.basename(cfg.dataset)}`);
+    assert.deepEqual(auditWebviewHtml(panel!.html, { cspSource: panel!.cspSource, expectWasm: false }).problems, []);
+    assert.ok(panel!.roots.includes(cfg.dataset), 'thumbnails readable from the dataset folder');
+    const drawn = await panel!.waitRendered(60000);
+    log('dataset report drew:', JSON.stringify(drawn));
+    assert.equal(drawn.classRows, rep!.classes!.length);
+    assert.equal(drawn.sampleClasses, rep!.classes!.length);
+    assert.ok(drawn.thumbnails >= rep!.classes!.length, `${drawn.thumbnails} thumbnails for ${rep!.classes!.length} classes`);
+    assert.ok(drawn.sizeBars >= 1, 'image-size bars drawn');
+  });
+
+  test('adding a folder that is not a dataset says why and which layouts work', async () => {
+    const a = await api();
+    const flat = path.join(cfg.workspace, 'flat-images');
+    fs.mkdirSync(flat, { recursive: true });
+    fs.copyFileSync(path.join(cfg.workspace, 'sample.png'), path.join(flat, 'a.png'));
+    await vscode.commands.executeCommand('flawscope.addDataset', vscode.Uri.file(flat));
+    const said = await until(() => a.notADatasetMessages().find((m) => m.includes('"flat-images"')), 60000, 'a notification for the flat folder');
+    log('not a dataset:', said);
+    assert.match(said, /has no class sub-folders/);
+    assert.match(said, /Supported layouts: one sub-folder of images per class .*MVTec AD.*IDX.*CIFAR-10/);
+    assert.ok((await a.treeLabels('datasets')).some((l) => /no class sub-folders/.test(l)), 'the reason in the Datasets view');
+    await vscode.commands.executeCommand('flawscope.removeDataset', flat);
   });
 
   test('Train Model on the fixture runs to completion and the model appears in Models', async () => {
@@ -206,6 +232,69 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     await until(() => fs.existsSync(csvPath), 5000, 'CSV written');
   });
 
+  test('one results column: the score panel, the folder table and the dashboard share one editor group', async () => {
+    const a = await api();
+    // As a user works: a file open in the editor, then a folder score, an image, the heatmap panel
+    // and a dashboard. Scoring an image after the folder table took the focus used to open a third column.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const notes = path.join(cfg.workspace, 'notes.txt');
+    fs.writeFileSync(notes, 'a file the user is editing\n');
+    await vscode.window.showTextDocument(vscode.Uri.file(notes), { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(path.join(cfg.workspace, 'images')));
+    const r = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')))) as { score: number } | null;
+    assert.ok(r, 'scored after the folder');
+    await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
+    await vscode.commands.executeCommand('flawscope.showDashboard', a.runs()[0]?.id);
+    // Tabs reach the extension host's tab model a moment after the panel is created.
+    await until(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Training:'))), 10000, 'the dashboard tab');
+    const groups = vscode.window.tabGroups.all.map((g) => g.tabs.map((t) => t.label));
+    log('editor groups:', JSON.stringify(groups));
+    assert.equal(a.resultColumns(), 1, `Flawscope panels in one group: ${JSON.stringify(groups)}`);
+    assert.equal(vscode.window.tabGroups.all.length, 2, `the editor and the results column: ${JSON.stringify(groups)}`);
+    assert.deepEqual(groups[0], ['notes.txt'], 'the editor keeps its column');
+    assert.ok(groups[1]!.length >= 3, `score panel, folder table and dashboard beside it: ${JSON.stringify(groups[1])}`);
+  });
+
+  test('the folder table sorts and filters as asked, and a chosen row shows its heatmap in the score panel', async () => {
+    const a = await api();
+    const fp = a.folderPanel()!;
+    const rows = fp.lastOutcome!.rows;
+    const byScore = [...rows].sort((x, y) => x.score - y.score).map((x) => x.path);
+    const asc = await fp.view({ key: 'score', dir: 'asc' }, ['normal', 'anomaly', 'unfamiliar']);
+    assert.deepEqual(asc.order, byScore, 'ascending by score');
+    assert.deepEqual(asc.sort, { key: 'score', dir: 'asc' });
+    const byClass = await fp.view({ key: 'className', dir: 'desc' });
+    const classes = byClass.order.map((p) => path.basename(path.dirname(p)));
+    assert.deepEqual(classes, [...classes].sort().reverse(), `descending by class: ${classes.join(',')}`);
+    assert.equal(classes[0], 'normal');
+    const verdicts = new Map(rows.map((x) => [x.path, x.verdict]));
+    for (const v of ['normal', 'anomaly'] as const) {
+      const only = await fp.view(undefined, [v]);
+      assert.deepEqual(only.order.map((p) => verdicts.get(p)), Array(rows.filter((x) => x.verdict === v).length).fill(v), `only ${v} rows`);
+    }
+    await fp.view({ key: 'score', dir: 'desc' }, ['normal', 'anomaly', 'unfamiliar']);
+    // The message a click (or Enter) on a row sends: its heatmap in the score panel, in the same column.
+    const target = byScore[0];
+    assert.equal(fp.receive({ type: 'showHeatmap', path: target }), true);
+    await until(() => a.scorePanel()?.lastResult?.path === target, 60000, 'the row scored in the score panel');
+    assert.equal(a.resultColumns(), 1);
+    assert.equal(fp.receive({ type: 'showHeatmap', path: '/etc/passwd' }), false, 'only rows of the scored folder');
+  });
+
+  test('Stop ends a folder score early and answers with the rows scored until then', async () => {
+    const a = await api();
+    const folder = cfg.dataset;
+    const total = (fs.readdirSync(folder, { recursive: true }) as string[]).filter((f) => f.endsWith('.png')).length;
+    const running = vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(folder)) as Thenable<{ rows: unknown[]; stopped: boolean } | null>;
+    await until(() => a.folderPanel()?.busy, 60000, 'the folder being scored');
+    a.folderPanel()!.stop();
+    const out = await running;
+    log('stopped folder:', out?.rows.length, 'of', total);
+    assert.ok(out, 'answered');
+    assert.equal(out!.stopped, true);
+    assert.ok(out!.rows.length < total, `${out!.rows.length} of ${total} scored`);
+  });
+
   test('flawscope.thresholdOverride changes the verdict and the reported threshold; a colour photo is unfamiliar', async () => {
     const c = vscode.workspace.getConfiguration('flawscope');
     const img = vscode.Uri.file(path.join(cfg.workspace, 'sample.png'));
@@ -236,6 +325,28 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     log('evaluate:', JSON.stringify(r)?.slice(0, 300));
     assert.ok(r, 'evaluation returned a result');
     assert.ok(r!.count > 0 && r!.auroc >= 0 && r!.auroc <= 1, `AUROC ${r!.auroc} over ${r!.count} images`);
+    // The result as a rendered report, not JSON in the log.
+    const a = await api();
+    const panel = a.report('evalReport');
+    assert.ok(panel, 'evaluation report panel open');
+    assert.match(panel!.title, /^Evaluation: ext-test-model on train \((test|validation)\)$/);
+    assert.deepEqual(auditWebviewHtml(panel!.html, { cspSource: panel!.cspSource, expectWasm: false }).problems, []);
+    const drawn = await panel!.waitRendered(60000);
+    log('eval report drew:', JSON.stringify(drawn));
+    assert.equal(drawn.histogramImages, r!.count, 'every scored image is in the histogram');
+    assert.equal(drawn.classRows, (r as unknown as { perClass: unknown[] }).perClass.length);
+    assert.ok(drawn.rocPoints >= 2);
+    const view = panel!.view as { falsePositives: unknown[]; missed: unknown[] };
+    assert.equal(drawn.falsePositives, view.falsePositives.length);
+    assert.equal(drawn.missed, view.missed.length);
+    assert.equal(drawn.thumbnails, view.falsePositives.length + view.missed.length, 'every worst case has its thumbnail');
+    // A click on a thumbnail opens its heatmap in the score panel (the Score Image path).
+    const worst = [...(view.falsePositives as { path: string }[]), ...(view.missed as { path: string }[])][0];
+    if (worst) {
+      assert.equal(panel!.receive({ type: 'openHeatmap', path: worst.path }), true);
+      await until(() => a.scorePanel()?.lastResult?.path === worst.path, 120000, 'the clicked image scored in the score panel');
+    }
+    assert.equal(panel!.receive({ type: 'openHeatmap', path: '/etc/passwd' }), false, 'only files of the evaluated data');
   });
 
   test('Grid Search runs the CLI grid on a sample of weight combinations and opens the results table', async () => {
@@ -248,7 +359,40 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.equal(r!.runs, 2);
     assert.ok(r!.best && Number.isFinite(r!.best.valAuroc), 'a best combination ranked on validation');
     assert.ok(fs.existsSync(path.join(r!.out, 'grid.md')) && fs.existsSync(path.join(r!.out, 'best-config.json')));
-    await until(() => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(r!.out, 'grid.md'), 10000, 'grid.md opened');
+    // The ranked table as a rendered report, with one Train button per finished combination.
+    const a = await api();
+    const panel = a.report('gridReport');
+    assert.ok(panel, 'grid report panel open');
+    assert.match(panel!.title, /^Grid search: train \(normal: 1\)$/);
+    const view = panel!.view as { state: string; finished: number; total: number; rows: { rank: number | null; weights: string }[] };
+    assert.deepEqual([view.state, view.finished, view.total, view.rows.length], ['done', 2, 2, 2]);
+    assert.deepEqual(view.rows.map((x) => x.rank), [1, 2]);
+    await until(() => panel!.rendered?.rows === 2 && panel!.rendered?.trainButtons === 2, 60000, 'the final table drawn');
+  });
+
+  test('the report panels come back after a reload with the report they showed; a state that does not fit is refused', async () => {
+    const a = await api();
+    for (const kind of ['datasetReport', 'evalReport', 'gridReport'] as const) {
+      const before = a.report(kind);
+      assert.ok(before, `the ${kind} panel is open (opened by the tests above)`);
+      const saved = before!.restoreData();
+      assert.ok(saved, `the ${kind} panel saved its state`);
+      // What VS Code does after a reload: a fresh panel of the view type, with the state the page saved.
+      const viewType = `flawscope.${kind}`;
+      assert.equal(await a.restorePanel(viewType, { flawscopeRestore: 1, viewType, data: saved }), null);
+      const after = a.report(kind)!;
+      assert.notEqual(after.html, before!.html, 'a new page (new nonce) in the restored panel');
+      assert.equal(after.title, before!.title);
+      assert.deepEqual(after.view, before!.view, 'the same report, not run again');
+      const drawn = await after.waitRendered(60000);
+      log(`restored ${kind} drew:`, JSON.stringify(drawn));
+      assert.ok(Object.values(drawn).some((n) => n > 0), 'the restored page drew the report');
+    }
+    const evalSaved = a.report('evalReport')!.restoreData() as { init: { report: Record<string, unknown> }; dataRoots: string[] };
+    const bad = { ...evalSaved, init: { ...evalSaved.init, report: { ...evalSaved.init.report, roc: 'x' } } };
+    assert.match(String(await a.restorePanel('flawscope.evalReport', { flawscopeRestore: 1, viewType: 'flawscope.evalReport', data: bad })), /does not fit \(init\.report\.roc/);
+    const gridSaved = a.report('gridReport')!.restoreData();
+    assert.match(String(await a.restorePanel('flawscope.evalReport', { flawscopeRestore: 1, viewType: 'flawscope.evalReport', data: gridSaved })), /its report is for the gridReport panel, not the evalReport panel/);
   });
 
   test('Open Heatmap Panel reuses the one score panel', async () => {
@@ -256,6 +400,44 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     const html = a.scorePanel()!.html;
     await vscode.commands.executeCommand('flawscope.openHeatmapPanel');
     assert.equal(a.scorePanel()!.html, html);
+  });
+
+  test('a dropped image from the workspace is scored; a file elsewhere is refused with the reason', async () => {
+    const a = await api();
+    const p = a.scorePanel()!;
+    const img = path.join(cfg.workspace, 'images', 'normal', fs.readdirSync(path.join(cfg.workspace, 'images', 'normal'))[1]!);
+    assert.equal(p.receive({ type: 'scoreDropped', uris: [vscode.Uri.file(img).toString()] }), true);
+    await until(() => a.scorePanel()?.lastResult?.path === img, 60000, 'the dropped image scored');
+    assert.equal(p.receive({ type: 'scoreDropped', uris: [vscode.Uri.file(path.join(cfg.repo, 'package.json')).toString()] }), false);
+    assert.match(a.scorePanel()!.lastDropRefusal ?? '', /not an image/);
+  });
+
+  test('Use this folder to set the threshold: calibrate writes the threshold the table promised, and the panels take it', async () => {
+    assert.ok(trainedModel, 'needs the trained model');
+    const a = await api();
+    // A copy: the other tests keep the trained model's own threshold.
+    const copy = path.join(cfg.workspace, '.flawscope', 'models', 'ext-test-calibrate');
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(trainedModel, copy, { recursive: true });
+    try {
+      await vscode.commands.executeCommand('flawscope.selectActiveModel', copy);
+      const folder = path.join(cfg.workspace, 'images');
+      const outcome = (await vscode.commands.executeCommand('flawscope.scoreFolder', vscode.Uri.file(folder))) as { rows: { score: number; label: 0 | 1 | null }[] };
+      const normals = outcome.rows.filter((r) => r.label === 0).map((r) => r.score).sort((x, y) => y - x);
+      const before = JSON.parse(fs.readFileSync(path.join(copy, 'flawscope.json'), 'utf8')) as { threshold: number };
+      const t = await a.calibrateFolder();
+      log('calibrated threshold', t, 'old', before.threshold, 'highest normal', normals[0]);
+      assert.ok(t !== null, 'calibrate ran');
+      // 12 normal images at 1 %: the highest normal score (the CLI scores as the panel does).
+      assert.ok(Math.abs(t! - normals[0]!) <= 1e-4 * Math.abs(normals[0]!) + 1e-6, `threshold ${t} vs highest normal ${normals[0]}`);
+      const after = JSON.parse(fs.readFileSync(path.join(copy, 'flawscope.json'), 'utf8')) as { threshold: number; thresholdHistory: { threshold: number }[] };
+      assert.equal(after.threshold, t);
+      assert.equal(after.thresholdHistory.at(-1)!.threshold, before.threshold, 'the old threshold kept');
+      const s = (await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')))) as { threshold: number };
+      assert.equal(s.threshold, t, 'the score panel uses the new threshold');
+    } finally {
+      await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
+    }
   });
 
   // ---------------------------------------------------------------- issue 28: state, life cycle, active model (extension/run-store.ts, run-lifecycle.ts, restore.ts)

@@ -1,14 +1,16 @@
-/** `flawscope eval`: scores a data split with a model and reports image, per-class and pixel AUROC. */
+/** `flawscope eval`: scores a data split with a model and reports image, per-class and pixel AUROC (whole photo first for crop-trained models: levels.ts). */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { camel, UsageError } from '../../args';
-import { enumOf, HELP, jsonSwitch, OptionTable } from '../../cli-schema';
+import { HELP, jsonSwitch, OptionTable } from '../../cli-schema';
 import { DATA_OPTIONS } from '../../data/options';
 import { TRAIN_SETTINGS } from '../../train-options';
+import { BACKENDS_OF, backendExpectation, backendSchema } from '../../../shared/backends';
 import { decodeImageFile, loadScorerFromDir } from '../../../scorer/node/index';
-import { scoreLabel } from '../../../scorer/model-format';
 import { evaluateSet } from '../evaluate';
+import { perImageScores } from '../per-image';
+import { evalLevels, evalText } from '../levels';
 import { loadEvalSet } from '../evaldata';
 import { shellLine, writeJsonAtomic } from '../run-one';
 import { rocSvg } from '../svg';
@@ -27,20 +29,24 @@ export const EVAL_OPTIONS = new OptionTable('eval option', {
   scoreShift: { ...TRAIN_SETTINGS.specs.scoreShift, help: "none|pixel  override the model's shifted score" },
   // The upper bound is the model's input side, checked once the model is read.
   tileStride: { expect: 'an integer from 1 up to the model input side', schema: z.number().int().min(1), help: "N  override the photo-tile stride (crop-trained models)" },
-  backend: { expect: 'wasm or cpu (eval runs on these)', schema: enumOf(['wasm', 'cpu'] as const), help: 'wasm|cpu  (default wasm)' },
+  backend: { expect: `${backendExpectation('eval')} (eval runs on these)`, schema: backendSchema('eval'), help: `${BACKENDS_OF.eval.join('|')}  (default fast: the WASM SIMD kernels on all cores)` },
   report: PATH('OUT_DIR  write report.md, report.html, roc.svg, eval.json and scores.csv there'),
   json: jsonSwitch('print the result as one JSON object'),
   help: HELP,
 });
 
 const EVAL_USAGE = `usage: flawscope eval --model DIR [--data DIR] [--normal CLASS] [--split test|validation] [--json] [--report OUT_DIR] [reader flags]
-  Scores the data with the model (the scorer module) and prints image AUROC (both score
-  definitions), per-class AUROC, precision/recall at the model's threshold, the F1-optimal
-  threshold, and pixel AUROC where masks exist. Without --data it measures on the data, protocol
+  Scores the data with the model (the scorer module). A model trained on crops of photos
+  (--patch-size) leads with the whole-photo figures — each test photo scored whole, as
+  \`flawscope score\` does: image AUROC, per defect type, and pixel AUROC over every pixel of the
+  photos where masks exist — then the patch-level figures over the test crops, labelled as such.
+  A whole-image model prints image AUROC (both score definitions), per-class AUROC,
+  precision/recall at the model's threshold and pixel AUROC where masks exist. --json: the fields
+  wholePhoto and patchLevel (README, "eval"). Without --data it measures on the data, protocol
   and seed the model was trained with. --score-flip, --score-shift and --tile-stride override the
   model's own mirrored-score, shifted-score and photo-tile settings (to measure a model both ways;
-  choose on --split validation; --tile-stride only changes the whole-photo AUROC of crop-trained
-  models).
+  choose on --split validation; --tile-stride only changes the whole-photo figures of
+  crop-trained models).
 Options:
 ${EVAL_OPTIONS.help()}
 ${passOnHelp('reader')}
@@ -55,7 +61,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
     if (!existsSync(join(modelDir, 'flawscope.json'))) throw new UsageError(`--model ${modelDir}: no flawscope.json there; pass a model folder written by flawscope train`);
     const split = o.split ?? 'test';
     const json = o.json === true;
-    const scorer = await loadScorerFromDir(modelDir, { backend: o.backend ?? 'wasm' });
+    const scorer = await loadScorerFromDir(modelDir, { backend: o.backend ?? 'fast' });
     try {
       const side = Math.min(scorer.info.input.height, scorer.info.input.width);
       const tileStride = o.tileStride;
@@ -77,17 +83,10 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
       const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip: o.scoreFlip, shift: o.scoreShift, tileStride });
-      const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, ...result };
+      // `images` last: the summary fields stay at the front of the (possibly long) JSON line.
+      const full = { model: resolve(modelDir), data: resolve(data), normalClass: set.normalClass, split, backend: scorer.backend, ...evalLevels(result), ...result, images: perImageScores(set.sources, scores.own, set.isAnomaly, set.className) };
       if (json) process.stdout.write(JSON.stringify(full) + '\n');
-      else {
-        const p = (x: number | null) => (x === null ? '–' : x.toFixed(4));
-        process.stdout.write(`image AUROC ${p(result.auroc)} (${scoreLabel(result)}; mean-L1 ${p(result.aurocMean)}, top-patch ${p(result.aurocTopPatch)})  pixel AUROC ${result.pixelAuroc === null ? 'no masks' : p(result.pixelAuroc)}\n`);
-        process.stdout.write(`${result.count} images (${result.normals} normal, ${result.anomalies} anomalous); at the model threshold ${result.atModelThreshold.threshold.toPrecision(5)}: precision ${p(result.atModelThreshold.precision)} recall ${p(result.atModelThreshold.recall)} F1 ${p(result.atModelThreshold.f1)}\n`);
-        if (result.sourceAuroc) process.stdout.write(`source-image AUROC ${p(result.sourceAuroc.auroc)} (max over crops; ${result.sourceAuroc.normals} normal, ${result.sourceAuroc.anomalies} defect images)\n`);
-        if (result.photoAuroc) process.stdout.write(`whole-photo AUROC ${p(result.photoAuroc.auroc)} (each photo tiled and scored as \`flawscope score\` does, tiles ${result.photoAuroc.tileStride} px apart; ${result.photoAuroc.normals} normal, ${result.photoAuroc.anomalies} defect photos)\n`);
-        for (const t of result.photoAuroc?.byType ?? []) process.stdout.write(`  ${t.className}: whole-photo AUROC ${p(t.auroc)} (${t.photos} photos against the normal ones)\n`);
-        for (const c of result.perClass) if (c.anomaly) process.stdout.write(`  class ${c.className}: AUROC ${p(c.auroc)} (${c.count} images)\n`);
-      }
+      else process.stdout.write(evalText(result).join('\n') + '\n');
       const out = o.report;
       if (out) {
         mkdirSync(out, { recursive: true });

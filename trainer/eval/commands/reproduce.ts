@@ -106,11 +106,12 @@ function defectDetails(ids: string[], runs: Map<string, RunResult>): string[] {
   for (const id of ids) {
     const e = runs.get(id)?.eval;
     if (!e || (e.pixelAuroc === null && !e.sourceAuroc)) continue;
-    out.push(`## ${id}: patches, source images, pixels`, '',
-      `- patch AUROC (test patches; ${e.normals} normal, ${e.anomalies} defect): ${pct(e.auroc, 2)}% (mean-L1 ${pct(e.aurocMean, 2)}, top-patch ${pct(e.aurocTopPatch, 2)})`,
-      `- source-image AUROC (an image scores its highest patch): ${e.sourceAuroc ? `${pct(e.sourceAuroc.auroc, 2)}% over ${e.sourceAuroc.normals} normal and ${e.sourceAuroc.anomalies} defect images` : '–'}`,
-      `- whole-photo AUROC (each test photo tiled and scored as \`flawscope score\` does${e.photoAuroc?.tileStride ? `, tiles ${e.photoAuroc.tileStride} px apart` : ''}): ${e.photoAuroc ? `${pct(e.photoAuroc.auroc, 2)}% over ${e.photoAuroc.normals} normal and ${e.photoAuroc.anomalies} defect photos` : '–'}`,
-      `- pixel AUROC from the masks: ${pct(e.pixelAuroc, 2)}%`, '',
+    out.push(`## ${id}: whole photos, then patches`, '',
+      `- whole-photo image AUROC (each test photo tiled and scored as \`flawscope score\` does${e.photoAuroc?.tileStride ? `, tiles ${e.photoAuroc.tileStride} px apart` : ''}): ${e.photoAuroc ? `${pct(e.photoAuroc.auroc, 2)}% over ${e.photoAuroc.normals} normal and ${e.photoAuroc.anomalies} defect photos` : '–'}`,
+      `- whole-photo pixel AUROC (every pixel of the test photos against the masks): ${pct(e.photoAuroc?.pixelAuroc, 2)}%`,
+      `- patch-level AUROC (test patches; ${e.normals} normal, ${e.anomalies} defect): ${pct(e.auroc, 2)}% (mean-L1 ${pct(e.aurocMean, 2)}, top-patch ${pct(e.aurocTopPatch, 2)})`,
+      `- patch-level, source-image AUROC (an image scores its highest patch): ${e.sourceAuroc ? `${pct(e.sourceAuroc.auroc, 2)}% over ${e.sourceAuroc.normals} normal and ${e.sourceAuroc.anomalies} defect images` : '–'}`,
+      `- patch-level pixel AUROC (the test patches against their piece of the masks): ${pct(e.pixelAuroc, 2)}%`, '',
       defectTypeTable(e), '');
   }
   return out;

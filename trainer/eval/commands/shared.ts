@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { camel, parseArgs, UsageError } from '../../args';
-import { declaredFlags, either, enumOf, type OptionSpec, type OptionSpecs, type OptionTable, type OptionValues } from '../../cli-schema';
+import { declaredFlags, either, enumOf, OptionTable, type OptionSpec, type OptionSpecs, type OptionValues } from '../../cli-schema';
 import { parseDataOptions, READER_OPTIONS } from '../../data/options';
 import { isInputError } from '../../errors';
 import { presetTrainFlags } from '../../presets';
 import { valAurocText, type ProgressEvent } from '../../progress';
-import { TRAIN_SETTINGS } from '../../train-options';
+import { TRAIN_COMMAND, TRAIN_SETTINGS } from '../../train-options';
+import { configFileOptions } from '../../cli-train-config';
 import { BENCH_DATASETS, BUDGETS, budget, type BenchSpec, type BudgetName } from '../bench';
 import { runPool, stopAllChildren } from '../runner';
 import { subsampledCopy } from '../subsample';
@@ -30,6 +31,9 @@ export async function guarded(name: string, fn: () => Promise<number>): Promise<
   }
 }
 
+/** `--config FILE.json`: train's settings file, passed on to every training (docs/results/configs/). */
+const TRAIN_CONFIG_FILE = new OptionTable('train flag', { config: TRAIN_COMMAND.specs.config });
+
 /** What a command line holds: the command's typed options, and the flags it passes on as `--flag value` pairs (in the order given). */
 export interface CommandLine<T extends OptionSpecs> {
   o: OptionValues<T>;
@@ -43,13 +47,22 @@ export interface CommandLine<T extends OptionSpecs> {
  * 'reader' = the data-reader flags (eval), 'train' = train's settings and the reader flags.
  */
 export function readCommandLine<T extends OptionSpecs>(argv: string[], command: string, table: OptionTable<T>, usage: string, passOn: 'reader' | 'train'): CommandLine<T> {
-  const passTables = passOn === 'train' ? [TRAIN_SETTINGS, READER_OPTIONS] : [READER_OPTIONS];
+  const passTables = passOn === 'train' ? [TRAIN_SETTINGS, READER_OPTIONS, TRAIN_CONFIG_FILE] : [READER_OPTIONS];
   const { flags, positionals } = parseArgs(argv, declaredFlags(table, ...passTables), command);
   if (flags.get('help') === 'true') return { o: {}, pass: [], help: true };
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${usage}`);
   const o = table.fromFlags(flags);
   const passed = new Map([...flags].filter(([k]) => table.keyOf(k) === undefined));
-  if (passOn === 'train') TRAIN_SETTINGS.fromFlags(passed);
+  if (passOn === 'train') {
+    TRAIN_SETTINGS.fromFlags(passed);
+    // Each training reads the file itself (flags beside it win, as in train); read here once so
+    // a bad file stops the command before any training, and passed as an absolute path.
+    const cfg = passed.get('config');
+    if (cfg !== undefined) {
+      configFileOptions(cfg);
+      passed.set('config', resolve(cfg));
+    }
+  }
   const reader: Record<string, string> = {};
   for (const [k, v] of passed) if (READER_OPTIONS.keyOf(k) !== undefined) reader[camel(k)] = v;
   parseDataOptions(reader);
@@ -60,7 +73,7 @@ export function readCommandLine<T extends OptionSpecs>(argv: string[], command: 
 export function passOnHelp(passOn: 'reader' | 'train'): string {
   const reader = READER_OPTIONS.flags.strings.map((f) => `--${f}`).join(' ');
   return passOn === 'train'
-    ? `Passed on to each training: train's settings (see flawscope train --help) and the data-reader flags\n  ${reader}`
+    ? `Passed on to each training: train's settings (see flawscope train --help), --config FILE.json (a settings file, e.g. docs/results/configs/) and the data-reader flags\n  ${reader}`
     : `Passed on to the data reader (as for train):\n  ${reader}`;
 }
 
