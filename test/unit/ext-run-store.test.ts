@@ -94,3 +94,14 @@ test('writeFileAtomically replaces the file whole', async () => {
   assert.equal(fs.readFileSync(f, 'utf8'), 'two');
   assert.deepEqual(fs.readdirSync(path.dirname(f)), ['x.json']);
 });
+
+test('a run stored with an old backend name (cpu or wasm meant the fast kernels) comes back as fast; an unknown one is refused', async () => {
+  const dir = tmp();
+  const s = new RunStore(dir, () => undefined);
+  await s.saveRuns([rec('old-cpu', { spec: { data: '/d', normal: 'n', out: '/o', backend: 'cpu' as 'fast' } }), rec('now', { spec: { data: '/d', normal: 'n', out: '/o', backend: 'webgpu' } })]);
+  assert.deepEqual(new RunStore(dir, () => undefined).loadRuns().map((r) => [r.id, r.spec.backend]).sort(), [['now', 'webgpu'], ['old-cpu', 'fast']]);
+  await s.saveRuns([rec('odd', { spec: { data: '/d', normal: 'n', out: '/o', backend: 'quantum' as 'fast' } })]);
+  const warnings: string[] = [];
+  assert.deepEqual(new RunStore(dir, (m) => warnings.push(m)).loadRuns(), []);
+  assert.match(warnings[0] ?? '', /runs\.0\.spec\.backend: expected auto, tensorflow, webgpu or fast/);
+});
