@@ -233,7 +233,11 @@ export function scoreRestorers(host: Host, scoring: Scoring, models: Models): Pa
         if (!model) throw new Error(`its model ${st.model} is gone`);
         if (!fs.existsSync(st.folder)) throw new Error(`its folder ${st.folder} is gone`);
         const p = scoring.adoptFolderPanel(panel, model, st.folder);
-        void p.scoreFolder(model, st.folder, folderItems(st.folder, model)).catch((e: Error) => host.log.warn(`[restore] scoring ${st.folder} again failed: ${e.message}`));
+        // Scored again as Score Folder would, with its threshold offer once the rows are back.
+        void p
+          .scoreFolder(model, st.folder, folderItems(st.folder, model))
+          .then(() => !p.isDisposed && offerCalibration(p))
+          .catch((e: Error) => host.log.warn(`[restore] scoring ${st.folder} again failed: ${e.message}`));
       },
     }),
   ];
