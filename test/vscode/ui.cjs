@@ -241,24 +241,26 @@ const check = (cond, what) => {
   check(Number.isFinite(s6), `a click on the row ${firstRow} shows its heatmap in the score panel (score ${s6})`);
   await page.screenshot({ path: `${SHOTS}/06-folder-sorted-row-heatmap.png` });
 
-  // 7) reload the window: the score and folder panels come back with their content (extension/restore.ts)
+  // 7) reload the window: the score and folder panels come back with their content (extension/restore.ts).
+  // Both share the one results column; VS Code restores a background tab's webview when the tab is
+  // shown, so each is checked after a click on its tab (the score panel, showing the row clicked in 6, is in front).
   await runCommand('Developer: Reload Window');
   await page.waitForTimeout(3000);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
-  const rf = await panelFrame('folder', 90000).catch(() => null);
-  const restoredRows = rf
-    ? await rf.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 }).then(() => rf.evaluate(() => document.querySelectorAll('#results tbody tr').length), () => 0)
-    : 0;
-  check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
-  // VS Code restores a background tab's webview when the tab is shown: click the score panel's tab.
-  // The score panel last showed the row clicked in step 6.
+  const showTab = (title) => page.locator('.tabs-container .tab', { hasText: title }).first().click().catch((e) => say(`tab ${title} not found:`, String(e).slice(0, 200)));
   const lastScored = firstRow.split(/[\\/]/).pop();
-  await page.locator('.tabs-container .tab', { hasText: `Flawscope: ${lastScored}` }).first().click().catch((e) => say('score tab not found:', String(e).slice(0, 200)));
+  await showTab(`Flawscope: ${lastScored}`);
   const rs = await panelFrame('score', 60000).catch(() => null);
   const restoredTitle = rs
     ? await rs.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 }).then(() => rs.evaluate(() => document.getElementById('title').textContent), () => null)
     : null;
   check(restoredTitle === lastScored, `after a window reload the score panel shows ${lastScored} again (got ${restoredTitle})`);
+  await showTab('Flawscope: images');
+  const rf = await panelFrame('folder', 90000).catch(() => null);
+  const restoredRows = rf
+    ? await rf.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 }).then(() => rf.evaluate(() => document.querySelectorAll('#results tbody tr').length), () => 0)
+    : 0;
+  check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
   await page.screenshot({ path: `${SHOTS}/07-after-reload.png` });
 
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
