@@ -8,10 +8,15 @@ import { Datasets, registerDatasetCommands } from './commands/datasets';
 import { registerEvaluateCommands } from './commands/evaluate';
 import { registerGridCommands } from './commands/grid';
 import { Models, registerModelCommands } from './commands/models';
-import { Scoring, registerScoreCommands } from './commands/score';
+import { dashboardRestorer, registerRunCommands } from './commands/runs';
+import { Scoring, registerScoreCommands, scoreRestorers } from './commands/score';
 import { Training, registerTrainCommands } from './commands/train';
 import { Host } from './host';
+import { REPORT_KINDS } from '../shared/protocol';
 import { Reports } from './reports/report-panels';
+import { reportRestorer } from './reports/report-restore';
+import { panelRestorer, registerRestorer, type PanelRestorer } from './restore';
+import { RunStore } from './run-store';
 import { onDidChangeSettings } from './settings';
 import { StatusBar } from './status-bar';
 import { createTestApi, testApiEnabled, type FlawscopeApi } from './test-api';
@@ -23,11 +28,25 @@ let activeTraining: Training | null = null;
 
 export function activate(context: vscode.ExtensionContext): FlawscopeApi | undefined {
   const host = new Host(context);
+  // Runs, their event logs and dataset reports live in this workspace's storage (global storage without a folder open).
+  const store = new RunStore((context.storageUri ?? context.globalStorageUri).fsPath, (m) => host.log.warn(m));
   // The score panel, once open, follows the active model.
   const models: Models = new Models(host, (m) => scoring.setModelIfOpen(m));
-  const datasets = new Datasets(host);
+  const datasets = new Datasets(host, store);
   const scoring: Scoring = new Scoring(host, models);
-  const training = (activeTraining = new Training(host, models, datasets));
+  const training = (activeTraining = new Training(host, models, datasets, store));
+  const reports = new Reports({
+    extensionUri: context.extensionUri,
+    log: host.log,
+    onRejected: (panel, reason) => host.panelEnv.onRejected(panel, reason),
+    openHeatmap: (p) => void vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(p)),
+    trainWithWeights: (weights, grid) => void vscode.commands.executeCommand('flawscope.trainModel', { data: grid.data, normal: grid.normal, weights }),
+  });
+  context.subscriptions.push(reports);
+  // Every panel that comes back after a reload (extension/restore.ts; package.json onWebviewPanel:<viewType>).
+  // Registered before anything awaits: VS Code restores panels only through serializers registered during activation.
+  const restorers: PanelRestorer[] = [panelRestorer(dashboardRestorer(training)), ...scoreRestorers(host, scoring, models), ...REPORT_KINDS.map((k) => panelRestorer(reportRestorer(reports, k)))];
+  context.subscriptions.push(...restorers.map((r) => registerRestorer(r, host.log)));
   const status = new StatusBar(() => models.activePath(), () => training.liveRuns());
   context.subscriptions.push(status, models.onDidChange(() => status.update()), training.onDidProgress(() => status.update()));
   status.update();
@@ -46,16 +65,9 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
     training,
   );
 
-  const reports = new Reports({
-    extensionUri: context.extensionUri,
-    log: host.log,
-    onRejected: (panel, reason) => host.panelEnv.onRejected(panel, reason),
-    openHeatmap: (p) => void vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(p)),
-    trainWithWeights: (weights, grid) => void vscode.commands.executeCommand('flawscope.trainModel', { data: grid.data, normal: grid.normal, weights }),
-  });
-  context.subscriptions.push(reports);
   registerDatasetCommands(host, datasets, reports);
   registerTrainCommands(host, training);
+  registerRunCommands(host, training);
   registerScoreCommands(host, scoring);
   registerModelCommands(host, models);
   registerEvaluateCommands(host, reports, models, datasets);
@@ -67,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
   });
   host.command('flawscope.showLog', () => host.log.show());
   host.log.info(`Flawscope activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'in Restricted Mode'}; models folder ${models.folder()})`);
-  return testApiEnabled() ? createTestApi({ host, models, datasets, training, scoring, views, reports }) : undefined;
+  return testApiEnabled() ? createTestApi({ host, models, datasets, training, scoring, views, status, restorers, reports }) : undefined;
 }
 
 export function deactivate(): void {

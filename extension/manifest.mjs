@@ -13,7 +13,10 @@ const IMG = 'resourceExtname =~ /^\\.(png|jpe?g|bmp|tiff?|webp)$/i';
 const cat = 'Flawscope';
 const cmd = (command, title, icon, extra = {}) => ({ command, title, category: cat, ...(icon ? { icon: `$(${icon})` } : {}), ...extra });
 
-pkg.activationEvents = ['onStartupFinished'];
+// onWebviewPanel: the panels extension/restore.ts brings back after a reload (VS Code activates the
+// extension for a restored panel before onStartupFinished would).
+export const RESTORABLE_VIEW_TYPES = ['flawscope.score', 'flawscope.folder', 'flawscope.dashboard', 'flawscope.evalReport', 'flawscope.datasetReport', 'flawscope.gridReport'];
+pkg.activationEvents = ['onStartupFinished', ...RESTORABLE_VIEW_TYPES.map((t) => `onWebviewPanel:${t}`)];
 pkg.capabilities = {
   untrustedWorkspaces: {
     supported: 'limited',
@@ -44,6 +47,9 @@ pkg.contributes = {
     cmd('flawscope.cancelTraining', 'Cancel Training', 'debug-stop'),
     cmd('flawscope.resumeTraining', 'Resume Training', 'debug-continue'),
     cmd('flawscope.showDashboard', 'Show Training Dashboard', 'graph-line'),
+    cmd('flawscope.deleteRun', 'Delete Run', 'trash'),
+    cmd('flawscope.clearFinishedRuns', 'Clear Finished Runs', 'clear-all'),
+    cmd('flawscope.revealRun', 'Reveal Run Output in Explorer', 'folder-opened'),
     cmd('flawscope.scoreImage', 'Score Image', 'telescope'),
     cmd('flawscope.scoreFolder', 'Score Folder', 'list-ordered'),
     cmd('flawscope.openHeatmapPanel', 'Open Heatmap Panel', 'flame'),
@@ -59,6 +65,8 @@ pkg.contributes = {
     commandPalette: [
       { command: 'flawscope.removeDataset', when: 'false' },
       { command: 'flawscope.resumeTraining', when: 'false' },
+      { command: 'flawscope.deleteRun', when: 'false' },
+      { command: 'flawscope.revealRun', when: 'false' },
       { command: 'flawscope.revealModel', when: 'false' },
       { command: 'flawscope.deleteModel', when: 'false' },
       { command: 'flawscope.cancelTraining', when: 'flawscope.training' },
@@ -75,6 +83,7 @@ pkg.contributes = {
       { command: 'flawscope.trainModel', when: 'view == flawscope.models', group: 'navigation@1' },
       { command: 'flawscope.refresh', when: 'view == flawscope.models || view == flawscope.datasets', group: 'navigation@9' },
       { command: 'flawscope.cancelTraining', when: 'view == flawscope.runs && flawscope.training', group: 'navigation@1' },
+      { command: 'flawscope.clearFinishedRuns', when: 'view == flawscope.runs', group: 'navigation@9' },
     ],
     'view/item/context': [
       { command: 'flawscope.inspectDataset', when: 'view == flawscope.datasets && viewItem == flawscope.dataset', group: 'inline@1' },
@@ -86,14 +95,16 @@ pkg.contributes = {
       { command: 'flawscope.deleteModel', when: 'view == flawscope.models && viewItem =~ /^flawscope\\.model/', group: '9_delete' },
       { command: 'flawscope.cancelTraining', when: 'view == flawscope.runs && viewItem == flawscope.run.running', group: 'inline@1' },
       { command: 'flawscope.resumeTraining', when: 'view == flawscope.runs && viewItem == flawscope.run.resumable', group: 'inline@1' },
-      { command: 'flawscope.showDashboard', when: 'view == flawscope.runs', group: '1_run' },
+      { command: 'flawscope.showDashboard', when: 'view == flawscope.runs', group: '1_run@1' },
+      { command: 'flawscope.revealRun', when: 'view == flawscope.runs', group: '1_run@2' },
+      { command: 'flawscope.deleteRun', when: 'view == flawscope.runs && viewItem != flawscope.run.running', group: '9_delete' },
     ],
   },
   configuration: {
     title: 'Flawscope',
     properties: {
       'flawscope.nodePath': { type: 'string', default: '', scope: 'machine-overridable', markdownDescription: 'Node.js (20 or newer) used to run the trainer. Empty = `node` on PATH. The trainer always runs in this separate process, never inside VS Code.' },
-      'flawscope.defaultPreset': { type: 'string', enum: ['quick', 'paper', 'custom'], default: 'quick', enumDescriptions: ['32 px, 5 epochs, batch 32', 'the paper: 128 px, 300 epochs, batch 1', 'ask for size, epochs, batch and loss weights'], description: 'Preset offered first by Train Model.' },
+      'flawscope.defaultPreset': { type: 'string', enum: ['quick', 'standard', 'paper', 'custom'], default: 'quick', enumDescriptions: ["32 px, 3 epochs, batch 32, lr 1e-3, no augmentation (the CLI's quick budget)", '32 px, 15 epochs, batch 64, lr 1e-3, no augmentation (the PyTorch reference budget)', 'the paper (Table 3): 128 px, 300 epochs, batch 1, lr 1e-4 halved every 50 epochs', 'ask for size, epochs, batch and loss weights'], description: 'Preset offered first by Train Model.' },
       'flawscope.colormap': { type: 'string', enum: ['turbo', 'viridis', 'grey'], default: 'turbo', description: 'Colormap of the heatmap overlay.' },
       'flawscope.overlayOpacity': { type: 'number', default: 0.5, minimum: 0, maximum: 1, description: 'Opacity of the heatmap overlay (0–1).' },
       'flawscope.thresholdOverride': { type: ['number', 'null'], default: null, markdownDescription: 'Anomaly threshold to use instead of the model\'s own (from `flawscope.json`). `null` = the model\'s.' },

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DATASET_IMAGE_EXTENSIONS } from '../scorer/image-extensions';
+import { formatMetric, headlineAuroc } from '../shared/format';
 import { INFO_FILE, MODEL_FILE, imageScoreLabel, validateModelInfo, type ModelInfo } from '../scorer/model-format';
 
 export interface ModelEntry {
@@ -65,15 +66,15 @@ export function formatBytes(n: number): string {
 
 export function modelDescription(m: ModelEntry): string {
   if (!m.info) return `unreadable: ${m.error ?? ''}`;
-  const auroc = m.info.metrics.testAuroc ?? m.info.metrics.auroc ?? m.info.metrics.valAuroc ?? m.info.metrics.bestValAuroc ?? null;
-  const parts = [auroc === null || auroc === undefined ? 'AUROC n/a' : `AUROC ${auroc.toFixed(3)}`, `${m.info.input.width}px`, m.info.backend];
+  const auroc = headlineAuroc(m.info.metrics);
+  const parts = [auroc ? formatMetric(auroc.key, auroc.value) : 'AUROC n/a', `${m.info.input.width}px`, m.info.backend];
   return parts.join(' · ');
 }
 
 export function modelTooltip(m: ModelEntry): string {
   if (!m.info) return `${m.path}\n${m.error ?? ''}`;
   const metrics = Object.entries(m.info.metrics)
-    .map(([k, v]) => `${k}: ${v === null ? 'n/a' : Number(v).toFixed(4)}`)
+    .map(([k, v]) => formatMetric(k, v))
     .join(', ');
   return [
     m.path,

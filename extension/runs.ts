@@ -8,22 +8,12 @@ import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../trainer/progress';
 import type { RunView } from '../shared/protocol';
 import { streamCli } from './cli-client';
-import { trainArgs, type TrainSpec } from './training';
+import { isLive, nextState, type RunTransition } from './run-lifecycle';
+import type { RunRecord } from './run-store';
+import { trainArgs } from './training';
 
-export type RunState = RunView['state'];
-
-export interface RunRecord {
-  id: string;
-  title: string;
-  spec: TrainSpec;
-  state: RunState;
-  startedAt: number;
-  endedAt: number | null;
-  checkpoint: string | null;
-  error: string | null;
-  lastEpoch: number;
-  metrics: Record<string, number | null> | null;
-}
+export type { RunRecord } from './run-store';
+export type { RunState } from './run-lifecycle';
 
 export class TrainingRun extends EventEmitter {
   readonly events: ProgressEvent[] = [];
@@ -36,6 +26,8 @@ export class TrainingRun extends EventEmitter {
   startEpoch = 0;
   fraction = 0;
   cancelRequested = false;
+  /** The trainer's `start` event arrived: training really began (a run that fails before it never started). */
+  started = false;
 
   constructor(readonly record: RunRecord) {
     super();
@@ -49,14 +41,17 @@ export class TrainingRun extends EventEmitter {
 
   view(): RunView {
     const r = this.record;
-    return { id: r.id, title: r.title, state: r.state, dataset: r.spec.data, normalClass: r.spec.normal, out: r.spec.out, epochs: this.epochs };
+    return runViewOf(r, this.epochs);
+  }
+
+  private move(t: RunTransition): void {
+    this.record.state = nextState(this.record.state, t);
   }
 
   /** Starts `<node> <cli> train ... --json`. `onLog` gets every non-event line (stdout and stderr). */
   start(nodePath: string, cli: string, cwd: string, onLog: (line: string, stream: 'stdout' | 'stderr') => void): void {
     const args = trainArgs(cli, this.record.spec);
     onLog(`$ ${nodePath} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`, 'stdout');
-    this.record.state = 'starting';
     const keep = (line: string) => {
       this.logTail.push(line);
       if (this.logTail.length > 40) this.logTail.shift();
@@ -69,7 +64,8 @@ export class TrainingRun extends EventEmitter {
       },
       onError: (e) => {
         this.record.error = `could not start the trainer: ${e.message}`;
-        this.end('failed');
+        this.move({ type: 'failed' });
+        this.end();
       },
       onClose: (code, signal) => this.onClose(code, signal),
     });
@@ -77,21 +73,16 @@ export class TrainingRun extends EventEmitter {
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.killTimer) clearTimeout(this.killTimer);
-    if (this.record.state === 'done' || this.record.state === 'cancelled' || this.record.state === 'failed') {
-      if (code !== 0 && this.record.state === 'done') {
-        this.record.state = 'failed';
-        this.record.error = `the trainer exited with code ${code}`;
-      }
-      this.end(this.record.state);
-      return;
+    if (this.record.state === 'done' && code !== 0) {
+      // A `done` event followed by a failing exit: the model folder may be incomplete.
+      this.record.state = 'failed';
+      this.record.error = `the trainer exited with code ${code}`;
+    } else if (isLive(this.record.state)) {
+      if (this.cancelRequested) this.record.error = this.record.error ?? (signal ? `stopped by ${signal} before a checkpoint was reported` : null);
+      else this.record.error = this.record.error ?? `the trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}${this.logTail.length ? `: ${this.logTail.slice(-3).join(' | ')}` : ''}`;
+      this.move({ type: 'exited', cancelRequested: this.cancelRequested });
     }
-    if (this.cancelRequested) {
-      this.record.error = this.record.error ?? (signal ? `stopped by ${signal} before a checkpoint was reported` : null);
-      this.end('cancelled');
-    } else {
-      this.record.error = this.record.error ?? `the trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}${this.logTail.length ? `: ${this.logTail.slice(-3).join(' | ')}` : ''}`;
-      this.end('failed');
-    }
+    this.end();
   }
 
   private onEvent(e: ProgressEvent): void {
@@ -99,8 +90,9 @@ export class TrainingRun extends EventEmitter {
     if (this.events.length > 20000) this.events.splice(0, this.events.length - 20000);
     switch (e.type) {
       case 'start':
-        this.record.state = 'running';
-        this.epochs = e.epochs;
+        this.started = true;
+        this.move({ type: 'started' });
+        this.epochs = this.record.epochs = e.epochs;
         this.startEpoch = e.resumedFromEpoch ?? 0;
         break;
       case 'epoch':
@@ -111,16 +103,16 @@ export class TrainingRun extends EventEmitter {
         this.record.lastEpoch = e.epoch;
         break;
       case 'done':
-        this.record.state = 'done';
+        this.move({ type: 'done' });
         this.record.metrics = e.metrics;
         break;
       case 'cancelled':
-        this.record.state = 'cancelled';
+        this.move({ type: 'cancelled' });
         this.record.checkpoint = e.checkpoint;
         this.record.lastEpoch = e.epoch;
         break;
       case 'error':
-        this.record.state = 'failed';
+        this.move({ type: 'failed' });
         this.record.error = e.message;
         break;
       default:
@@ -141,11 +133,15 @@ export class TrainingRun extends EventEmitter {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  private end(state: RunState): void {
+  private end(): void {
     if (this.record.endedAt !== null) return;
-    this.record.state = state;
     this.record.endedAt = Date.now();
     this.emit('end', this.record);
     this.finish(this.record);
   }
+}
+
+/** What the dashboard shows of a run (live or stored). */
+export function runViewOf(r: RunRecord, epochs?: number): RunView {
+  return { id: r.id, title: r.title, state: r.state, dataset: r.spec.data, normalClass: r.spec.normal, out: r.spec.out, epochs: epochs ?? r.epochs ?? r.spec.epochs ?? 1, metrics: r.metrics };
 }

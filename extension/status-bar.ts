@@ -24,10 +24,15 @@ export class StatusBar implements vscode.Disposable {
       s.command = { title: 'Show dashboard', command: 'flawscope.showDashboard', arguments: [r.id] };
     } else {
       const a = this.activeModel();
-      s.text = `$(telescope) ${a ? path.basename(a) : 'Flawscope: no model'}`;
-      s.tooltip = a ? `Active Flawscope model: ${a}\nClick to change` : 'Select or train a Flawscope model';
+      s.text = `$(telescope) ${a ? `Flawscope: ${path.basename(a)}` : 'Flawscope: no model'}`;
+      s.tooltip = a ? `Active Flawscope model (Score Image and Score Folder use it): ${a}\nClick to change` : 'No active Flawscope model: click to select one, or train one';
       s.command = 'flawscope.selectActiveModel';
     }
+  }
+
+  /** What the item shows now (for tests). */
+  get text(): string {
+    return this.item.text;
   }
 
   show(): void {

@@ -3,7 +3,9 @@
  * internals and counters the UI does not show. Only when the test runner sets FLAWSCOPE_TEST_API=1
  * (test/vscode/run.mjs and electron.mjs); otherwise the extension exports nothing.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import type { PanelRestorer } from './restore';
+import type { StatusBar } from './status-bar';
 import type { ProgressEvent } from '../trainer/progress';
 import type { PanelKind, ReportKind, ScoreSummary } from '../shared/protocol';
 import type { ReportPanel, Reports } from './reports/report-panels';
@@ -29,7 +31,7 @@ export interface FlawscopeApi {
   readonly waitForRun: (id: string) => Promise<RunRecord>;
   readonly runEvents: (id: string) => ProgressEvent[];
   readonly panelsReplaced: () => number;
-  readonly scorePanel: () => { html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
+  readonly scorePanel: () => { title: string; html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
   readonly folderPanel: () => {
     html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; busy: boolean;
     setCsvTarget(p: string | null): void; receive(raw: unknown): boolean; view(sort?: FolderSort, filter?: Verdict[]): Promise<FolderView>; stop(): void;
@@ -43,9 +45,16 @@ export interface FlawscopeApi {
   readonly rejectedMessages: () => { panel: PanelKind; reason: string }[];
   readonly processLaunches: () => number;
   readonly cliPath: string;
+  /** The status bar item's text. */
+  readonly statusBarText: () => string;
+  /** Run life cycle: the run store's folder and the dashboard's run state as the page got it. */
+  readonly storeDir: string;
+  readonly dashboardRun: (runId: string) => { title: string; state: string } | null;
+  /** Restores a panel as VS Code would after a reload: the restorer of `viewType` on a fresh panel with `state` (the page's saved state). */
+  readonly restorePanel: (viewType: string, state: unknown) => Promise<string | null>;
   /** The open report panel of a kind: its HTML, roots, the view it was sent, and what its page drew. */
   readonly notADatasetMessages: () => string[];
-  readonly report: (kind: ReportKind) => { html: string; cspSource: string; roots: string[]; title: string; view: ReportPanel['view']; rendered: Record<string, number> | null; waitRendered(ms: number): Promise<Record<string, number>>; receive(raw: unknown): boolean } | null;
+  readonly report: (kind: ReportKind) => { html: string; cspSource: string; roots: string[]; title: string; view: ReportPanel['view']; rendered: Record<string, number> | null; waitRendered(ms: number): Promise<Record<string, number>>; receive(raw: unknown): boolean; restoreData(): unknown } | null;
 }
 
 /** Whether the test runner asked for the API. */
@@ -60,6 +69,8 @@ export interface TestApiParts {
   training: Training;
   scoring: Scoring;
   views: { datasets: DatasetsProvider; models: ModelsProvider; runs: RunsProvider };
+  status: StatusBar;
+  restorers: PanelRestorer[];
   reports: Reports;
 }
 
@@ -79,7 +90,7 @@ function waitRendered(p: ReportPanel, ms: number): Promise<Record<string, number
   });
 }
 
-export function createTestApi({ host, models, datasets, training, scoring, views, reports }: TestApiParts): FlawscopeApi {
+export function createTestApi({ host, models, datasets, training, scoring, views, status, restorers, reports }: TestApiParts): FlawscopeApi {
   return {
     runs: () => training.allRuns(),
     models: () => models.list(),
@@ -90,7 +101,7 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     panelsReplaced: () => scoring.panelsReplaced,
     scorePanel: () => {
       const p = scoring.scorePanel;
-      return p && !p.isDisposed ? { html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
+      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
     },
     folderPanel: () => {
       const p = scoring.folderPanel;
@@ -116,6 +127,20 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     rejectedMessages: () => [...host.rejected],
     processLaunches: () => host.cli.launches,
     cliPath: host.cli.cliPath,
+    statusBarText: () => status.text,
+    storeDir: training.store.dir,
+    dashboardRun: (id) => {
+      const d = training.dashboards.get(id);
+      return d && !d.isDisposed ? { title: d.panel.title, state: d.runState } : null;
+    },
+    restorePanel: async (viewType, state) => {
+      const r = restorers.find((x) => x.viewType === viewType);
+      if (!r) return `no restorer for ${viewType}`;
+      const panel = vscode.window.createWebviewPanel(viewType, 'restoring…', vscode.ViewColumn.Beside, { enableScripts: true });
+      const problem = await r.restore(panel, state);
+      if (problem) panel.dispose();
+      return problem;
+    },
     notADatasetMessages: () => [...datasets.notADatasetMessages],
     report: (kind) => {
       const p = reports.get(kind);
@@ -130,6 +155,7 @@ export function createTestApi({ host, models, datasets, training, scoring, views
             get rendered() { return p.rendered; },
             waitRendered: (ms: number) => waitRendered(p, ms),
             receive: (raw: unknown) => p.receive(raw),
+            restoreData: () => p.restoreData(),
           }
         : null;
     },

@@ -3,6 +3,7 @@
  * events into progress text. Running the CLI and reading its events is extension/cli-client.ts;
  * extension/commands/train.ts wires these to the UI.
  */
+import { formatDuration } from '../shared/format';
 import { stopPoint, type ProgressEvent } from '../trainer/progress';
 import type { BackendOf } from '../shared/backends';
 import { formatEstimate, PRESET_MAX_EPOCHS, PRESETS, PRESET_NAMES, type PresetName as TrainingPresetName } from '../trainer/presets';
@@ -71,12 +72,8 @@ export function trainArgs(cli: string, s: TrainSpec): string[] {
   return a;
 }
 
-export function formatEta(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '';
-  if (sec < 60) return `${Math.round(sec)} s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)} min ${Math.round(sec % 60)} s`;
-  return `${Math.floor(sec / 3600)} h ${Math.round((sec % 3600) / 60)} min`;
-}
+/** A remaining or elapsed time in words (shared/format.ts formatDuration). */
+export const formatEta = formatDuration;
 
 /** Overall fraction done (0–1) after an event, given the run's epoch count; null if unchanged. */
 export function fractionDone(e: ProgressEvent, epochs: number, startEpoch = 0): number | null {
@@ -109,7 +106,7 @@ export function describeEvent(e: ProgressEvent): string {
     case 'step':
       return `epoch ${e.epoch} step ${e.step}/${e.stepsPerEpoch}, ${e.imgPerSec.toFixed(1)} img/s${e.etaSec >= 0 ? `, ETA ${formatEta(e.etaSec)}` : ''}`;
     case 'epoch':
-      return `${epochText(e.epoch, e.epochs)}: val AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
+      return `${epochText(e.epoch, e.epochs)}: validation AUROC ${e.valAuroc === null ? 'n/a' : e.valAuroc.toFixed(4)}, ${e.imgPerSec.toFixed(1)} img/s, ETA ${formatEta(e.etaSec)}`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'stage':

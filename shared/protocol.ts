@@ -65,11 +65,14 @@ export interface FolderSort {
 export interface RunView {
   id: string;
   title: string;
-  state: 'starting' | 'running' | 'done' | 'cancelled' | 'failed';
+  /** extension/run-lifecycle.ts RUN_STATES. */
+  state: 'starting' | 'running' | 'cancelled' | 'resumed' | 'done' | 'failed';
   dataset: string;
   normalClass: string;
   out: string;
   epochs: number;
+  /** The `done` event's metrics (kept epoch, validation and test AUROC) once the run finished. */
+  metrics: Record<string, number | null> | null;
 }
 
 // ---------------------------------------------------------------- reports
@@ -167,7 +170,9 @@ export type HostToWebview =
   | { type: 'folderView'; requestId: number; sort?: FolderSort; filter?: Verdict[] }
   /** Whether the folder's labels allow "Use this folder to set the threshold" (and what it would do). */
   | { type: 'calibration'; available: boolean; text: string }
-  | { type: 'response'; requestId: number; ok: boolean; error?: string };
+  | { type: 'response'; requestId: number; ok: boolean; error?: string }
+  /** What the host needs to rebuild this panel after a reload (extension/restore.ts); the page keeps it with setState. */
+  | { type: 'restoreState'; state: { flawscopeRestore: 1; viewType: string; data: unknown } };
 
 // ---------------------------------------------------------------- webview → host
 export interface ScoreSummary {

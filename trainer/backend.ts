@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BACKENDS_OF, type BackendOf } from '../shared/backends';
 import { adapterText, NO_ADAPTER_HINT, probeWebGpu, startWebGpuBackend } from '../scorer/node/webgpu';
+import { BACKEND_REQUESTS, type BackendRequest } from './setting-values';
 
-export type BackendRequest = BackendOf<'train'>;
-export const BACKEND_REQUESTS: readonly BackendRequest[] = BACKENDS_OF.train;
+export { BACKEND_REQUESTS, type BackendRequest } from './setting-values';
 
 export interface BackendChoice {
   name: string;

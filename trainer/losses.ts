@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-layers';
 import { patchMeans } from '../scorer/score';
 import type { CustomGradientFunc } from '@tensorflow/tfjs-core/dist/engine';
 import type { PatchSpec } from '../scorer/model-format';
+import type { LossWeights } from './setting-values';
 
 /** Eq. 1, LSGAN: mean (D(x) − b)² + mean (D(G(x)) − a)², b = 1 (real), a = 0 (fake). */
 export function discriminatorLoss(dReal: tf.Tensor, dFake: tf.Tensor, real = 1, fake = 0): tf.Scalar {
@@ -103,17 +104,7 @@ export function abcOfL1(l1: tf.Tensor1D): tf.Tensor1D {
   return f(l1) as tf.Tensor1D;
 }
 
-export interface LossWeights {
-  recon: number;
-  abc: number;
-  normalAdv: number;
-  patch: number;
-  latent: number;
-  anomalyAdv: number;
-}
-
-/** Table 2 of the paper. */
-export const PAPER_WEIGHTS: Readonly<LossWeights> = { recon: 1.5, abc: 0.5, normalAdv: 0.5, patch: 1.5, latent: 0.5, anomalyAdv: 1.0 };
+export { PAPER_WEIGHTS, type LossWeights } from './setting-values';
 
 export const NORMAL_GROUP = ['recon', 'patch', 'latent', 'normalAdv'] as const;
 export const ANOMALY_GROUP = ['abc', 'anomalyAdv'] as const;

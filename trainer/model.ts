@@ -8,6 +8,7 @@
  * them), while without normalisation the same forward pass runs in validation and deployment.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { SKIP_MODES, type SkipMode } from './setting-values';
 
 export interface InputShape {
   height: number;
@@ -52,8 +53,7 @@ function conv(filters: number, strides: number, seed: number, i: number, name: s
  * drops the highest-resolution skip (enc1 → last layer), 'none' makes a plain autoencoder.
  * Options beyond the paper, measured against it in docs/results.
  */
-export type SkipMode = 'all' | 'no-outer' | 'none';
-export const SKIP_MODES: readonly SkipMode[] = ['all', 'no-outer', 'none'];
+export { SKIP_MODES, type SkipMode } from './setting-values';
 
 /**
  * The generator. Its layers named `enc1..enc4` form G_E; `buildEncoder` reuses them so the latent

@@ -4,11 +4,9 @@
  * one message wherever it comes from; the `--help` text is generated from the same table.
  */
 import { z } from 'zod';
-import type { BackendRequest } from './backend';
 import { BACKENDS_OF, backendExpectation, backendSchema } from '../shared/backends';
 import { InputError } from './data/types';
-import { PAPER_WEIGHTS, type LossWeights } from './losses';
-import { SKIP_MODES } from './model';
+import { PAPER_WEIGHTS, SKIP_MODES, type BackendRequest, type LossWeights } from './setting-values';
 import { ANOMALY_SHARE_WORDS, MIN_AUTO_ANOMALY_SHARE, type AnomalyShareSetting } from './group-schedule';
 import { FLIP_MODES, SHIFT_MODES } from '../scorer/model-format';
 import { PRESET_NAMES } from './presets';

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { DatasetReport } from '../../trainer/data/inspect';
 import { formatCount } from '../../shared/format';
 import type { Host } from '../host';
+import type { RunStore } from '../run-store';
 import { pathOf } from '../host';
 import { buildDatasetReport, parseDatasetJson } from '../reports/dataset-model';
 import { notifyFailure, notifyReport } from '../reports/notify';
@@ -22,7 +23,8 @@ export const SUPPORTED_LAYOUTS =
 export type ReportOrError = DatasetReport | { error: string };
 
 export class Datasets {
-  private readonly reports = new Map<string, ReportOrError>();
+  /** Inspection reports by dataset path, kept in the run store so a reload keeps them. */
+  private readonly reports: Map<string, ReportOrError>;
   private readonly changed = new vscode.EventEmitter<void>();
   /** The list or a report changed (the Datasets view follows). */
   readonly onDidChange = this.changed.event;
@@ -30,7 +32,17 @@ export class Datasets {
   /** The "not a dataset" notifications shown (for tests; the UI shows them as toasts). */
   readonly notADatasetMessages: string[] = [];
 
-  constructor(private readonly host: Host) {}
+  constructor(
+    private readonly host: Host,
+    private readonly store: RunStore,
+  ) {
+    // The stored reports passed the store's schema (the fields the views read); the CLI's type describes the rest.
+    this.reports = store.loadReports() as Map<string, ReportOrError>;
+  }
+
+  private saveReports(): void {
+    void this.store.saveReports(this.reports);
+  }
 
   refresh(): void {
     this.changed.fire();
@@ -73,6 +85,7 @@ export class Datasets {
   async remove(p: string): Promise<void> {
     await this.host.context.workspaceState.update('flawscope.datasets', this.list().filter((d) => d !== p));
     this.reports.delete(p);
+    this.saveReports();
     this.changed.fire();
   }
 
@@ -82,11 +95,13 @@ export class Datasets {
     try {
       const r = await this.host.cli.json<DatasetReport>(['datasets', 'inspect', p, '--json']);
       this.reports.set(p, r);
+      this.saveReports();
       this.changed.fire();
       return r;
     } catch (e) {
       const msg = (e as Error).message;
       this.reports.set(p, { error: msg });
+      this.saveReports();
       this.changed.fire();
       if (show) notifyFailure(this.host.log, `inspecting ${path.basename(p)} failed`, e, `Flawscope reads ${SUPPORTED_LAYOUTS}.`);
       else this.host.log.warn(`inspecting ${p} failed: ${msg}`);

@@ -7,13 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
-import type { ScoreSummary } from '../../shared/protocol';
+import { z } from 'zod';
+import type { FolderItem, ScoreSummary } from '../../shared/protocol';
 import { labelFor } from '../../shared/folder-math';
 import { classNameOf } from '../../shared/folder-table';
 import type { Host } from '../host';
 import { pathOf } from '../host';
-import { isImagePath, listImages, modelNormalClass } from '../models';
-import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type ModelSpec } from '../panels';
+import { isImagePath, isModelDir, listImages, modelNormalClass } from '../models';
+import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type FolderPanelActions, type ModelSpec, type ScorePanelActions } from '../panels';
+import { panelRestorer, type PanelRestorer } from '../restore';
 import { calibrateFromFolder, offerCalibration } from './calibrate-folder';
 import type { Models } from './models';
 
@@ -99,12 +101,24 @@ export class Scoring {
     }
   }
 
+  /** Takes a score panel VS Code restored after a reload (one score panel at a time: an open one is replaced). */
+  adoptScorePanel(restored: vscode.WebviewPanel, model: ModelSpec | null): ScorePanel {
+    this.scorePanel?.dispose();
+    this.scorePanel = new ScorePanel(this.host.panelEnv, model, this.scorePanelActions(), restored);
+    this.host.context.subscriptions.push(this.scorePanel);
+    return this.scorePanel;
+  }
+
+  adoptFolderPanel(restored: vscode.WebviewPanel, model: ModelSpec, folder: string): FolderPanel {
+    this.folderPanel?.dispose();
+    this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, this.folderPanelActions(), restored);
+    this.host.context.subscriptions.push(this.folderPanel);
+    return this.folderPanel;
+  }
+
   ensureScorePanel(model: ModelSpec | null): ScorePanel {
     if (!this.scorePanel || this.scorePanel.isDisposed) {
-      this.scorePanel = new ScorePanel(this.host.panelEnv, model, {
-        scoreImage: (p) => void this.scoreImage(vscode.Uri.file(p)),
-        pickImage: () => void this.pickAndScore(),
-      });
+      this.scorePanel = new ScorePanel(this.host.panelEnv, model, this.scorePanelActions());
       this.host.context.subscriptions.push(this.scorePanel);
     }
     return this.scorePanel;
@@ -133,27 +147,15 @@ export class Scoring {
     if (!p) return null;
     const model = await this.models.require();
     if (!model) return null;
-    const images = listImages(p);
-    if (images.length === 0) {
+    const items = folderItems(p, model);
+    if (items.length === 0) {
       void vscode.window.showWarningMessage(`Flawscope: no images in ${p}.`);
       return null;
     }
-    const folderNames = (() => {
-      try {
-        return fs.readdirSync(p!, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-      } catch {
-        return [];
-      }
-    })();
-    const normal = modelNormalClass(model.info);
-    const items = images.map((i) => {
-      const name = path.relative(p!, i);
-      return { path: i, name, label: labelFor(name, normal, folderNames), className: classNameOf(name) };
-    });
     try {
       // Cancel in the notification stops the work in the webview, as the table's Stop button does.
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Flawscope: scoring ${images.length} images in ${path.basename(p)}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Flawscope: scoring ${items.length} images in ${path.basename(p)}`, cancellable: true },
         (_progress, token) =>
           this.onFreshPanelIfSilent(
             () => {
@@ -171,16 +173,74 @@ export class Scoring {
       return null;
     }
   }
+
+  private scorePanelActions(): ScorePanelActions {
+    return { scoreImage: (p) => void this.scoreImage(vscode.Uri.file(p)), pickImage: () => void this.pickAndScore() };
+  }
+
+  private folderPanelActions(): FolderPanelActions {
+    return { showHeatmap: (img) => void this.scoreImage(vscode.Uri.file(img)), calibrate: () => void this.calibrateFolder() };
+  }
+
   private ensureFolderPanel(model: ModelSpec, folder: string): FolderPanel {
     if (!this.folderPanel || this.folderPanel.isDisposed) {
-      this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, {
-        showHeatmap: (img) => void this.scoreImage(vscode.Uri.file(img)),
-        calibrate: () => void this.calibrateFolder(),
-      });
+      this.folderPanel = new FolderPanel(this.host.panelEnv, model, folder, this.folderPanelActions());
       this.host.context.subscriptions.push(this.folderPanel);
     }
     return this.folderPanel;
   }
+}
+
+/** The images of `folder` to score, labelled from the folder names where they say normal or anomaly. */
+function folderItems(folder: string, model: ModelSpec): Omit<FolderItem, 'url'>[] {
+  const folderNames = (() => {
+    try {
+      return fs.readdirSync(folder, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      return [];
+    }
+  })();
+  const normal = modelNormalClass(model.info);
+  return listImages(folder).map((i) => {
+    const name = path.relative(folder, i);
+    return { path: i, name, label: labelFor(name, normal, folderNames), className: classNameOf(name) };
+  });
+}
+
+/** The state a score panel saves for a reload (ScorePanel.restoreData). */
+export const scorePanelState = z.object({ model: z.string().nullable(), image: z.string().nullable() });
+/** The state a folder panel saves for a reload (FolderPanel.restoreData). */
+export const folderPanelState = z.object({ model: z.string(), folder: z.string() });
+
+/** Bring back the score and folder panels after a reload, each with its model and its image or folder scored again. */
+export function scoreRestorers(host: Host, scoring: Scoring, models: Models): PanelRestorer[] {
+  const quietSpec = (p: string | null) => (p && isModelDir(p) ? models.spec(p) : null);
+  return [
+    panelRestorer({
+      viewType: 'flawscope.score',
+      schema: scorePanelState,
+      restore: (panel, st) => {
+        const model = quietSpec(st.model) ?? quietSpec(models.activePath());
+        const p = scoring.adoptScorePanel(panel, model);
+        if (model && st.image && fs.existsSync(st.image)) void p.score(st.image).catch((e: Error) => host.log.warn(`[restore] scoring ${st.image} again failed: ${e.message}`));
+      },
+    }),
+    panelRestorer({
+      viewType: 'flawscope.folder',
+      schema: folderPanelState,
+      restore: (panel, st) => {
+        const model = quietSpec(st.model);
+        if (!model) throw new Error(`its model ${st.model} is gone`);
+        if (!fs.existsSync(st.folder)) throw new Error(`its folder ${st.folder} is gone`);
+        const p = scoring.adoptFolderPanel(panel, model, st.folder);
+        // Scored again as Score Folder would, with its threshold offer once the rows are back.
+        void p
+          .scoreFolder(model, st.folder, folderItems(st.folder, model))
+          .then(() => !p.isDisposed && offerCalibration(p))
+          .catch((e: Error) => host.log.warn(`[restore] scoring ${st.folder} again failed: ${e.message}`));
+      },
+    }),
+  ];
 }
 
 /** A Uri, or anything pathOf reads, as a file Uri. */

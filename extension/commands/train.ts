@@ -9,12 +9,16 @@ import type { ProgressEvent } from '../../trainer/progress';
 import { RESTRICTED_MSG } from '../cli-client';
 import type { Host } from '../host';
 import { runIdOf } from '../host';
-import { listImages, modelDescription, readModel } from '../models';
+import { listImages, readModel } from '../models';
 import { confirmText, presetEstimate, trainingImageCount } from '../preset-estimate';
 import { DashboardPanel } from '../panels';
-import { TrainingRun, type RunRecord } from '../runs';
+import { offersResume, runLabel } from '../run-lifecycle';
+import type { RunStore } from '../run-store';
+import { TrainingRun, runViewOf, type RunRecord } from '../runs';
 import { readSettings } from '../settings';
+import { settingProblem, settingValue, untrainableReason, type WizardSetting } from '../train-input';
 import { PRESET_NAMES, presetDescription, presetSpec, budgetFraction, describeEvent, epochText, formatEta, fractionDone, type PresetName, type TrainSpec } from '../training';
+import { announceTrainedModel } from './model-announce';
 import type { DatasetNode } from '../views/datasets';
 import type { Datasets } from './datasets';
 import type { Models } from './models';
@@ -36,8 +40,8 @@ export type TrainOutcome =
 export class Training implements vscode.Disposable {
   /** This session's runs, by id. */
   readonly runs = new Map<string, TrainingRun>();
-  /** Finished runs kept in the workspace state (the last 30). */
-  private readonly finishedRuns: RunRecord[];
+  /** Runs of earlier sessions (and this one's ended ones), from the run store. */
+  private stored: RunRecord[];
   readonly dashboards = new Map<string, DashboardPanel>();
   private readonly runsChanged = new vscode.EventEmitter<void>();
   /** A run started, changed state, saved a checkpoint or ended (the Runs view follows). */
@@ -50,8 +54,9 @@ export class Training implements vscode.Disposable {
     private readonly host: Host,
     private readonly models: Models,
     private readonly datasets: Datasets,
+    readonly store: RunStore,
   ) {
-    this.finishedRuns = host.context.workspaceState.get<RunRecord[]>('flawscope.runs', []);
+    this.stored = store.loadRuns();
     void vscode.commands.executeCommand('setContext', 'flawscope.training', false);
   }
 
@@ -59,20 +64,42 @@ export class Training implements vscode.Disposable {
     this.runsChanged.fire();
   }
 
+  /** Every run the Runs view lists, newest first: a run that failed before training started is only a message, not a row. */
   allRuns(): RunRecord[] {
-    const live = [...this.runs.values()].map((r) => r.record);
-    const ids = new Set(live.map((r) => r.id));
-    return [...live, ...this.finishedRuns.filter((r) => !ids.has(r.id))].sort((a, b) => b.startedAt - a.startedAt);
+    const session = [...this.runs.values()].filter((r) => r.started || r.record.state !== 'failed').map((r) => r.record);
+    const ids = new Set(session.map((r) => r.id));
+    return [...session, ...this.stored.filter((r) => !ids.has(r.id))].sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  findRun(id: string): RunRecord | undefined {
+    return this.runs.get(id)?.record ?? this.stored.find((r) => r.id === id);
+  }
+
+  /** A run's events: the live ones this session, else its stored log. */
+  events(id: string): ProgressEvent[] {
+    return this.runs.get(id)?.events ?? this.store.loadEvents(id);
+  }
+
+  /** Forgets runs (Delete Run, Clear Finished): their rows, stored records and event logs. Live runs are not removed. */
+  async removeRuns(ids: readonly string[]): Promise<void> {
+    const gone = new Set(ids.filter((id) => !this.runs.get(id)?.running));
+    for (const id of gone) {
+      this.runs.delete(id);
+      this.dashboards.get(id)?.dispose();
+    }
+    this.stored = this.stored.filter((r) => !gone.has(r.id));
+    await this.persistRuns();
+    await Promise.all([...gone].map((id) => this.store.deleteEvents(id)));
+    this.runsChanged.fire();
   }
 
   liveRuns(): TrainingRun[] {
     return [...this.runs.values()].filter((r) => r.running);
   }
 
+  /** Saves every listed run (live ones too: after a reload they read as cancelled or failed, see RunStore.loadRuns). */
   private async persistRuns(): Promise<void> {
-    const done = this.allRuns().filter((r) => r.endedAt !== null).slice(0, 30);
-    this.finishedRuns.splice(0, this.finishedRuns.length, ...done);
-    await this.host.context.workspaceState.update('flawscope.runs', done);
+    await this.store.saveRuns(this.allRuns());
   }
 
   async train(args: TrainCommandArgs = {}): Promise<TrainOutcome> {
@@ -83,16 +110,26 @@ export class Training implements vscode.Disposable {
     let data = args.data;
     if (!data) {
       const ds = this.datasets.list();
-      const items: (vscode.QuickPickItem & { p?: string })[] = ds.map((d) => ({ label: path.basename(d), description: d, p: d }));
+      const items: (vscode.QuickPickItem & { p?: string })[] = ds.map((d) => {
+        const why = untrainableReason(this.datasets.report(d));
+        return { label: `${why ? '$(error) ' : ''}${path.basename(d)}`, description: d, detail: why ? `cannot train on it: ${why}` : undefined, p: d };
+      });
       items.push({ label: '$(folder-opened) Browse for a dataset folder…' });
       const pick = await vscode.window.showQuickPick(items, { title: 'Train Model (1/3): dataset' });
       if (!pick) return { status: 'aborted', reason: 'no dataset chosen' };
       data = pick.p ?? (await this.datasets.add()) ?? undefined;
       if (!data) return { status: 'aborted', reason: 'no dataset chosen' };
     }
+    const untrainable = untrainableReason(this.datasets.report(data));
+    if (untrainable) {
+      const reason = `Flawscope: cannot train on ${path.basename(data)}: ${untrainable}. Fix the folder, then run Inspect Dataset again.`;
+      void vscode.window.showErrorMessage(reason, 'Inspect Again').then((c) => c && void this.datasets.inspect(data!, true));
+      return { status: 'aborted', reason };
+    }
     const normal = args.normal ?? (await this.datasets.pickNormalClass(data, 'Train Model (2/3): the normal class (everything else is anomaly)'));
     if (!normal) return { status: 'aborted', reason: 'no normal class chosen' };
     const spec: TrainSpec = { data, normal, out: args.out ?? '', size: args.size, epochs: args.epochs, batch: args.batch, lr: args.lr, lrDecayEvery: args.lrDecayEvery, augment: args.augment, seed: args.seed, backend: args.backend, resume: args.resume, weights: args.weights, config: args.config, extraArgs: args.extraArgs };
+    let presetName: string | null = args.preset ?? null;
     const needPreset = args.size === undefined && args.epochs === undefined && args.batch === undefined && !args.resume && !args.config;
     if (needPreset) {
       let preset = args.preset;
@@ -120,36 +157,39 @@ export class Training implements vscode.Disposable {
             return { status: 'aborted', reason: `the ${preset} preset's expected time (${est.text}) was not confirmed` };
         }
         if (preset === 'custom' && spec.size === undefined) {
-          const ask = async (title: string, value: string) => vscode.window.showInputBox({ title, value, validateInput: (v) => (/^\d+$/.test(v) && Number(v) > 0 ? null : 'a positive integer') });
-          const size = await ask('Image size (multiple of 16)', '32');
-          const epochs = size && (await ask('Epochs', '20'));
-          const batch = epochs && (await ask('Batch size', '32'));
-          if (!size || !epochs || !batch) return { status: 'aborted', reason: 'custom preset abandoned' };
-          Object.assign(spec, { size: Number(size), epochs: Number(epochs), batch: Number(batch) });
-          const w = await vscode.window.showInputBox({
-            title: 'Loss weights (optional; empty = the paper defaults)',
-            placeHolder: 'recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1',
-            validateInput: (v) => (v === '' || /^\s*\w+\s*=\s*[\d.]+\s*(,\s*\w+\s*=\s*[\d.]+\s*)*$/.test(v) ? null : 'name=number pairs separated by commas'),
-          });
+          // Each box refuses what `flawscope train` would refuse, with its message (extension/train-input.ts).
+          const ask = (key: WizardSetting, title: string, value: string, placeHolder?: string) => vscode.window.showInputBox({ title, value, placeHolder, validateInput: (v) => settingProblem(key, v) });
+          const size = await ask('size', 'Image size (multiple of 16)', '32');
+          const epochs = size && (await ask('epochs', 'Epochs', '20'));
+          const batch = epochs && (await ask('batch', 'Batch size', '32'));
+          const lr = batch && (await ask('lr', 'Learning rate', '0.001'));
+          if (!size || !epochs || !batch || !lr) return { status: 'aborted', reason: 'custom preset abandoned' };
+          Object.assign(spec, { size: settingValue('size', size), epochs: settingValue('epochs', epochs), batch: settingValue('batch', batch), lr: settingValue('lr', lr) });
+          const w = await ask('weights', 'Loss weights (optional; empty = the paper defaults)', '', 'recon=1.5,abc=0.5,normalAdv=0.5,patch=1.5,latent=0.5,anomalyAdv=1');
           if (w === undefined) return { status: 'aborted', reason: 'custom preset abandoned' };
-          if (w) spec.weights = w.replace(/\s+/g, '');
+          if (w.trim()) spec.weights = w.trim();
         }
       }
       if (spec.size === -1) spec.size = undefined;
       if (preset && preset !== 'custom') Object.assign(spec, presetSpec(preset));
+      presetName = preset ?? null;
     }
     if (!spec.out) {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
       spec.out = path.join(this.models.folder(), `${path.basename(data)}-${normal}-${stamp}`.replace(/[^\w.-]+/g, '_'));
     }
     fs.mkdirSync(path.dirname(spec.out), { recursive: true });
-    return this.startRun(nodePath, spec, args);
+    return this.startRun(nodePath, spec, args, presetName);
   }
 
-  private startRun(nodePath: string, spec: TrainSpec, args: TrainCommandArgs): Promise<TrainOutcome> | TrainOutcome {
+  private startRun(nodePath: string, spec: TrainSpec, args: TrainCommandArgs, preset: string | null): Promise<TrainOutcome> | TrainOutcome {
     const id = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-    const title = `${path.basename(spec.data)} / ${spec.normal}${spec.resume ? ' (resumed)' : ''}`;
-    const run = new TrainingRun({ id, title, spec, state: 'starting', startedAt: Date.now(), endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null });
+    const base = `${path.basename(spec.data)} / ${spec.normal}${spec.resume ? ' (resumed)' : ''}`;
+    const origin = spec.resume ? this.allRuns().find((r) => r.checkpoint === spec.resume && r.state === 'cancelled') : undefined;
+    const record: RunRecord = { id, title: base, spec, preset: origin?.preset ?? preset, state: 'starting', startedAt: Date.now(), endedAt: null, checkpoint: null, error: null, lastEpoch: 0, epochs: spec.epochs ?? null, metrics: null, resumedFrom: origin?.id ?? null, resumedBy: null };
+    record.title = runLabel({ ...record, title: base, size: spec.size });
+    const title = record.title;
+    const run = new TrainingRun(record);
     this.runs.set(id, run);
     this.host.log.info(`training ${title} → ${spec.out}`);
     let budget: { seconds: number; since: number } | null = null;
@@ -161,16 +201,18 @@ export class Training implements vscode.Disposable {
       if (f !== null) run.fraction = f;
       this.dashboards.get(id)?.progress(id, e);
       this.progressed.fire();
+      if (e.type === 'start') this.onStarted(run, origin, args);
       if (e.type === 'start' || e.type === 'epoch' || e.type === 'done' || e.type === 'cancelled' || e.type === 'error' || e.type === 'checkpoint') {
         this.runsChanged.fire();
         this.dashboards.get(id)?.state(run.view());
+        // The log the dashboard draws after a reload; saved at each epoch-level event, not per step.
+        if (run.started) void this.store.saveEvents(id, run.events);
       }
     });
     this.host.cli.startRun(run, nodePath);
     void vscode.commands.executeCommand('setContext', 'flawscope.training', true);
     this.runsChanged.fire();
     this.progressed.fire();
-    if (!args.quiet) this.openDashboard(id, true);
 
     const ended = run.finished.then(async (rec) => {
       this.host.log.info(`[${title}] ${rec.state}${rec.error ? `: ${rec.error}` : ''}`);
@@ -181,12 +223,7 @@ export class Training implements vscode.Disposable {
       this.models.refresh();
       this.progressed.fire();
       if (rec.state === 'done') {
-        const m = readModel(spec.out);
-        if (!args.quiet)
-          void vscode.window.showInformationMessage(`Flawscope: model trained — ${m.name} (${modelDescription(m)}).`, 'Make Active', 'Score Image…').then(async (c) => {
-            if (c === 'Make Active' || c === 'Score Image…') await this.models.setActive(spec.out);
-            if (c === 'Score Image…') void vscode.commands.executeCommand('flawscope.scoreImage');
-          });
+        if (!args.quiet) void announceTrainedModel(this.host, this.models, spec.out, rec, run.epochs);
       } else if (rec.state === 'cancelled') {
         if (!args.quiet) void vscode.window.showInformationMessage(`Flawscope: training cancelled after epoch ${rec.lastEpoch}.${rec.checkpoint ? ' A resumable checkpoint was kept.' : ''}${readModel(spec.out).info ? ' The best epoch so far was saved as a model.' : ''}`, ...(rec.checkpoint ? ['Resume'] : [])).then((c) => { if (c) void this.resume(id); });
       } else if (rec.state === 'failed') {
@@ -226,29 +263,45 @@ export class Training implements vscode.Disposable {
     return true;
   }
 
-  async resume(id: string): Promise<TrainOutcome> {
-    const rec = this.allRuns().find((r) => r.id === id);
-    if (!rec?.checkpoint) {
-      void vscode.window.showErrorMessage('Flawscope: this run has no checkpoint to resume from.');
-      return { status: 'aborted', reason: 'no checkpoint' };
+  /** The trainer's first event: training really runs. The dashboard opens now (a failed start opens none), and the run it resumed is done offering Resume. */
+  private onStarted(run: TrainingRun, origin: RunRecord | undefined, args: TrainCommandArgs): void {
+    if (origin && origin.state === 'cancelled') {
+      origin.state = 'resumed';
+      origin.resumedBy = run.id;
     }
-    return this.train({ ...rec.spec, resume: rec.checkpoint });
+    void this.persistRuns();
+    if (!args.quiet) this.openDashboard(run.id, true);
   }
 
-  openDashboard(id: string, background = false): void {
-    const run = this.runs.get(id);
-    if (!run) {
-      void vscode.window.showInformationMessage('Flawscope: the dashboard shows runs of this session only.');
-      return;
+  async resume(id: string): Promise<TrainOutcome> {
+    const rec = this.findRun(id);
+    if (!rec || !offersResume(rec, fs.existsSync)) {
+      const why = !rec ? 'it is no longer listed' : rec.state === 'resumed' ? 'it was already resumed in a later run' : rec.checkpoint ? `its checkpoint ${rec.checkpoint} is gone` : 'it has no checkpoint';
+      void vscode.window.showErrorMessage(`Flawscope: this run cannot be resumed: ${why}.`);
+      this.runsChanged.fire();
+      return { status: 'aborted', reason: why };
+    }
+    return this.train({ ...rec.spec, resume: rec.checkpoint! });
+  }
+
+  /** Opens (or reveals) a run's dashboard; `restored`: the panel VS Code brought back after a reload. */
+  openDashboard(id: string, background = false, restored?: vscode.WebviewPanel): boolean {
+    const rec = this.findRun(id);
+    if (!rec) {
+      if (!restored) void vscode.window.showInformationMessage('Flawscope: that run is no longer listed (it was deleted or cleared).');
+      return false;
     }
     const existing = this.dashboards.get(id);
     if (existing && !existing.isDisposed) {
-      existing.panel.reveal(undefined, background);
-      return;
+      if (restored) restored.dispose();
+      else existing.panel.reveal(undefined, background);
+      return true;
     }
-    const d = new DashboardPanel(this.host.panelEnv, run.view(), () => run.events);
+    const live = this.runs.get(id);
+    const d = new DashboardPanel(this.host.panelEnv, live ? live.view() : runViewOf(rec), () => this.events(id), restored);
     d.onDidDispose(() => this.dashboards.delete(id));
     this.dashboards.set(id, d);
+    return true;
   }
 
   dispose(): void {

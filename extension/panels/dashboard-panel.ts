@@ -1,11 +1,21 @@
 /** One training dashboard per run: live progress plots (media/webview/dashboard.ts). */
+import type * as vscode from 'vscode';
 import type { RunView, WebviewToHost } from '../../shared/protocol';
 import type { ProgressEvent } from '../../trainer/progress';
 import { PanelHost, type PanelEnv } from './panel-host';
 
 export class DashboardPanel extends PanelHost {
-  constructor(env: PanelEnv, private run: RunView, private history: () => ProgressEvent[]) {
-    super(env, 'dashboard', 'flawscope.dashboard', `Training: ${run.title}`, undefined, [], true);
+  constructor(env: PanelEnv, private run: RunView, private history: () => ProgressEvent[], existing?: vscode.WebviewPanel) {
+    super(env, 'dashboard', 'flawscope.dashboard', `Training: ${run.title} (${run.state})`, undefined, [], true, existing);
+  }
+
+  get runState(): RunView['state'] {
+    return this.run.state;
+  }
+
+  /** The run whose dashboard this is (its events are in the run store). */
+  override restoreData(): { runId: string } {
+    return { runId: this.run.id };
   }
 
   protected onReady(): void {

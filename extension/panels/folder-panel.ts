@@ -38,8 +38,13 @@ export class FolderPanel extends PanelHost {
   /** True from sending a folder to score until its answer. */
   busy = false;
 
-  constructor(env: PanelEnv, private model: ModelSpec, private folder: string, private readonly actions: FolderPanelActions) {
-    super(env, 'folder', 'flawscope.folder', `Flawscope: ${path.basename(folder)}`, undefined, [model.path, folder]);
+  constructor(env: PanelEnv, private model: ModelSpec, private folder: string, private readonly actions: FolderPanelActions, existing?: vscode.WebviewPanel) {
+    super(env, 'folder', 'flawscope.folder', `Flawscope: ${path.basename(folder)}`, undefined, [model.path, folder], false, existing);
+  }
+
+  /** The model and folder (scored again when the panel is restored). */
+  override restoreData(): { model: string; folder: string } {
+    return { model: this.model.path, folder: this.folder };
   }
 
   get modelSpec(): ModelSpec {
@@ -67,6 +72,7 @@ export class FolderPanel extends PanelHost {
       this.model = model;
       this.folder = folder;
       if (!reloaded) void this.post({ type: 'setModel', model: modelRef(this.panel.webview, model) });
+      this.saveRestoreState();
     }
     this.panel.title = `Flawscope: ${path.basename(folder)}`;
     this.show();

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Colormap, HostToWebview, PanelKind, WebviewToHost } from '../../shared/protocol';
+import { restoreStateMessage } from '../restore';
 import { describeForLog, validateWebviewMessage } from '../validate';
 import { buildWebviewHtml, makeNonce, resourceRoots } from '../webview-html';
 import { resultsColumn, trackPanel } from './results-column';
@@ -53,6 +54,7 @@ export interface ReadyFaults {
 /** Shared plumbing: HTML with CSP, roots, ready handshake, validated messages, requests by id. */
 export abstract class PanelHost implements vscode.Disposable {
   readonly panel: vscode.WebviewPanel;
+  readonly viewType: string;
   protected dataRoots: string[] = [];
   private ready!: Promise<void>;
   private markReady!: () => void;
@@ -76,10 +78,17 @@ export abstract class PanelHost implements vscode.Disposable {
     _column: vscode.ViewColumn | undefined,
     dataRoots: string[],
     preserveFocus = false,
+    /** A panel VS Code restored after a reload (extension/restore.ts): adopted where it is instead of creating one. */
+    existing?: vscode.WebviewPanel,
   ) {
     this.dataRoots = dataRoots.map((r) => path.resolve(r));
+    this.viewType = viewType;
     this.onDidDispose = this.disposeEmitter.event;
-    this.panel = vscode.window.createWebviewPanel(viewType, title, { viewColumn: resultsColumn(), preserveFocus }, this.webviewOptions());
+    if (existing) {
+      this.panel = existing;
+      this.panel.title = title;
+      this.panel.webview.options = this.webviewOptions();
+    } else this.panel = vscode.window.createWebviewPanel(viewType, title, { viewColumn: resultsColumn(), preserveFocus }, this.webviewOptions());
     this.panel.iconPath = vscode.Uri.joinPath(env.extensionUri, 'media', 'icon.svg');
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m) => this.receive(m)),
@@ -240,6 +249,7 @@ export abstract class PanelHost implements vscode.Disposable {
           }
           this.incarnation++;
           this.onReady();
+          this.saveRestoreState();
           this.markReady();
           this.resendPending();
           return true;
@@ -275,6 +285,17 @@ export abstract class PanelHost implements vscode.Disposable {
 
   protected abstract onReady(): void;
   protected abstract handle(m: WebviewToHost): boolean;
+
+  /** What extension/restore.ts needs to rebuild this panel after a reload; null: not restorable. */
+  restoreData(): unknown {
+    return null;
+  }
+
+  /** Gives the page the current restore state (VS Code keeps it across a reload). Call when restoreData changes. */
+  protected saveRestoreState(): void {
+    const data = this.restoreData();
+    if (data !== null) void this.post(restoreStateMessage(this.viewType, data));
+  }
 
   get isDisposed(): boolean {
     return this.disposed;

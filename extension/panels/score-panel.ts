@@ -29,9 +29,17 @@ export class ScorePanel extends PanelHost {
   /** Why the last drop was refused (for tests). */
   lastDropRefusal: string | null = null;
 
-  constructor(env: PanelEnv, model: ModelSpec | null, private readonly actions: ScorePanelActions) {
-    super(env, 'score', 'flawscope.score', 'Flawscope Heatmap', undefined, model ? [model.path] : [], true);
+  constructor(env: PanelEnv, model: ModelSpec | null, private readonly actions: ScorePanelActions, existing?: vscode.WebviewPanel) {
+    super(env, 'score', 'flawscope.score', 'Flawscope Heatmap', undefined, model ? [model.path] : [], true, existing);
     this.model = model;
+  }
+
+  /** The image last scored (scored again when the panel is restored). */
+  private lastImage: string | null = null;
+
+  /** The model and the image last scored. */
+  override restoreData(): { model: string | null; image: string | null } {
+    return { model: this.model?.path ?? null, image: this.lastImage };
   }
 
   protected onReady(): void {
@@ -48,7 +56,15 @@ export class ScorePanel extends PanelHost {
 
   async setModel(m: ModelSpec): Promise<void> {
     const changed = this.model?.path !== m.path || this.model.thresholdOverride !== m.thresholdOverride || this.model.info.threshold !== m.info.threshold;
+    const newModel = this.model?.path !== m.path;
     this.model = m;
+    if (newModel) {
+      // The page drops the old result on a new model: the title must not keep naming its image.
+      this.panel.title = `Flawscope Heatmap: ${m.name}`;
+      this.lastImage = null;
+      this.lastResult = null;
+      this.saveRestoreState();
+    }
     if (!(await this.ensureRoots([m.path])) && changed) void this.post({ type: 'setModel', model: modelRef(this.panel.webview, m) });
   }
 
@@ -70,6 +86,8 @@ export class ScorePanel extends PanelHost {
     const dir = path.resolve(path.dirname(imagePath));
     if (!this.imageDirs.includes(dir)) this.imageDirs.push(dir);
     this.panel.title = `Flawscope: ${path.basename(imagePath)}`;
+    this.lastImage = imagePath;
+    this.saveRestoreState();
     this.show();
     await this.whenReady();
     return this.request<ScoreSummary>((requestId) => ({ type: 'scoreImage', requestId, path: imagePath, bytes, name: path.basename(imagePath) }), timeoutMs);

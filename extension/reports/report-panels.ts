@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatasetReportView, EvalReportView, GridReportView, HostToWebview, ReportImage, ReportKind } from '../../shared/protocol';
+import { restoreStateMessage } from '../restore';
 import { describeForLog, isInsideRoots, validateWebviewMessage } from '../validate';
 import { buildWebviewHtml, makeNonce, resourceRoots } from '../webview-html';
 import { isImageFile } from './eval-model';
@@ -19,7 +20,7 @@ export type ReportInit = Extract<HostToWebview, { type: 'init'; panel: ReportKin
 /** How long a shown report page may take to say ready before it is loaded again (slow, busy machines). */
 const READY_MS = 20000;
 
-const VIEW_TYPES: Record<ReportKind, string> = { evalReport: 'flawscope.evalReport', datasetReport: 'flawscope.datasetReport', gridReport: 'flawscope.gridReport' };
+export const REPORT_VIEW_TYPES: Record<ReportKind, string> = { evalReport: 'flawscope.evalReport', datasetReport: 'flawscope.datasetReport', gridReport: 'flawscope.gridReport' };
 
 /** What the report panels need from the host (kept small so the panels stay testable in the real host). */
 export interface ReportEnv {
@@ -37,6 +38,8 @@ export class ReportPanel implements vscode.Disposable {
   private roots: string[] = [];
   private generation = 0;
   private init: ReportInit | null = null;
+  /** What show() was given, before thumbnails got webview URLs (those are made again by the next window). */
+  private shown: { init: ReportInit; dataRoots: string[] } | null = null;
   /** The exact HTML last given to the webview (tests audit its CSP). */
   html = '';
   /** What the page said it drew last (counts of rows, thumbnails, bars), or null before it has. */
@@ -46,15 +49,25 @@ export class ReportPanel implements vscode.Disposable {
   private disposed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly env: ReportEnv, readonly kind: ReportKind, onDispose: () => void) {
-    this.panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], 'Flawscope report', { viewColumn: resultsColumn(), preserveFocus: false }, {
+  constructor(
+    private readonly env: ReportEnv,
+    readonly kind: ReportKind,
+    onDispose: () => void,
+    /** A panel VS Code restored after a reload (extension/restore.ts): adopted where it is instead of creating one. */
+    existing?: vscode.WebviewPanel,
+  ) {
+    const options = {
       enableScripts: true,
       enableCommandUris: false,
       enableForms: false,
       // The page holds only what it was sent; keeping it alive spares re-sending a large report.
       retainContextWhenHidden: true,
       localResourceRoots: this.localResourceRoots().map((r) => vscode.Uri.file(r)),
-    });
+    };
+    if (existing) {
+      this.panel = existing;
+      this.panel.webview.options = options;
+    } else this.panel = vscode.window.createWebviewPanel(REPORT_VIEW_TYPES[kind], 'Flawscope report', { viewColumn: resultsColumn(), preserveFocus: false }, options);
     this.panel.iconPath = vscode.Uri.joinPath(env.extensionUri, 'media', 'icon.svg');
     this.subscriptions.push(
       trackPanel(this.panel),
@@ -81,6 +94,7 @@ export class ReportPanel implements vscode.Disposable {
   /** Shows `init` (a new page, so the roots can change), beside the editor. */
   show(init: ReportInit, dataRoots: string[]): void {
     this.roots = [...new Set(dataRoots.map((r) => path.resolve(r)))];
+    this.shown = { init, dataRoots: this.roots };
     this.panel.webview.options = { ...this.panel.webview.options, localResourceRoots: this.localResourceRoots().map((r) => vscode.Uri.file(r)) };
     this.init = { ...init, report: this.withUrls(init) } as ReportInit;
     this.rendered = null;
@@ -93,7 +107,9 @@ export class ReportPanel implements vscode.Disposable {
   updateGrid(report: GridReportView): void {
     if (this.init?.panel !== 'gridReport') return;
     this.init = { ...this.init, report };
+    if (this.shown?.init.panel === 'gridReport') this.shown = { ...this.shown, init: { ...this.shown.init, report } };
     void this.panel.webview.postMessage({ type: 'gridUpdate', report } satisfies HostToWebview);
+    this.saveRestoreState();
   }
 
   /** Set while the page loaded by show() has not said ready; cleared by its ready. */
@@ -153,6 +169,7 @@ export class ReportPanel implements vscode.Disposable {
         if (m.panel !== this.kind || m.generation !== this.generation || !this.init) return false;
         clearTimeout(this.readyTimer);
         void this.panel.webview.postMessage(this.init);
+        this.saveRestoreState();
         return true;
       case 'log':
         this.env.log[m.level](`[${this.kind} webview] ${m.message}`);
@@ -177,6 +194,17 @@ export class ReportPanel implements vscode.Disposable {
         this.env.log.warn(`[${this.kind}] message ${m.type} is not for this panel; ignored`);
         return false;
     }
+  }
+
+  /** The report as shown (its view and data folders): a restored panel shows it again without re-running anything. */
+  restoreData(): { init: ReportInit; dataRoots: string[] } | null {
+    return this.shown;
+  }
+
+  /** Gives the page the current restore state (VS Code keeps it across a reload). */
+  private saveRestoreState(): void {
+    const data = this.restoreData();
+    if (data) void this.panel.webview.postMessage(restoreStateMessage(REPORT_VIEW_TYPES[this.kind], data));
   }
 
   dispose(): void {
@@ -205,6 +233,16 @@ export class Reports implements vscode.Disposable {
     return p;
   }
 
+  /** Shows `init` in a panel VS Code restored after a reload (one panel per kind: an open one is replaced). */
+  adopt(restored: vscode.WebviewPanel, init: ReportInit, dataRoots: string[]): ReportPanel {
+    this.panels.get(init.panel)?.dispose();
+    // The closed panel forgets only itself: the replaced one's late dispose must not drop this one.
+    const p: ReportPanel = new ReportPanel(this.env, init.panel, () => this.panels.get(init.panel) === p && this.panels.delete(init.panel), restored);
+    this.panels.set(init.panel, p);
+    p.show(init, dataRoots);
+    return p;
+  }
+
   get(kind: ReportKind): ReportPanel | null {
     const p = this.panels.get(kind);
     return p && !p.isDisposed ? p : null;
@@ -215,3 +253,4 @@ export class Reports implements vscode.Disposable {
     this.panels.clear();
   }
 }
+

@@ -18,11 +18,11 @@ export class ModelsProvider implements vscode.TreeDataProvider<ModelEntry> {
 
   getTreeItem(m: ModelEntry): vscode.TreeItem {
     const active = this.models.activePath() === m.path;
-    const t = new vscode.TreeItem(active ? `${m.name} (active)` : m.name, vscode.TreeItemCollapsibleState.None);
+    const t = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
     t.id = m.path;
-    t.description = modelDescription(m) + (m.info ? ` · ${new Date(m.info.createdAt).toLocaleDateString()}` : '');
-    t.tooltip = m.info ? [modelTooltip(m), ...thresholdTooltipLines(m.info)].join('\n') : modelTooltip(m);
-    t.iconPath = new vscode.ThemeIcon(active ? 'pass-filled' : m.info ? 'beaker' : 'warning');
+    t.description = (active ? 'active · ' : '') + modelDescription(m) + (m.info ? ` · ${new Date(m.info.createdAt).toLocaleDateString()}` : '');
+    t.tooltip = (active ? 'The active model: Score Image and Score Folder use it.\n' : '') + (m.info ? [modelTooltip(m), ...thresholdTooltipLines(m.info)].join('\n') : modelTooltip(m));
+    t.iconPath = new vscode.ThemeIcon(active ? 'check' : m.info ? 'beaker' : 'warning');
     t.contextValue = active ? 'flawscope.model.active' : 'flawscope.model';
     t.command = { title: 'Set Active', command: 'flawscope.selectActiveModel', arguments: [m] };
     return t;

@@ -1,7 +1,17 @@
-/** The Runs view: this workspace's training runs, newest first (live ones, then the last 30 finished). */
+/** The Runs view: this workspace's training runs (kept across reloads), newest first. */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Training } from '../commands/train';
+import { isLive, offersResume, stateText } from '../run-lifecycle';
 import type { RunRecord } from '../runs';
+
+const ICONS: Readonly<Record<RunRecord['state'], string>> = { starting: 'loading~spin', running: 'sync~spin', done: 'pass', cancelled: 'debug-pause', resumed: 'debug-continue', failed: 'error' };
+
+/** The menus' `viewItem`: which commands a run offers (package.json contributes.menus). */
+export function runContextValue(r: RunRecord, checkpointExists: (p: string) => boolean = fs.existsSync): string {
+  if (isLive(r.state)) return 'flawscope.run.running';
+  return offersResume(r, checkpointExists) ? 'flawscope.run.resumable' : 'flawscope.run.finished';
+}
 
 export class RunsProvider implements vscode.TreeDataProvider<RunRecord> {
   private em = new vscode.EventEmitter<RunRecord | undefined>();
@@ -18,11 +28,10 @@ export class RunsProvider implements vscode.TreeDataProvider<RunRecord> {
   getTreeItem(r: RunRecord): vscode.TreeItem {
     const t = new vscode.TreeItem(r.title, vscode.TreeItemCollapsibleState.None);
     t.id = r.id;
-    const icon = { starting: 'loading~spin', running: 'sync~spin', done: 'pass', cancelled: 'debug-pause', failed: 'error' }[r.state];
-    t.iconPath = new vscode.ThemeIcon(icon);
-    t.description = `${r.state}${r.lastEpoch ? ` · epoch ${r.lastEpoch}` : ''}${r.state === 'cancelled' && r.checkpoint ? ' · resumable' : ''}`;
+    t.iconPath = new vscode.ThemeIcon(ICONS[r.state]);
+    t.description = stateText(r, fs.existsSync);
     t.tooltip = [r.spec.out, r.error ?? '', r.checkpoint ? `checkpoint: ${r.checkpoint}` : ''].filter(Boolean).join('\n');
-    t.contextValue = r.state === 'running' || r.state === 'starting' ? 'flawscope.run.running' : r.state === 'cancelled' && r.checkpoint ? 'flawscope.run.resumable' : 'flawscope.run';
+    t.contextValue = runContextValue(r);
     t.command = { title: 'Show dashboard', command: 'flawscope.showDashboard', arguments: [r.id] };
     return t;
   }

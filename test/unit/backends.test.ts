@@ -43,3 +43,8 @@ test('flawscope score --backend: its names from the vocabulary, in the message a
   assert.equal(await runScoreCommand(['score', '--help'], io), 0);
   assert.match(out, /--backend auto\|webgpu\|fast\|wasm\|cpu/);
 });
+
+test("the Train wizard's tfjs-free setting values take train's backends from the shared list, not a copy", async () => {
+  const { BACKEND_REQUESTS } = await import('../../trainer/setting-values');
+  assert.deepEqual([...BACKEND_REQUESTS], [...BACKENDS_OF.train]);
+});

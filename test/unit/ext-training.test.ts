@@ -123,7 +123,7 @@ test('TrainingRun: a fake trainer (events, SIGTERM → cancelled with checkpoint
     const t = setInterval(() => { e++; out({ type: 'epoch', epoch: e, epochs: 100, losses: { recon: 1 / e }, valAuroc: 0.5, bestValAuroc: 0.5, imgPerSec: 10, etaSec: 5, seconds: 0.1 }); }, 20);
     process.on('SIGTERM', () => { clearInterval(t); out({ type: 'cancelled', checkpoint: '${dir}/ck', epoch: e }); process.exit(0); });
   `);
-  const run = new TrainingRun({ id: 'r', title: 't', spec: { data: 'd', normal: 'n', out: 'o', epochs: 100 }, state: 'starting', startedAt: Date.now(), endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null });
+  const run = new TrainingRun({ id: 'r', title: 't', spec: { data: 'd', normal: 'n', out: 'o', epochs: 100 }, state: 'starting', startedAt: Date.now(), endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null, preset: null, epochs: null, resumedFrom: null, resumedBy: null });
   const logs: string[] = [];
   run.start(process.execPath, cli, dir, (l) => logs.push(l));
   await new Promise<void>((r) => run.on('event', (e) => e.type === 'epoch' && e.epoch >= 2 && r()));
@@ -143,7 +143,7 @@ test('TrainingRun: trainer error message is kept; crash without event is reporte
   fs.writeFileSync(a, `process.stdout.write(JSON.stringify({ type: 'error', message: 'unknown class "7x"', code: 2 }) + '\\n'); process.exit(2);`);
   const b = path.join(dir, 'b.js');
   fs.writeFileSync(b, `console.error('boom: out of memory'); process.exit(3);`);
-  const mk = () => new TrainingRun({ id: 'r', title: 't', spec: { data: 'd', normal: 'n', out: 'o' }, state: 'starting', startedAt: 0, endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null });
+  const mk = () => new TrainingRun({ id: 'r', title: 't', spec: { data: 'd', normal: 'n', out: 'o' }, state: 'starting', startedAt: 0, endedAt: null, checkpoint: null, error: null, lastEpoch: 0, metrics: null, preset: null, epochs: null, resumedFrom: null, resumedBy: null });
   const r1 = mk();
   r1.start(process.execPath, a, dir, () => undefined);
   const rec1 = await r1.finished;

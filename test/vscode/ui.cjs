@@ -122,9 +122,16 @@ const check = (cond, what) => {
   await pick('digits', 'Train Model (1/3)');
   await pick(NORMAL, 'Train Model (2/3)');
   await pick('custom', 'Train Model (3/3)');
+  // The box refuses what the CLI would refuse, in the CLI's words, before anything starts.
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Image size' }).waitFor({ timeout: 30000 });
+  await input.fill('30');
+  const refusal = page.locator('.quick-input-widget .quick-input-message', { hasText: '--size 30: expected an integer from 16 to 1024, a multiple of 16' });
+  check(await refusal.waitFor({ timeout: 5000 }).then(() => true, () => false), 'Image size 30 refused in the input box with the CLI message');
+  await page.screenshot({ path: `${SHOTS}/00-wizard-refuses-size.png` });
   await answer('Image size', '16');
   await answer('Epochs', '1');
   await answer('Batch size', '32');
+  await answer('Learning rate', '0.001');
   await answer('Loss weights', '');
   say('training started from the palette');
   const toast = page.locator('.notification-toast', { hasText: 'model trained' });
@@ -233,6 +240,28 @@ const check = (cond, what) => {
   const s6 = await scoreShownFor(firstRow.split(/[\\/]/).pop());
   check(Number.isFinite(s6), `a click on the row ${firstRow} shows its heatmap in the score panel (score ${s6})`);
   await page.screenshot({ path: `${SHOTS}/06-folder-sorted-row-heatmap.png` });
+
+  // 7) reload the window: the score and folder panels come back with their content (extension/restore.ts).
+  // Both share the one results column; VS Code restores a background tab's webview when the tab is
+  // shown, so each is checked after a click on its tab (the score panel, showing the row clicked in 6, is in front).
+  await runCommand('Developer: Reload Window');
+  await page.waitForTimeout(3000);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  const showTab = (title) => page.locator('.tabs-container .tab', { hasText: title }).first().click().catch((e) => say(`tab ${title} not found:`, String(e).slice(0, 200)));
+  const lastScored = firstRow.split(/[\\/]/).pop();
+  await showTab(`Flawscope: ${lastScored}`);
+  const rs = await panelFrame('score', 60000).catch(() => null);
+  const restoredTitle = rs
+    ? await rs.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 }).then(() => rs.evaluate(() => document.getElementById('title').textContent), () => null)
+    : null;
+  check(restoredTitle === lastScored, `after a window reload the score panel shows ${lastScored} again (got ${restoredTitle})`);
+  await showTab('Flawscope: images');
+  const rf = await panelFrame('folder', 90000).catch(() => null);
+  const restoredRows = rf
+    ? await rf.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 }).then(() => rf.evaluate(() => document.querySelectorAll('#results tbody tr').length), () => 0)
+    : 0;
+  check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
+  await page.screenshot({ path: `${SHOTS}/07-after-reload.png` });
 
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
   await browser.close();

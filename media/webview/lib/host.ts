@@ -14,6 +14,12 @@ export function announceReady(panel: PanelKind): void {
   post({ type: 'ready', panel, generation: Number(document.body.dataset.generation ?? '0') });
 }
 
+// Every panel keeps the state the host needs to restore it after a window reload (extension/restore.ts).
+window.addEventListener('message', (ev: MessageEvent) => {
+  const m = ev.data as HostToWebview | null;
+  if (m && typeof m === 'object' && m.type === 'restoreState') api.setState(m.state);
+});
+
 export function onMessage(fn: (m: HostToWebview) => void | Promise<void>): void {
   window.addEventListener('message', (ev: MessageEvent) => {
     const m = ev.data as HostToWebview;

@@ -5,13 +5,19 @@ export interface Series {
   points: [number, number][];
 }
 
+/** A vertical line at `x` with a label (the kept epoch). */
+export interface PlotMarker {
+  x: number;
+  label: string;
+}
+
 export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 function css(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
-export function drawPlot(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; xLabel: string; yMin?: number; yMax?: number; square?: boolean; diagonal?: boolean }): void {
+export function drawPlot(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; xLabel: string; yMin?: number; yMax?: number; square?: boolean; diagonal?: boolean; marker?: PlotMarker | null }): void {
   const dpr = window.devicePixelRatio || 1;
   const cssW = canvas.clientWidth || 480;
   const cssH = canvas.clientHeight || (opts.square ? cssW : 240);
@@ -51,6 +57,15 @@ export function drawPlot(canvas: HTMLCanvasElement, series: Series[], opts: { ti
     ctx.setLineDash([4, 4]);
     ctx.beginPath(); ctx.moveTo(X(0), Y(0)); ctx.lineTo(X(1), Y(1)); ctx.stroke();
     ctx.setLineDash([]);
+  }
+  if (opts.marker && opts.marker.x >= x0 && opts.marker.x <= x1) {
+    const mx = X(opts.marker.x);
+    ctx.strokeStyle = fg;
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath(); ctx.moveTo(mx, T); ctx.lineTo(mx, T + H); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = fg;
+    ctx.fillText(`◆ epoch ${opts.marker.x}`, Math.min(mx + 3, L + W - 60), T + H - 6);
   }
   let lx = L + 8;
   for (const s of series) {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { auditWebviewHtml } from '../../../extension/csp-audit';
+import { RunStore } from '../../../extension/run-store';
 import { validateModelInfo } from '../../../scorer/model-format';
 import { config } from './config';
 import { api, cliJson, until } from './util';
@@ -371,6 +372,33 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     await until(() => panel!.rendered?.rows === 2 && panel!.rendered?.trainButtons === 2, 60000, 'the final table drawn');
   });
 
+  test('the report panels come back after a reload with the report they showed; a state that does not fit is refused', async () => {
+    const a = await api();
+    // The evaluation and grid reports are open from the two tests above; the dataset report was closed since.
+    await vscode.commands.executeCommand('flawscope.inspectDataset', cfg.dataset);
+    for (const kind of ['datasetReport', 'evalReport', 'gridReport'] as const) {
+      const before = a.report(kind);
+      assert.ok(before, `the ${kind} panel is open`);
+      const saved = before!.restoreData();
+      assert.ok(saved, `the ${kind} panel saved its state`);
+      // What VS Code does after a reload: a fresh panel of the view type, with the state the page saved.
+      const viewType = `flawscope.${kind}`;
+      assert.equal(await a.restorePanel(viewType, { flawscopeRestore: 1, viewType, data: saved }), null);
+      const after = a.report(kind)!;
+      assert.notEqual(after.html, before!.html, 'a new page (new nonce) in the restored panel');
+      assert.equal(after.title, before!.title);
+      assert.deepEqual(after.view, before!.view, 'the same report, not run again');
+      const drawn = await after.waitRendered(60000);
+      log(`restored ${kind} drew:`, JSON.stringify(drawn));
+      assert.ok(Object.values(drawn).some((n) => n > 0), 'the restored page drew the report');
+    }
+    const evalSaved = a.report('evalReport')!.restoreData() as { init: { report: Record<string, unknown> }; dataRoots: string[] };
+    const bad = { ...evalSaved, init: { ...evalSaved.init, report: { ...evalSaved.init.report, roc: 'x' } } };
+    assert.match(String(await a.restorePanel('flawscope.evalReport', { flawscopeRestore: 1, viewType: 'flawscope.evalReport', data: bad })), /does not fit \(init\.report\.roc/);
+    const gridSaved = a.report('gridReport')!.restoreData();
+    assert.match(String(await a.restorePanel('flawscope.evalReport', { flawscopeRestore: 1, viewType: 'flawscope.evalReport', data: gridSaved })), /its report is for the gridReport panel, not the evalReport panel/);
+  });
+
   test('Open Heatmap Panel reuses the one score panel', async () => {
     const a = await api();
     const html = a.scorePanel()!.html;
@@ -414,5 +442,82 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     } finally {
       await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
     }
+  });
+
+  // ---------------------------------------------------------------- issue 28: state, life cycle, active model (extension/run-store.ts, run-lifecycle.ts, restore.ts)
+  test('runs and their event logs are kept in workspace storage; a dashboard comes back through its serializer', async () => {
+    const a = await api();
+    const stored = new RunStore(a.storeDir, (m) => log('store warning:', m));
+    const done = stored.loadRuns().find((r) => r.state === 'done' && r.spec.out === trainedModel);
+    assert.ok(done, `the trained run is in ${a.storeDir}/runs.json`);
+    const events = stored.loadEvents(done!.id);
+    assert.ok(events.some((e) => e.type === 'start') && events.some((e) => e.type === 'done'), `its event log is stored (${events.length} events)`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until(() => a.dashboard(done!.id) === null, 10000, 'dashboard closed');
+    // What VS Code does after a reload: a fresh panel of the view type, with the state the page saved.
+    const problem = await a.restorePanel('flawscope.dashboard', { flawscopeRestore: 1, viewType: 'flawscope.dashboard', data: { runId: done!.id } });
+    assert.equal(problem, null);
+    assert.equal(a.dashboardRun(done!.id)?.state, 'done', 'restored dashboard shows the finished run');
+    assert.match(a.dashboardRun(done!.id)!.title, /\(done\)$/);
+    assert.match(String(await a.restorePanel('flawscope.dashboard', undefined)), /saved no state/);
+    assert.match(String(await a.restorePanel('flawscope.dashboard', { flawscopeRestore: 1, viewType: 'flawscope.dashboard', data: { runId: 'run-gone' } })), /no longer listed/);
+    assert.match(String(await a.restorePanel('flawscope.score', { flawscopeRestore: 1, viewType: 'flawscope.score', data: { model: 3 } })), /does not fit/);
+    const labels = await a.treeLabels('runs');
+    log('runs view:', JSON.stringify(labels));
+    assert.ok(labels.some((l) => /· 1 epoch · \w{3} \d+ \d\d:\d\d — done/.test(l)), 'run labels carry epochs and start time');
+  });
+
+  test('a resumed run no longer offers Resume; Delete Run removes a run and, when asked, its leftover checkpoint; Clear Finished', async () => {
+    const a = await api();
+    const origin = a.runs().find((r) => r.state === 'resumed');
+    assert.ok(origin?.resumedBy, 'the cancelled run that was resumed is marked resumed');
+    const again = (await vscode.commands.executeCommand('flawscope.resumeTraining', origin!.id)) as { status: string; reason: string };
+    assert.equal(again.status, 'aborted');
+    assert.match(again.reason, /already resumed/);
+    const last = a.runs().find((r) => r.id === origin!.resumedBy)!;
+    assert.equal(last.state, 'cancelled');
+    assert.ok(last.checkpoint && fs.existsSync(last.checkpoint));
+    const del = (await vscode.commands.executeCommand('flawscope.deleteRun', last.id, true)) as { deleted: boolean; checkpointRemoved: string | null };
+    assert.deepEqual(del, { deleted: true, checkpointRemoved: last.checkpoint });
+    assert.equal(fs.existsSync(last.checkpoint!), false, 'checkpoint removed');
+    assert.ok(!a.runs().some((r) => r.id === last.id), 'row gone');
+    assert.ok(!new RunStore(a.storeDir, () => undefined).loadRuns().some((r) => r.id === last.id), 'gone from the store too');
+    const cleared = (await vscode.commands.executeCommand('flawscope.clearFinishedRuns')) as number;
+    assert.ok(cleared >= 2, `cleared ${cleared}`);
+    assert.deepEqual(a.runs().filter((r) => r.state === 'done' || r.state === 'resumed' || r.state === 'failed'), []);
+  });
+
+  test('a dataset whose inspection failed cannot be trained on; a start that fails adds no run and no dashboard', async () => {
+    const a = await api();
+    const empty = path.join(cfg.workspace, 'not-a-dataset');
+    fs.mkdirSync(empty, { recursive: true });
+    await vscode.commands.executeCommand('flawscope.addDataset', vscode.Uri.file(empty));
+    await vscode.commands.executeCommand('flawscope.inspectDataset', empty);
+    const before = a.runs().length;
+    const refused = (await vscode.commands.executeCommand('flawscope.trainModel', { data: empty, normal: 'x', size: 16, epochs: 1, batch: 8 })) as { status: string; reason: string };
+    assert.equal(refused.status, 'aborted');
+    assert.match(refused.reason, /cannot train on not-a-dataset: inspecting it failed/);
+    const out = path.join(cfg.workspace, '.flawscope', 'models', 'ext-test-bad-start');
+    const failed = (await vscode.commands.executeCommand('flawscope.trainModel', { data: cfg.dataset, normal: 'no-such-class', size: 16, epochs: 1, batch: 8, out })) as { status: string; runId: string };
+    assert.equal(failed.status, 'failed');
+    assert.equal(a.dashboard(failed.runId), null, 'no empty dashboard');
+    assert.equal(a.runs().length, before, 'no run row for a run that never started');
+    await vscode.commands.executeCommand('flawscope.removeDataset', empty);
+  });
+
+  test('the active model is shown in the status bar and the Models view; switching it retitles the score panel', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
+    assert.match(a.statusBarText(), new RegExp(`Flawscope: ${path.basename(trainedModel)}$`));
+    const rows = await a.treeLabels('models');
+    assert.ok(rows.some((l) => new RegExp(`^${path.basename(trainedModel)} — active · (test|validation) AUROC \\d\\.\\d{3} · `).test(l)), JSON.stringify(rows));
+    await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(path.join(cfg.workspace, 'sample.png')));
+    assert.equal(a.scorePanel()?.title, 'Flawscope: sample.png');
+    const copy = `${trainedModel}-copy`;
+    fs.cpSync(trainedModel, copy, { recursive: true });
+    await vscode.commands.executeCommand('flawscope.selectActiveModel', copy);
+    assert.equal(a.scorePanel()?.title, `Flawscope Heatmap: ${path.basename(copy)}`, 'the title no longer names the old image');
+    assert.match(a.statusBarText(), new RegExp(`${path.basename(copy)}$`));
+    await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
   });
 });
