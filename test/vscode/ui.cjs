@@ -263,6 +263,19 @@ const check = (cond, what) => {
   check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
   await page.screenshot({ path: `${SHOTS}/07-after-reload.png` });
 
+  // 8) palette → Evaluate Model: a rendered report (figures, ROC curve, histogram), not JSON in the Output panel
+  await runCommand('Flawscope: Evaluate Model');
+  for (const title of ['Evaluate which model?', 'Evaluate on which dataset?']) {
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ timeout: 30000 });
+    await page.keyboard.press('Enter');
+  }
+  const ef = await panelFrame('evalReport', 120000);
+  await ef.waitForFunction(() => document.querySelectorAll('.figure-value').length > 0, null, { timeout: 120000 });
+  const ev = await ef.evaluate(() => ({ figures: [...document.querySelectorAll('.figure')].map((e) => e.querySelector('.figure-label').textContent + ' ' + e.querySelector('.figure-value').textContent), plots: document.querySelectorAll('canvas').length, thumbs: document.querySelectorAll('.thumb-cell').length }));
+  say('evaluation report:', JSON.stringify(ev));
+  check(ev.figures.length >= 1 && ev.plots >= 2, `Evaluate Model opens a rendered report (${ev.figures.join('; ')}; ${ev.plots} plots, ${ev.thumbs} thumbnails)`);
+  await page.screenshot({ path: `${SHOTS}/08-evaluate-report.png` });
+
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
   await browser.close();
   fs.rmSync(udd, { recursive: true, force: true });
