@@ -57,6 +57,8 @@ function init(seed: number, i: number, kind: 'he' | 'torch') {
 }
 
 export const INPUT_NORM_LAYER = 'map_input_norm';
+/** Below this standard deviation (in the generator's [-1, 1] scale, ~1/8 of a grey level) a channel is not scaled. */
+const MIN_INPUT_STD = 1e-3;
 
 /** The map for tiles of the generator's input shape (H x W x C → input H x W x 3C, output H x W x 1). */
 export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions = {}): tfl.LayersModel {
@@ -100,9 +102,11 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   const model = tfl.model({ inputs: input, outputs: out, name: 'flawscope_defect_map' });
   if (norm && o.inputStats) {
     const { mean, std } = o.inputStats;
+    // A channel that barely varies in training (a flat set's reconstruction) is only centred: dividing by ~0 would blow up any deviation at scoring time.
+    const scale = std.map((s) => (s > MIN_INPUT_STD ? 1 / s : 1));
     const kernel = new Float32Array(cin * cin);
-    for (let c = 0; c < cin; c++) kernel[c * cin + c] = 1 / Math.max(std[c], 1e-6);
-    norm.setWeights([tf.tensor4d(kernel, [1, 1, cin, cin]), tf.tensor1d(mean.map((m, c) => -m / Math.max(std[c], 1e-6)))]);
+    for (let c = 0; c < cin; c++) kernel[c * cin + c] = scale[c];
+    norm.setWeights([tf.tensor4d(kernel, [1, 1, cin, cin]), tf.tensor1d(mean.map((m, c) => -m * scale[c]))]);
   }
   if (model.countParams() > MAP_MAX_WEIGHTS) throw new Error(`defect map has ${model.countParams()} weights, over ${MAP_MAX_WEIGHTS}`);
   return model;
