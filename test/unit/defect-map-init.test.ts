@@ -34,7 +34,7 @@ test('defect map: the output starts at the given defect prior (bias logit(prior)
     const net = buildDefectMap({ height: 16, width: 16, channels: 1 }, 0, { init });
     const stem = tfl.model({ inputs: net.inputs, outputs: net.getLayer('map_enc2_act').output as tfl.SymbolicTensor });
     const v = (stem.predict(tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 1)) as tf.Tensor).dataSync();
-    return Math.sqrt(v.reduce((s, q) => s + q * q, 0) / v.length);
+    return Math.sqrt(Array.from(v).reduce((s, q) => s + q * q, 0) / v.length);
   };
   assert.ok(scale('he') > 2 * scale('torch'), `${scale('he')} vs ${scale('torch')}`);
 });

@@ -11,6 +11,7 @@ import { tileStrideOf, type FlipMode, type ScoreKind, type ScoreViews, type Shif
 import type { ImageSet } from '../data/types';
 import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
 import { pixelAuroc } from './pixel';
+import { ProCurve } from '../metrics/aupro';
 
 export interface EvalSet {
   images: ImageSet;
@@ -55,6 +56,11 @@ export interface EvalResult {
   atModelThreshold: { threshold: number; precision: number | null; recall: number | null; f1: number | null; accuracy: number };
   perClass: ClassResult[];
   pixelAuroc: number | null;
+  /**
+   * AUPRO over the same pixels as pixelAuroc (trainer/metrics/aupro.ts: per-region overlap to a
+   * false-positive rate of 0.3, as MVTec AD reports it); null without masks.
+   */
+  pixelAupro: number | null;
   /** Where items are crops: AUROC over source images, each scored by its highest crop score, anomalous when any of its crops is. */
   sourceAuroc: ImageLevelAuroc | null;
   /**
@@ -156,7 +162,7 @@ export function perClassAuroc(scores: ArrayLike<number>, labels: Uint8Array, cla
   return out.sort((x, y) => (x.className < y.className ? -1 : x.className > y.className ? 1 : 0));
 }
 
-export interface ScoredSet { mean: Float32Array; topPatch: Float32Array; own: Float32Array; pixelAuroc: number | null }
+export interface ScoredSet { mean: Float32Array; topPatch: Float32Array; own: Float32Array; pixelAuroc: number | null; pixelAupro: number | null }
 
 /** Scores every image of the set with the Scorer, batch by batch ('resize' mode: the set is already at model size). */
 export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: number; onProgress?: (done: number, total: number) => void } & Partial<ScoreViews> = {}): Promise<ScoredSet> {
@@ -167,6 +173,8 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
   const wantPixels = !!set.masks && set.masks.some((m) => m);
   const pixErr: Float32Array[] = [];
   const pixLab: Uint8Array[] = [];
+  // A defect-map model's pixel figure is its probability (what its heatmap shows), else the reconstruction error (0..2).
+  const pro = new ProCurve(scorer.info.defectMap ? 1 : 2);
   for (let s = 0; s < n; s += batch) {
     const idx = Array.from({ length: Math.min(batch, n - s) }, (_, k) => s + k);
     const px = await set.images.readBatch(idx);
@@ -185,13 +193,16 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
           if (m.length !== lab.length) throw new Error(`mask ${s + k} has ${m.length} pixels, its error map ${lab.length}`);
           for (let q = 0; q < lab.length; q++) lab[q] = m[q] > 127 ? 1 : 0;
         }
-        pixErr.push(r.errorMap);
+        const pixMap = r.probability ?? r.errorMap;
+        pixErr.push(pixMap);
         pixLab.push(lab);
+        pro.add(pixMap, lab, r.width, r.height);
       }
     });
     opts.onProgress?.(Math.min(n, s + batch), n);
   }
-  return { mean, topPatch, own, pixelAuroc: wantPixels ? pixelAuroc(pixErr, pixLab) : null };
+  const aupro = wantPixels ? pro.aupro() : NaN;
+  return { mean, topPatch, own, pixelAuroc: wantPixels ? pixelAuroc(pixErr, pixLab) : null, pixelAupro: Number.isFinite(aupro) ? aupro : null };
 }
 
 /** Scores and measures. `flip`, `shift` and `tileStride` override the model's own settings (to measure a model with and without them). */
@@ -217,6 +228,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     atModelThreshold: { threshold, precision: conf.precision, recall: conf.recall, f1: conf.f1, accuracy: conf.accuracy },
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
+    pixelAupro: scores.pixelAupro,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
     photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift, tileStride: opts.tileStride }) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),

@@ -11,7 +11,7 @@
  * histogram of defect pixels each weighted 1/|r|, divided by the region count R.
  */
 
-/** Histogram bins over probabilities [0, 1]; scores outside are clamped. */
+/** Histogram bins over [0, max] (max 1 for probabilities); scores outside are clamped. */
 export const PRO_BINS = 65536;
 
 /** Labels the 8-connected regions of a 0/1 mask (row-major w x h): a label per pixel (0 = background) and each region's size (index = label). */
@@ -48,12 +48,17 @@ export class ProCurve {
   private regions = 0;
   private normals = 0;
 
+  /** `max`: the top of the score range (1 for probabilities, 2 for the reconstruction error's normalised L1). */
+  constructor(private readonly max = 1) {
+    if (!(max > 0)) throw new RangeError(`ProCurve: max must be positive, got ${max}`);
+  }
+
   /** One image's probability map and its 0/1 mask (same w x h). An image without defect pixels adds only normal pixels. */
   add(map: ArrayLike<number>, mask: ArrayLike<number>, w: number, h: number): void {
     if (map.length !== w * h) throw new Error(`ProCurve.add: map has ${map.length} pixels, not ${w} x ${h}`);
     const { labels, sizes } = labelRegions(mask, w, h);
     for (let i = 0; i < map.length; i++) {
-      const b = Math.min(PRO_BINS - 1, Math.max(0, Math.floor(map[i] * PRO_BINS)));
+      const b = Math.min(PRO_BINS - 1, Math.max(0, Math.floor((map[i] / this.max) * PRO_BINS)));
       if (labels[i]) this.regionShare[b] += 1 / sizes[labels[i]];
       else { this.normal[b]++; this.normals++; }
     }
