@@ -56,6 +56,14 @@ test('--preset defects trains both stages on a tiny painted set and writes a val
   const y = net.predict(tf.zeros([2, 64, 64, 3 * C])) as tf.Tensor;
   assert.deepEqual(y.shape, [2, 64, 64, 1]);
   assert.ok(y.dataSync().every((v) => v > 0 && v < 1));
+  // The map standardises its own input (statistics measured on training batches, saved in the weights) and starts at the measured defect prior.
+  assert.ok(net.layers.some((l) => l.name === 'map_input_norm'));
+  const init = info.config.defectMap.init;
+  assert.ok(init.prior > 0 && init.prior < 1 && init.std.length === 3 * C, JSON.stringify(init));
+  // Region-level figures beside pixel AUROC where the photos have masks.
+  for (const k of ['valPhotoAupro', 'testPhotoAupro'])
+    if (info.metrics[k.replace('Aupro', 'PixelAuroc')] !== null) assert.ok(info.metrics[k] >= 0 && info.metrics[k] <= 1, `${k} ${info.metrics[k]}`);
+  assert.ok(info.metrics.valPhotoPixelAuroc === null || typeof info.metrics.valPhotoAupro === 'number');
   // Learning curves: one map epoch with validation loss and pixel AUROC.
   const h = info.config.defectMap.history;
   assert.equal(h.length, 1);

@@ -19,7 +19,7 @@ test('eval of a crop-trained model: whole photo first, patch-level labelled, sam
   const text = runCli(['eval', '--model', model]);
   assert.equal(text.code, 0, text.stderr);
   const lines = text.stdout.trim().split('\n');
-  assert.match(lines[0], /^whole-photo image AUROC \d\.\d{4}  whole-photo pixel AUROC \d\.\d{4}$/);
+  assert.match(lines[0], /^whole-photo image AUROC \d\.\d{4}  whole-photo pixel AUROC \d\.\d{4}  AUPRO \d\.\d{4}$/);
   assert.match(lines[1], /^  5 photos \(3 normal, 2 defect\)/);
   const patchLines = lines.filter((l) => /test crops|crops\)|threshold|source-photo/.test(l));
   assert.ok(patchLines.length >= 3 && patchLines.every((l) => /patch-level/.test(l)), lines.join('\n'));
@@ -36,6 +36,7 @@ test('eval of a crop-trained model: whole photo first, patch-level labelled, sam
   assert.equal(wasm.backend, 'wasm');
   assert.deepEqual([fast.wholePhoto.photos, fast.wholePhoto.normals, fast.wholePhoto.anomalies], [5, 3, 2]);
   assert.equal(typeof fast.wholePhoto.pixelAuroc, 'number');
+  assert.ok(fast.wholePhoto.pixelAupro > 0 && fast.wholePhoto.pixelAupro <= 1, 'whole-photo AUPRO over the same pixels');
   assert.equal(fast.patchLevel.patches, fast.count);
   // The old fields, kept for one release: patch figures under their old names.
   assert.equal(fast.auroc, fast.patchLevel.imageAuroc);

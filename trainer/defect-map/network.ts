@@ -13,6 +13,7 @@
  * there sees every cell of it: each output pixel can see the whole tile, so an area-wide change
  * (uneven texture) is judged against the tile, not against a 16 px neighbourhood.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkInputShape, type InputShape } from '../model';
 
@@ -24,22 +25,60 @@ export const MAP_STEM_FILTERS = 8;
 export const MAP_MAX_WEIGHTS = 300_000;
 export const MAP_INPUTS = ['image', 'reconstruction', 'difference'] as const;
 
-function init(seed: number, i: number) {
-  // As the generator: PyTorch-default kaiming-uniform kernels, seeded per layer.
-  return tfl.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seed * 1000 + 700 + i });
+const LEAK = 0.2;
+
+/** Per-channel statistics of the map's input (x, r, |x - r| channels), from training tiles. */
+export interface MapInputStats { mean: number[]; std: number[] }
+
+export interface DefectMapOptions {
+  /**
+   * Standardise each input channel with these training statistics (a fixed 1x1 conv, the first
+   * layer, so every scorer applies it too). Why: |x - r| is an order of magnitude smaller than x
+   * and r in the generator's [-1, 1] scale, so without it the channel that carries the anomaly
+   * signal barely moves the first layer.
+   */
+  inputStats?: MapInputStats;
+  /**
+   * Starting probability of the output (its bias is logit(prior)): the share of defect pixels the
+   * map will be trained on (focal-loss practice, Lin et al. 2017), so the first updates are not
+   * spent moving every pixel to the prior. Default 0.018 (bias -4).
+   */
+  prior?: number;
+  /**
+   * 'he': kaiming init for leaky ReLU (gain² = 2 / (1 + 0.2²)), which keeps the activations' scale
+   * through the U-Net's depth; 'torch': PyTorch's default (gain² = 1/3), the generator's, whose
+   * activations shrink by about 1/√6 per layer — the old map's, kept for comparison.
+   */
+  init?: 'he' | 'torch';
 }
 
+function init(seed: number, i: number, kind: 'he' | 'torch') {
+  return tfl.initializers.varianceScaling({ scale: kind === 'he' ? 2 / (1 + LEAK * LEAK) : 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seed * 1000 + 700 + i });
+}
+
+export const INPUT_NORM_LAYER = 'map_input_norm';
+/** Below this standard deviation (in the generator's [-1, 1] scale, ~1/8 of a grey level) a channel is not scaled. */
+const MIN_INPUT_STD = 1e-3;
+
 /** The map for tiles of the generator's input shape (H x W x C → input H x W x 3C, output H x W x 1). */
-export function buildDefectMap(shape: InputShape, seed = 0): tfl.LayersModel {
+export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions = {}): tfl.LayersModel {
   checkInputShape(shape);
+  const kind = o.init ?? 'he';
   const cin = 3 * shape.channels;
   const input = tfl.input({ shape: [shape.height, shape.width, cin], name: 'map_input' });
   let i = 0;
   const conv = (x: tfl.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string) =>
-    tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init(seed, i++), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor;
-  const act = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as tfl.SymbolicTensor;
+    tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init(seed, i++, kind), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor;
+  const act = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: LEAK, name }).apply(x) as tfl.SymbolicTensor;
 
-  let x = act(conv(input, MAP_STEM_FILTERS, 3, 1, 'map_stem'), 'map_stem_act');
+  let norm: tfl.layers.Layer | null = null;
+  let x = input;
+  if (o.inputStats) {
+    if (o.inputStats.mean.length !== cin || o.inputStats.std.length !== cin) throw new Error(`buildDefectMap: inputStats must have ${cin} channels`);
+    norm = tfl.layers.conv2d({ filters: cin, kernelSize: 1, padding: 'valid', trainable: false, name: INPUT_NORM_LAYER });
+    x = norm.apply(x) as tfl.SymbolicTensor;
+  }
+  x = act(conv(x, MAP_STEM_FILTERS, 3, 1, 'map_stem'), 'map_stem_act');
   const skips: tfl.SymbolicTensor[] = [x];
   MAP_ENCODER_FILTERS.forEach((f, k) => {
     x = act(conv(x, f, 4, 2, `map_enc${k + 1}`), `map_enc${k + 1}_act`);
@@ -50,17 +89,25 @@ export function buildDefectMap(shape: InputShape, seed = 0): tfl.LayersModel {
   const decoder = [MAP_ENCODER_FILTERS[2], MAP_ENCODER_FILTERS[1], MAP_ENCODER_FILTERS[0], MAP_STEM_FILTERS];
   decoder.forEach((f, k) => {
     x = tfl.layers
-      .conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed, 50 + k), biasInitializer: 'zeros', name: `map_dec${k + 1}` })
+      .conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed, 50 + k, kind), biasInitializer: 'zeros', name: `map_dec${k + 1}` })
       .apply(x) as tfl.SymbolicTensor;
     x = act(x, `map_dec${k + 1}_act`);
     x = tfl.layers.concatenate({ name: `map_skip${k + 1}` }).apply([x, skips[3 - k]]) as tfl.SymbolicTensor;
   });
-  // A negative starting bias: the map starts near the rare class's prior (sigmoid(-4) ≈ 0.018),
-  // so the first updates are not spent unlearning p = 0.5 on every normal pixel.
+  const prior = Math.min(0.5, Math.max(1e-4, o.prior ?? 0.018));
+  // The output layer starts with small weights (the torch gain): its logit is the prior's, not noise around it.
   const out = tfl.layers
-    .conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init(seed, 99), biasInitializer: tfl.initializers.constant({ value: -4 }), name: 'map_out' })
+    .conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init(seed, 99, 'torch'), biasInitializer: tfl.initializers.constant({ value: Math.log(prior / (1 - prior)) }), name: 'map_out' })
     .apply(x) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: out, name: 'flawscope_defect_map' });
+  if (norm && o.inputStats) {
+    const { mean, std } = o.inputStats;
+    // A channel that barely varies in training (a flat set's reconstruction) is only centred: dividing by ~0 would blow up any deviation at scoring time.
+    const scale = std.map((s) => (s > MIN_INPUT_STD ? 1 / s : 1));
+    const kernel = new Float32Array(cin * cin);
+    for (let c = 0; c < cin; c++) kernel[c * cin + c] = scale[c];
+    norm.setWeights([tf.tensor4d(kernel, [1, 1, cin, cin]), tf.tensor1d(mean.map((m, c) => -m * scale[c]))]);
+  }
   if (model.countParams() > MAP_MAX_WEIGHTS) throw new Error(`defect map has ${model.countParams()} weights, over ${MAP_MAX_WEIGHTS}`);
   return model;
 }

@@ -12,14 +12,12 @@
  * threshold are then chosen on the whole validation photos; test photos are only reported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { promises as fs, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { INFO_FILE, MODEL_FILE, type ModelInfo } from '../../scorer/model-format';
-import { NORMALIZATION } from '../../scorer/preprocess';
 import { InputError } from '../data/types';
-import { loadMapData, MapSampler, type MapBatch, type MapData, type PhotoRef, type SyntheticSource } from '../data/map-data';
+import { loadMapData, MapSampler, type MapData, type SyntheticSource } from '../data/map-data';
 import { synthesizeDefect } from '../defects/synthetic';
 import type { SyntheticMode } from '../train-options';
 import { acquireLock, writeFolderAtomically } from '../fs-safe';
@@ -32,14 +30,12 @@ import { selectTrainingBackend } from '../backend';
 import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from '../threshold';
 import { thresholdRequest } from '../train-config';
 import { percentiles } from '../../scorer/familiarity';
-import { Gan } from '../gan';
-import { SubsetImageSet } from '../data/image-set';
-import type { TrainingData } from '../data/types';
-import { defaultPatchSpec } from '../../scorer/model-format';
-import { toInputTensor } from '../../scorer/preprocess';
 import { buildDefectMap, MAP_INPUTS } from './network';
+import { measureMapInit } from './input-stats';
 import { DEFAULT_MAP_LOSS, mapLoss } from './loss';
-import { IMAGE_SCORE_RULES, imageScore, mapInput, photoMap, PixelRoc, ruleName, tileMaps, type ImageScoreRule } from './evaluate';
+import { IMAGE_SCORE_RULES, mapInput, ruleName, type ImageScoreRule } from './evaluate';
+import { fitToBudget } from './stage1';
+import { evaluatePhotos, evaluateTiles, loadGenerator, nullable, tensors, validationTiles, type PhotoEval } from './validate';
 
 export const MAP_FILE = 'defect-map.json';
 export const MAP_WEIGHTS_FILE = 'defect-map.bin';
@@ -91,101 +87,9 @@ export interface DefectMapInfo {
 }
 
 const MIN_STEPS = 20;
+/** Batches measured for the map's input statistics and defect-pixel prior. */
+const INIT_BATCHES = 8;
 const MAX_STEPS = 400;
-const VAL_NORMAL_TILES = 1024;
-const VAL_DEFECT_TILES = 512;
-
-function seededPick(n: number, k: number, rng: Rng): number[] {
-  if (n <= k) return Array.from({ length: n }, (_, i) => i);
-  return Array.from(rng.permutation(n).subarray(0, k)).sort((a, b) => a - b);
-}
-
-export interface Tiles { pixels: Uint8Array; mask: Uint8Array | null; isAnomaly: Uint8Array; n: number }
-
-/** A fixed seeded subset of the validation tiles (all defect tiles up to VAL_DEFECT_TILES, normals up to VAL_NORMAL_TILES). */
-export async function validationTiles(d: MapData, seed: number): Promise<Tiles> {
-  const v = d.training.validation;
-  const rng = new Rng(seed ^ 0x7a11);
-  const normals: number[] = [], defects: number[] = [];
-  v.isAnomaly.forEach((a, i) => (a ? defects : normals).push(i));
-  const pick = [...seededPick(normals.length, VAL_NORMAL_TILES, rng).map((i) => normals[i]), ...seededPick(defects.length, VAL_DEFECT_TILES, rng).map((i) => defects[i])];
-  const pixels = await v.images.readBatch(pick);
-  const mask = v.masks ? Uint8Array.from(await v.masks.readBatch(pick), (m) => (m >= 128 ? 1 : 0)) : null;
-  return { pixels, mask, isAnomaly: Uint8Array.from(pick, (i) => v.isAnomaly[i]), n: pick.length };
-}
-
-export function tensors(b: MapBatch, h: number, w: number, c: number) {
-  const f = new Float32Array(b.pixels.length);
-  for (let i = 0; i < f.length; i++) f[i] = b.pixels[i] * NORMALIZATION.scale + NORMALIZATION.offset;
-  return {
-    x: tf.tensor4d(f, [b.count, h, w, c]),
-    targets: {
-      mask: tf.tensor4d(Float32Array.from(b.mask), [b.count, h, w, 1]),
-      hasMask: tf.tensor1d(b.hasMask), label: tf.tensor1d(b.label), imageOnly: tf.tensor1d(b.imageOnly),
-    },
-  };
-}
-
-export interface TileEval { loss: number; pixelAuroc: number | null; tileAuroc: Record<string, number | null>; select: number }
-
-export async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, t: Tiles, h: number, w: number, c: number): Promise<TileEval> {
-  const maps = await tileMaps(gen, net, t.pixels, t.n, h, w, c);
-  const per = h * w;
-  // Validation loss: the training loss on these tiles (normal tiles: known all-normal pixels; defect tiles: their mask, or MIL without one).
-  let loss = 0;
-  for (let i = 0; i < t.n; i += 128) {
-    const k = Math.min(128, t.n - i);
-    const hasMask = Float32Array.from({ length: k }, (_, j) => (!t.isAnomaly[i + j] || t.mask ? 1 : 0));
-    const l = tf.tidy(() => {
-      const p = tf.tensor4d(maps.subarray(i * per, (i + k) * per), [k, h, w, 1]);
-      const m = tf.tensor4d(t.mask ? Float32Array.from(t.mask.subarray(i * per, (i + k) * per)) : new Float32Array(k * per), [k, h, w, 1]);
-      const parts = mapLoss(p, { mask: m, hasMask: tf.tensor1d(hasMask), label: tf.tensor1d(Float32Array.from(t.isAnomaly.subarray(i, i + k))), imageOnly: tf.tensor1d(hasMask.map((v) => 1 - v)) });
-      return parts.total;
-    });
-    loss += (await l.data())[0] * k;
-    l.dispose();
-  }
-  let pixelAuroc: number | null = null;
-  if (t.mask) {
-    const roc = new PixelRoc();
-    roc.add(maps, t.mask);
-    const a = roc.auroc();
-    pixelAuroc = Number.isNaN(a) ? null : a;
-  }
-  const tileAuroc: Record<string, number | null> = {};
-  for (const r of IMAGE_SCORE_RULES) {
-    const s = Array.from({ length: t.n }, (_, i) => imageScore(maps.subarray(i * per, (i + 1) * per), w, h, r));
-    const a = auroc(s, t.isAnomaly);
-    tileAuroc[ruleName(r)] = Number.isNaN(a) ? null : a;
-  }
-  const best = Math.max(...Object.values(tileAuroc).map((v) => v ?? 0));
-  return { loss: loss / t.n, pixelAuroc, tileAuroc, select: pixelAuroc === null ? best : (best + pixelAuroc) / 2 };
-}
-
-interface PhotoEval { scores: Record<string, number[]>; labels: number[]; pixelAuroc: number | null; classes: string[] }
-
-async function evaluatePhotos(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: ModelInfo, maxPixels?: number): Promise<PhotoEval> {
-  const scores: Record<string, number[]> = Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), []]));
-  const roc = new PixelRoc();
-  let masked = false;
-  for (const ph of photos) {
-    const m = await photoMap(gen, net, ph, info.input, info.preprocess ?? { mode: 'resize', scale: 1 }, maxPixels);
-    for (const r of IMAGE_SCORE_RULES) scores[ruleName(r)].push(imageScore(m.map, m.w, m.h, r));
-    if (m.mask || !ph.isAnomaly) { roc.add(m.map, m.mask ?? new Uint8Array(m.map.length)); masked ||= !!m.mask; }
-  }
-  const a = roc.auroc();
-  return { scores, labels: photos.map((p) => p.isAnomaly), pixelAuroc: masked && !Number.isNaN(a) ? a : null, classes: photos.map((p) => p.className) };
-}
-
-const nullable = (a: number) => (Number.isNaN(a) ? null : a);
-
-export async function loadGenerator(dir: string): Promise<tfl.LayersModel> {
-  const j = JSON.parse(await fs.readFile(join(dir, MODEL_FILE), 'utf8'));
-  const w = await fs.readFile(join(dir, WEIGHTS_FILE));
-  const data = w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength);
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights, weightData: data }));
-}
-
 /** Runs both stages and writes the model folder. Returns 'done' or 'cancelled' (a stop during the generator stage: nothing is written). */
 export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promise<'done' | 'cancelled'> {
   const out = resolve(cfg.out);
@@ -238,7 +142,6 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
 
     // Stage 2: the defect map on the frozen generator.
     const { height: H, width: W, channels: C } = genInfo.input;
-    const net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed);
     // Adam's usual β1 = 0.9: the GAN's 0.5 (cfg.beta1) is for the adversarial game, which the map does not play.
     const opt = tf.train.adam(cfg.lr, 0.9, 0.999);
     const rng = new Rng(cfg.seed ^ 0xdefec7);
@@ -252,6 +155,9 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
         }
       : undefined;
     const sampler = new MapSampler(d, cfg.batch, () => rng.next(), synthetic);
+    // The input standardisation and the output's starting bias, from batches drawn as training draws them (network.ts).
+    const init = await measureMapInit(generator, await Promise.all(Array.from({ length: INIT_BATCHES }, () => sampler.next())), H, W, C);
+    const net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he' });
     const defectPerBatch = sampler.composition.real + sampler.composition.synthetic;
     // Synthetic defects are endless: with them an epoch is a pass over the normal tiles.
     const passOver = useSynthetic ? d.training.normal.count / sampler.composition.normal : (d.training.anomaly?.count ?? 0) / defectPerBatch;
@@ -351,9 +257,11 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     const metrics: Record<string, number | null> = {
       valPhotoAuroc: valPhotoAuroc[ruleName(rule)],
       valPhotoPixelAuroc: vp.pixelAuroc,
+      valPhotoAupro: vp.aupro,
       valTilePixelAuroc: bestRec.valPixelAuroc as number | null,
       testPhotoAuroc: test ? testAuroc(rule) : null,
       testPhotoPixelAuroc: test ? test.pixelAuroc : null,
+      testPhotoAupro: test ? test.aupro : null,
       ...perClass,
       testFalseAlarmRate: test ? rate(test.scores[ruleName(rule)], test.labels, threshold, 0) : null,
       testDetectionRate: test ? rate(test.scores[ruleName(rule)], test.labels, threshold, 1) : null,
@@ -376,7 +284,7 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: DEFAULT_MAP_LOSS, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: DEFAULT_MAP_LOSS, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },
@@ -394,56 +302,6 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     await fs.rm(stageDir, { recursive: true, force: true }).catch(() => {});
     await release();
   }
-}
-
-/** Seconds per generator step at stage 1's batch, measured on a throwaway GAN (the first step is a warm-up). */
-async function generatorStepSeconds(t: TrainingData, c: TrainConfig): Promise<number> {
-  const shape = { height: t.normal.height, width: t.normal.width, channels: t.normal.channels };
-  const gan = new Gan({ shape, weights: c.weights, patch: defaultPatchSpec(Math.min(shape.height, shape.width)), lr: c.lr, beta1: c.beta1, beta2: c.beta2, seed: c.seed, skips: c.skips });
-  const n = Math.min(c.batch, t.normal.count);
-  const x = toInputTensor(await t.normal.readBatch(Array.from({ length: n }, (_, i) => i)), n, shape.height, shape.width, shape.channels);
-  try {
-    gan.step(x, 'normal');
-    const t0 = Date.now();
-    gan.step(x, 'normal');
-    if (t.anomaly) gan.step(x, 'anomaly'); else gan.step(x, 'normal');
-    return ((Date.now() - t0) / 2000) * (c.batch / n);
-  } finally {
-    x.dispose();
-    gan.dispose();
-  }
-}
-
-/** Largest validation set stage 1 scores after each of its epochs (train() scores it twice an epoch). */
-const STAGE1_VAL_TILES = 2048;
-
-/**
- * Stage 1's data, cut to a seeded subset when every crop would not fit `seconds` (see
- * DEFECTS_PRESET.generatorShare); its validation (epoch choice and the generator's own
- * threshold) a seeded subset of at most STAGE1_VAL_TILES tiles, defect tiles first.
- */
-async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: number, warn: (m: string) => void): Promise<TrainingData> {
-  const nN = t.normal.count, nA = t.anomaly?.count ?? 0;
-  const rng = new Rng(c.seed ^ 0x57a9e1);
-  const v = t.validation;
-  let validation = v;
-  if (v.isAnomaly.length > STAGE1_VAL_TILES) {
-    const normals: number[] = [], defects: number[] = [];
-    v.isAnomaly.forEach((a, i) => (a ? defects : normals).push(i));
-    const nd = Math.min(defects.length, STAGE1_VAL_TILES / 2);
-    const keep = [...seededPick(normals.length, STAGE1_VAL_TILES - nd, rng).map((i) => normals[i]), ...seededPick(defects.length, nd, rng).map((i) => defects[i])];
-    validation = { images: new SubsetImageSet(v.images, keep), isAnomaly: Uint8Array.from(keep, (i) => v.isAnomaly[i]), className: v.className && keep.map((i) => v.className![i]), source: v.source && keep.map((i) => v.source![i]) };
-  }
-  const perStep = await generatorStepSeconds(t, c);
-  // Room for train()'s validation passes and for a busier machine than the measurement saw.
-  const steps = Math.floor((0.75 * seconds) / perStep / c.epochs);
-  const fit = Math.max(2 * c.batch, steps * c.batch);
-  // The generator's own test figure is not needed (the map's are reported): train() skips it.
-  if (fit >= nN + nA) return { ...t, validation, test: null };
-  const f = fit / (nN + nA);
-  const pick = (n: number) => Array.from(rng.permutation(n).subarray(0, Math.max(1, Math.round(n * f)))).sort((a, b) => a - b);
-  warn(`stage 1: ${(perStep * 1000).toFixed(0)} ms a generator step, so the generator trains on a seeded ${(100 * f).toFixed(1)} % of the crops (${Math.round(nN * f)} normal + ${nA ? Math.max(1, Math.round(nA * f)) : 0} defect) to fit ${seconds.toFixed(0)} s; the defect map sees every crop`);
-  return { ...t, validation, test: null, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
 }
 
 function numberOr(v: unknown): number | undefined {

@@ -12,6 +12,7 @@ import type { ImageSet } from '../data/types';
 import { auroc, f1OptimalThreshold, rocCurve, type RocPoint } from '../metrics';
 import { readMask } from '../data/patches';
 import { pixelAuroc, StreamingPixelAuroc } from './pixel';
+import { ProCurve } from '../metrics/aupro';
 
 export interface EvalSet {
   images: ImageSet;
@@ -35,9 +36,11 @@ export interface PhotoAuroc extends ImageLevelAuroc {
   /**
    * Pixel AUROC over the whole photos' maps (the defect probability where the model has a
    * defect map, else the reconstruction error) against their masks, every pixel of every photo
-   * (normal photos: all normal pixels); null without masks. (A pixel AUPRO would go beside it.)
+   * (normal photos: all normal pixels); null without masks.
    */
   pixelAuroc?: number | null;
+  /** The per-region overlap (AUPRO to a false-positive rate of 0.3, as MVTec AD reports it) over the same pixels; null without masks or regions. */
+  pixelAupro?: number | null;
   /** How far apart the photo's tiles started, in model pixels (the model size: side by side). */
   tileStride?: number;
 }
@@ -64,6 +67,11 @@ export interface EvalResult {
   atModelThreshold: { threshold: number; precision: number | null; recall: number | null; f1: number | null; accuracy: number };
   perClass: ClassResult[];
   pixelAuroc: number | null;
+  /**
+   * AUPRO over the same pixels as pixelAuroc (trainer/metrics/aupro.ts: per-region overlap to a
+   * false-positive rate of 0.3, as MVTec AD reports it); null without masks.
+   */
+  pixelAupro: number | null;
   /** Where items are crops: AUROC over source images, each scored by its highest crop score, anomalous when any of its crops is. */
   sourceAuroc: ImageLevelAuroc | null;
   /**
@@ -137,6 +145,7 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
   const tileStride = views.tileStride ?? tileStrideOf(scorer.info);
   // Probabilities lie in [0, 1]; the L1 error of images normalised to [-1, 1] in [0, 2].
   const pixels = photoMask.size ? new StreamingPixelAuroc(scorer.info.defectMap ? 1 : 2) : null;
+  const regions = photoMask.size ? new ProCurve(scorer.info.defectMap ? 1 : 2) : null;
   for (const p of photos) {
     const r = await scorer.score(await decode(p), { mode: 'tile', reconstruction: false, flip: views.flip, shift: views.shift, stride: tileStride });
     scores.push(r.score);
@@ -146,11 +155,12 @@ export async function wholePhotoAuroc(scorer: Scorer, groups: string[], labels: 
       const mask = maskPath ? await readMask(maskPath, r.width, r.height) : new Uint8Array(r.width * r.height);
       for (let q = 0; q < mask.length; q++) mask[q] = mask[q] > 127 ? 1 : 0;
       pixels.add(r.probability ?? r.errorMap, mask);
+      regions!.add(r.probability ?? r.errorMap, mask, r.width, r.height);
     }
   }
   const y = photos.map((p) => label.get(p)!);
   const anomalies = y.filter((v) => v).length;
-  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride, ...(pixels ? { pixelAuroc: pixels.auroc() } : {}) };
+  const result: PhotoAuroc = { auroc: nanToNull(auroc(scores, y)), images: photos.length, normals: photos.length - anomalies, anomalies, tileStride, ...(pixels ? { pixelAuroc: pixels.auroc(), pixelAupro: nanToNull(regions!.aupro()) } : {}) };
   if (classNames) {
     result.byType = perClassAuroc(scores, Uint8Array.from(y), photos.map((p) => photoClass.get(p)!))
       .filter((c) => c.anomaly)
@@ -180,7 +190,7 @@ export function perClassAuroc(scores: ArrayLike<number>, labels: Uint8Array, cla
   return out.sort((x, y) => (x.className < y.className ? -1 : x.className > y.className ? 1 : 0));
 }
 
-export interface ScoredSet { mean: Float32Array; topPatch: Float32Array; own: Float32Array; pixelAuroc: number | null }
+export interface ScoredSet { mean: Float32Array; topPatch: Float32Array; own: Float32Array; pixelAuroc: number | null; pixelAupro: number | null }
 
 /** Scores every image of the set with the Scorer, batch by batch ('resize' mode: the set is already at model size). */
 export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: number; onProgress?: (done: number, total: number) => void } & Partial<ScoreViews> = {}): Promise<ScoredSet> {
@@ -191,6 +201,8 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
   const wantPixels = !!set.masks && set.masks.some((m) => m);
   const pixErr: Float32Array[] = [];
   const pixLab: Uint8Array[] = [];
+  // A defect-map model's pixel figure is its probability (what its heatmap shows), else the reconstruction error (0..2).
+  const pro = new ProCurve(scorer.info.defectMap ? 1 : 2);
   for (let s = 0; s < n; s += batch) {
     const idx = Array.from({ length: Math.min(batch, n - s) }, (_, k) => s + k);
     const px = await set.images.readBatch(idx);
@@ -209,13 +221,16 @@ export async function scoreSet(scorer: Scorer, set: EvalSet, opts: { batch?: num
           if (m.length !== lab.length) throw new Error(`mask ${s + k} has ${m.length} pixels, its error map ${lab.length}`);
           for (let q = 0; q < lab.length; q++) lab[q] = m[q] > 127 ? 1 : 0;
         }
-        pixErr.push(r.errorMap);
+        const pixMap = r.probability ?? r.errorMap;
+        pixErr.push(pixMap);
         pixLab.push(lab);
+        pro.add(pixMap, lab, r.width, r.height);
       }
     });
     opts.onProgress?.(Math.min(n, s + batch), n);
   }
-  return { mean, topPatch, own, pixelAuroc: wantPixels ? pixelAuroc(pixErr, pixLab) : null };
+  const aupro = wantPixels ? pro.aupro() : NaN;
+  return { mean, topPatch, own, pixelAuroc: wantPixels ? pixelAuroc(pixErr, pixLab) : null, pixelAupro: Number.isFinite(aupro) ? aupro : null };
 }
 
 /** Scores and measures. `flip`, `shift` and `tileStride` override the model's own settings (to measure a model with and without them). */
@@ -241,6 +256,7 @@ export async function evaluateSet(scorer: Scorer, set: EvalSet, opts: { onProgre
     atModelThreshold: { threshold, precision: conf.precision, recall: conf.recall, f1: conf.f1, accuracy: conf.accuracy },
     perClass: perClassAuroc(scores.own, labels, set.className),
     pixelAuroc: scores.pixelAuroc,
+    pixelAupro: scores.pixelAupro,
     sourceAuroc: set.groups ? sourceLevelAuroc(scores.own, labels, set.groups) : null,
     photoAuroc: set.groups && opts.decodePhoto ? await wholePhotoAuroc(scorer, set.groups, labels, opts.decodePhoto, set.className, { flip: opts.flip, shift: opts.shift, tileStride: opts.tileStride }, set.maskPaths) : null,
     roc: thinRoc(rocCurve(scores.own, labels)),

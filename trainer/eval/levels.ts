@@ -15,8 +15,10 @@ import type { EvalResult, ImageLevelAuroc, PhotoAuroc } from './evaluate';
 export interface WholePhotoLevel {
   /** Each test photo scored whole, as `flawscope score` does. */
   imageAuroc: number | null;
-  /** Every pixel of every test photo against the masks; null without masks. (A pixel AUPRO will go here too.) */
+  /** Every pixel of every test photo against the masks; null without masks. */
   pixelAuroc: number | null;
+  /** Per-region overlap over the same pixels (AUPRO to FPR 0.3); null without masks. */
+  pixelAupro: number | null;
   photos: number;
   normals: number;
   anomalies: number;
@@ -49,7 +51,7 @@ export function evalLevels(r: EvalResult): EvalLevels {
   // Items are crops exactly when the evaluation grouped them by source photo.
   const crops = r.sourceAuroc !== null;
   return {
-    wholePhoto: photo ? { imageAuroc: photo.auroc, pixelAuroc: photo.pixelAuroc ?? null, photos: photo.images, normals: photo.normals, anomalies: photo.anomalies, tileStride: photo.tileStride, byType: photo.byType } : null,
+    wholePhoto: photo ? { imageAuroc: photo.auroc, pixelAuroc: photo.pixelAuroc ?? null, pixelAupro: photo.pixelAupro ?? null, photos: photo.images, normals: photo.normals, anomalies: photo.anomalies, tileStride: photo.tileStride, byType: photo.byType } : null,
     patchLevel: crops
       ? { imageAuroc: r.auroc, aurocMean: r.aurocMean, aurocTopPatch: r.aurocTopPatch, pixelAuroc: r.pixelAuroc, patches: r.count, normals: r.normals, anomalies: r.anomalies, sourceAuroc: r.sourceAuroc, atModelThreshold: r.atModelThreshold }
       : null,
@@ -73,7 +75,7 @@ export function evalText(r: EvalResult): string[] {
   }
   const lines: string[] = [];
   if (wholePhoto) {
-    lines.push(`whole-photo image AUROC ${p(wholePhoto.imageAuroc)}  whole-photo pixel AUROC ${wholePhoto.pixelAuroc === null ? 'no masks' : p(wholePhoto.pixelAuroc)}`);
+    lines.push(`whole-photo image AUROC ${p(wholePhoto.imageAuroc)}  whole-photo pixel AUROC ${wholePhoto.pixelAuroc === null ? 'no masks' : `${p(wholePhoto.pixelAuroc)}  AUPRO ${p(wholePhoto.pixelAupro)}`}`);
     lines.push(`  ${wholePhoto.photos} photos (${wholePhoto.normals} normal, ${wholePhoto.anomalies} defect), each tiled and scored as \`flawscope score\` does, tiles ${wholePhoto.tileStride} px apart`);
     for (const t of wholePhoto.byType ?? []) lines.push(`  ${t.className}: whole-photo AUROC ${p(t.auroc)} (${t.photos} photos against the normal ones)`);
   } else {
