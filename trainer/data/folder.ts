@@ -5,6 +5,7 @@
  * rule, `NAME.png` next to `NAME.jpg`) is never read as an image: it is counted and warned about.
  */
 import fs from 'node:fs/promises';
+import sharp from 'sharp';
 import path from 'node:path';
 import type { Catalog, CatalogItem } from './catalog';
 import { decodeFiles } from './decode-files';
@@ -39,7 +40,7 @@ export async function readImageFolder(root: string, rule: MaskRule = { maskSuffi
       classSet.add(cls);
       const { files, problems } = await walkFiles(path.join(part.dir, cls));
       skipped.push(...problems);
-      const masks = maskFiles(files, rule);
+      const masks = await maskFiles(files, rule);
       siblingMasks += masks.size;
       ignoredFiles += masks.size;
       let n = 0;
@@ -76,11 +77,42 @@ export async function readImageFolder(root: string, rule: MaskRule = { maskSuffi
   };
 }
 
-/** The files of one class folder that are masks of another image there (or lone masks among such pairs). */
-function maskFiles(files: string[], rule: MaskRule): Set<string> {
+/**
+ * The files of one class folder that are masks of another image there. In a folder of image + mask
+ * pairs (at least half the images that could have a mask have one: the masks layout's own rule) a
+ * sibling `NAME.png` is a mask by its name, and so is a lone one among the pairs. Below that, a
+ * sibling is a mask only if its pixels look like one (a plain folder may hold an unrelated
+ * `x.png` beside `x.jpg`).
+ */
+async function maskFiles(files: string[], rule: MaskRule): Promise<Set<string>> {
   const p = pairMasks(files, rule);
-  const used = new Set([...p.images.map((i) => i.image), ...p.orphanMasks]);
-  const out = new Set(p.orphanMasks);
-  for (const f of files) if (isImageFile(f) && !used.has(f)) out.add(f);
+  const suffix = rule.maskSuffix.toLowerCase();
+  const paired = p.images.filter((i) => i.mask !== undefined);
+  const couldHaveMask = p.images.filter((i) => !i.image.toLowerCase().endsWith(suffix));
+  if (paired.length === 0) return new Set();
+  if (paired.length * 2 >= couldHaveMask.length) return new Set([...paired.map((i) => i.mask!), ...p.orphanMasks]);
+  const out = new Set<string>();
+  for (const i of paired) if (await looksLikeMask(i.mask!)) out.add(i.mask!);
   return out;
+}
+
+/**
+ * A mask by its pixels: grey (R = G = B everywhere) and nearly all black or white. Tools write
+ * masks as grey, palette or RGB PNGs alike, so the header cannot tell; an unreadable file is not a
+ * mask (it is reported as an unreadable image).
+ */
+async function looksLikeMask(file: string): Promise<boolean> {
+  try {
+    const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    const c = info.channels;
+    let binary = 0;
+    for (let i = 0; i < data.length; i += c) {
+      const v = data[i];
+      if (c >= 3 && (data[i + 1] !== v || data[i + 2] !== v)) return false;
+      if (v === 0 || v === 255) binary++;
+    }
+    return binary >= 0.95 * (data.length / c);
+  } catch {
+    return false;
+  }
 }
