@@ -25,6 +25,10 @@
  *     one-sided normal tolerance factor for coverage 1−R at confidence γ (exact: a quantile of
  *     the noncentral t distribution, trainer/tolerance.ts). Limit: it
  *     assumes that the log scores' upper tail is normal; a heavier tail gives more false alarms.
+ *   The parametric bound is capped at the highest normal score (recorded as 'highest-normal') when
+ *   it would keep less than half of the anomalies that score flags: a few normals far above the
+ *   rest (a second cluster) widen sd until the bound passes nearly every anomaly, and a threshold
+ *   that flags nothing is worse than the small sample's own maximum.
  *   Both are never below the plain rule's threshold, and with fewer than 3 normals (no usable sd)
  *   the plain rule is used and recorded. No constant is tuned to a dataset: R and γ say it all.
  * - defect-rate P: the threshold with the best F1 for the anomaly class after the anomalies are
@@ -107,7 +111,7 @@ export function falseAlarmRateThreshold(normals: ArrayLike<number>, rate: number
 export type ToleranceBound = NonNullable<ThresholdRule['bound']>;
 
 /** The tolerance-bound rule (see the module comment): the threshold and how it was computed. */
-export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number): { threshold: number; bound: ToleranceBound } {
+export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number, anomalies?: ArrayLike<number>): { threshold: number; bound: ToleranceBound } {
   const plain = falseAlarmRateThreshold(normals, rate);
   if (!(confidence > 0 && confidence < 1)) throw new ThresholdRuleError(`confidence ${confidence}: expected a number above 0 and below 1`);
   const s = finiteCopy(normals, 'normal').sort().reverse();
@@ -124,7 +128,15 @@ export function toleranceThreshold(normals: ArrayLike<number>, rate: number, con
   const k = toleranceFactor(n, rate, confidence);
   if (k === null || !(sd > 0)) return { threshold: plain, bound: 'too-few' };
   const t = mean + k * sd;
-  return { threshold: Math.max(plain, useLog ? Math.exp(t) : t), bound: useLog ? 'log-normal' : 'normal' };
+  const bound = useLog ? Math.exp(t) : t;
+  // A few high normals (a second cluster of normal scores) can widen sd until the bound lands above
+  // nearly every anomaly: a model that flags nothing (J63). When the bound keeps less than half of
+  // the validation anomalies that the highest normal's score flags, it is capped there.
+  if (anomalies && bound > s[0]) {
+    const above = (th: number) => Array.from(anomalies).filter((a) => a > th).length;
+    if (above(bound) * 2 < above(s[0])) return { threshold: Math.max(plain, s[0]), bound: 'highest-normal' };
+  }
+  return { threshold: Math.max(plain, bound), bound: useLog ? 'log-normal' : 'normal' };
 }
 
 /** The defect-rate rule (see the module comment). */
@@ -164,7 +176,7 @@ export function chooseThresholdForFlag(normals: ArrayLike<number>, anomalies: Ar
 
 export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
   if (r.method === 'false-alarm-rate' && r.confidence !== undefined) {
-    const { threshold, bound } = toleranceThreshold(normals, r.target, r.confidence);
+    const { threshold, bound } = toleranceThreshold(normals, r.target, r.confidence, anomalies);
     return { threshold, bound, ...ratesAt(normals, anomalies, threshold) };
   }
   const threshold = r.method === 'false-alarm-rate' ? falseAlarmRateThreshold(normals, r.target) : defectRateThreshold(normals, anomalies, r.target);

@@ -239,3 +239,22 @@ function erf(x: number): number {
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
+
+test('a second cluster of high normals: the tolerance bound is capped at the highest normal when it would drop most detections', () => {
+  // 12 normals near 1, 3 near 2 (the second cluster), anomalies from 2.2 to 2.77: log sd is wide and
+  // the uncapped bound lands above every anomaly.
+  const normals = [...Array.from({ length: 12 }, (_, i) => 1 + i * 0.01), 1.9, 2, 2.1];
+  const anomalies = Array.from({ length: 20 }, (_, i) => 2.2 + i * 0.03);
+  const uncapped = toleranceThreshold(normals, 0.01, 0.9);
+  assert.ok(uncapped.threshold > Math.max(...anomalies), `the bound alone passes every anomaly (${uncapped.threshold})`);
+  const c = chooseThreshold(normals, anomalies, { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
+  assert.equal(c.bound, 'highest-normal');
+  assert.equal(c.threshold, 2.1);
+  assert.equal(c.expectedDetectionRate, 1);
+  // One cluster: the bound stays (it is above the highest normal and keeps most anomalies).
+  const one = Array.from({ length: 15 }, (_, i) => 1 + i * 0.01);
+  const far = Array.from({ length: 20 }, (_, i) => 3 + i * 0.1);
+  const d = chooseThreshold(one, far, { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
+  assert.equal(d.bound, 'log-normal');
+  assert.ok(d.threshold > 1.14);
+});
