@@ -261,6 +261,8 @@ const check = (cond, what) => {
     ? await rf.waitForFunction(() => document.body.dataset.done !== undefined, null, { timeout: 90000 }).then(() => rf.evaluate(() => document.querySelectorAll('#results tbody tr').length), () => 0)
     : 0;
   check(restoredRows === 24, `after a window reload the folder panel is back with its ${restoredRows} rows`);
+  const statusText = (await page.locator('.statusbar-item', { hasText: 'Flawscope:' }).first().textContent().catch(() => '')).trim();
+  check(/Flawscope: digits-/.test(statusText), `after a window reload the status bar still names the active model ("${statusText}")`);
   await page.screenshot({ path: `${SHOTS}/07-after-reload.png` });
 
   // 8) palette → Evaluate Model: a rendered report (figures, ROC curve, histogram), not JSON in the Output panel
