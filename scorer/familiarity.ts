@@ -49,6 +49,20 @@ export const ASPECT_FACTOR = 1.5;
  */
 export const PIXEL_MARGIN = 0.5;
 /**
+ * Ink extent rule, a second upper limit for the ink's width and height: the widest (tallest) ink
+ * of any training image, q100, plus this share of the room it leaves to the image's edge,
+ * q100 + EXTENT_ROOM·(1 − q100). Why beside the spread rule: a drawing set framed with a margin
+ * (MNIST digits fit a 20x20 box in 28x28: every training 8's ink spans at most 75 % of the 32 px
+ * input) has a hard wall at q100 that the 1–99 % spread does not see when the class varies much in
+ * width (8s: 34–75 %, so the spread rule allows 94 %). A sandal or sneaker drawn edge to edge (94–97 %)
+ * passed it; this rule calls it unfamiliar from 87.5 % on. When the training images already fill
+ * the frame (q100 = 1: garments, photos) it adds nothing. Limit: one training image whose ink
+ * reaches the edge lifts q100 and loosens the rule for the whole model.
+ */
+export const EXTENT_ROOM = 0.5;
+const extentLimit = (q100: number) => q100 + EXTENT_ROOM * (1 - q100);
+
+/**
  * Score rule, low side: below the lowest validation normal score by more than this many times
  * that score's distance to the median. A too-perfect reconstruction is as suspicious as a bad
  * one: a flat or tiny input is easy to copy and says nothing about defects.
@@ -230,21 +244,22 @@ export function familiarityReasons(info: Pick<ModelInfo, 'input' | 'preprocess' 
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`, num = (x: number) => x.toFixed(1);
     const p = facts.pixels;
     // The ink rules only above: less ink, or a narrower drawing, is a "1" among "8"s: an anomaly of the kind trained for.
-    const rules: [string, number, number[], (x: number) => string, boolean][] = [
+    const rules: [string, number, number[], (x: number) => string, boolean, boolean?][] = [
       ['brightness (pixel mean)', p.mean, t.mean, num, true],
       ['contrast (pixel standard deviation)', p.std, t.std, num, true],
       ['share of mid-tone pixels', p.midtones, t.midtones, pct, false],
     ];
-    for (const [name, v, q] of [
-      ['share of ink pixels (brighter than 32)', p.ink, t.ink],
-      ['ink width (share of the image width)', p.inkWidth, t.inkWidth],
-      ['ink height (share of the image height)', p.inkHeight, t.inkHeight],
-    ] as const) if (v !== undefined && q?.length === PERCENTILES) rules.push([name, v, q, pct, false]);
-    for (const [name, v, q, f, bothSides] of rules) {
+    for (const [name, v, q, extent] of [
+      ['share of ink pixels (brighter than 32)', p.ink, t.ink, false],
+      ['ink width (share of the image width)', p.inkWidth, t.inkWidth, true],
+      ['ink height (share of the image height)', p.inkHeight, t.inkHeight, true],
+    ] as const) if (v !== undefined && q?.length === PERCENTILES) rules.push([name, v, q, pct, false, extent]);
+    for (const [name, v, q, f, bothSides, extent] of rules) {
       const spread = q[99] - q[1];
-      const lo = bothSides ? q[1] - PIXEL_MARGIN * spread : -Infinity, hi = q[99] + PIXEL_MARGIN * spread;
+      const lo = bothSides ? q[1] - PIXEL_MARGIN * spread : -Infinity;
+      const hi = Math.min(q[99] + PIXEL_MARGIN * spread, extent ? extentLimit(q[100]) : Infinity);
       if (v < lo || v > hi)
-        reasons.push(`its ${name} is ${f(v)}, far ${v < lo ? 'below' : 'above'} the training ${tile ? 'crops' : 'images'}' (${f(q[1])}–${f(q[99])} for 98 % of them)`);
+        reasons.push(`its ${name} is ${f(v)}, far ${v < lo ? 'below' : 'above'} the training ${tile ? 'crops' : 'images'}' (${f(q[1])}–${f(q[99])} for 98 % of them${extent && v > hi ? `, ${f(q[100])} at most` : ''})`);
     }
   }
 

@@ -79,6 +79,19 @@ describe('familiarity rules', () => {
     assert.deepEqual(reasons(digitModel(), { pixels: { ...px, ink: 0.9, inkWidth: 1, inkHeight: 1 } }), []);
     assert.deepEqual(reasons(inked, { pixels: px }), []);
   });
+  test('ink extent: wider than any training digit by half the room left to the edge is unfamiliar, even inside the spread rule', () => {
+    // Widths like MNIST 8s at 32 px (34–75 %): the 1–99 % spread rule alone allows up to 94 %.
+    const eights = digitModel({ trainingImages: { ...digitModel().trainingImages!, ink: ramp(0.12, 0.32), inkWidth: ramp(0.34, 0.75), inkHeight: ramp(0.5, 0.75) } });
+    const px = { mean: 40, std: 80, midtones: 0.15, ink: 0.15 };
+    assert.deepEqual(reasons(eights, { pixels: { ...px, inkWidth: 0.75, inkHeight: 0.75 } }), [], 'as wide as the widest training 8');
+    assert.deepEqual(reasons(eights, { pixels: { ...px, inkWidth: 0.875, inkHeight: 0.7 } }), [], 'exactly at q100 + half the room (75 % + 12.5 %)');
+    // A sandal drawn edge to edge at 30 of 32 px (a Fashion-MNIST image the old rule called familiar).
+    assert.match(reasons(eights, { pixels: { ...px, inkWidth: 0.9375, inkHeight: 0.7 } })[0], /^its ink width \(share of the image width\) is 93\.8 %, far above the training images' \(34\.4 %–74\.6 % for 98 % of them, 75\.0 % at most\)$/);
+    assert.match(reasons(eights, { pixels: { ...px, inkWidth: 0.5, inkHeight: 0.9 } })[0], /ink height .* 75\.0 % at most/);
+    // Training images that fill the frame (garments): the extent rule adds nothing.
+    const garments = digitModel({ trainingImages: { ...digitModel().trainingImages!, ink: ramp(0.12, 0.6), inkWidth: ramp(0.5, 1), inkHeight: ramp(0.6, 1) } });
+    assert.deepEqual(reasons(garments, { pixels: { ...px, inkWidth: 1, inkHeight: 1 } }), []);
+  });
   test('pixelStats with a shape: the ink share and the ink box', () => {
     const img = new Uint8Array(10 * 8); // 10 wide, 8 high, grey
     for (const [x, y] of [[2, 1], [6, 1], [4, 5]]) img[y * 10 + x] = 255;
