@@ -79,6 +79,19 @@ describe('familiarity rules', () => {
     assert.deepEqual(reasons(digitModel(), { pixels: { ...px, ink: 0.9, inkWidth: 1, inkHeight: 1 } }), []);
     assert.deepEqual(reasons(inked, { pixels: px }), []);
   });
+  test('ink extent: wider than any training digit by half the room left to the edge is unfamiliar, even inside the spread rule', () => {
+    // Widths like MNIST 8s at 32 px (34–75 %): the 1–99 % spread rule alone allows up to 94 %.
+    const eights = digitModel({ trainingImages: { ...digitModel().trainingImages!, ink: ramp(0.12, 0.32), inkWidth: ramp(0.34, 0.75), inkHeight: ramp(0.5, 0.75) } });
+    const px = { mean: 40, std: 80, midtones: 0.15, ink: 0.15 };
+    assert.deepEqual(reasons(eights, { pixels: { ...px, inkWidth: 0.75, inkHeight: 0.75 } }), [], 'as wide as the widest training 8');
+    assert.deepEqual(reasons(eights, { pixels: { ...px, inkWidth: 0.875, inkHeight: 0.7 } }), [], 'exactly at q100 + half the room (75 % + 12.5 %)');
+    // A sandal drawn edge to edge at 30 of 32 px (a Fashion-MNIST image the old rule called familiar).
+    assert.match(reasons(eights, { pixels: { ...px, inkWidth: 0.9375, inkHeight: 0.7 } })[0], /^its ink width \(share of the image width\) is 93\.8 %, far above the training images' \(34\.4 %–74\.6 % for 98 % of them, 75\.0 % at most\)$/);
+    assert.match(reasons(eights, { pixels: { ...px, inkWidth: 0.5, inkHeight: 0.9 } })[0], /ink height .* 75\.0 % at most/);
+    // Training images that fill the frame (garments): the extent rule adds nothing.
+    const garments = digitModel({ trainingImages: { ...digitModel().trainingImages!, ink: ramp(0.12, 0.6), inkWidth: ramp(0.5, 1), inkHeight: ramp(0.6, 1) } });
+    assert.deepEqual(reasons(garments, { pixels: { ...px, inkWidth: 1, inkHeight: 1 } }), []);
+  });
   test('pixelStats with a shape: the ink share and the ink box', () => {
     const img = new Uint8Array(10 * 8); // 10 wide, 8 high, grey
     for (const [x, y] of [[2, 1], [6, 1], [4, 5]]) img[y * 10 + x] = 255;
@@ -95,8 +108,15 @@ describe('familiarity rules', () => {
   });
   test('score: far below the normal range (too perfect) or far above it', () => {
     const m = digitModel();
-    assert.match(reasons(m, {}, 0.24)[0], /^its score 0\.2400 is far below the normal range \(the 100 normal validation images score 0\.3000–0\.4000\)/);
-    assert.deepEqual(reasons(m, {}, 0.26), [], 'below the lowest by less than its distance to the median');
+    // Low side in ratios: 0.30 × (0.30/0.35)^4 ≈ 0.162.
+    assert.match(reasons(m, {}, 0.15)[0], /^its score 0\.1500 is far below the normal range \(the 100 normal validation images score 0\.3000–0\.4000\)/);
+    assert.deepEqual(reasons(m, {}, 0.17), []);
+    assert.deepEqual(reasons(m, {}, 0.24), [], 'under the old additive rule (0.30 − 1 × 0.05 = 0.25) this was unfamiliar');
+    // 15 validation 8s in a tight band (a quick-preset MNIST model: 0.0403–0.0428 below the median):
+    // normal test 8s of other writers scored down to 0.0334, and the old rule (0.0378) called 3.8 % of them unfamiliar.
+    const tightLow = digitModel({ quantiles: [...Array.from({ length: 51 }, (_, i) => 0.0403 + (0.0025 * i) / 50), ...Array.from({ length: 50 }, (_, i) => 0.0428 + (0.936 * (i + 1)) / 50)] });
+    assert.deepEqual(reasons(tightLow, {}, 0.0334), []);
+    assert.match(reasons(tightLow, {}, 0.02)[0], /far below/);
     // High side in ratios: 0.40 × (0.40/0.35)^10 ≈ 1.52.
     assert.match(reasons(m, {}, 1.6)[0], /^its score 1\.6000 is far above/);
     assert.deepEqual(reasons(m, {}, 1.45), []);
