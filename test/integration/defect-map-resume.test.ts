@@ -1,0 +1,135 @@
+/**
+ * --preset defects stopped during stage 2 (the defect map) and resumed: the resumed run ends with
+ * the same map weights, Adam slots, sampler position and history as one that ran through (stops
+ * made in-process at a chosen step, so the point is exact); a SIGTERM to the CLI leaves
+ * OUT.checkpoint and the best map so far as a model, and `--resume OUT.checkpoint` finishes it; a
+ * damaged stage-2 state is refused with exit 2 naming the field.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paintedDefects } from '../helpers/painted-defects';
+import { runCli, startCli, tempDir } from '../helpers/cli';
+import { trainConfigFromFlags } from '../../trainer/cli-train-config';
+import { trainDefects, MAP_WEIGHTS_FILE, type DefectsConfig } from '../../trainer/defect-map/train-map';
+import { checkpointPath } from '../../trainer/train';
+import type { ProgressEvent } from '../../trainer/progress';
+
+let data: string;
+before(async () => { data = await paintedDefects({ normal: 10, defect: 8 }); });
+
+const config = (out: string) => trainConfigFromFlags(new Map(Object.entries({ data, out, preset: 'defects', epochs: '2', 'time-budget': '10m', 'keep-checkpoint': 'true' }))) as DefectsConfig;
+
+/** Runs trainDefects, asking it to stop at the `stopAt`-th poll once stage 2 has begun (it polls once before each map step). */
+async function run(out: string, stopAt: number | null, resume?: string) {
+  const events: ProgressEvent[] = [];
+  let mapPolls = 0, inMap = false;
+  const result = await trainDefects(config(out), {
+    emit: (e) => { events.push(e); if (e.type === 'stage' && e.stage === 'defect-map') inMap = true; },
+    shouldStop: () => inMap && ++mapPolls === stopAt,
+    loadData: () => { throw new Error('unused'); },
+  }, resume ? { dir: resume } : undefined);
+  return { result, events };
+}
+
+/** A checkpoint's training state: every tensor and the loop's state, wall-clock figures and the output folder left out. */
+function contents(ckpt: string) {
+  const { elapsedSeconds, partial, history, config: { out, ...config }, defectMap: { seconds, ...defectMap }, ...state } = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8'));
+  return {
+    config, state, defectMap,
+    history: history.map(({ seconds: _s, elapsed: _e, ...rest }: Record<string, unknown>) => rest),
+    manifest: readFileSync(join(ckpt, 'tensors.json'), 'utf8'),
+    tensors: readFileSync(join(ckpt, 'tensors.bin')),
+  };
+}
+
+test('stage 2 stopped mid-epoch and resumed: the same map weights, Adam slots, sampler position and history as a run that went through', { timeout: 600_000 }, async () => {
+  const refOut = join(tempDir('flawscope-defres-ref-'), 'model');
+  const ref = await run(refOut, null);
+  assert.equal(ref.result, 'done');
+  const spe = (ref.events.find((e) => e.type === 'stage' && e.stage === 'defect-map') as { message: string }).message.match(/(\d+) steps an epoch/)![1];
+  const want = contents(checkpointPath(refOut));
+  assert.equal(want.state.epoch, 2);
+  assert.equal(want.defectMap.updates, 2 * Number(spe));
+
+  // Stopped 5 steps into the map's second epoch: the checkpoint holds epoch 1 and 5 steps; the best map so far is the model.
+  const out = join(tempDir('flawscope-defres-'), 'model');
+  const stopped = await run(out, Number(spe) + 6);
+  assert.equal(stopped.result, 'cancelled');
+  const c = stopped.events.find((e) => e.type === 'cancelled') as Extract<ProgressEvent, { type: 'cancelled' }>;
+  assert.deepEqual(c, { type: 'cancelled', checkpoint: checkpointPath(out), epoch: 1, step: 5, model: out, bestEpoch: 1 });
+  const stoppedInfo = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.equal(stoppedInfo.formatVersion, 6);
+  assert.equal(stoppedInfo.stoppedBy, 'signal');
+  assert.equal(stoppedInfo.metrics.testPhotoAuroc, null, 'a stop skips the test photos');
+  const mid = contents(checkpointPath(out));
+  assert.deepEqual([mid.state.epoch, mid.state.step, mid.defectMap.updates], [1, 5, Number(spe) + 5]);
+
+  const resumed = await run(out, null, checkpointPath(out));
+  assert.equal(resumed.result, 'done');
+  assert.ok(resumed.events.some((e) => e.type === 'stage' && e.stage === 'defect-map' && /resuming after epoch 1, step 5/.test(e.message)));
+  assert.ok(!resumed.events.some((e) => e.type === 'stage' && e.stage === 'generator'), 'stage 1 is not run again');
+  const got = contents(checkpointPath(out));
+  assert.deepEqual(got.history, want.history);
+  assert.deepEqual(got.state, want.state);
+  assert.deepEqual(got.defectMap, want.defectMap);
+  assert.equal(got.manifest, want.manifest);
+  assert.ok(got.tensors.equals(want.tensors), 'every tensor (map, Adam, best, sampler orders) equal byte for byte');
+  assert.ok(readFileSync(join(out, MAP_WEIGHTS_FILE)).equals(readFileSync(join(refOut, MAP_WEIGHTS_FILE))), 'the deployed map equal byte for byte');
+  const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.equal(info.metrics.mapUpdates, 2 * Number(spe));
+  assert.equal(info.stoppedBy, undefined);
+});
+
+test('CLI: SIGTERM during the map leaves OUT.checkpoint and the best map as a model; --resume finishes it; a damaged stage-2 state is refused (exit 2, the field named)', { timeout: 600_000 }, async () => {
+  const out = join(tempDir('flawscope-defres-cli-'), 'model');
+  const ckpt = checkpointPath(out);
+  let sent = false;
+  const stopped = await startCli(['train', '--data', data, '--out', out, '--preset', 'defects', '--epochs', '3', '--time-budget', '10m', '--json'], (e, kill) => {
+    if (!sent && e.type === 'checkpoint' && e.reason === 'epoch' && e.epoch === 1) { sent = true; kill('SIGTERM'); }
+  });
+  assert.equal(stopped.code, 0, stopped.stderr);
+  const c = stopped.events.find((e) => e.type === 'cancelled');
+  assert.equal(c?.checkpoint, ckpt, stopped.stdout.slice(-2000));
+  assert.equal(c.model, out);
+  assert.ok(c.epoch >= 1 && c.epoch < 3);
+  assert.ok(existsSync(join(out, MAP_WEIGHTS_FILE)) && existsSync(join(ckpt, 'generator', 'weights.bin')));
+
+  // Damaged copies, refused before anything trains.
+  const bad = (edit: (s: any) => void, field: RegExp) => {
+    const copy = join(tempDir('flawscope-defres-bad-'), 'm.checkpoint');
+    cpSync(ckpt, copy, { recursive: true });
+    const s = JSON.parse(readFileSync(join(copy, 'state.json'), 'utf8'));
+    edit(s);
+    writeFileSync(join(copy, 'state.json'), JSON.stringify(s));
+    const r = runCli(['train', '--resume', copy, '--json']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const err = r.events.find((e) => e.type === 'error');
+    assert.match(err?.message ?? '', field);
+    assert.match(err.message, new RegExp(`--resume ${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: state.json`));
+    assert.ok(!existsSync(join(copy, '..', 'm')), 'nothing written');
+  };
+  bad((s) => { s.defectMap.synRngState = -1; }, /field "defectMap\.synRngState": expected an integer 0\.\.2\^32-1/);
+  bad((s) => { delete s.defectMap.samplerPos; }, /field "defectMap\.samplerPos": missing/);
+  bad((s) => { s.defectMap.init.prior = 2; }, /field "defectMap\.init\.prior": expected a number in \(0, 1\)/);
+  bad((s) => { s.defectMap.samplerPos.normal = 1e6; }, /field "defectMap\.samplerPos\.normal": 1000000 is past/);
+  bad((s) => { s.config.preset = 'quick'; }, /field "config\.preset": expected "defects"/);
+  {
+    const copy = join(tempDir('flawscope-defres-bad-'), 'm.checkpoint');
+    cpSync(ckpt, copy, { recursive: true });
+    rmSync(join(copy, 'generator', 'model.json'));
+    const r = runCli(['train', '--resume', copy, '--json']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.events.find((e) => e.type === 'error')?.message ?? '', /missing generator\/model\.json \(the frozen generator\)/);
+  }
+
+  const resumed = runCli(['train', '--resume', ckpt, '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const done = resumed.events.find((e) => e.type === 'done');
+  assert.equal(done?.out, out);
+  const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.deepEqual(info.config.defectMap.history.map((h: { epoch: number }) => h.epoch), [1, 2, 3]);
+  assert.equal(info.formatVersion, 6);
+  assert.ok(!existsSync(ckpt), 'a run that finished its epochs removes its checkpoint');
+});
