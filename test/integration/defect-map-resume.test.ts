@@ -61,7 +61,7 @@ test('stage 2 stopped mid-epoch and resumed: the same map weights, Adam slots, s
   assert.deepEqual(c, { type: 'cancelled', checkpoint: checkpointPath(out), epoch: 1, step: 5, model: out, bestEpoch: 1 });
   const stoppedInfo = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(stoppedInfo.formatVersion, 6);
-  assert.equal(stoppedInfo.stoppedBy, 'signal');
+  assert.equal(stoppedInfo.config.stoppedBy, 'signal');
   assert.equal(stoppedInfo.metrics.testPhotoAuroc, null, 'a stop skips the test photos');
   const mid = contents(checkpointPath(out));
   assert.deepEqual([mid.state.epoch, mid.state.step, mid.defectMap.updates], [1, 5, Number(spe) + 5]);
@@ -79,7 +79,7 @@ test('stage 2 stopped mid-epoch and resumed: the same map weights, Adam slots, s
   assert.ok(readFileSync(join(out, MAP_WEIGHTS_FILE)).equals(readFileSync(join(refOut, MAP_WEIGHTS_FILE))), 'the deployed map equal byte for byte');
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.metrics.mapUpdates, 2 * Number(spe));
-  assert.equal(info.stoppedBy, undefined);
+  assert.equal(info.config.stoppedBy, undefined);
 });
 
 test('CLI: SIGTERM during the map leaves OUT.checkpoint and the best map as a model; --resume finishes it; a damaged stage-2 state is refused (exit 2, the field named)', { timeout: 600_000 }, async () => {
@@ -132,4 +132,23 @@ test('CLI: SIGTERM during the map leaves OUT.checkpoint and the best map as a mo
   assert.deepEqual(info.config.defectMap.history.map((h: { epoch: number }) => h.epoch), [1, 2, 3]);
   assert.equal(info.formatVersion, 6);
   assert.ok(!existsSync(ckpt), 'a run that finished its epochs removes its checkpoint');
+});
+
+test('a run the time budget ended keeps OUT.checkpoint; --resume --epochs N extends it with the budget lifted', { timeout: 600_000 }, async () => {
+  const out = join(tempDir('flawscope-defres-budget-'), 'model');
+  const ckpt = checkpointPath(out);
+  // 10 s: stage 1 takes most of it, the map gets its floor of steps in epoch 1 and stops there.
+  const first = runCli(['train', '--data', data, '--out', out, '--preset', 'defects', '--time-budget', '10s', '--json']);
+  assert.equal(first.code, 0, first.stderr);
+  const info1 = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.equal(info1.config.stoppedBy, 'time-budget');
+  const epochs1 = info1.config.defectMap.history.length;
+  assert.ok(existsSync(join(ckpt, 'state.json')), 'the budget-ended run keeps its checkpoint');
+  const resumed = runCli(['train', '--resume', ckpt, '--epochs', String(epochs1 + 1), '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const info2 = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.deepEqual(info2.config.defectMap.history.map((h: { epoch: number }) => h.epoch), Array.from({ length: epochs1 + 1 }, (_, i) => i + 1));
+  assert.equal(info2.config.defectMap.history[epochs1].steps, info2.config.defectMap.stepsPerEpoch, 'the extension ran a whole epoch');
+  assert.equal(info2.config.stoppedBy, undefined);
+  assert.ok(!existsSync(ckpt));
 });
