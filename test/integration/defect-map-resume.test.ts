@@ -1,7 +1,8 @@
 /**
  * --preset defects stopped during stage 2 (the defect map) and resumed: the resumed run ends with
  * the same map weights, Adam slots, sampler position and history as one that ran through (stops
- * made in-process at a chosen step, so the point is exact); a SIGTERM to the CLI leaves
+ * made in-process at a chosen step, so the point is exact); a stop during stage 1 (the generator)
+ * resumes it from train()'s own checkpoint and ends with the same map; a SIGTERM to the CLI leaves
  * OUT.checkpoint and the best map so far as a model, and `--resume OUT.checkpoint` finishes it; a
  * damaged stage-2 state is refused with exit 2 naming the field.
  */
@@ -21,13 +22,13 @@ before(async () => { data = await paintedDefects({ normal: 10, defect: 8 }); });
 
 const config = (out: string) => trainConfigFromFlags(new Map(Object.entries({ data, out, preset: 'defects', epochs: '2', 'time-budget': '10m', 'keep-checkpoint': 'true' }))) as DefectsConfig;
 
-/** Runs trainDefects, asking it to stop at the `stopAt`-th poll once stage 2 has begun (it polls once before each map step). */
-async function run(out: string, stopAt: number | null, resume?: string) {
+/** Runs trainDefects, asking it to stop at the `stopAt`-th poll of the stage (each polls once before each step). */
+async function run(out: string, stopAt: number | null, resume?: string, stage: 'generator' | 'defect-map' = 'defect-map') {
   const events: ProgressEvent[] = [];
-  let mapPolls = 0, inMap = false;
+  let polls = 0, inStage = false;
   const result = await trainDefects(config(out), {
-    emit: (e) => { events.push(e); if (e.type === 'stage' && e.stage === 'defect-map') inMap = true; },
-    shouldStop: () => inMap && ++mapPolls === stopAt,
+    emit: (e) => { events.push(e); if (e.type === 'stage') inStage = e.stage === stage; },
+    shouldStop: () => inStage && ++polls === stopAt,
     loadData: () => { throw new Error('unused'); },
   }, resume ? { dir: resume } : undefined);
   return { result, events };
@@ -44,8 +45,9 @@ function contents(ckpt: string) {
   };
 }
 
+let refOut = '';
 test('stage 2 stopped mid-epoch and resumed: the same map weights, Adam slots, sampler position and history as a run that went through', { timeout: 600_000 }, async () => {
-  const refOut = join(tempDir('flawscope-defres-ref-'), 'model');
+  refOut = join(tempDir('flawscope-defres-ref-'), 'model');
   const ref = await run(refOut, null);
   assert.equal(ref.result, 'done');
   const spe = (ref.events.find((e) => e.type === 'stage' && e.stage === 'defect-map') as { message: string }).message.match(/(\d+) steps an epoch/)![1];
@@ -80,6 +82,30 @@ test('stage 2 stopped mid-epoch and resumed: the same map weights, Adam slots, s
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.metrics.mapUpdates, 2 * Number(spe));
   assert.equal(info.config.stoppedBy, undefined);
+});
+
+test('stopped during stage 1 (the generator) and resumed: stage 1 continues from its checkpoint and the run ends with the uninterrupted run\'s map', { timeout: 600_000 }, async () => {
+  assert.ok(refOut, 'runs after the stage-2 test (its uninterrupted run is the reference)');
+  const out = join(tempDir('flawscope-defres-s1-'), 'model');
+  const stopped = await run(out, 2, undefined, 'generator');
+  assert.equal(stopped.result, 'cancelled');
+  assert.deepEqual(stopped.events.find((e) => e.type === 'cancelled'), { type: 'cancelled', checkpoint: checkpointPath(out), epoch: 0 });
+  const marker = JSON.parse(readFileSync(join(checkpointPath(out), 'defects-stage1.json'), 'utf8'));
+  assert.equal(marker.stage, 'generator');
+  assert.equal(marker.fraction, 1);
+  assert.ok(!existsSync(join(out, MAP_WEIGHTS_FILE)), 'no model before the map');
+  const resumed = await run(out, null, checkpointPath(out));
+  assert.equal(resumed.result, 'done');
+  assert.ok(resumed.events.some((e) => e.type === 'start' && e.resumedFromEpoch !== undefined), 'stage 1 resumed, not restarted');
+  assert.ok(readFileSync(join(out, MAP_WEIGHTS_FILE)).equals(readFileSync(join(refOut, MAP_WEIGHTS_FILE))), 'the deployed map equal byte for byte');
+  assert.ok(readFileSync(join(out, 'weights.bin')).equals(readFileSync(join(refOut, 'weights.bin'))), 'the generator equal byte for byte');
+  assert.ok(readFileSync(join(checkpointPath(out), 'tensors.bin')).equals(readFileSync(join(checkpointPath(refOut), 'tensors.bin'))));
+
+  // A damaged marker is refused naming the file and field.
+  const copy = join(tempDir('flawscope-defres-bad-'), 'm.checkpoint');
+  cpSync(checkpointPath(out), copy, { recursive: true });
+  writeFileSync(join(copy, 'defects-stage1.json'), JSON.stringify({ ...marker, fraction: 0 }));
+  await assert.rejects(trainDefects(config(join(copy, '..', 'm')), { emit: () => {}, shouldStop: () => false, loadData: () => { throw new Error('unused'); } }, { dir: copy }), /defects-stage1\.json field "fraction": expected a number in \(0, 1\]/);
 });
 
 test('CLI: SIGTERM during the map leaves OUT.checkpoint and the best map as a model; --resume finishes it; a damaged stage-2 state is refused (exit 2, the field named)', { timeout: 600_000 }, async () => {

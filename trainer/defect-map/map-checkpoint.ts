@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { INFO_FILE, MODEL_FILE } from '../../scorer/model-format';
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type CheckpointState } from '../checkpoint';
 import { InputError } from '../errors';
+import { writeFolderAtomically } from '../fs-safe';
 import { WEIGHTS_FILE } from '../model-folder';
 import { savedConfig } from '../train-config';
 import type { DefectsConfig } from './train-map';
@@ -51,8 +52,53 @@ export interface MapCheckpoint {
   tensors: Map<string, tf.Tensor>;
 }
 
-/** True when DIR/state.json is a defects-preset checkpoint (the CLI routes `--resume` by it). */
+/**
+ * A stop during stage 1 leaves train()'s own checkpoint of the generator as OUT.checkpoint, with
+ * this file beside its state.json: the defects settings and the share of the crops stage 1 trains
+ * on (stage1.ts picks it from a timing, which a resume must not repeat).
+ */
+export const STAGE1_FILE = 'defects-stage1.json';
+
+const Stage1Schema = z.object({
+  stage: z.literal('generator', { errorMap: () => ({ message: 'expected "generator"' }) }),
+  fraction: z.number({ invalid_type_error: 'expected a number in (0, 1]', required_error: 'missing; expected a number in (0, 1]' }).gt(0, { message: 'expected a number in (0, 1]' }).max(1, { message: 'expected a number in (0, 1]' }),
+  seconds: secs,
+  config: z.record(z.unknown(), { invalid_type_error: 'expected an object (the training config)', required_error: 'missing; expected an object (the training config)' }),
+}, { invalid_type_error: 'expected a JSON object' });
+
+export interface Stage1Resume { cfg: DefectsConfig; fraction: number; seconds: number }
+
+export async function writeStage1Checkpoint(dir: string, trainCkpt: string, marker: { fraction: number; seconds: number; config: DefectsConfig }): Promise<void> {
+  await writeFolderAtomically(dir, async (tmp) => {
+    await fs.cp(trainCkpt, tmp, { recursive: true });
+    await fs.writeFile(join(tmp, STAGE1_FILE), JSON.stringify({ stage: 'generator', ...marker }, null, 1));
+  }, { force: true });
+}
+
+/** The stage-1 marker of a checkpoint, checked; null when it has none (a stage-2 checkpoint). */
+export async function readStage1Marker(dir: string): Promise<Stage1Resume | null> {
+  const file = join(dir, STAGE1_FILE);
+  if (!existsSync(file)) return null;
+  const bad = (msg: string) => new InputError(`--resume ${dir}: ${STAGE1_FILE}${msg}; the checkpoint is damaged — start a new training`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    throw bad(`: ${(e as Error).message}`);
+  }
+  const m = Stage1Schema.safeParse(raw);
+  if (!m.success) {
+    const issue = m.error.issues[0];
+    throw bad(issue.path.length ? ` field "${issue.path.join('.')}": ${issue.message}` : `: ${issue.message}`);
+  }
+  const cfg = savedConfig(m.data.config, dir) as DefectsConfig;
+  if (cfg.preset !== 'defects' || typeof cfg.timeBudget !== 'number') throw bad(' field "config.preset": expected "defects" with a "timeBudget"');
+  return { cfg, fraction: m.data.fraction, seconds: m.data.seconds };
+}
+
+/** True when DIR is a defects-preset checkpoint, of either stage (the CLI routes `--resume` by it). */
 export async function isDefectsCheckpoint(dir: string): Promise<boolean> {
+  if (existsSync(join(dir, STAGE1_FILE))) return true;
   try {
     const s = JSON.parse(await fs.readFile(join(dir, 'state.json'), 'utf8'));
     return !!s && typeof s === 'object' && 'defectMap' in s;

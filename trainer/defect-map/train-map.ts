@@ -30,7 +30,7 @@ import { percentiles } from '../../scorer/familiarity';
 import { MAP_INPUTS } from './network';
 import { DEFAULT_MAP_LOSS } from './loss';
 import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
-import { GENERATOR_DIR, readMapCheckpoint, type MapCheckpoint } from './map-checkpoint';
+import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoint, type MapCheckpoint, type Stage1Resume } from './map-checkpoint';
 import { runMapStage } from './map-loop';
 import { fitToBudget } from './stage1';
 import { evaluatePhotos, loadGenerator, nullable, type PhotoEval } from './validate';
@@ -95,13 +95,16 @@ const MIN_STEPS = 20;
 export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
   let cfg = cfgIn;
   let resumed: MapCheckpoint | null = null;
+  let stage1Resume: Stage1Resume | null = null;
   if (resume) {
     // As train.ts: the checkpoint's settings win, the model goes beside it (or to --out), and an explicit --epochs lifts the spent time budget.
     const target = resumeTarget(resume);
-    resumed = await readMapCheckpoint(resume.dir, (c) => selectTrainingBackend(c.backend));
-    cfg = { ...resumed.cfg, out: target, ...(resume.epochs !== undefined ? { epochs: resume.epochs } : {}) };
-    if (resolve(resumed.cfg.out) !== target)
-      hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(resumed.cfg.out)}; it continues the model ${resume.out !== undefined ? 'at --out' : 'beside it'}, ${target}` });
+    stage1Resume = await readStage1Marker(resume.dir);
+    if (!stage1Resume) resumed = await readMapCheckpoint(resume.dir, (c) => selectTrainingBackend(c.backend));
+    const saved = stage1Resume?.cfg ?? resumed!.cfg;
+    cfg = { ...saved, out: target, ...(resume.epochs !== undefined ? { epochs: resume.epochs } : {}) };
+    if (resolve(saved.out) !== target)
+      hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model ${resume.out !== undefined ? 'at --out' : 'beside it'}, ${target}` });
   }
   const out = resolve(cfg.out);
   const ckpt = checkpointPath(out);
@@ -117,7 +120,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
   const stageDir = mkdtempSync(join(os.tmpdir(), 'flawscope-defects-'));
   // The budget counts training seconds over every run of this training (a resume adds to the saved ones).
   const clock0 = Date.now();
-  const spentBefore = resumed?.state.elapsedSeconds ?? 0;
+  const spentBefore = resumed?.state.elapsedSeconds ?? stage1Resume?.seconds ?? 0;
   const elapsed = () => spentBefore + (Date.now() - clock0) / 1000;
   const deadline = resume?.epochs !== undefined ? Infinity : clock0 + (cfg.timeBudget - spentBefore) * 1000;
   try {
@@ -142,7 +145,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       stage1Seconds = resumed.state.defectMap.seconds.generator;
       stage1 = { ...cfg, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch };
     } else {
-      const r = await trainGenerator(cfg, d, useSynthetic, genDir, out, hooks);
+      const r = await trainGenerator(cfg, d, useSynthetic, genDir, out, hooks, { ckpt, elapsed, resume: stage1Resume ? { dir: resume!.dir, fraction: stage1Resume.fraction } : undefined });
       if (r === 'cancelled') return 'cancelled';
       stage1 = r;
       stage1Seconds = elapsed();
@@ -279,26 +282,36 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
 }
 
 /** Stage 1: trainer/train.ts as it is, into a temporary model folder. Returns its config, or 'cancelled' on a stop (nothing written). */
-async function trainGenerator(cfg: DefectsConfig, d: MapData, useSynthetic: boolean, genDir: string, out: string, hooks: TrainHooks): Promise<TrainConfig | 'cancelled'> {
+async function trainGenerator(
+  cfg: DefectsConfig, d: MapData, useSynthetic: boolean, genDir: string, out: string, hooks: TrainHooks,
+  o: { ckpt: string; elapsed: () => number; resume?: { dir: string; fraction: number } },
+): Promise<TrainConfig | 'cancelled'> {
   hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${{ masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
   const stage1: TrainConfig = {
     ...cfg, out: genDir, force: false, keepCheckpoint: false, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch,
   };
   delete (stage1 as Partial<DefectsConfig>).preset;
   delete (stage1 as Partial<DefectsConfig>).timeBudget;
-  const stage1Data = await fitToBudget(d.training, stage1, cfg.timeBudget * DEFECTS_PRESET.generatorShare, (m) => hooks.emit({ type: 'warning', message: m }));
+  const fit = await fitToBudget(d.training, stage1, cfg.timeBudget * DEFECTS_PRESET.generatorShare, (m) => hooks.emit({ type: 'warning', message: m }), o.resume?.fraction);
   const r1 = await train(stage1, {
     emit: (e) => {
       if (e.type === 'start') hooks.emit({ ...e, out });
       else if (e.type === 'epoch') hooks.emit({ ...e, stage: 'generator' });
-      else if (e.type === 'warning' || e.type === 'step') hooks.emit(e);
+      // train()'s note that its checkpoint names another folder: the temporary one, expected here.
+      else if ((e.type === 'warning' && !/checkpoint was written for/.test(e.message)) || e.type === 'step') hooks.emit(e);
     },
     shouldStop: hooks.shouldStop,
-    loadData: async () => stage1Data,
-  });
+    loadData: async () => fit.data,
+  }, o.resume ? { dir: o.resume.dir, out: genDir } : undefined);
   if (r1 === 'cancelled') {
-    // Stage 1 keeps no checkpoint of its own (its training set is cut to the budget by a timing): only a stop during the map resumes.
-    hooks.emit({ type: 'warning', message: 'stopped during the generator stage (stage 1), which does not resume; nothing was written — start the training again (a stop during the defect-map stage resumes with --resume OUT.checkpoint)' });
+    // train()'s checkpoint is in the temporary folder: it becomes OUT.checkpoint, with the share of the crops it trains on.
+    const trainCkpt = checkpointPath(genDir);
+    if (!existsSync(join(trainCkpt, 'state.json'))) {
+      hooks.emit({ type: 'warning', message: 'stopped during the generator stage (stage 1) before a checkpoint; nothing was written' });
+      return 'cancelled';
+    }
+    await writeStage1Checkpoint(o.ckpt, trainCkpt, { fraction: fit.fraction, seconds: o.elapsed(), config: cfg });
+    hooks.emit({ type: 'cancelled', checkpoint: o.ckpt, epoch: 0 });
     return 'cancelled';
   }
   return stage1;
