@@ -87,10 +87,9 @@ export interface DefectMapInfo {
 /** The map's own budget floor (map-loop.ts): named in the warning when stage 1 left it no time. */
 const MIN_STEPS = 20;
 /**
- * Runs both stages and writes the model folder, or (`resume`) continues a stage-2 checkpoint
- * (map-checkpoint.ts) with the frozen generator it holds. Returns 'done' or 'cancelled': a stop
- * during stage 1 writes nothing; one during stage 2 leaves OUT.checkpoint and, once a map epoch
- * was validated, the best so far as the model folder.
+ * Runs both stages and writes the model folder, or (`resume`) continues a checkpoint of either
+ * stage (map-checkpoint.ts). Returns 'done' or 'cancelled': a stop leaves OUT.checkpoint; one
+ * during stage 2, once a map epoch was validated, also the best map so far as the model folder.
  */
 export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
   let cfg = cfgIn;
