@@ -36,7 +36,8 @@ export interface CheckpointState {
 
 interface Manifest { name: string; shape: number[]; dtype: string; offset: number; length: number }
 
-export async function writeCheckpoint(dir: string, state: CheckpointState, tensors: NamedTensor[]): Promise<void> {
+/** `extra` writes further files into the checkpoint's temp folder before it is renamed into place (the defects preset's frozen generator). */
+export async function writeCheckpoint(dir: string, state: CheckpointState, tensors: NamedTensor[], extra?: (tmp: string) => Promise<void>): Promise<void> {
   const manifest: Manifest[] = [];
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -54,6 +55,7 @@ export async function writeCheckpoint(dir: string, state: CheckpointState, tenso
     await fs.writeFile(join(tmp, 'tensors.bin'), all);
     await fs.writeFile(join(tmp, 'tensors.json'), JSON.stringify(manifest));
     await fs.writeFile(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+    await extra?.(tmp);
   }, { force: true });
 }
 

@@ -125,7 +125,7 @@ async function trainCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     const resumeDir = flags.get('resume');
-    if (resumeDir && flags.has('preset')) throw new UsageError('--resume with --preset: a --preset defects training does not resume; start it again');
+    if (resumeDir && flags.has('preset')) throw new UsageError('--resume with --preset: a checkpoint keeps its own preset (a --preset defects one resumes its defect map); leave --preset out');
     let cfg: TrainConfig;
     let resume: ResumeRequest | undefined;
     if (resumeDir) {
@@ -136,9 +136,10 @@ async function trainCommand(argv: string[]): Promise<number> {
       const old = oldBackendUse('train', flags.get('backend'));
       if (old) emit({ type: 'warning', message: old });
     }
-    if ((cfg as Partial<DefectsConfig>).preset === 'defects') {
+    const defectsResume = resume ? await (await import('./defect-map/map-checkpoint')).isDefectsCheckpoint(resume.dir) : false;
+    if ((cfg as Partial<DefectsConfig>).preset === 'defects' || defectsResume) {
       const { trainDefects } = await import('./defect-map/train-map');
-      const r = await trainDefects(cfg as DefectsConfig, { emit, shouldStop: () => stop, loadData: () => { throw new Error('unused'); } });
+      const r = await trainDefects(cfg as DefectsConfig, { emit, shouldStop: () => stop, loadData: () => { throw new Error('unused'); } }, defectsResume ? resume : undefined);
       return r === 'done' || r === 'cancelled' ? 0 : 1;
     }
     const result = await train(

@@ -208,7 +208,7 @@ export class Gan {
 }
 
 /** Adam's running products β1^t and β2^t (tfjs keeps them as private variables; null if that changes). */
-function adamPowers(o: tf.AdamOptimizer): [tf.Variable, tf.Variable] | null {
+export function adamPowers(o: tf.AdamOptimizer): [tf.Variable, tf.Variable] | null {
   const p = o as unknown as { accBeta1?: unknown; accBeta2?: unknown };
   return p.accBeta1 instanceof tf.Variable && p.accBeta2 instanceof tf.Variable ? [p.accBeta1, p.accBeta2] : null;
 }

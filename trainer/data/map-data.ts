@@ -132,6 +132,15 @@ export class IndexCycle {
     }
     return p;
   }
+  /** The order and the position in it: with the rng's state, all a resume needs to draw the same tiles. */
+  save(): { order: Int32Array; pos: number } {
+    return { order: this.order.slice(), pos: this.pos };
+  }
+  restore(order: Int32Array, pos: number): void {
+    if (order.length !== this.n || pos > this.n) throw new Error(`a tile order of ${order.length} (at ${pos}) for ${this.n} tiles`);
+    this.order = order.slice();
+    this.pos = pos;
+  }
   take(k: number): number[] {
     const out: number[] = [];
     for (let i = 0; i < k; i++) {
@@ -180,6 +189,16 @@ export class MapSampler {
     this.composition = batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
     this.normal = new IndexCycle(data.training.normal.count, rng);
     this.defect = n > 0 ? new IndexCycle(n, rng) : null;
+  }
+
+  /** Each tile order and its position (a checkpoint's sampler/* tensors and defectMap.samplerPos). */
+  save(): { normal: { order: Int32Array; pos: number }; defect: { order: Int32Array; pos: number } | null } {
+    return { normal: this.normal.save(), defect: this.defect?.save() ?? null };
+  }
+  restore(s: { normal: { order: Int32Array; pos: number }; defect: { order: Int32Array; pos: number } | null }): void {
+    this.normal.restore(s.normal.order, s.normal.pos);
+    if (!!this.defect !== !!s.defect) throw new Error(`the checkpoint ${s.defect ? 'has' : 'has no'} defect tile order, the data ${this.defect ? 'has' : 'has no'} defect tiles`);
+    if (this.defect && s.defect) this.defect.restore(s.defect.order, s.defect.pos);
   }
 
   async next(): Promise<MapBatch> {

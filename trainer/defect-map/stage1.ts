@@ -37,7 +37,7 @@ const STAGE1_VAL_TILES = 2048;
  * DEFECTS_PRESET.generatorShare); its validation (epoch choice and the generator's own
  * threshold) a seeded subset of at most STAGE1_VAL_TILES tiles, defect tiles first.
  */
-export async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: number, warn: (m: string) => void): Promise<TrainingData> {
+export async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: number, warn: (m: string) => void, given?: number): Promise<{ data: TrainingData; fraction: number }> {
   const nN = t.normal.count, nA = t.anomaly?.count ?? 0;
   const rng = new Rng(c.seed ^ 0x57a9e1);
   const v = t.validation;
@@ -49,15 +49,16 @@ export async function fitToBudget(t: TrainingData, c: TrainConfig, seconds: numb
     const keep = [...seededPick(normals.length, STAGE1_VAL_TILES - nd, rng).map((i) => normals[i]), ...seededPick(defects.length, nd, rng).map((i) => defects[i])];
     validation = { images: new SubsetImageSet(v.images, keep), isAnomaly: Uint8Array.from(keep, (i) => v.isAnomaly[i]), className: v.className && keep.map((i) => v.className![i]), source: v.source && keep.map((i) => v.source![i]) };
   }
-  const perStep = await generatorStepSeconds(t, c);
+  // `given`: a resumed stage 1 takes the share its checkpoint recorded (the timing would differ now).
+  const perStep = given === undefined ? await generatorStepSeconds(t, c) : NaN;
   // Room for train()'s validation passes and for a busier machine than the measurement saw.
   const steps = Math.floor((0.75 * seconds) / perStep / c.epochs);
   const fit = Math.max(2 * c.batch, steps * c.batch);
+  const f = given ?? Math.min(1, fit / (nN + nA));
   // The generator's own test figure is not needed (the map's are reported): train() skips it.
-  if (fit >= nN + nA) return { ...t, validation, test: null };
-  const f = fit / (nN + nA);
+  if (f >= 1) return { data: { ...t, validation, test: null }, fraction: 1 };
   const pick = (n: number) => Array.from(rng.permutation(n).subarray(0, Math.max(1, Math.round(n * f)))).sort((a, b) => a - b);
-  warn(`stage 1: ${(perStep * 1000).toFixed(0)} ms a generator step, so the generator trains on a seeded ${(100 * f).toFixed(1)} % of the crops (${Math.round(nN * f)} normal + ${nA ? Math.max(1, Math.round(nA * f)) : 0} defect) to fit ${seconds.toFixed(0)} s; the defect map sees every crop`);
-  return { ...t, validation, test: null, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null };
+  if (given === undefined) warn(`stage 1: ${(perStep * 1000).toFixed(0)} ms a generator step, so the generator trains on a seeded ${(100 * f).toFixed(1)} % of the crops (${Math.round(nN * f)} normal + ${nA ? Math.max(1, Math.round(nA * f)) : 0} defect) to fit ${seconds.toFixed(0)} s; the defect map sees every crop`);
+  return { data: { ...t, validation, test: null, normal: new SubsetImageSet(t.normal, pick(nN)), anomaly: t.anomaly ? new SubsetImageSet(t.anomaly, pick(nA)) : null }, fraction: f };
 }
 

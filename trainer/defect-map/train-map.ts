@@ -11,31 +11,29 @@
  * validation (mean of pixel AUROC and the best rule's tile AUROC). The image-score rule and the
  * threshold are then chosen on the whole validation photos; test photos are only reported.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { promises as fs, mkdtempSync } from 'node:fs';
+import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { INFO_FILE, MODEL_FILE, type ModelInfo } from '../../scorer/model-format';
 import { InputError } from '../data/types';
-import { loadMapData, MapSampler, type MapData, type SyntheticSource } from '../data/map-data';
-import { synthesizeDefect } from '../defects/synthetic';
+import { loadMapData, type MapData } from '../data/map-data';
 import type { SyntheticMode } from '../train-options';
 import { acquireLock, writeFolderAtomically } from '../fs-safe';
 import { auroc, meanStd, quantile } from '../metrics';
 import { modelArtifacts, WEIGHTS_FILE } from '../model-folder';
-import { checkOutputFolder } from '../out-guard';
-import { Rng } from '../rng';
-import { train, type TrainConfig, type TrainHooks } from '../train';
+import { checkCheckpointFolder, checkOutputFolder } from '../out-guard';
+import { checkpointPath, resumeTarget, train, type ResumeRequest, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
 import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from '../threshold';
 import { thresholdRequest } from '../train-config';
 import { percentiles } from '../../scorer/familiarity';
-import { buildDefectMap, MAP_INPUTS } from './network';
-import { measureMapInit } from './input-stats';
-import { DEFAULT_MAP_LOSS, mapLoss } from './loss';
-import { IMAGE_SCORE_RULES, mapInput, ruleName, type ImageScoreRule } from './evaluate';
+import { MAP_INPUTS } from './network';
+import { DEFAULT_MAP_LOSS } from './loss';
+import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
+import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoint, type MapCheckpoint, type Stage1Resume } from './map-checkpoint';
+import { runMapStage } from './map-loop';
 import { fitToBudget } from './stage1';
-import { evaluatePhotos, evaluateTiles, loadGenerator, nullable, tensors, validationTiles, type PhotoEval } from './validate';
+import { evaluatePhotos, loadGenerator, nullable, type PhotoEval } from './validate';
 
 export const MAP_FILE = 'defect-map.json';
 export const MAP_WEIGHTS_FILE = 'defect-map.bin';
@@ -86,18 +84,44 @@ export interface DefectMapInfo {
   imageScore: ImageScoreRule;
 }
 
+/** The map's own budget floor (map-loop.ts): named in the warning when stage 1 left it no time. */
 const MIN_STEPS = 20;
-/** Batches measured for the map's input statistics and defect-pixel prior. */
-const INIT_BATCHES = 8;
-const MAX_STEPS = 400;
-/** Runs both stages and writes the model folder. Returns 'done' or 'cancelled' (a stop during the generator stage: nothing is written). */
-export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promise<'done' | 'cancelled'> {
+/**
+ * Runs both stages and writes the model folder, or (`resume`) continues a checkpoint of either
+ * stage (map-checkpoint.ts). Returns 'done' or 'cancelled': a stop leaves OUT.checkpoint; one
+ * during stage 2, once a map epoch was validated, also the best map so far as the model folder.
+ */
+export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resume?: ResumeRequest): Promise<'done' | 'cancelled'> {
+  let cfg = cfgIn;
+  let resumed: MapCheckpoint | null = null;
+  let stage1Resume: Stage1Resume | null = null;
+  if (resume) {
+    // As train.ts: the checkpoint's settings win, the model goes beside it (or to --out), and an explicit --epochs lifts the spent time budget.
+    const target = resumeTarget(resume);
+    stage1Resume = await readStage1Marker(resume.dir);
+    if (!stage1Resume) resumed = await readMapCheckpoint(resume.dir, (c) => selectTrainingBackend(c.backend));
+    const saved = stage1Resume?.cfg ?? resumed!.cfg;
+    cfg = { ...saved, out: target, ...(resume.epochs !== undefined ? { epochs: resume.epochs } : {}) };
+    if (resolve(saved.out) !== target)
+      hooks.emit({ type: 'warning', message: `--resume ${resume.dir}: the checkpoint was written for ${resolve(saved.out)}; it continues the model ${resume.out !== undefined ? 'at --out' : 'beside it'}, ${target}` });
+  }
   const out = resolve(cfg.out);
-  checkOutputFolder(out, { data: cfg.data, replace: cfg.force });
+  const ckpt = checkpointPath(out);
+  const disposeResumed = () => resumed?.tensors.forEach((t) => t.dispose());
+  try {
+    checkOutputFolder(out, { data: cfg.data, replace: cfg.force || !!resumed });
+    checkCheckpointFolder(ckpt);
+  } catch (e) {
+    disposeResumed();
+    throw e;
+  }
   const release = await acquireLock(out);
   const stageDir = mkdtempSync(join(os.tmpdir(), 'flawscope-defects-'));
-  const t0 = Date.now();
-  const deadline = t0 + cfg.timeBudget * 1000;
+  // The budget counts training seconds over every run of this training (a resume adds to the saved ones).
+  const clock0 = Date.now();
+  const spentBefore = resumed?.state.elapsedSeconds ?? stage1Resume?.seconds ?? 0;
+  const elapsed = () => spentBefore + (Date.now() - clock0) / 1000;
+  const deadline = resume?.epochs !== undefined ? Infinity : clock0 + (cfg.timeBudget - spentBefore) * 1000;
   try {
     await selectTrainingBackend(cfg.backend);
     // The data is read once: stage 1 trains on it through train()'s loadData hook.
@@ -111,109 +135,47 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     }
     const d = data;
     const useSynthetic = synth === 'add' || synth === 'only' || (synth === 'auto' && d.labels === 'none');
-    hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${{ masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
-
-    // Stage 1: trainer/train.ts as it is, into a temporary model folder.
     const genDir = join(stageDir, 'generator');
-    const stage1: TrainConfig = {
-      ...cfg, out: genDir, force: false, keepCheckpoint: false, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch,
-    };
-    delete (stage1 as Partial<DefectsConfig>).preset;
-    delete (stage1 as Partial<DefectsConfig>).timeBudget;
-    const stage1Data = await fitToBudget(d.training, stage1, cfg.timeBudget * DEFECTS_PRESET.generatorShare, (m) => hooks.emit({ type: 'warning', message: m }));
-    const r1 = await train(stage1, {
-      emit: (e) => {
-        if (e.type === 'start') hooks.emit({ ...e, out });
-        else if (e.type === 'epoch') hooks.emit({ ...e, stage: 'generator' });
-        else if (e.type === 'warning' || e.type === 'step') hooks.emit(e);
-      },
-      shouldStop: hooks.shouldStop,
-      loadData: async () => stage1Data,
-    });
-    if (r1 === 'cancelled') {
-      hooks.emit({ type: 'warning', message: 'stopped during the generator stage; the defects preset does not resume, so nothing was written' });
-      return 'cancelled';
+    let stage1Seconds: number;
+    let stage1: TrainConfig;
+    if (resumed) {
+      // Stage 1 is done: its generator comes from the checkpoint (copied, as the checkpoint is rewritten while the map trains).
+      await fs.cp(join(resume!.dir, GENERATOR_DIR), genDir, { recursive: true });
+      stage1Seconds = resumed.state.defectMap.seconds.generator;
+      stage1 = { ...cfg, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch };
+    } else {
+      const r = await trainGenerator(cfg, d, useSynthetic, genDir, out, hooks, { ckpt, elapsed, resume: stage1Resume ? { dir: resume!.dir, fraction: stage1Resume.fraction } : undefined });
+      if (r === 'cancelled') return 'cancelled';
+      stage1 = r;
+      stage1Seconds = elapsed();
+      if (stage1Seconds > cfg.timeBudget / 2)
+        hooks.emit({ type: 'warning', message: `the generator stage took ${stage1Seconds.toFixed(0)} s of the ${cfg.timeBudget} s budget; the defect map gets the rest` });
     }
     const genInfo = JSON.parse(await fs.readFile(join(genDir, INFO_FILE), 'utf8')) as ModelInfo;
     const generator = await loadGenerator(genDir);
-    const stage1Seconds = (Date.now() - t0) / 1000;
-    if (stage1Seconds > cfg.timeBudget / 2)
-      hooks.emit({ type: 'warning', message: `the generator stage took ${stage1Seconds.toFixed(0)} s of the ${cfg.timeBudget} s budget; the defect map gets the rest` });
 
-    // Stage 2: the defect map on the frozen generator.
-    const { height: H, width: W, channels: C } = genInfo.input;
-    // Adam's usual β1 = 0.9: the GAN's 0.5 (cfg.beta1) is for the adversarial game, which the map does not play.
-    const opt = tf.train.adam(cfg.lr, 0.9, 0.999);
-    const rng = new Rng(cfg.seed ^ 0xdefec7);
-    const synRng = new Rng(cfg.seed ^ 0x5e7e7);
-    const synthetic: SyntheticSource | undefined = useSynthetic
-      ? (tile, donor) => {
-          const buf = (data: Uint8Array) => ({ data, width: W, height: H, channels: C });
-          const s = synthesizeDefect(buf(tile), synRng, { donor: buf(donor) });
-          tile.set(s.image.data);
-          return s.mask;
-        }
-      : undefined;
-    const sampler = new MapSampler(d, cfg.batch, () => rng.next(), synthetic);
-    // The input standardisation and the output's starting bias, from batches drawn as training draws them (network.ts).
-    const init = await measureMapInit(generator, await Promise.all(Array.from({ length: INIT_BATCHES }, () => sampler.next())), H, W, C);
-    const net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he' });
-    const defectPerBatch = sampler.composition.real + sampler.composition.synthetic;
-    // Synthetic defects are endless: with them an epoch is a pass over the normal tiles.
-    const passOver = useSynthetic ? d.training.normal.count / sampler.composition.normal : (d.training.anomaly?.count ?? 0) / defectPerBatch;
-    const stepsPerEpoch = Math.max(MIN_STEPS, Math.min(MAX_STEPS, Math.ceil(passOver)));
-    const val = await validationTiles(d, cfg.seed);
-    hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${sampler.composition.normal} normal + ${defectPerBatch} defect tiles, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Math.max(0, (deadline - Date.now()) / 1000).toFixed(0)} s; validation on ${val.n} tiles` });
-    const history: Record<string, unknown>[] = [];
-    let best: { select: number; epoch: number; weights: tf.Tensor[] } | null = null;
-    let updates = 0;
-    let stopped = false;
-    const t2 = Date.now();
-    for (let epoch = 1; epoch <= cfg.epochs && !stopped; epoch++) {
-      const te = Date.now();
-      const sums = { total: 0, focal: 0, dice: 0, mil: 0 };
-      let steps = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        // The budget ends the training, but never before the map's first MIN_STEPS steps: a model folder without a trained map would be no use.
-        if (hooks.shouldStop() || (Date.now() >= deadline && !(epoch === 1 && s < MIN_STEPS))) { stopped = true; break; }
-        const b = await sampler.next();
-        const { x, targets } = tensors(b, H, W, C);
-        const input = mapInput(generator, x);
-        let parts: ReturnType<typeof mapLoss> | null = null;
-        const total = opt.minimize(() => {
-          parts = mapLoss(net.apply(input, { training: true }) as tf.Tensor4D, targets);
-          // Kept past minimize's tidy, to be reported.
-          tf.keep(parts.focal); tf.keep(parts.dice); tf.keep(parts.mil);
-          return parts.total;
-        }, true) as tf.Scalar;
-        const vals = await Promise.all([total, parts!.focal, parts!.dice, parts!.mil].map(async (t) => (await t.data())[0]));
-        [total, parts!.focal, parts!.dice, parts!.mil, x, input, ...Object.values(targets)].forEach((t) => t.dispose());
-        if (!vals.every(Number.isFinite)) throw new InputError(`the defect map's training diverged at epoch ${epoch}: loss ${vals[0]}; start again with a lower --lr (now ${cfg.lr})`);
-        sums.total += vals[0]; sums.focal += vals[1]; sums.dice += vals[2]; sums.mil += vals[3];
-        steps++; updates++;
-        if (steps % 10 === 0) hooks.emit({ type: 'step', epoch, step: steps, stepsPerEpoch, losses: { map: vals[0] }, imgPerSec: (steps * cfg.batch) / Math.max(1e-3, (Date.now() - te) / 1000), etaSec: Math.max(0, (deadline - Date.now()) / 1000) });
-        await new Promise((r) => setImmediate(r));
+    // Stage 2: the defect map on the frozen generator (map-loop.ts).
+    const stage = await runMapStage({
+      cfg, hooks, d, generator, genDir, shape: genInfo.input, useSynthetic, ckpt,
+      deadline, elapsed, stage1Seconds, resumed,
+    });
+    const { net, history, updates, init, stepsPerEpoch, mapSeconds, stoppedBy } = stage;
+    const best = stage.best;
+    const signal = stoppedBy === 'signal';
+    if (!best) {
+      net.dispose(); generator.dispose();
+      if (signal) {
+        const at = stage.stopPoint!;
+        hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: at.epoch, ...(at.step ? { step: at.step } : {}) });
+        return 'cancelled';
       }
-      if (steps === 0) break;
-      const ev = await evaluateTiles(generator, net, val, H, W, C);
-      const seconds = (Date.now() - te) / 1000;
-      const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps]));
-      history.push({ epoch, steps, updates, seconds, elapsed: (Date.now() - t0) / 1000, losses, valLoss: ev.loss, valPixelAuroc: ev.pixelAuroc, valTileAuroc: ev.tileAuroc, valSelect: ev.select });
-      if (!best || ev.select > best.select) {
-        best?.weights.forEach((t) => t.dispose());
-        best = { select: ev.select, epoch, weights: net.getWeights().map((t) => tf.clone(t)) };
-      }
-      hooks.emit({
-        type: 'epoch', stage: 'defect-map', epoch, epochs: cfg.epochs, losses: { ...losses, valLoss: ev.loss, ...(ev.pixelAuroc !== null ? { valPixelAuroc: ev.pixelAuroc } : {}) },
-        valAuroc: ev.select, bestValAuroc: best.select, imgPerSec: (steps * cfg.batch) / seconds, etaSec: Math.max(0, (deadline - Date.now()) / 1000), seconds,
-      });
+      throw new InputError('stopped before the defect map trained; nothing was written');
     }
-    if (!best) throw new InputError('stopped before the defect map trained; nothing was written');
-    if (Date.now() > deadline + 1000 * 60 && history.length <= 1)
+    if (!resumed && stoppedBy === 'time-budget' && Date.now() > deadline + 1000 * 60 && history.length <= 1)
       hooks.emit({ type: 'warning', message: `--time-budget ${cfg.timeBudget}: the generator stage (${stage1Seconds.toFixed(0)} s) left no time for the defect map; it had only its first ${MIN_STEPS} steps — give a larger budget` });
-    const mapSeconds = (Date.now() - t2) / 1000;
     net.setWeights(best.weights);
-    const trainingSeconds = (Date.now() - t0) / 1000;
+    const trainingSeconds = elapsed();
+    const sampler = { composition: stage.composition };
 
     // The image-score rule and the threshold, on the whole validation photos.
     const te = Date.now();
@@ -243,7 +205,8 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     const threshold = Math.max(0, choice.threshold);
     const { mean, std } = meanStd(normalScores);
     let test: PhotoEval | null = null;
-    if (d.photos.test.length) test = await evaluatePhotos(generator, net, d.photos.test, genInfo, numberOr(cfg.dataOptions.maxPixels));
+    // A stop skips the test photos: the user is waiting for the process to end.
+    if (d.photos.test.length && !signal) test = await evaluatePhotos(generator, net, d.photos.test, genInfo, numberOr(cfg.dataOptions.maxPixels));
     const testAuroc = (r: ImageScoreRule) => (test ? nullable(auroc(test.scores[ruleName(r)], test.labels)) : null);
     const perClass: Record<string, number | null> = {};
     if (test) {
@@ -282,7 +245,7 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
       metrics,
       config: {
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
-        ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
+        ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
           loss: DEFAULT_MAP_LOSS, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
@@ -294,14 +257,63 @@ export async function trainDefects(cfg: DefectsConfig, hooks: TrainHooks): Promi
     const mapArt = await modelArtifacts(net);
     const mapJson = JSON.parse(mapArt.modelJson);
     mapJson.weightsManifest[0].paths = [MAP_WEIGHTS_FILE];
-    await writeMapModelFolder(out, genDir, JSON.stringify(mapJson), mapArt.weights, info, cfg.data);
+    try {
+      await writeMapModelFolder(out, genDir, JSON.stringify(mapJson), mapArt.weights, info, cfg.data);
+    } catch (e) {
+      // The checkpoint stays, so a refused write loses no work.
+      if (signal) hooks.emit({ type: 'warning', message: `stopped: the best map epoch so far could not be written as a model (${(e as Error).message}); the checkpoint is kept` });
+      else throw new InputError(`${(e as Error).message}. The trained state is kept in ${ckpt}: flawscope train --resume ${ckpt} --out OTHER_DIR`);
+    }
     net.dispose(); generator.dispose(); best.weights.forEach((t) => t.dispose());
+    if (signal) {
+      const at = stage.stopPoint!;
+      hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: at.epoch, ...(at.step ? { step: at.step } : {}), ...(existsSync(join(out, MAP_FILE)) ? { model: out, bestEpoch: best.epoch } : {}) });
+      return 'cancelled';
+    }
+    // A run the budget ended keeps its checkpoint, to be extended with --resume --epochs N; one that ran its epochs does not, unless asked.
+    if (!cfg.keepCheckpoint && stoppedBy !== 'time-budget') await fs.rm(ckpt, { recursive: true, force: true });
     hooks.emit({ type: 'done', out, metrics, seconds: trainingSeconds });
     return 'done';
   } finally {
     await fs.rm(stageDir, { recursive: true, force: true }).catch(() => {});
     await release();
   }
+}
+
+/** Stage 1: trainer/train.ts as it is, into a temporary model folder. Returns its config, or 'cancelled' on a stop (nothing written). */
+async function trainGenerator(
+  cfg: DefectsConfig, d: MapData, useSynthetic: boolean, genDir: string, out: string, hooks: TrainHooks,
+  o: { ckpt: string; elapsed: () => number; resume?: { dir: string; fraction: number } },
+): Promise<TrainConfig | 'cancelled'> {
+  hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${{ masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
+  const stage1: TrainConfig = {
+    ...cfg, out: genDir, force: false, keepCheckpoint: false, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch,
+  };
+  delete (stage1 as Partial<DefectsConfig>).preset;
+  delete (stage1 as Partial<DefectsConfig>).timeBudget;
+  const fit = await fitToBudget(d.training, stage1, cfg.timeBudget * DEFECTS_PRESET.generatorShare, (m) => hooks.emit({ type: 'warning', message: m }), o.resume?.fraction);
+  const r1 = await train(stage1, {
+    emit: (e) => {
+      if (e.type === 'start') hooks.emit({ ...e, out });
+      else if (e.type === 'epoch') hooks.emit({ ...e, stage: 'generator' });
+      // train()'s note that its checkpoint names another folder: the temporary one, expected here.
+      else if ((e.type === 'warning' && !/checkpoint was written for/.test(e.message)) || e.type === 'step') hooks.emit(e);
+    },
+    shouldStop: hooks.shouldStop,
+    loadData: async () => fit.data,
+  }, o.resume ? { dir: o.resume.dir, out: genDir } : undefined);
+  if (r1 === 'cancelled') {
+    // train()'s checkpoint is in the temporary folder: it becomes OUT.checkpoint, with the share of the crops it trains on.
+    const trainCkpt = checkpointPath(genDir);
+    if (!existsSync(join(trainCkpt, 'state.json'))) {
+      hooks.emit({ type: 'warning', message: 'stopped during the generator stage (stage 1) before a checkpoint; nothing was written' });
+      return 'cancelled';
+    }
+    await writeStage1Checkpoint(o.ckpt, trainCkpt, { fraction: fit.fraction, seconds: o.elapsed(), config: cfg });
+    hooks.emit({ type: 'cancelled', checkpoint: o.ckpt, epoch: 0 });
+    return 'cancelled';
+  }
+  return stage1;
 }
 
 function numberOr(v: unknown): number | undefined {
