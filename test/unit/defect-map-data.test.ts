@@ -86,3 +86,10 @@ test('pixel AUROC from histograms equals the exact AUROC when scores fall in dis
   t.add([0.5, 0.5], [1, 0]);
   assert.equal(t.auroc(), 0.5);
 });
+
+test('loadMapData reads the reader flags through the data schema first: a mistyped or out-of-range flag is refused naming it', async () => {
+  const { loadMapData } = await import('../../trainer/data/map-data');
+  const base = { root: '/nonexistent-flawscope-dir', size: 32, seed: 0 };
+  await assert.rejects(loadMapData({ ...base, patchSzie: 64 }), /Unknown option --patch-szie/);
+  await assert.rejects(loadMapData({ ...base, patchSize: 2 }), /--patch-size/);
+});

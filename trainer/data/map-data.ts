@@ -19,7 +19,7 @@ import type { CatalogItem } from './catalog';
 import type { MemoryImageSet } from './image-set';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
-import { flagName } from './options';
+import { flagName, parseDataOptions } from './options';
 
 export interface PhotoRef {
   source: string;
@@ -44,7 +44,7 @@ export interface MapData {
 }
 
 /** Options the defects preset sets unless the user set them (the defect protocol, every crop, no generic augmentation). */
-export function presetDataOptions(given: Record<string, unknown>): Record<string, unknown> {
+export function presetDataOptions<V>(given: Record<string, V>): Record<string, V | string> {
   return { protocol: 'defect', balance: 'false', augment: 'none', ...given };
 }
 
@@ -60,16 +60,19 @@ function photosOf(items: CatalogItem[] | null, isAnomaly: 0 | 1): PhotoRef[] {
  * train a defect map, naming the flag or folder.
  */
 export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Promise<MapData> {
-  const o: Record<string, unknown> = { ...opts };
-  if (o.protocol !== undefined && o.protocol !== 'defect') throw new InputError(`--protocol ${String(o.protocol)}: --preset defects trains on the defect protocol (photos split by source, crops by mask); leave --protocol out`);
-  if (o.augment !== undefined && o.augment !== 'none') throw new InputError(`--augment ${String(o.augment)}: --preset defects flips and turns crops and their masks together itself; leave --augment out`);
-  const cat = await readCatalog(opts.root, o);
+  // The reader flags, parsed once (typed from here on; unknown or bad ones refused naming the flag).
+  const { root: _root, normalClass: _normal, size: _size, channels: _channels, seed: _seed, validationFraction: _vf, ...readerFlags } = opts;
+  const d = parseDataOptions(readerFlags);
+  if (d.protocol !== undefined && d.protocol !== 'defect') throw new InputError(`--protocol ${d.protocol}: --preset defects trains on the defect protocol (photos split by source, crops by mask); leave --protocol out`);
+  if (d.augment !== undefined && d.augment !== 'none') throw new InputError(`--augment ${d.augment}: --preset defects flips and turns crops and their masks together itself; leave --augment out`);
+  const o: LoadOptions = { ...opts };
+  const cat = await readCatalog(opts.root, d);
   const withMask = cat.items.filter((i) => i.maskPath).length;
   const labels: MapData['labels'] = withMask > 0 ? 'masks' : 'image';
-  if (o.patchSize === undefined && labels === 'masks') o.patchSize = opts.size;
-  if (o.patchSize !== undefined && labels !== 'masks')
-    throw new InputError(`${flagName('patchSize')} ${String(o.patchSize)}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (whole images are used, with their image labels)`);
-  const p = await planDataset(o as LoadOptions);
+  if (d.patchSize === undefined && labels === 'masks') o.patchSize = opts.size;
+  if (d.patchSize !== undefined && labels !== 'masks')
+    throw new InputError(`${flagName('patchSize')} ${d.patchSize}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (whole images are used, with their image labels)`);
+  const p = await planDataset(o);
   if (p.plan.trainAnomaly.length === 0 && !allowNoDefects)
     throw new InputError(
       `--preset defects: ${opts.root} has no defect images for training (normal class "${p.normalClass}"${cat.classNames.length > 1 ? `, classes ${cat.classNames.join(', ')}` : ''}) and --synthetic is off. ` +
