@@ -28,6 +28,8 @@ export class TrainingRun extends EventEmitter {
   cancelRequested = false;
   /** The trainer's `start` event arrived: training really began (a run that fails before it never started). */
   started = false;
+  /** The argv the trainer process was started with (after the node path); null until start(). */
+  launchArgs: readonly string[] | null = null;
 
   constructor(readonly record: RunRecord) {
     super();
@@ -51,6 +53,7 @@ export class TrainingRun extends EventEmitter {
   /** Starts `<node> <cli> train ... --json`. `onLog` gets every non-event line (stdout and stderr). */
   start(nodePath: string, cli: string, cwd: string, onLog: (line: string, stream: 'stdout' | 'stderr') => void): void {
     const args = trainArgs(cli, this.record.spec);
+    this.launchArgs = args;
     onLog(`$ ${nodePath} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`, 'stdout');
     const keep = (line: string) => {
       this.logTail.push(line);

@@ -30,6 +30,8 @@ export interface FlawscopeApi {
   readonly activeModel: () => string | null;
   readonly waitForRun: (id: string) => Promise<RunRecord>;
   readonly runEvents: (id: string) => ProgressEvent[];
+  /** The arguments the run's trainer process got (`<cli> train --data …`); null before it started. */
+  readonly runArgs: (id: string) => string[] | null;
   readonly panelsReplaced: () => number;
   readonly scorePanel: () => { title: string; html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
   readonly folderPanel: () => {
@@ -97,6 +99,10 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     datasets: () => datasets.list(),
     activeModel: () => models.activePath(),
     runEvents: (id) => [...(training.runs.get(id)?.events ?? [])],
+    runArgs: (id) => {
+      const args = training.runs.get(id)?.launchArgs;
+      return args ? [...args] : null;
+    },
     waitForRun: (id) => training.runs.get(id)?.finished ?? Promise.reject(new Error(`no run ${id}`)),
     panelsReplaced: () => scoring.panelsReplaced,
     scorePanel: () => {

@@ -372,6 +372,45 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     await until(() => panel!.rendered?.rows === 2 && panel!.rendered?.trainButtons === 2, 60000, 'the final table drawn');
   });
 
+  test("the grid report's Train button starts a run with that row's weights on the grid's data and normal class", async () => {
+    const a = await api();
+    const panel = a.report('gridReport');
+    assert.ok(panel, 'the grid report from the test above is open');
+    const rows = (panel!.view as { rows: { rank: number | null; weights: string }[] }).rows;
+    // The second-ranked row: the run must get the clicked row's weights, not the best row's or the defaults.
+    const row = rows.find((x) => x.rank === 2);
+    assert.ok(row, JSON.stringify(rows));
+    const before = new Set(a.runs().map((r) => r.id));
+    const settings = vscode.workspace.getConfiguration('flawscope');
+    await settings.update('defaultPreset', 'quick', vscode.ConfigurationTarget.Global);
+    try {
+      // What the page posts on a click, through the panel's validated message path.
+      assert.equal(panel!.receive({ type: 'trainWithWeights', weights: row!.weights }), true);
+      // Data and normal class come from the grid; the wizard still asks for the preset. Its first item is the
+      // default (quick); accepting before the pick is shown does nothing, so keep accepting until a run appears.
+      const run = await until(async () => {
+        const r = a.runs().find((x) => !before.has(x.id));
+        if (!r) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        return r;
+      }, 60000, 'a run started from the grid report');
+      log('train from grid:', JSON.stringify(run.spec), run.preset);
+      assert.equal(run.preset, 'quick');
+      assert.deepEqual([run.spec.data, run.spec.normal, run.spec.weights], [cfg.dataset, cfg.normalClass, row!.weights]);
+      const args = await until(() => a.runArgs(run.id), 30000, 'the trainer process launched');
+      log('trainer args:', JSON.stringify(args));
+      const flag = (f: string) => (args.indexOf(f) >= 0 ? args[args.indexOf(f) + 1] : undefined);
+      assert.deepEqual([flag('--data'), flag('--normal'), flag('--weights')], [cfg.dataset, cfg.normalClass, row!.weights]);
+      assert.equal(args.filter((x) => x === '--weights').length, 1, 'one --weights flag');
+      await until(() => a.runs().find((x) => x.id === run.id && x.state !== 'starting'), 120000, 'the trainer started');
+      await vscode.commands.executeCommand('flawscope.cancelTraining', run.id);
+      const rec = await a.waitForRun(run.id);
+      log('train from grid ended:', rec.state, rec.error);
+      assert.ok(rec.state === 'cancelled' || rec.state === 'done', `the run ended ${rec.state}: ${rec.error}`);
+    } finally {
+      await settings.update('defaultPreset', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('the report panels come back after a reload with the report they showed; a state that does not fit is refused', async () => {
     const a = await api();
     // The evaluation and grid reports are open from the two tests above; the dataset report was closed since.
