@@ -383,6 +383,7 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     const before = new Set(a.runs().map((r) => r.id));
     const settings = vscode.workspace.getConfiguration('flawscope');
     await settings.update('defaultPreset', 'quick', vscode.ConfigurationTarget.Global);
+    let runId: string | null = null;
     try {
       // What the page posts on a click, through the panel's validated message path.
       assert.equal(panel!.receive({ type: 'trainWithWeights', weights: row!.weights }), true);
@@ -393,6 +394,7 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
         if (!r) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
         return r;
       }, 60000, 'a run started from the grid report');
+      runId = run.id;
       log('train from grid:', JSON.stringify(run.spec), run.preset);
       assert.equal(run.preset, 'quick');
       assert.deepEqual([run.spec.data, run.spec.normal, run.spec.weights], [cfg.dataset, cfg.normalClass, row!.weights]);
@@ -402,13 +404,17 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
       assert.deepEqual([flag('--data'), flag('--normal'), flag('--weights')], [cfg.dataset, cfg.normalClass, row!.weights]);
       assert.equal(args.filter((x) => x === '--weights').length, 1, 'one --weights flag');
       await until(() => a.runs().find((x) => x.id === run.id && x.state !== 'starting'), 120000, 'the trainer started');
-      await vscode.commands.executeCommand('flawscope.cancelTraining', run.id);
-      const rec = await a.waitForRun(run.id);
-      log('train from grid ended:', rec.state, rec.error);
-      assert.ok(rec.state === 'cancelled' || rec.state === 'done', `the run ended ${rec.state}: ${rec.error}`);
     } finally {
+      // Stopped even when an assertion failed: a run left going would finish later and change what the next tests see.
+      if (runId) {
+        await vscode.commands.executeCommand('flawscope.cancelTraining', runId);
+        const rec = await a.waitForRun(runId);
+        log('train from grid ended:', rec.state, rec.error);
+      }
       await settings.update('defaultPreset', undefined, vscode.ConfigurationTarget.Global);
     }
+    const rec = await a.waitForRun(runId);
+    assert.ok(rec.state === 'cancelled' || rec.state === 'done', `the run ended ${rec.state}: ${rec.error}`);
   });
 
   test('the report panels come back after a reload with the report they showed; a state that does not fit is refused', async () => {
