@@ -10,7 +10,8 @@ import * as vscode from 'vscode';
 import type { Colormap, HostToWebview, PanelKind, WebviewToHost } from '../../shared/protocol';
 import { restoreStateMessage } from '../restore';
 import { describeForLog, validateWebviewMessage } from '../validate';
-import { buildWebviewHtml, makeNonce, resourceRoots } from '../webview-html';
+import { resourceRoots } from '../webview-html';
+import { panelPageHtml } from './page-html';
 import { resultsColumn, trackPanel } from './results-column';
 
 export interface PanelEnv {
@@ -119,18 +120,8 @@ export abstract class PanelHost implements vscode.Disposable {
   private load(): void {
     this.generation++;
     this.ready = new Promise((r) => (this.markReady = r));
-    const w = this.panel.webview;
-    const uri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.env.extensionUri, ...p)).toString();
-    this.html = buildWebviewHtml({
-      panel: this.kind,
-      title: this.panel.title,
-      cspSource: w.cspSource,
-      nonce: makeNonce(),
-      scriptUri: uri('dist', 'webview', `${this.kind}.js`),
-      styleUri: uri('media', 'webview.css'),
-      generation: this.generation,
-    });
-    w.html = this.html;
+    this.html = panelPageHtml(this.panel.webview, this.env.extensionUri, this.kind, this.panel.title, this.generation);
+    this.panel.webview.html = this.html;
   }
 
   /** Brings the panel forward where it is (never into a new column). */

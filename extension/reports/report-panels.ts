@@ -11,7 +11,8 @@ import * as vscode from 'vscode';
 import type { DatasetReportView, EvalReportView, GridReportView, HostToWebview, ReportImage, ReportKind } from '../../shared/protocol';
 import { restoreStateMessage } from '../restore';
 import { describeForLog, isInsideRoots, validateWebviewMessage } from '../validate';
-import { buildWebviewHtml, makeNonce, resourceRoots } from '../webview-html';
+import { resourceRoots } from '../webview-html';
+import { panelPageHtml } from '../panels/page-html';
 import { isImageFile } from './eval-model';
 import { resultsColumn, trackPanel } from '../panels/results-column';
 
@@ -126,18 +127,8 @@ export class ReportPanel implements vscode.Disposable {
         this.env.log.warn(`[${this.kind}] page ${this.generation} did not say ready within ${READY_MS / 1000} s; loading it again`);
         this.load(false);
       }, READY_MS);
-    const w = this.panel.webview;
-    const uri = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.env.extensionUri, ...p)).toString();
-    this.html = buildWebviewHtml({
-      panel: this.kind,
-      title: this.panel.title,
-      cspSource: w.cspSource,
-      nonce: makeNonce(),
-      scriptUri: uri('dist', 'webview', `${this.kind}.js`),
-      styleUri: uri('media', 'webview.css'),
-      generation: this.generation,
-    });
-    w.html = this.html;
+    this.html = panelPageHtml(this.panel.webview, this.env.extensionUri, this.kind, this.panel.title, this.generation);
+    this.panel.webview.html = this.html;
   }
 
   /** Thumbnails get webview URLs where they are image files inside the panel's roots. */

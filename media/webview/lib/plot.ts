@@ -17,18 +17,22 @@ function css(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
-export function drawPlot(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; xLabel: string; yMin?: number; yMax?: number; square?: boolean; diagonal?: boolean; marker?: PlotMarker | null }): void {
+/** A canvas sized to its CSS box at the device's pixel ratio, cleared, with the theme's colours and the plot font. */
+function prepareCanvas(canvas: HTMLCanvasElement, cssW: number, cssH: number): { ctx: CanvasRenderingContext2D; fg: string; grid: string } {
   const dpr = window.devicePixelRatio || 1;
-  const cssW = canvas.clientWidth || 480;
-  const cssH = canvas.clientHeight || (opts.square ? cssW : 240);
   canvas.width = Math.round(cssW * dpr);
   canvas.height = Math.round(cssH * dpr);
   const ctx = canvas.getContext('2d')!;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const fg = css('--vscode-foreground', '#ccc');
-  const grid = css('--vscode-editorWidget-border', '#555');
   ctx.clearRect(0, 0, cssW, cssH);
   ctx.font = '11px sans-serif';
+  return { ctx, fg: css('--vscode-foreground', '#ccc'), grid: css('--vscode-editorWidget-border', '#555') };
+}
+
+export function drawPlot(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; xLabel: string; yMin?: number; yMax?: number; square?: boolean; diagonal?: boolean; marker?: PlotMarker | null }): void {
+  const cssW = canvas.clientWidth || 480;
+  const cssH = canvas.clientHeight || (opts.square ? cssW : 240);
+  const { ctx, fg, grid } = prepareCanvas(canvas, cssW, cssH);
   const L = 46, R = 10, T = 22, B = 30;
   const W = cssW - L - R, H = cssH - T - B;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
@@ -96,17 +100,9 @@ export interface BarSeries {
  * optional vertical marker (the threshold) with its label.
  */
 export function drawHistogram(canvas: HTMLCanvasElement, h: { start: number; width: number; series: BarSeries[]; marker?: { x: number; label: string } }, opts: { title: string; xLabel: string }): void {
-  const dpr = window.devicePixelRatio || 1;
   const cssW = canvas.clientWidth || 480;
   const cssH = canvas.clientHeight || 220;
-  canvas.width = Math.round(cssW * dpr);
-  canvas.height = Math.round(cssH * dpr);
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const fg = css('--vscode-foreground', '#ccc');
-  const grid = css('--vscode-editorWidget-border', '#555');
-  ctx.clearRect(0, 0, cssW, cssH);
-  ctx.font = '11px sans-serif';
+  const { ctx, fg, grid } = prepareCanvas(canvas, cssW, cssH);
   const L = 46, R = 10, T = 22, B = 30;
   const W = cssW - L - R, H = cssH - T - B;
   ctx.fillStyle = fg;
@@ -157,18 +153,11 @@ export function drawHistogram(canvas: HTMLCanvasElement, h: { start: number; wid
 
 /** Horizontal bars for labelled counts (image sizes, class counts): one row per item. */
 export function drawLabelledBars(canvas: HTMLCanvasElement, items: { label: string; count: number }[], opts: { title: string; color: string }): void {
-  const dpr = window.devicePixelRatio || 1;
   const rowH = 18;
   const cssW = canvas.clientWidth || 480;
   const cssH = 24 + rowH * Math.max(1, items.length) + 6;
   canvas.style.height = `${cssH}px`;
-  canvas.width = Math.round(cssW * dpr);
-  canvas.height = Math.round(cssH * dpr);
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const fg = css('--vscode-foreground', '#ccc');
-  ctx.clearRect(0, 0, cssW, cssH);
-  ctx.font = '11px sans-serif';
+  const { ctx, fg } = prepareCanvas(canvas, cssW, cssH);
   ctx.fillStyle = fg;
   ctx.fillText(opts.title, 4, 14);
   const L = Math.min(cssW / 3, 8 + Math.max(0, ...items.map((i) => ctx.measureText(i.label).width)));
