@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): FlawscopeApi | undef
     extensionUri: context.extensionUri,
     log: host.log,
     onRejected: (panel, reason) => host.panelEnv.onRejected(panel, reason),
-    openHeatmap: (p) => void vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(p)),
+    showHeatmap: (p) => scoring.showHeatmap(p),
     trainWithWeights: (weights, grid) => void vscode.commands.executeCommand('flawscope.trainModel', { data: grid.data, normal: grid.normal, weights }),
   });
   context.subscriptions.push(reports);

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { PanelRestorer } from './restore';
 import type { StatusBar } from './status-bar';
 import type { ProgressEvent } from '../trainer/progress';
-import type { PanelKind, ReportKind, ScoreSummary } from '../shared/protocol';
+import type { PanelKind, ReportKind, ScoreSummary, ViewMode } from '../shared/protocol';
 import type { ReportPanel, Reports } from './reports/report-panels';
 import type { Datasets } from './commands/datasets';
 import type { Models } from './commands/models';
@@ -33,7 +33,7 @@ export interface FlawscopeApi {
   /** The arguments the run's trainer process got (`<cli> train --data …`); null before it started. */
   readonly runArgs: (id: string) => string[] | null;
   readonly panelsReplaced: () => number;
-  readonly scorePanel: () => { title: string; html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void } | null;
+  readonly scorePanel: () => { title: string; html: string; cspSource: string; roots: string[]; lastResult: (ScoreSummary & { path: string }) | null; lastDropRefusal: string | null; receive(raw: unknown): boolean; reloads: number; faults: ReadyFaults; reloadPage(): void; viewMode: ViewMode; restoreData(): unknown } | null;
   readonly folderPanel: () => {
     html: string; cspSource: string; roots: string[]; lastOutcome: FolderOutcome | null; lastCsvPath: string | null; busy: boolean;
     setCsvTarget(p: string | null): void; receive(raw: unknown): boolean; view(sort?: FolderSort, filter?: Verdict[]): Promise<FolderView>; stop(): void;
@@ -107,7 +107,7 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     panelsReplaced: () => scoring.panelsReplaced,
     scorePanel: () => {
       const p = scoring.scorePanel;
-      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage() } : null;
+      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage(), viewMode: p.viewMode, restoreData: () => p.restoreData() } : null;
     },
     folderPanel: () => {
       const p = scoring.folderPanel;

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLORMAPS, FOLDER_SORT_KEYS, LIMITS, PANEL_KINDS, REPORT_KINDS, VERDICTS, WEBVIEW_MESSAGE_TYPES, type FolderRow, type FolderSort, type PanelKind, type ReportKind, type ScoreSummary, type Verdict, type WebviewToHost } from '../shared/protocol';
+import { COLORMAPS, FOLDER_SORT_KEYS, LIMITS, PANEL_KINDS, REPORT_KINDS, VERDICTS, VIEW_MODE_NAMES, WEBVIEW_MESSAGE_TYPES, type FolderRow, type FolderSort, type PanelKind, type ReportKind, type ScoreSummary, type Verdict, type ViewMode, type WebviewToHost } from '../shared/protocol';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -218,10 +218,6 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
       onlyKeys(o, ['type', 'path']);
       return { type: 'openFile', path: checkPath(str(o, 'path'), ctx) };
     }
-    case 'openHeatmap': {
-      onlyKeys(o, ['type', 'path']);
-      return { type: 'openHeatmap', path: checkPath(str(o, 'path'), ctx) };
-    }
     case 'trainWithWeights': {
       onlyKeys(o, ['type', 'weights']);
       const weights = str(o, 'weights', 256);
@@ -245,6 +241,12 @@ function validateInner(raw: unknown, ctx: ValidationContext): WebviewToHost {
     case 'showHeatmap': {
       onlyKeys(o, ['type', 'path']);
       return { type: 'showHeatmap', path: checkPath(str(o, 'path'), ctx) };
+    }
+    case 'setViewMode': {
+      onlyKeys(o, ['type', 'mode']);
+      const mode = o.mode;
+      if (typeof mode !== 'string' || !(VIEW_MODE_NAMES as readonly string[]).includes(mode)) fail(`"mode" must be one of ${VIEW_MODE_NAMES.join(', ')}`);
+      return { type: 'setViewMode', mode: mode as ViewMode };
     }
     case 'pickImage':
     case 'calibrate':

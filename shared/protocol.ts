@@ -51,6 +51,12 @@ export interface FolderItem {
   className: string | null;
 }
 
+/** How the score panel shows the image and its heatmap (media/webview/lib/patches.ts lays them out). */
+export const VIEW_MODE_NAMES = ['side', 'swipe', 'toggle', 'blend'] as const;
+export type ViewMode = (typeof VIEW_MODE_NAMES)[number];
+/** A new score panel's view, and a restored one's whose saved state predates the view being kept. */
+export const DEFAULT_VIEW_MODE: ViewMode = 'side';
+
 export type Verdict = 'normal' | 'anomaly' | 'unfamiliar';
 export const VERDICTS: readonly Verdict[] = ['normal', 'anomaly', 'unfamiliar'];
 
@@ -149,7 +155,8 @@ export interface GridReportView {
 
 // ---------------------------------------------------------------- host → webview
 export type HostToWebview =
-  | { type: 'init'; panel: 'score'; scorer: ScorerRef; model: ModelRef | null; colormap: Colormap; opacity: number }
+  /** `viewMode`: the view the panel showed last (kept across a window reload, extension/restore.ts). */
+  | { type: 'init'; panel: 'score'; scorer: ScorerRef; model: ModelRef | null; colormap: Colormap; opacity: number; viewMode: ViewMode }
   | { type: 'init'; panel: 'folder'; scorer: ScorerRef; model: ModelRef; colormap: Colormap; folder: string }
   | { type: 'init'; panel: 'dashboard'; run: RunView; history: ProgressEvent[] }
   | { type: 'init'; panel: 'evalReport'; title: string; report: EvalReportView }
@@ -208,8 +215,10 @@ export type WebviewToHost =
   | { type: 'folderScored'; requestId: number; folder: string; rows: FolderRow[]; auroc: number | null; backend: string; stopped: boolean }
   | { type: 'exportCsv'; requestId: number; suggestedName: string; csv: string }
   | { type: 'openFile'; path: string }
-  /** A folder-table row was chosen (click or Enter): show its heatmap in the score panel. */
+  /** Show this image's heatmap in the score panel: a folder-table row chosen (click or Enter), an evaluation report's thumbnail clicked. */
   | { type: 'showHeatmap'; path: string }
+  /** The score panel's view was changed: the host keeps it in the panel's restore state. */
+  | { type: 'setViewMode'; mode: ViewMode }
   /** The score panel's "Choose image…" button: the host shows an open dialog. */
   | { type: 'pickImage' }
   /** Images dropped on the score panel (file: URIs from the explorer); the host scores the first image. */
@@ -220,8 +229,6 @@ export type WebviewToHost =
   | { type: 'calibrate' }
   | { type: 'setSetting'; key: 'colormap'; value: Colormap }
   | { type: 'setSetting'; key: 'overlayOpacity'; value: number }
-  /** Evaluation report: score this image in the score panel (its heatmap). */
-  | { type: 'openHeatmap'; path: string }
   /** Grid report: start Train Model with this weight setting ("recon=1,patch=1,…"). */
   | { type: 'trainWithWeights'; weights: string }
   /** A report page finished drawing: how many of each thing it shows (for the log and the tests). */
@@ -229,8 +236,8 @@ export type WebviewToHost =
 
 export type WebviewMessageType = WebviewToHost['type'];
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = [
-  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'openHeatmap', 'trainWithWeights', 'reportRendered',
-  'showHeatmap', 'pickImage', 'scoreDropped', 'folderViewState', 'calibrate',
+  'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'trainWithWeights', 'reportRendered',
+  'showHeatmap', 'setViewMode', 'pickImage', 'scoreDropped', 'folderViewState', 'calibrate',
 ];
 
 /** Limits the validator enforces (a misbehaving or compromised webview cannot flood the host). */

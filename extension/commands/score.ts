@@ -7,14 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DATASET_IMAGE_EXTENSIONS } from '../../scorer/image-extensions';
-import { z } from 'zod';
-import type { FolderItem, ScoreSummary } from '../../shared/protocol';
+import type { FolderItem, ScoreSummary, ViewMode } from '../../shared/protocol';
 import { labelFor } from '../../shared/folder-math';
 import { classNameOf } from '../../shared/folder-table';
 import type { Host } from '../host';
 import { pathOf } from '../host';
 import { isImagePath, isModelDir, listImages, modelNormalClass } from '../models';
 import { FolderPanel, ScorePanel, WebviewSilentError, type FolderOutcome, type FolderPanelActions, type ModelSpec, type ScorePanelActions } from '../panels';
+import { folderPanelState, scorePanelState } from '../panels/score-states';
 import { panelRestorer, type PanelRestorer } from '../restore';
 import { calibrateFromFolder, offerCalibration } from './calibrate-folder';
 import type { Models } from './models';
@@ -86,6 +86,14 @@ export class Scoring {
   }
 
   /**
+   * A `showHeatmap` message, from a folder-table row or an evaluation report's thumbnail: the
+   * image scored in the score panel, as Score Image would. Errors are shown by scoreImage.
+   */
+  showHeatmap(imagePath: string): void {
+    void this.scoreImage(vscode.Uri.file(imagePath));
+  }
+
+  /**
    * Runs `use` on a panel; when its page never starts even after reloads (seen in code-server),
    * closes that panel and tries once more on a new one.
    */
@@ -102,9 +110,9 @@ export class Scoring {
   }
 
   /** Takes a score panel VS Code restored after a reload (one score panel at a time: an open one is replaced). */
-  adoptScorePanel(restored: vscode.WebviewPanel, model: ModelSpec | null): ScorePanel {
+  adoptScorePanel(restored: vscode.WebviewPanel, model: ModelSpec | null, viewMode: ViewMode): ScorePanel {
     this.scorePanel?.dispose();
-    this.scorePanel = new ScorePanel(this.host.panelEnv, model, this.scorePanelActions(), restored);
+    this.scorePanel = new ScorePanel(this.host.panelEnv, model, this.scorePanelActions(), restored, viewMode);
     this.host.context.subscriptions.push(this.scorePanel);
     return this.scorePanel;
   }
@@ -179,7 +187,7 @@ export class Scoring {
   }
 
   private folderPanelActions(): FolderPanelActions {
-    return { showHeatmap: (img) => void this.scoreImage(vscode.Uri.file(img)), calibrate: () => void this.calibrateFolder() };
+    return { showHeatmap: (img) => this.showHeatmap(img), calibrate: () => void this.calibrateFolder() };
   }
 
   private ensureFolderPanel(model: ModelSpec, folder: string): FolderPanel {
@@ -207,11 +215,6 @@ function folderItems(folder: string, model: ModelSpec): Omit<FolderItem, 'url'>[
   });
 }
 
-/** The state a score panel saves for a reload (ScorePanel.restoreData). */
-export const scorePanelState = z.object({ model: z.string().nullable(), image: z.string().nullable() });
-/** The state a folder panel saves for a reload (FolderPanel.restoreData). */
-export const folderPanelState = z.object({ model: z.string(), folder: z.string() });
-
 /** Bring back the score and folder panels after a reload, each with its model and its image or folder scored again. */
 export function scoreRestorers(host: Host, scoring: Scoring, models: Models): PanelRestorer[] {
   const quietSpec = (p: string | null) => (p && isModelDir(p) ? models.spec(p) : null);
@@ -221,7 +224,7 @@ export function scoreRestorers(host: Host, scoring: Scoring, models: Models): Pa
       schema: scorePanelState,
       restore: (panel, st) => {
         const model = quietSpec(st.model) ?? quietSpec(models.activePath());
-        const p = scoring.adoptScorePanel(panel, model);
+        const p = scoring.adoptScorePanel(panel, model, st.viewMode);
         if (model && st.image && fs.existsSync(st.image)) void p.score(st.image).catch((e: Error) => host.log.warn(`[restore] scoring ${st.image} again failed: ${e.message}`));
       },
     }),

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { FolderItem, FolderRow, FolderSort, Verdict, WebviewToHost } from '../../shared/protocol';
 import { modelRef, scorerRef, type ModelSpec } from './model-ref';
 import { PanelHost, type PanelEnv } from './panel-host';
+import type { FolderPanelState } from './score-states';
 
 export interface FolderOutcome {
   rows: FolderRow[];
@@ -26,6 +27,7 @@ export interface FolderView {
 
 /** What the table asks its owner (commands/score.ts) to do. */
 export interface FolderPanelActions {
+  /** Show this row's heatmap in the score panel (Scoring.showHeatmap, as a report thumbnail does). */
   showHeatmap(imagePath: string): void;
   calibrate(panel: FolderPanel): void;
 }
@@ -43,7 +45,7 @@ export class FolderPanel extends PanelHost {
   }
 
   /** The model and folder (scored again when the panel is restored). */
-  override restoreData(): { model: string; folder: string } {
+  override restoreData(): FolderPanelState {
     return { model: this.model.path, folder: this.folder };
   }
 

@@ -6,11 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ScoreSummary, WebviewToHost } from '../../shared/protocol';
+import { DEFAULT_VIEW_MODE, type ScoreSummary, type ViewMode, type WebviewToHost } from '../../shared/protocol';
 import { isImagePath } from '../models';
 import { droppedImage } from './dropped';
 import { modelRef, scorerRef, type ModelSpec } from './model-ref';
 import { PanelHost, type PanelEnv } from './panel-host';
+import type { ScorePanelState } from './score-states';
 
 /** Largest image file the score panel takes (it is posted to the webview whole). */
 export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
@@ -29,7 +30,14 @@ export class ScorePanel extends PanelHost {
   /** Why the last drop was refused (for tests). */
   lastDropRefusal: string | null = null;
 
-  constructor(env: PanelEnv, model: ModelSpec | null, private readonly actions: ScorePanelActions, existing?: vscode.WebviewPanel) {
+  constructor(
+    env: PanelEnv,
+    model: ModelSpec | null,
+    private readonly actions: ScorePanelActions,
+    existing?: vscode.WebviewPanel,
+    /** The view the page opens in (a restored panel's saved one). */
+    private mode: ViewMode = DEFAULT_VIEW_MODE,
+  ) {
     super(env, 'score', 'flawscope.score', 'Flawscope Heatmap', undefined, model ? [model.path] : [], true, existing);
     this.model = model;
   }
@@ -37,9 +45,14 @@ export class ScorePanel extends PanelHost {
   /** The image last scored (scored again when the panel is restored). */
   private lastImage: string | null = null;
 
-  /** The model and the image last scored. */
-  override restoreData(): { model: string | null; image: string | null } {
-    return { model: this.model?.path ?? null, image: this.lastImage };
+  /** The view the page shows (side by side, swipe, toggle, blend), as it last said. */
+  get viewMode(): ViewMode {
+    return this.mode;
+  }
+
+  /** The model, the image last scored and the view it is shown in. */
+  override restoreData(): ScorePanelState {
+    return { model: this.model?.path ?? null, image: this.lastImage, viewMode: this.mode };
   }
 
   protected onReady(): void {
@@ -51,6 +64,7 @@ export class ScorePanel extends PanelHost {
       model: this.model ? modelRef(this.panel.webview, this.model) : null,
       colormap: s.colormap,
       opacity: s.opacity,
+      viewMode: this.mode,
     });
   }
 
@@ -117,6 +131,10 @@ export class ScorePanel extends PanelHost {
         return true;
       case 'scoreDropped':
         return this.scoreDropped(m.uris);
+      case 'setViewMode':
+        this.mode = m.mode;
+        this.saveRestoreState();
+        return true;
       default:
         this.env.log.warn(`[score] message ${m.type} is not for this panel; ignored`);
         return false;

@@ -28,8 +28,8 @@ export interface ReportEnv {
   extensionUri: vscode.Uri;
   log: vscode.LogOutputChannel;
   onRejected(kind: ReportKind, reason: string): void;
-  /** Score this image in the score panel (the existing Score Image path). */
-  openHeatmap(imagePath: string): void;
+  /** Show this image's heatmap in the score panel (Scoring.showHeatmap, as a folder-table row does). */
+  showHeatmap(imagePath: string): void;
   /** Start Train Model with this --weights setting, on the grid's data and normal class. */
   trainWithWeights(weights: string, grid: GridReportView): void;
 }
@@ -170,9 +170,9 @@ export class ReportPanel implements vscode.Disposable {
         this.rendered = m.counts;
         this.renderedEmitter.fire(m.counts);
         return true;
-      case 'openHeatmap':
+      case 'showHeatmap':
         if (this.kind !== 'evalReport') return false;
-        this.env.openHeatmap(m.path);
+        this.env.showHeatmap(m.path);
         return true;
       case 'openFile':
         void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.path));

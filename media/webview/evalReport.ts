@@ -15,7 +15,7 @@ function render(r: EvalReportView): void {
   const c = r.confusion;
   const unit = c.unit === 'photo' ? 'photos' : 'images';
   const classRows = r.classes.map((k) => [k.name, k.role, formatCount(k.count), k.role === 'normal' ? '—' : formatPercent(k.auroc), formatScore(k.meanScore)]);
-  const open = (p: { path: string }) => post({ type: 'openHeatmap', path: p.path });
+  const open = (p: { path: string }) => post({ type: 'showHeatmap', path: p.path });
   const caption = (i: { className: string | null; score: number | null; name: string }) => `${i.className ?? ''} · ${formatScore(i.score)}`;
   app.replaceChildren(
     el('header', {}, el('h2', { id: 'title' }, title)),

@@ -310,6 +310,8 @@ boxesToggle.addEventListener('change', () => void render());
 viewSelect.addEventListener('change', () => {
   viewMode = viewSelect.value as ViewMode;
   void render();
+  // The host keeps it in the panel's restore state: a window reload comes back in this view.
+  post({ type: 'setViewMode', mode: viewMode });
 });
 swipeInput.addEventListener('input', () => {
   swipe = Number(swipeInput.value);
@@ -354,8 +356,10 @@ onMessage((m) => {
       scorerRef = m.scorer;
       colormap = m.colormap;
       opacity = m.opacity;
+      viewMode = m.viewMode;
       opacityInput.value = String(opacity);
       cmapSelect.value = colormap;
+      syncControls();
       useModel(m.model);
       return;
     case 'setModel':

@@ -2,6 +2,8 @@
  * The score panel's "most unusual areas" in words and the layout of its image views. Pure (no DOM),
  * so the unit tests run it in Node (test/unit/ext-score-view.test.ts).
  */
+import type { ViewMode } from '../../../shared/protocol';
+
 export interface Patch {
   x: number;
   y: number;
@@ -38,8 +40,8 @@ export function patchAt(patches: readonly Patch[], x: number, y: number): number
   return i < 0 ? null : i;
 }
 
-/** How the image and its heatmap are shown. */
-export type ViewMode = 'blend' | 'side' | 'swipe' | 'toggle';
+/** How the image and its heatmap are shown (the names travel in host messages: shared/protocol.ts). */
+export type { ViewMode };
 export const VIEW_MODES: readonly { mode: ViewMode; label: string }[] = [
   { mode: 'side', label: 'side by side' },
   { mode: 'swipe', label: 'swipe' },
