@@ -107,7 +107,7 @@ export function createTestApi({ host, models, datasets, training, scoring, views
     panelsReplaced: () => scoring.panelsReplaced,
     scorePanel: () => {
       const p = scoring.scorePanel;
-      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage(), viewMode: p.viewMode, restoreData: () => p.restoreData() } : null;
+      return p && !p.isDisposed ? { title: p.panel.title, html: p.html, cspSource: p.panel.webview.cspSource, roots: p.localResourceRoots(), lastResult: p.lastResult, lastDropRefusal: p.lastDropRefusal, receive: (raw: unknown) => p.receive(raw), reloads: p.reloads, faults: p.faults, reloadPage: () => p.reloadPage(), get viewMode() { return p.viewMode; }, restoreData: () => p.restoreData() } : null;
     },
     folderPanel: () => {
       const p = scoring.folderPanel;

@@ -255,6 +255,9 @@ const check = (cond, what) => {
     ? await rs.waitForFunction(() => document.body.dataset.scored !== undefined, null, { timeout: 60000 }).then(() => rs.evaluate(() => document.getElementById('title').textContent), () => null)
     : null;
   check(restoredTitle === lastScored, `after a window reload the score panel shows ${lastScored} again (got ${restoredTitle})`);
+  // The view picked in 3) (blend) is kept in the panel's restore state: the reloaded page opens in it, not side by side.
+  const restoredView = rs ? await rs.evaluate(() => `${document.getElementById('view').value}/${document.getElementById('heat').dataset.view}`).catch(() => null) : null;
+  check(restoredView === 'blend/blend', `after a window reload the score panel keeps the blend view chosen before it (select/canvas: ${restoredView})`);
   await showTab('Flawscope: images');
   const rf = await panelFrame('folder', 90000).catch(() => null);
   const restoredRows = rf

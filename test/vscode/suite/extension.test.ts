@@ -342,13 +342,14 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     assert.equal(drawn.falsePositives, view.falsePositives.length);
     assert.equal(drawn.missed, view.missed.length);
     assert.equal(drawn.thumbnails, view.falsePositives.length + view.missed.length, 'every worst case has its thumbnail');
-    // A click on a thumbnail opens its heatmap in the score panel (the Score Image path).
+    // A click on a thumbnail opens its heatmap in the score panel: the folder table's message, the Score Image path.
     const worst = [...(view.falsePositives as { path: string }[]), ...(view.missed as { path: string }[])][0];
     if (worst) {
-      assert.equal(panel!.receive({ type: 'openHeatmap', path: worst.path }), true);
+      assert.equal(panel!.receive({ type: 'showHeatmap', path: worst.path }), true);
       await until(() => a.scorePanel()?.lastResult?.path === worst.path, 120000, 'the clicked image scored in the score panel');
     }
-    assert.equal(panel!.receive({ type: 'openHeatmap', path: '/etc/passwd' }), false, 'only files of the evaluated data');
+    assert.equal(panel!.receive({ type: 'showHeatmap', path: '/etc/passwd' }), false, 'only files of the evaluated data');
+    assert.equal(panel!.receive({ type: 'openHeatmap', path: worst?.path ?? cfg.dataset }), false, 'the old message name is refused');
   });
 
   test('Grid Search runs the CLI grid on a sample of weight combinations and opens the results table', async () => {
@@ -510,6 +511,31 @@ suite('Flawscope in a real VS Code (trusted workspace)', () => {
     const labels = await a.treeLabels('runs');
     log('runs view:', JSON.stringify(labels));
     assert.ok(labels.some((l) => /· 1 epoch · \w{3} \d+ \d\d:\d\d — done/.test(l)), 'run labels carry epochs and start time');
+  });
+
+  test('the score panel keeps its view mode across a reload; a state saved before it was kept restores side by side', async () => {
+    assert.ok(trainedModel, 'needs the trained model');
+    const a = await api();
+    await vscode.commands.executeCommand('flawscope.selectActiveModel', trainedModel);
+    const img = path.join(cfg.workspace, 'sample.png');
+    await vscode.commands.executeCommand('flawscope.scoreImage', vscode.Uri.file(img));
+    const p = a.scorePanel()!;
+    assert.equal(p.viewMode, 'side', 'a new score panel opens side by side');
+    // What the page's View select sends when the user picks swipe.
+    assert.equal(p.receive({ type: 'setViewMode', mode: 'swipe' }), true);
+    assert.equal(p.receive({ type: 'setViewMode', mode: 'zoom' }), false, 'a view the panel does not have is refused');
+    const saved = p.restoreData();
+    assert.deepEqual(saved, { model: trainedModel, image: img, viewMode: 'swipe' });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until(() => a.scorePanel() === null, 10000, 'score panel closed');
+    const state = (data: unknown) => ({ flawscopeRestore: 1, viewType: 'flawscope.score', data });
+    assert.equal(await a.restorePanel('flawscope.score', state(saved)), null);
+    assert.equal(a.scorePanel()?.viewMode, 'swipe', 'the restored panel opens in the view it was saved in');
+    await until(() => a.scorePanel()?.lastResult?.path === img, 60000, 'the restored panel scored its image again');
+    assert.equal(await a.restorePanel('flawscope.score', state({ model: trainedModel, image: img })), null, 'an old state without a view mode still restores');
+    assert.equal(a.scorePanel()?.viewMode, 'side');
+    await until(() => a.scorePanel()?.lastResult?.path === img, 60000, 'the panel restored from the old state scored its image again');
+    assert.match(String(await a.restorePanel('flawscope.score', state({ model: trainedModel, image: img, viewMode: 'zoom' }))), /does not fit \(viewMode/);
   });
 
   test('a resumed run no longer offers Resume; Delete Run removes a run and, when asked, its leftover checkpoint; Clear Finished', async () => {
