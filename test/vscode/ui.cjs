@@ -281,6 +281,32 @@ const check = (cond, what) => {
   check(ev.figures.length >= 1 && ev.plots >= 2, `Evaluate Model opens a rendered report (${ev.figures.join('; ')}; ${ev.plots} plots, ${ev.thumbs} thumbnails)`);
   await page.screenshot({ path: `${SHOTS}/08-evaluate-report.png` });
 
+  // 9) a click on a worst-case thumbnail shows that image's heatmap in the score panel (the page's
+  // showHeatmap, the message a folder-table row sends). The 1-epoch model misses defects, so there is one.
+  const thumb = ef.locator('.thumb-cell.clickable').first();
+  const thumbPath = await thumb.getAttribute('title', { timeout: 5000 }).catch(() => null);
+  if (thumbPath) {
+    const scoredNow = async () => {
+      for (const fr of page.frames()) {
+        const id = await fr.evaluate(() => (document.body && document.body.dataset.panel === 'score' ? document.body.dataset.scored ?? '' : null)).catch(() => null);
+        if (id !== null) return id;
+      }
+      return null;
+    };
+    const before = await scoredNow();
+    await thumb.click();
+    const thumbName = thumbPath.split(/[\\/]/).pop();
+    // A new result first (the panel may show an image of the same name already), then its title and score.
+    let after = before;
+    for (const end = Date.now() + PANEL_RECOVERY_MS; after === before && Date.now() < end; ) {
+      await page.waitForTimeout(500);
+      after = await scoredNow();
+    }
+    const s9 = await scoreShownFor(thumbName);
+    check(Number.isFinite(s9) && after !== before, `a click on the report's thumbnail ${thumbName} shows its heatmap in the score panel (score ${s9}; scored request ${before} → ${after})`);
+    await page.screenshot({ path: `${SHOTS}/09-report-thumbnail-heatmap.png` });
+  } else check(false, 'the evaluation report shows a clickable worst-case thumbnail');
+
   say(failures === 0 ? 'UI PASS' : `UI FAIL (${failures})`);
   await browser.close();
   fs.rmSync(udd, { recursive: true, force: true });
