@@ -3,14 +3,16 @@
  * scripts in media/webview). Messages are discriminated unions on `type`. Requests that expect an
  * answer carry a numeric `requestId`; the answer echoes it (as microsoft/vscode-hexeditor does).
  *
- * The host never trusts what a webview sends: every WebviewToHost message goes through
- * `validateWebviewMessage` (extension/validate.ts) before it is acted on.
+ * The host never trusts what a webview sends: every WebviewToHost message is parsed by its zod
+ * schema (shared/webview-messages.ts) in `validateWebviewMessage` (extension/validate.ts) before
+ * it is acted on.
  *
  * No `vscode` import here: the module is bundled into browser scripts and unit-tested in Node.
  */
 import type { ModelInfo } from '../scorer/model-format';
 import type { ProgressEvent } from '../trainer/progress';
 import type { BackendOf } from './backends';
+import type { WebviewMessageType } from './webview-messages';
 
 export type Colormap = 'turbo' | 'viridis' | 'grey';
 export const COLORMAPS: readonly Colormap[] = ['turbo', 'viridis', 'grey'];
@@ -182,59 +184,11 @@ export type HostToWebview =
   | { type: 'restoreState'; state: { flawscopeRestore: 1; viewType: string; data: unknown } };
 
 // ---------------------------------------------------------------- webview → host
-export interface ScoreSummary {
-  score: number;
-  normalized: number;
-  isAnomaly: boolean;
-  /** 'unfamiliar': not the kind of image the model was trained on (scorer/familiarity.ts); else by the threshold in use. */
-  verdict: 'normal' | 'anomaly' | 'unfamiliar';
-  /** Why unfamiliar, in words. */
-  reasons: string[];
-  /** 0..100 among the validation normal scores (scorer/percentile.ts); null when the model recorded none. */
-  percentile: number | null;
-  threshold: number;
-  backend: string;
-  ms: number;
-  topPatches: { x: number; y: number; w: number; h: number; score: number }[];
-}
+// The messages, their fields and limits are zod schemas (shared/webview-messages.ts); their types
+// come from there type-only, so the webview bundles that import this module carry no zod.
+export type { FolderRow, ScoreSummary, WebviewMessageType, WebviewToHost } from './webview-messages';
 
-export interface FolderRow {
-  path: string;
-  score: number;
-  isAnomaly: boolean;
-  verdict: 'normal' | 'anomaly' | 'unfamiliar';
-  label: 0 | 1 | null;
-}
-
-export type WebviewToHost =
-  | { type: 'ready'; panel: PanelKind; generation: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'scored'; requestId: number; path: string; result: ScoreSummary }
-  | { type: 'scoreFailed'; requestId: number; path: string; message: string }
-  /** `stopped`: the Stop button (or stopFolder) ended the work early; `rows` are those scored until then. */
-  | { type: 'folderScored'; requestId: number; folder: string; rows: FolderRow[]; auroc: number | null; backend: string; stopped: boolean }
-  | { type: 'exportCsv'; requestId: number; suggestedName: string; csv: string }
-  | { type: 'openFile'; path: string }
-  /** Show this image's heatmap in the score panel: a folder-table row chosen (click or Enter), an evaluation report's thumbnail clicked. */
-  | { type: 'showHeatmap'; path: string }
-  /** The score panel's view was changed: the host keeps it in the panel's restore state. */
-  | { type: 'setViewMode'; mode: ViewMode }
-  /** The score panel's "Choose image…" button: the host shows an open dialog. */
-  | { type: 'pickImage' }
-  /** Images dropped on the score panel (file: URIs from the explorer); the host scores the first image. */
-  | { type: 'scoreDropped'; uris: string[] }
-  /** The folder table as shown now: row paths top to bottom, after sort and filter. */
-  | { type: 'folderViewState'; requestId: number; order: string[]; sort: FolderSort; filter: Verdict[] }
-  /** "Use this folder to set the threshold". */
-  | { type: 'calibrate' }
-  | { type: 'setSetting'; key: 'colormap'; value: Colormap }
-  | { type: 'setSetting'; key: 'overlayOpacity'; value: number }
-  /** Grid report: start Train Model with this weight setting ("recon=1,patch=1,…"). */
-  | { type: 'trainWithWeights'; weights: string }
-  /** A report page finished drawing: how many of each thing it shows (for the log and the tests). */
-  | { type: 'reportRendered'; panel: ReportKind; counts: Record<string, number> };
-
-export type WebviewMessageType = WebviewToHost['type'];
+/** Every message type a webview may post; the host refuses any other (extension/validate.ts). */
 export const WEBVIEW_MESSAGE_TYPES: readonly WebviewMessageType[] = [
   'ready', 'log', 'scored', 'scoreFailed', 'folderScored', 'exportCsv', 'openFile', 'setSetting', 'trainWithWeights', 'reportRendered',
   'showHeatmap', 'setViewMode', 'pickImage', 'scoreDropped', 'folderViewState', 'calibrate',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validateWebviewMessage, checkPath, describeForLog } from '../../extension/validate';
 import { LIMITS, WEBVIEW_MESSAGE_TYPES } from '../../shared/protocol';
+import { webviewMessageSchemas } from '../../shared/webview-messages';
 
 let tmp: string, root: string, img: string, outside: string;
 before(() => {
@@ -79,6 +80,14 @@ test('every valid message of every type passes', () => {
   assert.deepEqual([...seen].sort(), [...WEBVIEW_MESSAGE_TYPES].sort());
 });
 
+test('every message type has a schema, every schema is a listed type, and each schema takes only its own type', () => {
+  // A type added to WEBVIEW_MESSAGE_TYPES without a schema (or a schema without a listed type, which the host would refuse as unknown).
+  assert.deepEqual(Object.keys(webviewMessageSchemas).sort(), [...WEBVIEW_MESSAGE_TYPES].sort());
+  for (const t of WEBVIEW_MESSAGE_TYPES) assert.equal(typeof webviewMessageSchemas[t]?.safeParse, 'function', `no schema for "${t}"`);
+  for (const m of valid())
+    for (const t of WEBVIEW_MESSAGE_TYPES) assert.equal(webviewMessageSchemas[t].safeParse(m).success, t === m.type, `the "${t}" schema on ${JSON.stringify(m).slice(0, 120)}`);
+});
+
 const rejects = (m: unknown, why: RegExp) => {
   const r = validateWebviewMessage(m, ctx());
   assert.equal(r.ok, false, `accepted: ${JSON.stringify(m)?.slice(0, 200)}`);
@@ -93,7 +102,7 @@ test('non-objects and unknown types are rejected', () => {
 });
 
 test('wrong field types are rejected', () => {
-  rejects({ type: 'ready', panel: 5 }, /"panel" must be a string/);
+  rejects({ type: 'ready', panel: 5 }, /"panel" must be one of/);
   rejects({ type: 'ready', panel: 'terminal', generation: 1 }, /"panel" must be/);
   rejects({ type: 'ready', panel: 'score' }, /generation/);
   rejects({ type: 'ready', panel: 'score', generation: 1.5 }, /generation/);
@@ -103,18 +112,18 @@ test('wrong field types are rejected', () => {
   rejects({ type: 'scored', requestId: '1', path: img, result }, /"requestId" must be a finite number/);
   rejects({ type: 'scored', requestId: 1.5, path: img, result }, /integer/);
   rejects({ type: 'scored', requestId: -1, path: img, result }, /≥ 0/);
-  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: 'high' } }, /"score" must be a finite number/);
-  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: NaN } }, /"score" must be a finite number/);
-  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: Infinity } }, /"score" must be a finite number/);
-  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, isAnomaly: 'yes' } }, /"isAnomaly" must be a boolean/);
-  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, verdict: 'maybe' } }, /"verdict" must be "normal", "anomaly" or "unfamiliar"/);
-  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, reasons: [1] } }, /"result.reasons"/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: 'high' } }, /"result.score" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: NaN } }, /"result.score" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, score: Infinity } }, /"result.score" must be a finite number/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, isAnomaly: 'yes' } }, /"result.isAnomaly" must be a boolean/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, verdict: 'maybe' } }, /"result.verdict" must be one of normal, anomaly, unfamiliar/);
+  rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, reasons: [1] } }, /"result.reasons\[0\]" must be a string/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, topPatches: 'none' } }, /topPatches/);
   rejects({ type: 'scored', requestId: 1, path: img, result: { ...result, extra: 1 } }, /unexpected field "extra"/);
   rejects({ type: 'scored', requestId: 1, path: img, result: null }, /"result" must be an object/);
   rejects({ type: 'scored', requestId: 1, path: 17, result }, /"path" must be a string/);
   rejects({ type: 'folderScored', requestId: 3, folder: root, rows: {}, auroc: null, backend: 'wasm' }, /"rows" must be an array/);
-  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 1, isAnomaly: false, verdict: 'normal', label: 2 }], auroc: null, backend: 'wasm' }, /"label"/);
+  rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [{ path: img, score: 1, isAnomaly: false, verdict: 'normal', label: 2 }], auroc: null, backend: 'wasm' }, /"rows\[0\].label" must be 0, 1 or null/);
   rejects({ type: 'folderScored', requestId: 3, folder: root, rows: [], auroc: 1.5, backend: 'wasm' }, /"auroc" must be ≤ 1/);
   rejects({ type: 'setSetting', key: 'colormap', value: 'jet' }, /"value" must be one of/);
   rejects({ type: 'setSetting', key: 'overlayOpacity', value: 2 }, /≤ 1/);
