@@ -31,13 +31,13 @@ export function logSafe(s: string): string {
 /** The same words whether the field is missing or of another type. */
 const mustBe = (what: string) => ({ invalid_type_error: `must be ${what}`, required_error: `must be ${what}` });
 
-const string = (max: number = LIMITS.string) => z.string(mustBe('a string')).max(max, `is too long (over ${max} characters)`);
+const boundedString = (max: number = LIMITS.string) => z.string(mustBe('a string')).max(max, `is too long (over ${max} characters)`);
 /**
  * A string the host uses as data: bounded and NUL-free (a NUL cuts paths and file names short).
  * A regex, not a refine: zod runs string checks in place, while a refine wraps the schema in an
  * effect that is many times slower per field, and a 20,000-row folder result pays it per row.
  */
-const str = (max?: number) => string(max).regex(/^[^\0]*$/, 'contains a NUL character');
+const str = (max?: number) => boundedString(max).regex(/^[^\0]*$/, 'contains a NUL character');
 /** A string the host writes to its log: control, line-separator and bidi characters become spaces. */
 const text = (max?: number) => str(max).transform(logSafe);
 
@@ -49,7 +49,7 @@ function num(range: { min?: number; max?: number; int?: boolean } = {}) {
   return n;
 }
 const count = (max = Number.MAX_SAFE_INTEGER) => num({ min: 0, max, int: true });
-/** Requests are answered by id (panel-host.ts); the page counts them up from 0. */
+/** The id of the request a message answers (panel-host.ts numbers them), or of an export the page numbers itself. */
 const requestId = count();
 const bool = z.boolean(mustBe('a boolean'));
 
@@ -73,7 +73,7 @@ const strict = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, must
  */
 const hostPath = str();
 const verdict = oneOf(VERDICTS);
-/** 0 normal, 1 anomaly, null no label (a native enum: a union of literals builds an issue per miss, slow per row). */
+/** 0 normal, 1 anomaly, null no label. A native enum: a union of literals builds a zod issue for every option it misses, per row. */
 const label = z.nativeEnum({ normal: 0, anomaly: 1 } as const, { errorMap: () => ({ message: 'must be 0, 1 or null' }) }).nullable();
 
 /** What the score panel reports of one scored image (the page builds it from the scorer's result). */
@@ -160,7 +160,7 @@ const schemas = {
     { errorMap: () => ({ message: 'must be colormap or overlayOpacity (an unknown setting cannot be set)' }) },
   ),
   /** Grid report: start Train Model with this weight setting ("recon=1,patch=1,…"). */
-  trainWithWeights: strict({ type: z.literal('trainWithWeights'), weights: string(256).regex(WEIGHTS_SHAPE, 'must look like recon=1,patch=0.5,…') }),
+  trainWithWeights: strict({ type: z.literal('trainWithWeights'), weights: boundedString(256).regex(WEIGHTS_SHAPE, 'must look like recon=1,patch=0.5,…') }),
   /** A report page finished drawing: how many of each thing it shows (for the log and the tests). */
   reportRendered: strict({
     type: z.literal('reportRendered'),

@@ -88,6 +88,27 @@ test('every message type has a schema, every schema is a listed type, and each s
     for (const t of WEBVIEW_MESSAGE_TYPES) assert.equal(webviewMessageSchemas[t].safeParse(m).success, t === m.type, `the "${t}" schema on ${JSON.stringify(m).slice(0, 120)}`);
 });
 
+test('every path a message carries is checked against the roots (a path field the host forgot would pass unchecked)', () => {
+  const paths = new Set([img, root, pathToFileURL(img).toString()]);
+  // Each copy of `v` with one of its paths swapped for a file outside the roots.
+  const swapped = (v: unknown): unknown[] => {
+    if (typeof v === 'string') return paths.has(v) ? [outside] : [];
+    if (Array.isArray(v)) return v.flatMap((x, i) => swapped(x).map((y) => v.map((old, j) => (j === i ? y : old))));
+    if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => swapped(x).map((y) => ({ ...v, [k]: y })));
+    return [];
+  };
+  const checked = new Set<string>();
+  for (const m of valid()) {
+    if (m.type === 'scoreDropped') continue; // its URIs are checked by the score panel against the workspace folders (panels/dropped.ts)
+    for (const bad of swapped(m)) {
+      const r = validateWebviewMessage(bad, ctx());
+      assert.ok(!r.ok && /outside the allowed folders/.test(r.reason), `accepted a path outside the roots: ${JSON.stringify(bad)}`);
+      checked.add(m.type);
+    }
+  }
+  assert.deepEqual([...checked].sort(), ['folderScored', 'folderViewState', 'openFile', 'scoreFailed', 'scored', 'showHeatmap']);
+});
+
 const rejects = (m: unknown, why: RegExp) => {
   const r = validateWebviewMessage(m, ctx());
   assert.equal(r.ok, false, `accepted: ${JSON.stringify(m)?.slice(0, 200)}`);
