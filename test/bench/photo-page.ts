@@ -1,46 +1,51 @@
 /**
  * Browser side of the photo benchmark (score-photo.ts): bundled with the scorer into one module,
- * so the page times the generator's raw pass on the scorer's own tfjs engine.
+ * so the page times the generator's raw pass on the scorer's own tfjs engine. Each step is its own
+ * call, so the Node side can read the browser's CPU time around exactly that step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Scorer } from '../../scorer/index';
 
-export interface PhotoPageArgs { model: string; genOnly: string; photo: string; backend: 'wasm' | 'webgpu'; batch: number }
+const scorers = new Map<string, Scorer>();
+const photos = new Map<string, Blob>();
 
-export async function run(a: PhotoPageArgs): Promise<{ total: number; genOnlyTotal: number; generator: number; tiles: number; reason: string }> {
-  const blob = await (await fetch(a.photo)).blob();
-  // As the static page scores a file (scorer/web/app.ts): decode, score with the defaults, overlay.
-  const e2e = async (model: string) => {
-    const s = await Scorer.load(model, { backend: a.backend });
-    try {
-      const t = performance.now();
-      const bmp = await createImageBitmap(blob);
-      const r = await s.score(bmp);
-      s.overlay(r);
-      const ms = performance.now() - t;
-      bmp.close();
-      return { ms, tiles: r.tiles, reason: s.backendReason };
-    } finally {
-      s.dispose();
-    }
-  };
-  const withMap = await e2e(a.model);
-  const genOnly = await e2e(a.genOnly);
-  const g = await Scorer.load(a.genOnly, { backend: a.backend });
-  let generator = 0;
-  try {
-    const { height: H, width: W, channels: C } = g.inputSize;
-    for (let left = withMap.tiles; left > 0; left -= a.batch) {
-      const x = tf.randomUniform([Math.min(left, a.batch), H, W, C], -1, 1) as tf.Tensor4D;
-      await x.data();
-      const t = performance.now();
-      const y = g.predict(x);
-      await y.data();
-      generator += performance.now() - t;
-      tf.dispose([x, y]);
-    }
-  } finally {
-    g.dispose();
+export async function load(key: string, model: string, backend: 'wasm' | 'webgpu', photo: string): Promise<string> {
+  const s = await Scorer.load(model, { backend });
+  scorers.set(key, s);
+  photos.set(key, await (await fetch(photo)).blob());
+  return s.backendReason;
+}
+
+/** As the static page scores a file (scorer/web/app.ts): decode, score with the defaults, overlay. */
+export async function endToEnd(key: string): Promise<{ ms: number; tiles: number }> {
+  const s = scorers.get(key)!;
+  const t = performance.now();
+  const bmp = await createImageBitmap(photos.get(key)!);
+  const r = await s.score(bmp);
+  s.overlay(r);
+  const ms = performance.now() - t;
+  bmp.close();
+  return { ms, tiles: r.tiles };
+}
+
+/** The generator's forward pass alone over `tiles` random tiles, `batch` at a time (the scorer's batching). */
+export async function generatorPass(key: string, tiles: number, batch: number): Promise<number> {
+  const s = scorers.get(key)!;
+  const { height: H, width: W, channels: C } = s.inputSize;
+  let ms = 0;
+  for (let left = tiles; left > 0; left -= batch) {
+    const x = tf.randomUniform([Math.min(left, batch), H, W, C], -1, 1) as tf.Tensor4D;
+    await x.data();
+    const t = performance.now();
+    const y = s.predict(x);
+    await y.data();
+    ms += performance.now() - t;
+    tf.dispose([x, y]);
   }
-  return { total: withMap.ms, genOnlyTotal: genOnly.ms, generator, tiles: withMap.tiles, reason: withMap.reason };
+  return ms;
+}
+
+export function dispose(key: string): void {
+  scorers.get(key)?.dispose();
+  scorers.delete(key);
 }

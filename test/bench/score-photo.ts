@@ -19,7 +19,7 @@
  * Options: --rounds N; --photo-backends fast,wasm,chromium (default all three); --photo-webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { presetModelFolder, tempDir, testImage, withoutDefectMap } from '../browser/fixtures';
@@ -28,10 +28,42 @@ import { buildBundle, chromiumAvailable, launch, ROOT, serve } from '../browser/
 import { decodeImageFile, loadScorerFromDir } from '../../scorer/node';
 
 const SIZE = 1000;
+/** The scorer's default batch for 64x64 tiles (scorer.ts: 16 tiles of 128x128 in pixels). */
+const BATCH = 64;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 interface Model { name: string; dir: string; genOnly: string; photo: string; channels: 1 | 3 }
-interface Times { total: number; generator: number; genOnlyTotal: number; tiles: number }
+/** Wall and CPU milliseconds of one step (CPU: every thread of the process, or of the browser's processes). */
+interface Cost { ms: number; cpu: number }
+interface Times { total: Cost; generator: Cost; genOnlyTotal: Cost; tiles: number }
+
+const nodeCpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+
+/** CPU milliseconds of every process below this one (the browser and its renderers), from /proc. */
+function childrenCpu(): number {
+  const stats = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      // Fields after the ")" that ends the command name: state ppid ... utime(14) stime(15).
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return [{ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }];
+    } catch {
+      return [];
+    }
+  });
+  const below = new Set([process.pid]);
+  let ticks = 0, grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of stats) if (below.has(p.ppid) && !below.has(p.pid)) { below.add(p.pid); ticks += p.ticks; grew = true; }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+async function cost<T>(cpuNow: () => number, f: () => Promise<T>): Promise<{ value: T; cost: Cost }> {
+  const c = cpuNow(), t = performance.now();
+  const value = await f();
+  return { value, cost: { ms: performance.now() - t, cpu: cpuNow() - c } };
+}
 
 async function models(): Promise<Model[]> {
   const root = tempDir('flawscope-photo-');
@@ -59,11 +91,12 @@ async function nodeRound(m: Model, backend: 'fast' | 'wasm'): Promise<Times> {
   const e2e = async (dir: string) => {
     const s = await loadScorerFromDir(dir, { backend });
     try {
-      const t = performance.now();
-      const px = await decodeImageFile(m.photo);
-      const r = await s.score(px, { reconstruction: false });
-      s.overlay(r);
-      return { ms: performance.now() - t, tiles: r.tiles, batch: Math.round((16 * 128 * 128) / (64 * 64)) };
+      return await cost(nodeCpu, async () => {
+        const px = await decodeImageFile(m.photo);
+        const r = await s.score(px, { reconstruction: false });
+        s.overlay(r);
+        return r.tiles;
+      });
     } finally {
       s.dispose();
     }
@@ -71,29 +104,33 @@ async function nodeRound(m: Model, backend: 'fast' | 'wasm'): Promise<Times> {
   const withMap = await e2e(m.dir);
   const genOnly = await e2e(m.genOnly);
   const s = await loadScorerFromDir(m.genOnly, { backend });
-  let generator = 0;
+  const generator: Cost = { ms: 0, cpu: 0 };
   try {
-    for (let left = withMap.tiles; left > 0; left -= withMap.batch) {
-      const x = tf.randomUniform([Math.min(left, withMap.batch), 64, 64, m.channels], -1, 1) as tf.Tensor4D;
-      const t = performance.now();
-      const y = s.predict(x);
-      await y.data();
-      generator += performance.now() - t;
-      tf.dispose([x, y]);
+    for (let left = withMap.value; left > 0; left -= BATCH) {
+      const x = tf.randomUniform([Math.min(left, BATCH), 64, 64, m.channels], -1, 1) as tf.Tensor4D;
+      const { cost: c } = await cost(nodeCpu, async () => {
+        const y = s.predict(x);
+        await y.data();
+        y.dispose();
+      });
+      generator.ms += c.ms;
+      generator.cpu += c.cpu;
+      x.dispose();
     }
   } finally {
     s.dispose();
   }
-  return { total: withMap.ms, generator, genOnlyTotal: genOnly.ms, tiles: withMap.tiles };
+  return { total: withMap.cost, generator, genOnlyTotal: genOnly.cost, tiles: withMap.value };
 }
 
-
 function line(label: string, all: Times[], target: number | null): string {
-  const total = median(all.map((t) => t.total)), gen = median(all.map((t) => t.generator));
-  const map = median(all.map((t) => t.total - t.genOnlyTotal)), rest = median(all.map((t) => t.genOnlyTotal - t.generator));
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const verdict = target === null ? '' : ` (target ≤ ${target} s: ${total / 1000 <= target ? 'met' : `missed, ${(total / 1000 / target).toFixed(1)}x over`})`;
-  return `  ${label}: end to end ${s(total)}${verdict} | generator ${s(gen)} | map ${s(map)} | rest ${s(rest)} | rounds ${all.map((t) => (t.total / 1000).toFixed(2)).join(', ')} s`;
+  const med = (f: (t: Times) => Cost) => ({ ms: median(all.map((t) => f(t).ms)), cpu: median(all.map((t) => f(t).cpu)) });
+  const diff = (a: Cost, b: Cost): Cost => ({ ms: a.ms - b.ms, cpu: a.cpu - b.cpu });
+  const total = med((t) => t.total), gen = med((t) => t.generator);
+  const map = med((t) => diff(t.total, t.genOnlyTotal)), rest = med((t) => diff(t.genOnlyTotal, t.generator));
+  const s = (c: Cost) => `${(c.ms / 1000).toFixed(2)} s (CPU ${(c.cpu / 1000).toFixed(2)} s)`;
+  const verdict = target === null ? '' : ` [target ≤ ${target} s: ${total.ms / 1000 <= target ? 'met' : `missed, ${(total.ms / 1000 / target).toFixed(1)}x over`}]`;
+  return `  ${label}: end to end ${s(total)}${verdict} | generator ${s(gen)} | map ${s(map)} | rest ${s(rest)} | rounds ${all.map((t) => (t.total.ms / 1000).toFixed(2)).join(', ')} s`;
 }
 
 export async function photoEndToEnd(argv: string[], rounds: number): Promise<void> {
@@ -127,11 +164,18 @@ export async function photoEndToEnd(argv: string[], rounds: number): Promise<voi
         for (let r = 0; r <= rounds; r++) {
           const page = await browser.newPage();
           await page.goto(`${srv.url}/blank`);
-          const args = { model: `${srv.url}/m${k}/`, genOnly: `${srv.url}/g${k}/`, photo: `${srv.url}/p${k}/${m.photo.split('/').pop()}`, backend, batch: 64 };
-          const o = (await page.evaluate(`import(${JSON.stringify(`${srv.url}/scorer/photo-page.js`)}).then((m) => m.run(${JSON.stringify(args)}))`)) as Times & { reason: string };
+          const mod = `${srv.url}/scorer/photo-page.js`;
+          const call = <T>(fn: string, ...args: unknown[]) => cost(childrenCpu, () => page.evaluate(`import(${JSON.stringify(mod)}).then((m) => m.${fn}(...${JSON.stringify(args)}))`) as Promise<T>);
+          const photo = `${srv.url}/p${k}/${m.photo.split('/').pop()}`;
+          reason = (await call<string>('load', 'map', `${srv.url}/m${k}/`, backend, photo)).value;
+          await call<string>('load', 'gen', `${srv.url}/g${k}/`, backend, photo);
+          const withMap = await call<{ ms: number; tiles: number }>('endToEnd', 'map');
+          const genOnly = await call<{ ms: number; tiles: number }>('endToEnd', 'gen');
+          const generator = await call<number>('generatorPass', 'gen', withMap.value.tiles, BATCH);
           await page.close();
-          reason = o.reason;
-          if (r > 0) all.push(o); // round 0 warms the browser's caches
+          // In-page wall times (no messaging); CPU over the call.
+          const t: Times = { total: { ms: withMap.value.ms, cpu: withMap.cost.cpu }, genOnlyTotal: { ms: genOnly.value.ms, cpu: genOnly.cost.cpu }, generator: { ms: generator.value, cpu: generator.cost.cpu }, tiles: withMap.value.tiles };
+          if (r > 0) all.push(t); // round 0 warms the browser's caches
         }
         console.log(line(`Chromium ${backend}, ${m.name.split(',')[0]} (${reason})`, all, backend === 'wasm' ? 1 : null));
       }

@@ -75,7 +75,7 @@ describe('scorer wasm kernels', () => {
 
   test('concat on the channel axis (short rows) and on long rows matches cpu', async () => {
     for (const [shapes, axis] of [[[[2, 8, 8, 1], [2, 8, 8, 1], [2, 8, 8, 1]], 3], [[[2, 8, 8, 8], [2, 8, 8, 16]], 3], [[[2, 8, 100], [2, 8, 50]], 2], [[[3, 4], [2, 4]], 0]] as const) {
-      const mk = () => tf.tidy(() => tf.concat(shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), 11 + i), [...s])), axis));
+      const mk = () => tf.tidy(() => tf.concat(shapes.map((s, i) => tf.tensor(values((s as readonly number[]).reduce((a, b) => a * b, 1), 11 + i), [...s])), axis));
       close(await on('wasm', mk), await on('cpu', mk), `concat ${JSON.stringify(shapes)} axis ${axis}`, 0);
     }
   });
