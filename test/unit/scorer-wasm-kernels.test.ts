@@ -12,6 +12,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../scorer/backend';
 import { buildDefectMap } from '../../trainer/defect-map/network';
 import { buildGenerator } from '../../trainer/model';
+import { join } from 'node:path';
+import { presetModelFolder, tempDir, testImage } from '../browser/fixtures';
+import { loadScorerFromDir } from '../../scorer/node';
 
 const stockConvT = tf.getKernel('Conv2DBackpropInput', 'wasm')!.kernelFunc;
 const stockConcat = tf.getKernel('Concat', 'wasm')!.kernelFunc;
@@ -96,6 +99,26 @@ describe('scorer wasm kernels', () => {
         return y;
       });
       close(await run('wasm'), await run('cpu'), `${channels}-channel networks`, 1e-4);
+    }
+  });
+
+  test('a --preset defects model folder scores a photo alike on wasm and on the fast kernels (score, probability, error maps)', async () => {
+    for (const channels of [1, 3] as const) {
+      const dir = await presetModelFolder(join(tempDir(), `preset${channels}`), channels, 4);
+      const photo = testImage(200, 150, channels, 9);
+      const run = async (backend: 'wasm' | 'fast') => {
+        const s = await loadScorerFromDir(dir, { backend });
+        try {
+          return await s.score(photo, { reconstruction: false });
+        } finally {
+          s.dispose();
+        }
+      };
+      const w = await run('wasm'), f = await run('fast');
+      assert.equal(w.tiles, 6 * 4); // 200x150 at stride 32: x 0..128 and 136, y 0, 32, 64 and 86
+      assert.ok(Math.abs(w.score - f.score) <= 1e-4, `score wasm ${w.score} fast ${f.score}`);
+      close(w.probability!, f.probability!, `${channels}-channel probability`, 1e-4);
+      close(w.errorMap, f.errorMap, `${channels}-channel error map`, 1e-4);
     }
   });
 });
