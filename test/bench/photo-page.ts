@@ -16,12 +16,12 @@ export async function load(key: string, model: string, backend: 'wasm' | 'webgpu
   return s.backendReason;
 }
 
-/** As the static page scores a file (scorer/web/app.ts): decode, score with the defaults, overlay. */
-export async function endToEnd(key: string): Promise<{ ms: number; tiles: number }> {
+/** As the static page scores a file (scorer/web/app.ts): decode, score with the defaults (or another tile stride), overlay. */
+export async function endToEnd(key: string, stride: number | null): Promise<{ ms: number; tiles: number }> {
   const s = scorers.get(key)!;
   const t = performance.now();
   const bmp = await createImageBitmap(photos.get(key)!);
-  const r = await s.score(bmp);
+  const r = await s.score(bmp, stride ? { stride } : {});
   s.overlay(r);
   const ms = performance.now() - t;
   bmp.close();

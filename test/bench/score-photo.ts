@@ -16,7 +16,8 @@
  * tfjs-backend-wasm for reference; Chromium (headless, the web bundle): WASM, the static page's
  * call (createImageBitmap, score with its defaults, overlay). WebGPU here is SwiftShader, so it runs
  * only with --photo-webgpu and its times say nothing of a GPU.
- * Options: --rounds N; --photo-backends fast,wasm,chromium (default all three); --photo-webgpu.
+ * Options: --rounds N; --photo-backends fast,wasm,chromium (default all three); --photo-webgpu;
+ * --photo-stride N (tiles N px apart instead of the model's 32: what another tile stride would cost).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -87,13 +88,13 @@ async function models(): Promise<Model[]> {
 }
 
 /** One round in Node: end to end with and without the map, and the generator's raw pass. */
-async function nodeRound(m: Model, backend: 'fast' | 'wasm'): Promise<Times> {
+async function nodeRound(m: Model, backend: 'fast' | 'wasm', stride: number | undefined): Promise<Times> {
   const e2e = async (dir: string) => {
     const s = await loadScorerFromDir(dir, { backend });
     try {
       return await cost(nodeCpu, async () => {
         const px = await decodeImageFile(m.photo);
-        const r = await s.score(px, { reconstruction: false });
+        const r = await s.score(px, { reconstruction: false, ...(stride ? { stride } : {}) });
         s.overlay(r);
         return r.tiles;
       });
@@ -135,16 +136,18 @@ function line(label: string, all: Times[], target: number | null): string {
 
 export async function photoEndToEnd(argv: string[], rounds: number): Promise<void> {
   const i = argv.indexOf('--photo-backends');
+  const si = argv.indexOf('--photo-stride');
+  const stride = si >= 0 ? Number(argv[si + 1]) : undefined;
   const want = new Set((i >= 0 ? argv[i + 1] : 'fast,wasm,chromium').split(','));
   const ms = await models();
-  console.log(`# one ${SIZE}x${SIZE} photo end to end (decode, tiles 64x64 stride 32, generator, defect map, scores, overlay), the --preset defects model; medians of ${rounds} rounds`);
+  console.log(`# one ${SIZE}x${SIZE} photo end to end (decode, tiles 64x64 stride ${stride ?? "32 (the model's)"}, generator, defect map, scores, overlay), the --preset defects model; medians of ${rounds} rounds`);
   for (const m of ms) {
     console.log(`${m.name}: ${m.dir}`);
     for (const backend of ['fast', 'wasm'] as const) {
       if (!want.has(backend)) continue;
       const all: Times[] = [];
-      await nodeRound(m, backend); // warm-up: kernel compilation and first-touch memory
-      for (let r = 0; r < rounds; r++) all.push(await nodeRound(m, backend));
+      await nodeRound(m, backend, stride); // warm-up: kernel compilation and first-touch memory
+      for (let r = 0; r < rounds; r++) all.push(await nodeRound(m, backend, stride));
       console.log(line(`Node ${backend} (${all[0].tiles} tiles)`, all, backend === 'fast' ? 0.5 : null));
     }
   }
@@ -169,8 +172,8 @@ export async function photoEndToEnd(argv: string[], rounds: number): Promise<voi
           const photo = `${srv.url}/p${k}/${m.photo.split('/').pop()}`;
           reason = (await call<string>('load', 'map', `${srv.url}/m${k}/`, backend, photo)).value;
           await call<string>('load', 'gen', `${srv.url}/g${k}/`, backend, photo);
-          const withMap = await call<{ ms: number; tiles: number }>('endToEnd', 'map');
-          const genOnly = await call<{ ms: number; tiles: number }>('endToEnd', 'gen');
+          const withMap = await call<{ ms: number; tiles: number }>('endToEnd', 'map', stride ?? null);
+          const genOnly = await call<{ ms: number; tiles: number }>('endToEnd', 'gen', stride ?? null);
           const generator = await call<number>('generatorPass', 'gen', withMap.value.tiles, BATCH);
           await page.close();
           // In-page wall times (no messaging); CPU over the call.
