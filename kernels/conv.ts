@@ -23,6 +23,9 @@ export function valuesOf(backend: CpuLikeBackend, t: TensorInfo): Float32Array {
   return v;
 }
 
+/** Output channels up to which conv forward takes kernels.c's dot-product path (its gemm_dot_ptrs handles 4 columns). */
+const SMALL_CO = 4;
+
 /** Target floats in one thread's gathered chunk (MC x K): keeps it in L2 next to the weights. */
 const CHUNK_FLOATS = 16384;
 
@@ -84,14 +87,22 @@ export function convForward(rt: WasmRuntime, x: Float32Array, filter: Float32Arr
   const mark = rt.mark();
   try {
     const xp = rt.put(x);
-    const wp = rt.alloc(packedFloats(K, g.CO));
-    packInto(rt, filter, K, g.CO, wp);
+    // Up to 4 output channels: the kernel's dot-product path (kernels.c conv_fwd) takes the
+    // weights transposed, [CO x K], and CI zeros for the taps that fall outside the input.
+    const dot = g.CO <= SMALL_CO;
+    const wp = rt.alloc(dot ? K * g.CO : packedFloats(K, g.CO));
+    if (dot) {
+      const f32 = rt.f32, o = wp >> 2;
+      for (let c = 0; c < g.CO; c++) for (let k = 0; k < K; k++) f32[o + c * K + k] = filter[k * g.CO + c]!;
+    } else packInto(rt, filter, K, g.CO, wp);
+    const zp = dot ? rt.alloc(g.CI + 4) : 0;
+    if (dot) rt.f32.fill(0, zp >> 2, (zp >> 2) + g.CI + 4);
     const bp = bias ? rt.put(bias) : 0;
     const yp = rt.alloc(M * g.CO);
     const scratchFloats = SCRATCH_HDR + MC * K + 16;
     const sp = rt.alloc(scratchFloats * nt);
     rt.setTask({ OP: OP.CONV, NCHUNKS: Math.ceil(M / MC), ...g, X: xp, WP: wp, BIAS: bp, Y: yp,
-      SCRATCH: sp, SCRATCH_FLOATS: scratchFloats, ACT: act, MC });
+      SCRATCH: sp, SCRATCH_FLOATS: scratchFloats, ACT: act, MC, DY: zp });
     rt.setTaskF32('ALPHA', alpha);
     rt.run(nt);
     return rt.take(yp, M * g.CO);

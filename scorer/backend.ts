@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { ScorerError, errorText, withTimeout } from './errors';
+import { installWasmKernels } from './wasm-kernels';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu' | 'fast';
 export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'fast';
@@ -128,6 +129,7 @@ async function selectBackendNow(choice: BackendChoice, opts: BackendOptions): Pr
     configureWasm(opts);
     const err = await trySet('wasm', ms);
     if (!err) {
+      installWasmKernels();
       const simd = await Promise.resolve(tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')).catch(() => false);
       const threads = await Promise.resolve(tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')).catch(() => false);
       const why = choice === 'wasm' ? 'requested' : notes.join('; ');

@@ -211,6 +211,43 @@ static void gemm_dot_ptrs(i32 M, i32 N, i32 nt, i32 CO, const f32 *const *P, con
   }
 }
 
+// One output column (N = 1: a defect map's probability, a grey image): C[r, 0] = A[r, :] . b,
+// four rows at a time sharing each weight load. gemm_dot_ptrs would compute the one column four
+// times over (its w1..w3 alias w0).
+static void gemm_dot1_ptrs(i32 M, i32 nt, i32 CO, const f32 *const *P, const f32 *b, f32 *const *crow) {
+  const i32 C4 = CO & ~3;
+  v128_t z = wasm_f32x4_splat(0.f);
+  for (i32 m = 0; m < M; m += 4) {
+    i32 rows = imin(4, M - m);
+    const f32 *const *p0 = P + (intptr_t)m * nt;
+    const f32 *const *p1 = rows > 1 ? p0 + nt : p0;
+    const f32 *const *p2 = rows > 2 ? p0 + 2 * nt : p0;
+    const f32 *const *p3 = rows > 3 ? p0 + 3 * nt : p0;
+    v128_t s0 = z, s1 = z, s2 = z, s3 = z;
+    f32 t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (i32 t = 0; t < nt; t++) {
+      const f32 *a0 = p0[t], *a1 = p1[t], *a2 = p2[t], *a3 = p3[t];
+      const f32 *w = b + t * CO;
+      for (i32 k = 0; k < C4; k += 4) {
+        v128_t wv = wasm_v128_load(w + k);
+        s0 = MADD(s0, wasm_v128_load(a0 + k), wv);
+        s1 = MADD(s1, wasm_v128_load(a1 + k), wv);
+        s2 = MADD(s2, wasm_v128_load(a2 + k), wv);
+        s3 = MADD(s3, wasm_v128_load(a3 + k), wv);
+      }
+      for (i32 k = C4; k < CO; k++) {
+        const f32 wk = w[k];
+        t0 += a0[k] * wk; t1 += a1[k] * wk; t2 += a2[k] * wk; t3 += a3[k] * wk;
+      }
+    }
+    v128_t r = wasm_f32x4_add(hsum4(s0, s1, s2, s3), wasm_f32x4_make(t0, t1, t2, t3));
+    crow[m][0] = wasm_f32x4_extract_lane(r, 0);
+    if (rows > 1) crow[m + 1][0] = wasm_f32x4_extract_lane(r, 1);
+    if (rows > 2) crow[m + 2][0] = wasm_f32x4_extract_lane(r, 2);
+    if (rows > 3) crow[m + 3][0] = wasm_f32x4_extract_lane(r, 3);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Copy helpers (explicit loops: memory.copy is a runtime call in V8, slow for tiny sizes).
 static inline void copy_f(f32 *d, const f32 *s, i32 n) {
@@ -288,6 +325,33 @@ static void conv_fwd(i32 *t, i32 tid) {
     if (ch >= t[T_NCHUNKS]) break;
     i32 m0 = ch * MC, rows = imin(MC, M - m0);
     i32 n = m0 / (OH * OW), p = m0 - n * OH * OW, oh = p / OW, ow = p - oh * OW;
+    if (CO <= 4) {
+      // Few output channels (a 1x1 input standardisation, a probability map): pointer lists to
+      // the input pixels instead of gathered rows, and dot products along CI (gemm_dot_ptrs);
+      // the packed GEMM would spend most of its work on padding columns. T_WP holds the
+      // transposed weights [CO x K], T_DY CI zeros for taps outside the input.
+      const f32 *zero = F(t[T_DY]);
+      const f32 **P = (const f32 **)col;
+      const i32 H = t[T_H], W = t[T_W], CI = t[T_CI], KH = t[T_KH], KW = t[T_KW], nt = KH * KW;
+      for (i32 r = 0; r < rows; r++) {
+        const i32 ih0 = oh * t[T_SH] - t[T_PT], iw0 = ow * t[T_SW] - t[T_PL];
+        const f32 **pr = P + (intptr_t)r * nt;
+        for (i32 kh = 0; kh < KH; kh++) {
+          const i32 ih = ih0 + kh;
+          const int okh = ih >= 0 && ih < H;
+          for (i32 kw = 0; kw < KW; kw++) {
+            const i32 iw = iw0 + kw;
+            pr[kh * KW + kw] = (okh && iw >= 0 && iw < W) ? x + ((intptr_t)(n * H + ih) * W + iw) * CI : zero;
+          }
+        }
+        crow[r] = y + (intptr_t)(m0 + r) * CO;
+        if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
+      }
+      if (CO == 1) gemm_dot1_ptrs(rows, nt, CI, (const f32 *const *)P, Wp, crow);
+      else gemm_dot_ptrs(rows, CO, nt, CI, (const f32 *const *)P, Wp, crow);
+      epilogue(t, y + (intptr_t)m0 * CO, rows, CO);
+      continue;
+    }
     for (i32 r = 0; r < rows; r++) {
       im2col_row(t, x, n, oh, ow, col + (intptr_t)r * K);
       crow[r] = y + (intptr_t)(m0 + r) * CO;
@@ -352,7 +416,9 @@ static void bp_input(i32 *t, i32 tid) {
         crow[r] = dx + ((intptr_t)(n * H + ih) * W + iw) * CI;
         if (++b == cw) { b = 0; if (++a == chh) { a = 0; n++; } }
       }
-      gemm_dot_ptrs(rows, CI, nt, CO, (const f32 *const *)P, Wp, crow);  // Wp: transposed [CI x Ks]
+      // Wp: transposed [CI x Ks]
+      if (CI == 1) gemm_dot1_ptrs(rows, nt, CO, (const f32 *const *)P, Wp, crow);
+      else gemm_dot_ptrs(rows, CI, nt, CO, (const f32 *const *)P, Wp, crow);
       continue;
     }
     for (i32 r = 0; r < rows; r++) {

@@ -12,7 +12,9 @@
  *    painted defect folder (100 photos of 256x256 with masks, 64 px crops), the test split scored
  *    on the wasm and the fast backend in alternating rounds: seconds, the ratio, and the figures
  *    of both (they must agree).
- * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --only-eval (part 4 alone), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
+ * 5. One 1000x1000 photo end to end with the model `--preset defects` writes (--only-photo, alone;
+ *    score-photo.ts): Node fast and wasm, Chromium WASM; medians and the generator / map / rest split.
+ * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --only-eval (part 4 alone), --only-photo (part 5 alone; --photo-backends, --photo-webgpu), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -27,6 +29,7 @@ import { loadEvalSet } from '../../trainer/eval/evaldata';
 import { evaluateSet } from '../../trainer/eval/evaluate';
 import { evalLevels } from '../../trainer/eval/levels';
 import { paintedDefects } from '../helpers/painted-defects';
+import { photoEndToEnd } from './score-photo';
 
 const argv = process.argv.slice(2);
 const rounds = Number(argv[argv.indexOf('--rounds') + 1]) || 3;
@@ -142,6 +145,7 @@ async function main() {
   await tf.setBackend('cpu');
   if (argv.includes('--only-eval')) return evalBackends();
   if (argv.includes('--only-defect-map')) return photoWithDefectMap();
+  if (argv.includes('--only-photo')) return photoEndToEnd(argv, rounds);
   const dir32 = await makeModelFolder(join(tempDir(), 'g32'), { height: 32, width: 32, channels: 3, seed: 1 });
   console.log(`# Node WASM generator, 32x32x3, batch 64, vs PyTorch CPU (torch_ref.py --steps 3, infer batch 256), ${rounds} alternating rounds`);
   // Two Node paths: 'fast' (Flawscope's multi-threaded WASM SIMD kernels; what `flawscope score`

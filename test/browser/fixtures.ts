@@ -4,12 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
-import { writeModelFolder } from '../../trainer/model-folder';
+import { modelArtifacts, writeModelFolder } from '../../trainer/model-folder';
+import { buildDefectMap, MAP_INPUTS } from '../../trainer/defect-map/network';
+import { DEFECTS_PRESET, MAP_FILE, MAP_WEIGHTS_FILE } from '../../trainer/defect-map/train-map';
 import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type ScoreKind, type ShiftMode } from '../../scorer/model-format';
 import { SHARED_DATA } from '../helpers/shared';
 
@@ -87,6 +89,39 @@ export async function addDefectMap(dir: string, hidden = 16, seed = 1): Promise<
   m.dispose();
   const withMap = { ...info, defectMap: { file: 'defect-map.json', inputs: ['image', 'reconstruction', 'difference'], imageScore: { kind: 'max', smooth: 5 } } };
   writeFileSync(join(dir, 'flawscope.json'), JSON.stringify({ ...withMap, formatVersion: formatVersionFor(withMap) }, null, 2));
+  return dir;
+}
+
+/**
+ * A model folder shaped as `flawscope train --preset defects` writes it, with random weights: the
+ * generator of trainer/model.ts at 64x64xC, the defect map of trainer/defect-map/network.ts
+ * (input-norm layer included, with input statistics of the order measured on Magnetic tile),
+ * tiles at the photo's own scale, DEFECTS_PRESET's tile stride, and the map's "max of a 5x5 mean"
+ * image score. For timings and plumbing: its scores mean nothing.
+ */
+export async function presetModelFolder(dir: string, channels: 1 | 3, seed = 1): Promise<string> {
+  const size = DEFECTS_PRESET.size;
+  await makeModelFolder(dir, { height: size, width: size, channels, seed, kind: 'topPatch', preprocess: { mode: 'tile', scale: 1, tileStride: DEFECTS_PRESET.tileStride } });
+  const stat = (x: number, r: number, d: number) => [...Array(channels).fill(x), ...Array(channels).fill(r), ...Array(channels).fill(d)];
+  const net = buildDefectMap({ height: size, width: size, channels }, seed, { inputStats: { mean: stat(0, 0, 0.03), std: stat(0.37, 0.35, 0.035) } });
+  const art = await modelArtifacts(net);
+  net.dispose();
+  const json = JSON.parse(art.modelJson);
+  json.weightsManifest[0].paths = [MAP_WEIGHTS_FILE];
+  writeFileSync(join(dir, MAP_FILE), JSON.stringify(json));
+  writeFileSync(join(dir, MAP_WEIGHTS_FILE), art.weights);
+  const base = JSON.parse(readFileSync(join(dir, 'flawscope.json'), 'utf8')) as ModelInfo;
+  const withMap = { ...base, defectMap: { file: MAP_FILE, inputs: [...MAP_INPUTS], imageScore: { kind: 'max', smooth: 5 } } };
+  writeFileSync(join(dir, 'flawscope.json'), JSON.stringify({ ...withMap, formatVersion: formatVersionFor(withMap as ModelInfo) }, null, 2));
+  return dir;
+}
+
+/** A copy of a model folder without its defect map (the generator alone, as format 5 and earlier score). */
+export function withoutDefectMap(src: string, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['model.json', 'weights.bin']) cpSync(join(src, f), join(dir, f));
+  const { defectMap: _, ...rest } = JSON.parse(readFileSync(join(src, 'flawscope.json'), 'utf8')) as ModelInfo;
+  writeFileSync(join(dir, 'flawscope.json'), JSON.stringify({ ...rest, formatVersion: formatVersionFor(rest as ModelInfo) }, null, 2));
   return dir;
 }
 

@@ -95,6 +95,13 @@ cases.push({ n: 2, h: 8, w: 8, ci: 16, co: 32, k: 4, s: 2, pad: 'same' });
 cases.push({ n: 2, h: 4, w: 4, ci: 32, co: 64, k: 4, s: 1, pad: 'same' });
 cases.push({ n: 2, h: 4, w: 4, ci: 64, co: 32, k: 4, s: 1, pad: 'same' });
 cases.push({ n: 3, h: 9, w: 11, ci: 13, co: 21, k: 5, s: 3, pad: 'same' });
+// Up to 4 output channels (conv_fwd's dot-product path; gemm_dot1_ptrs for one): the defect map's
+// 3x3 probability layer and its 1x1 input standardisation, 2 channels with a row count that is
+// not a multiple of 4, and CI not a multiple of 4.
+cases.push({ n: 3, h: 16, w: 15, ci: 16, co: 1, k: 3, s: 1, pad: 'same' });
+cases.push({ n: 2, h: 8, w: 9, ci: 3, co: 3, k: 1, s: 1, pad: 'valid' });
+cases.push({ n: 5, h: 7, w: 6, ci: 9, co: 2, k: 3, s: 2, pad: 'same' });
+cases.push({ n: 1, h: 5, w: 7, ci: 6, co: 4, k: 3, s: 1, pad: 'same' });
 
 const name = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} ${c.pad}`;
 
@@ -146,6 +153,12 @@ describe('fast conv kernels vs stock cpu', () => {
       assert.ok(e <= TOL, `rel err ${e}`);
     });
   }
+
+  it('fused conv2d + bias + leakyrelu, one output channel (the dot-product path)', () => {
+    const c: Case = { n: 3, h: 9, w: 8, ci: 16, co: 1, k: 3, s: 1, pad: 'same' };
+    const e = relErr(fusedFwd(backend, c, 'leakyrelu', 6), fusedFwd('cpu', c, 'leakyrelu', 6));
+    assert.ok(e <= TOL, `rel err ${e}`);
+  });
 
   it('single-thread and multi-thread paths agree', () => {
     const c: Case = { n: 4, h: 16, w: 16, ci: 8, co: 16, k: 4, s: 2, pad: 'same' };

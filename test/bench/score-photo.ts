@@ -1,0 +1,191 @@
+/**
+ * `npm run bench:score -- --only-photo`: what scoring one 1000x1000 photo costs end to end with the
+ * model `flawscope train --preset defects` writes (issue 24's "≤ 0.5 s in Node, ≤ 1 s in Chromium
+ * WASM"): decode the PNG → working image → 961 tiles of 64x64 (stride 32) → generator → defect map
+ * → stitched maps, image score → heatmap overlay.
+ *
+ * Models: grey, the trained Magnetic-tile model at FLAWSCOPE_PHOTO_MODEL (default /tmp/dfx-mt30,
+ * copied first; random weights of the same shape when it is missing), and colour, random weights
+ * through the trainer's own builders (presetModelFolder). Per backend the median over --rounds of:
+ * - end to end: decode + score + overlay with the defect-map model;
+ * - generator: its raw forward pass over as many tiles, batched as the scorer batches them;
+ * - map: end to end with the map minus end to end without it (the same folder, defectMap removed):
+ *   the map's input, its network and its stitching;
+ * - rest: end to end minus both (decode, tiling, error map, scores, overlay).
+ * Node: the fast backend (what `flawscope score` runs; reconstruction off, as the CLI) and
+ * tfjs-backend-wasm for reference; Chromium (headless, the web bundle): WASM, the static page's
+ * call (createImageBitmap, score with its defaults, overlay). WebGPU here is SwiftShader, so it runs
+ * only with --photo-webgpu and its times say nothing of a GPU.
+ * Options: --rounds N; --photo-backends fast,wasm,chromium (default all three); --photo-webgpu;
+ * --photo-stride N (tiles N px apart instead of the model's 32: what another tile stride would cost).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { presetModelFolder, tempDir, testImage, withoutDefectMap } from '../browser/fixtures';
+import * as esbuild from 'esbuild';
+import { buildBundle, chromiumAvailable, launch, ROOT, serve } from '../browser/harness';
+import { decodeImageFile, loadScorerFromDir } from '../../scorer/node';
+
+const SIZE = 1000;
+/** The scorer's default batch for 64x64 tiles (scorer.ts: 16 tiles of 128x128 in pixels). */
+const BATCH = 64;
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+
+interface Model { name: string; dir: string; genOnly: string; photo: string; channels: 1 | 3 }
+/** Wall and CPU milliseconds of one step (CPU: every thread of the process, or of the browser's processes). */
+interface Cost { ms: number; cpu: number }
+interface Times { total: Cost; generator: Cost; genOnlyTotal: Cost; tiles: number }
+
+const nodeCpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+
+/** CPU milliseconds of every process below this one (the browser and its renderers), from /proc. */
+function childrenCpu(): number {
+  const stats = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      // Fields after the ")" that ends the command name: state ppid ... utime(14) stime(15).
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return [{ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }];
+    } catch {
+      return [];
+    }
+  });
+  const below = new Set([process.pid]);
+  let ticks = 0, grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of stats) if (below.has(p.ppid) && !below.has(p.pid)) { below.add(p.pid); ticks += p.ticks; grew = true; }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+async function cost<T>(cpuNow: () => number, f: () => Promise<T>): Promise<{ value: T; cost: Cost }> {
+  const c = cpuNow(), t = performance.now();
+  const value = await f();
+  return { value, cost: { ms: performance.now() - t, cpu: cpuNow() - c } };
+}
+
+async function models(): Promise<Model[]> {
+  const root = tempDir('flawscope-photo-');
+  const trained = process.env.FLAWSCOPE_PHOTO_MODEL ?? '/tmp/dfx-mt30';
+  const grey = join(root, 'grey');
+  let greyName = `grey 64x64x1, trained (${trained}, copied)`;
+  if (existsSync(join(trained, 'defect-map.json'))) cpSync(trained, grey, { recursive: true });
+  else {
+    await presetModelFolder(grey, 1, 1);
+    greyName = `grey 64x64x1, random weights (${trained} not found)`;
+  }
+  const colour = await presetModelFolder(join(root, 'colour'), 3, 2);
+  const out: Model[] = [];
+  for (const [name, dir, channels] of [[greyName, grey, 1], ['colour 64x64x3, random weights', colour, 3]] as const) {
+    const photo = join(root, `photo-${channels}.png`);
+    const img = testImage(SIZE, SIZE, channels, 5);
+    await sharp(Buffer.from(img.data), { raw: { width: SIZE, height: SIZE, channels } }).png().toFile(photo);
+    out.push({ name, dir, genOnly: withoutDefectMap(dir, `${dir}-generator-only`), photo, channels });
+  }
+  return out;
+}
+
+/** One round in Node: end to end with and without the map, and the generator's raw pass. */
+async function nodeRound(m: Model, backend: 'fast' | 'wasm', stride: number | undefined): Promise<Times> {
+  const e2e = async (dir: string) => {
+    const s = await loadScorerFromDir(dir, { backend });
+    try {
+      return await cost(nodeCpu, async () => {
+        const px = await decodeImageFile(m.photo);
+        const r = await s.score(px, { reconstruction: false, ...(stride ? { stride } : {}) });
+        s.overlay(r);
+        return r.tiles;
+      });
+    } finally {
+      s.dispose();
+    }
+  };
+  const withMap = await e2e(m.dir);
+  const genOnly = await e2e(m.genOnly);
+  const s = await loadScorerFromDir(m.genOnly, { backend });
+  const generator: Cost = { ms: 0, cpu: 0 };
+  try {
+    for (let left = withMap.value; left > 0; left -= BATCH) {
+      const x = tf.randomUniform([Math.min(left, BATCH), 64, 64, m.channels], -1, 1) as tf.Tensor4D;
+      const { cost: c } = await cost(nodeCpu, async () => {
+        const y = s.predict(x);
+        await y.data();
+        y.dispose();
+      });
+      generator.ms += c.ms;
+      generator.cpu += c.cpu;
+      x.dispose();
+    }
+  } finally {
+    s.dispose();
+  }
+  return { total: withMap.cost, generator, genOnlyTotal: genOnly.cost, tiles: withMap.value };
+}
+
+function line(label: string, all: Times[], target: number | null): string {
+  const med = (f: (t: Times) => Cost) => ({ ms: median(all.map((t) => f(t).ms)), cpu: median(all.map((t) => f(t).cpu)) });
+  const diff = (a: Cost, b: Cost): Cost => ({ ms: a.ms - b.ms, cpu: a.cpu - b.cpu });
+  const total = med((t) => t.total), gen = med((t) => t.generator);
+  const map = med((t) => diff(t.total, t.genOnlyTotal)), rest = med((t) => diff(t.genOnlyTotal, t.generator));
+  const s = (c: Cost) => `${(c.ms / 1000).toFixed(2)} s (CPU ${(c.cpu / 1000).toFixed(2)} s)`;
+  const verdict = target === null ? '' : ` [target ≤ ${target} s: ${total.ms / 1000 <= target ? 'met' : `missed, ${(total.ms / 1000 / target).toFixed(1)}x over`}]`;
+  return `  ${label}: end to end ${s(total)}${verdict} | generator ${s(gen)} | map ${s(map)} | rest ${s(rest)} | rounds ${all.map((t) => (t.total.ms / 1000).toFixed(2)).join(', ')} s`;
+}
+
+export async function photoEndToEnd(argv: string[], rounds: number): Promise<void> {
+  const i = argv.indexOf('--photo-backends');
+  const si = argv.indexOf('--photo-stride');
+  const stride = si >= 0 ? Number(argv[si + 1]) : undefined;
+  const want = new Set((i >= 0 ? argv[i + 1] : 'fast,wasm,chromium').split(','));
+  const ms = await models();
+  console.log(`# one ${SIZE}x${SIZE} photo end to end (decode, tiles 64x64 stride ${stride ?? "32 (the model's)"}, generator, defect map, scores, overlay), the --preset defects model; medians of ${rounds} rounds`);
+  for (const m of ms) {
+    console.log(`${m.name}: ${m.dir}`);
+    for (const backend of ['fast', 'wasm'] as const) {
+      if (!want.has(backend)) continue;
+      const all: Times[] = [];
+      await nodeRound(m, backend, stride); // warm-up: kernel compilation and first-touch memory
+      for (let r = 0; r < rounds; r++) all.push(await nodeRound(m, backend, stride));
+      console.log(line(`Node ${backend} (${all[0].tiles} tiles)`, all, backend === 'fast' ? 0.5 : null));
+    }
+  }
+  if (!want.has('chromium')) return;
+  if (!chromiumAvailable()) return console.log('# Chromium part skipped: no /usr/bin/chromium');
+  const bundle = await buildBundle();
+  await esbuild.build({ entryPoints: ['test/bench/photo-page.ts'], outfile: join(bundle, 'scorer/photo-page.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, logLevel: 'error', absWorkingDir: ROOT });
+  const mounts: Record<string, string> = { '/': bundle };
+  ms.forEach((m, k) => Object.assign(mounts, { [`/m${k}/`]: m.dir, [`/g${k}/`]: m.genOnly, [`/p${k}/`]: join(m.photo, '..') }));
+  const srv = await serve(mounts);
+  const browser = await launch();
+  try {
+    for (const backend of ['wasm', ...(argv.includes('--photo-webgpu') ? ['webgpu'] : [])]) {
+      for (const [k, m] of ms.entries()) {
+        const all: Times[] = [];
+        let reason = '';
+        for (let r = 0; r <= rounds; r++) {
+          const page = await browser.newPage();
+          await page.goto(`${srv.url}/blank`);
+          const mod = `${srv.url}/scorer/photo-page.js`;
+          const call = <T>(fn: string, ...args: unknown[]) => cost(childrenCpu, () => page.evaluate(`import(${JSON.stringify(mod)}).then((m) => m.${fn}(...${JSON.stringify(args)}))`) as Promise<T>);
+          const photo = `${srv.url}/p${k}/${m.photo.split('/').pop()}`;
+          reason = (await call<string>('load', 'map', `${srv.url}/m${k}/`, backend, photo)).value;
+          await call<string>('load', 'gen', `${srv.url}/g${k}/`, backend, photo);
+          const withMap = await call<{ ms: number; tiles: number }>('endToEnd', 'map', stride ?? null);
+          const genOnly = await call<{ ms: number; tiles: number }>('endToEnd', 'gen', stride ?? null);
+          const generator = await call<number>('generatorPass', 'gen', withMap.value.tiles, BATCH);
+          await page.close();
+          // In-page wall times (no messaging); CPU over the call.
+          const t: Times = { total: { ms: withMap.value.ms, cpu: withMap.cost.cpu }, genOnlyTotal: { ms: genOnly.value.ms, cpu: genOnly.cost.cpu }, generator: { ms: generator.value, cpu: generator.cost.cpu }, tiles: withMap.value.tiles };
+          if (r > 0) all.push(t); // round 0 warms the browser's caches
+        }
+        console.log(line(`Chromium ${backend}, ${m.name.split(',')[0]} (${reason})`, all, backend === 'wasm' ? 1 : null));
+      }
+    }
+  } finally {
+    await browser.close();
+    await srv.close();
+  }
+  writeFileSync(join(tempDir(), 'done'), '');
+}
