@@ -7,9 +7,13 @@
 // 2 % false alarms chosen on these very test normals (an oracle no rule can beat: it tells a weak
 // model from a badly placed threshold). --scores writes every image's class, score and verdict.
 //        node scripts/verdict-rates.mjs MODEL_DIR --foreign FOLDER   (every image should be unfamiliar)
+//        node scripts/verdict-rates.mjs MODEL_DIR --eval-json EVAL.json [--scores OUT.json]
+// (the test images of a split that is not a folder of its own, e.g. the defect protocol's seeded
+// split of Magnetic tile: `flawscope eval --model M --split test --json > EVAL.json` lists them
+// in `images`; they are linked into class folders in a temporary folder, removed at the end)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, mkdtempSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { readdirSync, mkdtempSync, mkdirSync, symlinkSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, dirname, basename } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -17,9 +21,24 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
 const argv = process.argv.slice(2);
 const scoresAt = argv.indexOf('--scores');
 const scoresOut = scoresAt >= 0 ? argv.splice(scoresAt, 2)[1] : null;
-const [model, test, normal, maxText = '0'] = argv;
+let [model, test, normal, maxText = '0'] = argv;
+let evalTree = null;
+const testLabel = test === '--eval-json' ? normal : test;
+if (test === '--eval-json' && normal) {
+  const evaluation = JSON.parse(readFileSync(normal, 'utf8'));
+  if (!Array.isArray(evaluation.images) || !evaluation.normalClass) { console.error(`${normal}: not the JSON of flawscope eval --json (no images or normalClass)`); process.exit(2); }
+  evalTree = mkdtempSync(join(tmpdir(), 'verdicts-eval-'));
+  evaluation.images.forEach((im, i) => {
+    if (im.path.includes('#')) { console.error(`${im.path}: a record inside a container file cannot be scored as a file; write the set as class folders (scripts/make-class-folders.mjs)`); process.exit(2); }
+    const dir = join(evalTree, im.className ?? (im.anomaly ? 'anomaly' : evaluation.normalClass));
+    mkdirSync(dir, { recursive: true });
+    symlinkSync(im.path, join(dir, `${String(i).padStart(5, '0')}-${basename(im.path)}`));
+  });
+  [test, normal] = [evalTree, evaluation.normalClass];
+  process.on('exit', () => rmSync(evalTree, { recursive: true, force: true }));
+}
 if (!model || !test || !normal) {
-  console.error('usage: node scripts/verdict-rates.mjs MODEL_DIR TEST_DIR NORMAL_CLASS [MAX_PER_CLASS]\n       node scripts/verdict-rates.mjs MODEL_DIR --foreign FOLDER');
+  console.error('usage: node scripts/verdict-rates.mjs MODEL_DIR TEST_DIR NORMAL_CLASS [MAX_PER_CLASS] [--scores OUT.json]\n       node scripts/verdict-rates.mjs MODEL_DIR --foreign FOLDER\n       node scripts/verdict-rates.mjs MODEL_DIR --eval-json EVAL.json [--scores OUT.json]');
   process.exit(2);
 }
 const max = Number(maxText);
@@ -54,7 +73,7 @@ if (test === '--foreign') {
   const sum = (k) => others.reduce((a, r) => a + r[k], 0);
   const images = sum('images');
   const { scored: ownScored, ...ownCounts } = own;
-  console.log(JSON.stringify({ model, test, normal, own: ownCounts, anomalies: { images, anomaly: sum('anomaly'), unfamiliar: sum('unfamiliar'), normal: sum('normal') } }));
+  console.log(JSON.stringify({ model, test: testLabel, normal, own: ownCounts, anomalies: { images, anomaly: sum('anomaly'), unfamiliar: sum('unfamiliar'), normal: sum('normal') } }));
   console.log(`normal test images flagged anomaly: ${pct(own.anomaly, own.images)}; unfamiliar: ${pct(own.unfamiliar, own.images)}`);
   console.log(`anomalies detected (anomaly or unfamiliar): ${pct(sum('anomaly') + sum('unfamiliar'), images)}; as anomaly: ${pct(sum('anomaly'), images)}`);
 
@@ -66,5 +85,5 @@ if (test === '--foreign') {
   const oracle = (rate) => { const t = ns[Math.min(ns.length - 1, Math.floor(rate * ns.length))]; return `${(100 * as.filter((a) => a > t).length / Math.max(1, as.length)).toFixed(1)} % (threshold ${t.toPrecision(4)})`; };
   console.log(`normal test scores: median ${q(0.5).toPrecision(4)}, 90 % ${q(0.9).toPrecision(4)}, 98 % ${q(0.98).toPrecision(4)}, 99 % ${q(0.99).toPrecision(4)}, highest ${ns[0].toPrecision(4)}`);
   console.log(`oracle (threshold chosen on these test normals): detection at 1 % false alarms ${oracle(0.01)}, at 2 % ${oracle(0.02)}`);
-  if (scoresOut) writeFileSync(scoresOut, JSON.stringify({ model, test, normal, normals: ownScored, anomalies: others.flatMap((r) => r.scored) }));
+  if (scoresOut) writeFileSync(scoresOut, JSON.stringify({ model, test: testLabel, normal, normals: ownScored, anomalies: others.flatMap((r) => r.scored) }));
 }
