@@ -15,11 +15,15 @@
  * there, and the threshold at the preset's false-alarm rule) and the whole test photos:
  * image AUROC overall and per defect type, pixel AUROC and AUPRO over whole photos.
  * Prints one JSON line per variant on stdout; --md writes the markdown table (temp file, renamed).
+ * --check: instead, scores GEN_MODEL_DIR's own map on the test photos with this script's photo
+ * evaluation and prints it beside the figures its flawscope.json recorded (train-map.ts), which
+ * must agree (the pixel figures here are at the photo's resolution, there at the working one: the
+ * same for native tiles).
  */
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { loadMapData, MapSampler, type MapData, type PhotoRef, type SyntheticSource } from '../trainer/data/map-data';
@@ -76,11 +80,12 @@ const ArgsSchema = z.object({
   }),
   md: z.string().optional(),
   seed: z.coerce.number().int().min(0).default(0),
+  check: z.boolean().default(false),
 });
 type Args = z.infer<typeof ArgsSchema>;
 
 function parseCli(argv: string[]): Args {
-  const { values } = parseArgs({ args: argv, options: Object.fromEntries(['data', 'generator', 'updates', 'validate-every', 'variants', 'md', 'seed'].map((k) => [k, { type: 'string' as const }])) });
+  const { values } = parseArgs({ args: argv, options: { ...Object.fromEntries(['data', 'generator', 'updates', 'validate-every', 'variants', 'md', 'seed'].map((k) => [k, { type: 'string' as const }])), check: { type: 'boolean' } } });
   const r = ArgsSchema.safeParse(values);
   if (!r.success) throw new InputError(r.error.issues.map((i) => i.message).join('; '));
   return r.data;
@@ -249,7 +254,7 @@ function table(rows: Row[], a: Args): string {
   const types = [...new Set(rows.flatMap((r) => Object.keys(r.test.perType)))].sort();
   const head = `| variant (${a.updates} map updates each) | image AUROC | ${types.join(' / ')} | pixel AUROC | AUPRO | val image / pixel | rule | best at update | train s / eval s |`;
   const lines = rows.map((r) =>
-    `| ${r.label} | ${pct(r.test.imageAuroc)} | ${types.map((t) => pct(r.test.perType[t])).join(' / ')} | ${pct(r.test.pixelAuroc)} | ${pct(r.test.aupro)} | ${pct(r.validation.imageAuroc)} / ${pct(r.validation.pixelAuroc)} | ${r.rule} | ${r.bestUpdate} | ${r.seconds.train.toFixed(0)} / ${r.seconds.evaluation.toFixed(0)} |`);
+    `| ${r.label.replace(/\|/g, '\\|')} | ${pct(r.test.imageAuroc)} | ${types.map((t) => pct(r.test.perType[t])).join(' / ')} | ${pct(r.test.pixelAuroc)} | ${pct(r.test.aupro)} | ${pct(r.validation.imageAuroc)} / ${pct(r.validation.pixelAuroc)} | ${r.rule} | ${r.bestUpdate} | ${r.seconds.train.toFixed(0)} / ${r.seconds.evaluation.toFixed(0)} |`);
   return [head, `|---|${'---:|'.repeat(8)}`, ...lines].join('\n') + '\n';
 }
 
@@ -260,6 +265,7 @@ async function main(): Promise<void> {
   if (genInfo.input.height !== 64 || genInfo.preprocess?.mode !== 'tile' || genInfo.preprocess.scale !== 1)
     throw new InputError(`--generator ${a.generator}: expected a --preset defects model of native 64 px tiles (input ${genInfo.input.height} px, preprocess ${JSON.stringify(genInfo.preprocess)})`);
   const gen64 = await loadGenerator(a.generator);
+  if (a.check) return checkAgainstModel(a, gen64, genInfo);
   const scales = new Map<Variant['scale'], { s: Scale; val: Tiles }>();
   const rows: Row[] = [];
   for (const name of a.variants) {
@@ -278,6 +284,22 @@ async function main(): Promise<void> {
       await fs.rename(tmp, a.md);
     }
   }
+}
+
+/** --check: this script's photo evaluation of the model's own map against what the preset recorded. */
+async function checkAgainstModel(a: Args, gen: tfl.LayersModel, info: ModelInfo): Promise<void> {
+  const j = JSON.parse(await fs.readFile(`${a.generator}/defect-map.json`, 'utf8'));
+  const w = await fs.readFile(`${a.generator}/defect-map.bin`);
+  const net = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) }));
+  const { d } = await loadScale(a, 'native', gen, info);
+  const rule = (info as { defectMap?: { imageScore: ImageScoreRule } }).defectMap!.imageScore;
+  const tp = await photoFigures(gen, net, d.photos.test, { input: info.input, preprocess: info.preprocess });
+  const m = info.metrics as Record<string, number | null>;
+  console.log(JSON.stringify({
+    rule: ruleName(rule),
+    here: { imageAuroc: auroc(tp.scores[ruleName(rule)], tp.labels), pixelAuroc: tp.pixelAuroc, aupro: tp.aupro, photos: tp.labels.length },
+    recorded: { imageAuroc: m.testPhotoAuroc, pixelAuroc: m.testPhotoPixelAuroc, aupro: m.testPhotoAupro },
+  }));
 }
 
 main().catch((e) => {
