@@ -53,7 +53,8 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
     const p = DEFECTS_PRESET;
     return {
       ...DEFAULT_CONFIG,
-      size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, tileStride: p.tileStride, timeBudget: p.timeBudget, synthetic: 'auto',
+      // No tileStride here: the preset's applies to crops only, so trainDefects sets it once it knows how the data is read.
+      size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, timeBudget: p.timeBudget, synthetic: 'auto',
       ...rest,
       ...rule,
       preset: 'defects',

@@ -135,3 +135,27 @@ test('a folder of normal images only trains the map on synthetic defects (h-synt
   assert.equal(info.formatVersion, 6);
   assert.deepEqual(info.config.defectMap.batch, { normal: 16, real: 0, synthetic: 16 });
 });
+
+test('class folders without masks (image labels only) train with the preset as given: whole images, no photo-tile stride, defects by the multiple-instance term', { timeout: 120_000 }, async () => {
+  // Before: the preset's tile stride (for crops) met whole images and train() refused "--tile-stride 32", a flag the user never gave.
+  const noMasks = await paintedDefects({ normal: 8, defect: 6, masks: false });
+  const out = join(tempDir(), 'model');
+  const events: ProgressEvent[] = [];
+  const cfg = trainConfigFromFlags(flags({ data: noMasks, out, preset: 'defects', epochs: '1' })) as DefectsConfig;
+  assert.equal(await trainDefects(cfg, { emit: (e) => events.push(e), shouldStop: () => false, loadData: () => { throw new Error('unused'); } }), 'done');
+  assert.ok(events.some((e) => e.type === 'stage' && /image labels only/.test(e.message)));
+  assert.deepEqual(events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message).filter((m) => /tile-stride|tileStride/.test(m)), []);
+  const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
+  assert.equal(info.formatVersion, 6);
+  assert.equal(info.preprocess.mode, 'resize');
+  assert.equal(info.preprocess.tileStride, undefined);
+  assert.equal(info.config.tileStride, null);
+  assert.deepEqual(info.config.defectMap.batch, { normal: 16, real: 16, synthetic: 0 });
+  // The defect images carry no mask: Dice has no tile to judge, the image term does the work.
+  const h = info.config.defectMap.history[0];
+  assert.equal(h.losses.dice, 0);
+  assert.ok(h.losses.mil > 0, JSON.stringify(h.losses));
+  // A --tile-stride the user gives on whole images is still refused, naming it.
+  const given = trainConfigFromFlags(flags({ data: noMasks, out: join(tempDir(), 'm2'), preset: 'defects', epochs: '1', 'tile-stride': '16' })) as DefectsConfig;
+  await assert.rejects(trainDefects(given, { emit: () => {}, shouldStop: () => false, loadData: () => { throw new Error('unused'); } }), /--tile-stride \(config "tileStride"\) 16: .* is read as whole images/);
+});

@@ -53,7 +53,11 @@ export const DEFECTS_PRESET = {
   /** Upper bound on map epochs; the time budget normally ends the training first. */
   epochs: 200,
   lr: 1e-3,
-  /** Photo tiles half a tile apart (docs/defect-map.md: the map uses the same grid as the error map). */
+  /**
+   * Photo tiles half a tile apart (docs/defect-map.md: the map uses the same grid as the error
+   * map). Only for data read as crops of photos: whole images (class folders without masks) are
+   * scored whole, so there it is left out unless the user gave --tile-stride (then train() refuses it).
+   */
   tileStride: 32,
   timeBudget: 30 * 60,
   /**
@@ -129,6 +133,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     const loadOpts = () => ({ ...cfg.dataOptions, root: cfg.data, normalClass: cfg.normal, size: cfg.size, channels: cfg.channels, seed: cfg.seed, validationFraction: cfg.validationFraction });
     const synth = cfg.synthetic ?? 'auto';
     data = await loadMapData(loadOpts(), synth !== 'off');
+    if (cfg.tileStride == null && data.patchSize) cfg = { ...cfg, tileStride: DEFECTS_PRESET.tileStride };
     if (synth === 'only' && data.training.anomaly) {
       // Measuring synthetic defects alone: the real defect crops train neither stage (validation and test keep them).
       data = { ...data, training: { ...data.training, anomaly: null }, anomalyMasks: null, anomalyHasMask: new Uint8Array(0), labels: 'none' };
