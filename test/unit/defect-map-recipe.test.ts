@@ -108,3 +108,22 @@ test('sampler with crop jitter: defect tiles are cut at new places (not only the
   }
   assert.ok(fresh > 0, 'some defect tiles are off the grid');
 });
+
+test('sampler with crop jitter resumes exactly: tile orders plus the random state give the same jittered batches', async () => {
+  const store = (await loadJitterStore(data))!;
+  const r1 = new Rng(9);
+  const a = new MapSampler(data, 8, () => r1.next(), undefined, { store, radius: 8 });
+  for (let k = 0; k < 3; k++) await a.next();
+  const saved = a.save(), state = (r1 as unknown as { state: number }).state;
+  const next = [await a.next(), await a.next()];
+  // As map-loop.ts resumes: the sampler is made (its constructor shuffles), then its orders and the random state are restored.
+  const r2 = new Rng(1);
+  const b = new MapSampler(data, 8, () => r2.next(), undefined, { store, radius: 8 });
+  b.restore(saved);
+  (r2 as unknown as { state: number }).state = state;
+  for (const want of next) {
+    const got = await b.next();
+    assert.deepEqual(got.pixels, want.pixels);
+    assert.deepEqual(got.mask, want.mask);
+  }
+});

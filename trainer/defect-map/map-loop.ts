@@ -203,7 +203,7 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
       break;
     }
     if (steps === 0) break;
-    const ev = await evaluateTiles(generator, net, val, H, W, C);
+    const ev = await evaluateTiles(generator, net, val, H, W, C, recipe.loss);
     const seconds = (Date.now() - te) / 1000;
     const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps]));
     history.push({ epoch, steps, updates, seconds, elapsed: m.elapsed(), losses, valLoss: ev.loss, valPixelAuroc: ev.pixelAuroc, valTileAuroc: ev.tileAuroc, valSelect: ev.select });

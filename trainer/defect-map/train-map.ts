@@ -69,6 +69,8 @@ export const DEFECTS_PRESET = {
    * from the generator's measured step time. Stage 2 always sees every crop.
    */
   generatorShare: 0.35,
+  /** Stage 2's schedule, loss balance and crop jitter (recipe.ts, measured in J65). */
+  map: MAP_RECIPE,
 } as const;
 
 export interface DefectsConfig extends TrainConfig {
