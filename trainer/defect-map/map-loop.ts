@@ -56,6 +56,8 @@ export interface MapStageResult {
   init: MapInit;
   composition: MapSampler['composition'];
   stepsPerEpoch: number;
+  /** The learning rate's warmup in updates (the recipe's, capped at half an epoch). */
+  warmup: number;
   /** Why the loop ended before its last epoch: a stop asked from outside, or the time budget. */
   stoppedBy?: 'signal' | 'time-budget';
   /** The map's training seconds, over every run of this training. */
@@ -129,6 +131,8 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     net.dispose();
     throw new InputError(`${where}: the checkpoint's epochs have ${resumed.state.defectMap.stepsPerEpoch} steps, this data's ${stepsPerEpoch}; the data changed since — start a new training`);
   }
+  // At most half the first epoch: a small set's first validation (and a short run) must see the map trained at its full rate.
+  const warmup = Math.min(recipe.warmup, Math.floor(stepsPerEpoch / 2));
   const val = await validationTiles(d, cfg.seed);
   hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${sampler.composition.normal} normal + ${defectPerBatch} defect tiles, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Number.isFinite(m.deadline) ? `${Math.max(0, (m.deadline - Date.now()) / 1000).toFixed(0)} s` : 'no time limit'}; validation on ${val.n} tiles${resumed ? `; resuming after epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''}` : ''}` });
   const t2 = Date.now();
@@ -179,7 +183,7 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
       const { x, targets } = tensors(b, H, W, C);
       const input = mapInput(generator, x);
       // A function of the update count alone: a resume restores the count, so the schedule continues exactly.
-      setLearningRate(opt, mapLearningRate(lr, recipe.warmup, updates + 1));
+      setLearningRate(opt, mapLearningRate(lr, warmup, updates + 1));
       let parts: ReturnType<typeof mapLoss> | null = null;
       const total = opt.minimize(() => {
         parts = mapLoss(net.apply(input, { training: true }) as tf.Tensor4D, targets, recipe.loss);
@@ -220,5 +224,5 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     hooks.emit({ type: 'checkpoint', path: m.ckpt, epoch, reason: 'epoch' });
   }
   opt.dispose();
-  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, stoppedBy, stopPoint, mapSeconds: mapSeconds() };
+  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, warmup, stoppedBy, stopPoint, mapSeconds: mapSeconds() };
 }

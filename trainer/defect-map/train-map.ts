@@ -249,7 +249,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: MAP_RECIPE.warmup, cropJitter: MAP_RECIPE.cropJitter, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },
