@@ -60,6 +60,11 @@ test('--preset defects trains both stages on a tiny painted set and writes a val
   assert.ok(net.layers.some((l) => l.name === 'map_input_norm'));
   const init = info.config.defectMap.init;
   assert.ok(init.prior > 0 && init.prior < 1 && init.std.length === 3 * C, JSON.stringify(init));
+  // The recipe it trained with (recipe.ts): the map's own rate (3 x --lr), its warmup, the loss and the crop jitter.
+  assert.equal(info.config.defectMap.lr, cfg.lr * 3);
+  assert.equal(info.config.defectMap.warmup, Math.min(100, Math.floor(info.config.defectMap.stepsPerEpoch / 2)));
+  assert.equal(info.config.defectMap.cropJitter, 0);
+  assert.equal(info.config.defectMap.loss.alpha, 0.25);
   // Region-level figures beside pixel AUROC where the photos have masks.
   for (const k of ['valPhotoAupro', 'testPhotoAupro'])
     if (info.metrics[k.replace('Aupro', 'PixelAuroc')] !== null) assert.ok(info.metrics[k] >= 0 && info.metrics[k] <= 1, `${k} ${info.metrics[k]}`);

@@ -20,6 +20,7 @@ import type { MemoryImageSet } from './image-set';
 import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
 import { flagName, parseDataOptions } from './options';
+import { cutJittered, jitterOffset, loadDefectCrops, type DefectCropStore } from './defect-crops';
 
 export interface PhotoRef {
   source: string;
@@ -41,6 +42,10 @@ export interface MapData {
   patchSize?: number;
   /** Layout and label kind, for the summary and the messages. */
   labels: 'masks' | 'image' | 'none';
+  /** The training defect items (crops with their source and mask paths), aligned with training.anomaly: what crop jitter re-cuts (defect-crops.ts). */
+  defectItems?: CatalogItem[];
+  /** The reader's pixel limit, to read the photos again as the crops were read. */
+  maxPixels?: number;
 }
 
 /** Options the defects preset sets unless the user set them (the defect protocol, every crop, no generic augmentation). */
@@ -101,7 +106,19 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
     },
     patchSize: p.patchSize,
     labels: items.length ? labels : 'none',
+    defectItems: items,
+    maxPixels: p.maxPixels,
   };
+}
+
+/**
+ * The photos behind the training defect crops, for crop jitter; null when there is nothing to
+ * jitter (no masks, or whole images rather than crops).
+ */
+export async function loadJitterStore(d: MapData): Promise<DefectCropStore | null> {
+  const a = d.training.anomaly;
+  if (!a || !d.anomalyMasks || !d.patchSize || !d.defectItems?.length || a.height !== a.width) return null;
+  return loadDefectCrops(d.defectItems, { size: a.width, channels: a.channels as 1 | 3, patchSize: d.patchSize, maxPixels: d.maxPixels, standardize: d.training.preprocess?.standardize });
 }
 
 /**
@@ -182,12 +199,18 @@ export interface SyntheticSource {
   (tile: Uint8Array, donor: Uint8Array): Uint8Array;
 }
 
+/** Crop jitter (defect-crops.ts): each real defect crop cut afresh, its grid origin moved by up to `radius` working-image pixels each way. */
+export interface CropJitter {
+  store: DefectCropStore;
+  radius: number;
+}
+
 /** Draws the map's batches by batchComposition's rule, with a random symmetry per tile (square tiles only). */
 export class MapSampler {
   private normal: IndexCycle;
   private defect: IndexCycle | null;
   readonly composition: ReturnType<typeof batchComposition>;
-  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource) {
+  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter) {
     const n = data.training.anomaly?.count ?? 0;
     this.composition = batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
     this.normal = new IndexCycle(data.training.normal.count, rng);
@@ -227,6 +250,8 @@ export class MapSampler {
         label[i] = 1;
         if (this.data.anomalyHasMask[d]) {
           hasMask[i] = 1;
+          // Two draws per defect tile only when jittering, so batches without jitter are drawn as before.
+          if (this.jitter && cutJittered(this.jitter.store, d, jitterOffset(this.rng, this.jitter.radius), jitterOffset(this.rng, this.jitter.radius), pixels.subarray(i * per, (i + 1) * per), mask.subarray(i * mper, (i + 1) * mper))) return;
           const m = this.data.anomalyMasks!.image(d);
           for (let p = 0; p < mper; p++) mask[i * mper + p] = m[p] >= 128 ? 1 : 0;
         } else imageOnly[i] = 1;

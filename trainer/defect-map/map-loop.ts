@@ -10,7 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { NamedTensor } from '@tensorflow/tfjs-core/dist/tensor_types';
 import type { ModelInfo } from '../../scorer/model-format';
 import { InputError } from '../errors';
-import { MapSampler, type MapData, type SyntheticSource } from '../data/map-data';
+import { loadJitterStore, MapSampler, type MapData, type SyntheticSource } from '../data/map-data';
 import { synthesizeDefect } from '../defects/synthetic';
 import { adamPowers } from '../gan';
 import { Rng } from '../rng';
@@ -20,6 +20,8 @@ import { measureMapInit, type MapInit } from './input-stats';
 import { mapLoss } from './loss';
 import { numbered, writeMapCheckpoint, type MapCheckpoint } from './map-checkpoint';
 import { buildDefectMap } from './network';
+import { jitterRadius, MAP_RECIPE } from './recipe';
+import { mapLearningRate, setLearningRate } from './schedule';
 import { evaluateTiles, tensors, validationTiles } from './validate';
 import type { DefectsConfig } from './train-map';
 
@@ -54,6 +56,8 @@ export interface MapStageResult {
   init: MapInit;
   composition: MapSampler['composition'];
   stepsPerEpoch: number;
+  /** The learning rate's warmup in updates (the recipe's, capped at half an epoch). */
+  warmup: number;
   /** Why the loop ended before its last epoch: a stop asked from outside, or the time budget. */
   stoppedBy?: 'signal' | 'time-budget';
   /** The map's training seconds, over every run of this training. */
@@ -66,7 +70,9 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
   const { cfg, hooks, d, generator, useSynthetic, resumed } = m;
   const { height: H, width: W, channels: C } = m.shape;
   // Adam's usual β1 = 0.9: the GAN's 0.5 (cfg.beta1) is for the adversarial game, which the map does not play.
-  const opt = tf.train.adam(cfg.lr, 0.9, 0.999);
+  const recipe = MAP_RECIPE;
+  const lr = cfg.lr * recipe.lrFactor;
+  const opt = tf.train.adam(lr, 0.9, 0.999);
   const rng = new Rng(cfg.seed ^ 0xdefec7);
   const synRng = new Rng(cfg.seed ^ 0x5e7e7);
   const synthetic: SyntheticSource | undefined = useSynthetic
@@ -77,7 +83,9 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
         return s.mask;
       }
     : undefined;
-  const sampler = new MapSampler(d, cfg.batch, () => rng.next(), synthetic);
+  const radius = jitterRadius(recipe, W);
+  const store = radius > 0 ? await loadJitterStore(d) : null;
+  const sampler = new MapSampler(d, cfg.batch, () => rng.next(), synthetic, store ? { store, radius } : undefined);
   const where = resumed ? `--resume ${m.ckpt}` : '';
   let init: MapInit;
   let net: tfl.LayersModel;
@@ -123,6 +131,8 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     net.dispose();
     throw new InputError(`${where}: the checkpoint's epochs have ${resumed.state.defectMap.stepsPerEpoch} steps, this data's ${stepsPerEpoch}; the data changed since — start a new training`);
   }
+  // At most half the first epoch: a small set's first validation (and a short run) must see the map trained at its full rate.
+  const warmup = Math.min(recipe.warmup, Math.floor(stepsPerEpoch / 2));
   const val = await validationTiles(d, cfg.seed);
   hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${sampler.composition.normal} normal + ${defectPerBatch} defect tiles, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Number.isFinite(m.deadline) ? `${Math.max(0, (m.deadline - Date.now()) / 1000).toFixed(0)} s` : 'no time limit'}; validation on ${val.n} tiles${resumed ? `; resuming after epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''}` : ''}` });
   const t2 = Date.now();
@@ -172,16 +182,18 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
       const b = await sampler.next();
       const { x, targets } = tensors(b, H, W, C);
       const input = mapInput(generator, x);
+      // A function of the update count alone: a resume restores the count, so the schedule continues exactly.
+      setLearningRate(opt, mapLearningRate(lr, warmup, updates + 1));
       let parts: ReturnType<typeof mapLoss> | null = null;
       const total = opt.minimize(() => {
-        parts = mapLoss(net.apply(input, { training: true }) as tf.Tensor4D, targets);
+        parts = mapLoss(net.apply(input, { training: true }) as tf.Tensor4D, targets, recipe.loss);
         // Kept past minimize's tidy, to be reported.
         tf.keep(parts.focal); tf.keep(parts.dice); tf.keep(parts.mil);
         return parts.total;
       }, true) as tf.Scalar;
       const vals = await Promise.all([total, parts!.focal, parts!.dice, parts!.mil].map(async (t) => (await t.data())[0]));
       [total, parts!.focal, parts!.dice, parts!.mil, x, input, ...Object.values(targets)].forEach((t) => t.dispose());
-      if (!vals.every(Number.isFinite)) throw new InputError(`the defect map's training diverged at epoch ${epoch}: loss ${vals[0]}; start again with a lower --lr (now ${cfg.lr})`);
+      if (!vals.every(Number.isFinite)) throw new InputError(`the defect map's training diverged at epoch ${epoch}: loss ${vals[0]}; start again with a lower --lr (now ${cfg.lr}; the map's rate is ${recipe.lrFactor} x --lr)`);
       sums.total += vals[0]; sums.focal += vals[1]; sums.dice += vals[2]; sums.mil += vals[3];
       steps++; updates++;
       if (steps % 10 === 0) hooks.emit({ type: 'step', epoch, step: steps, stepsPerEpoch, losses: { map: vals[0] }, imgPerSec: ((steps - firstStep) * cfg.batch) / Math.max(1e-3, (Date.now() - te) / 1000), etaSec: Math.max(0, (m.deadline - Date.now()) / 1000) });
@@ -195,7 +207,7 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
       break;
     }
     if (steps === 0) break;
-    const ev = await evaluateTiles(generator, net, val, H, W, C);
+    const ev = await evaluateTiles(generator, net, val, H, W, C, recipe.loss);
     const seconds = (Date.now() - te) / 1000;
     const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps]));
     history.push({ epoch, steps, updates, seconds, elapsed: m.elapsed(), losses, valLoss: ev.loss, valPixelAuroc: ev.pixelAuroc, valTileAuroc: ev.tileAuroc, valSelect: ev.select });
@@ -212,5 +224,5 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     hooks.emit({ type: 'checkpoint', path: m.ckpt, epoch, reason: 'epoch' });
   }
   opt.dispose();
-  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, stoppedBy, stopPoint, mapSeconds: mapSeconds() };
+  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, warmup, stoppedBy, stopPoint, mapSeconds: mapSeconds() };
 }

@@ -28,7 +28,7 @@ import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from '../thres
 import { thresholdRequest } from '../train-config';
 import { percentiles } from '../../scorer/familiarity';
 import { MAP_INPUTS } from './network';
-import { DEFAULT_MAP_LOSS } from './loss';
+import { MAP_RECIPE } from './recipe';
 import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoint, type MapCheckpoint, type Stage1Resume } from './map-checkpoint';
 import { runMapStage } from './map-loop';
@@ -73,6 +73,8 @@ export const DEFECTS_PRESET = {
    * from the generator's measured step time. Stage 2 always sees every crop.
    */
   generatorShare: 0.35,
+  /** Stage 2's schedule, loss balance and crop jitter (recipe.ts, measured in J68). */
+  map: MAP_RECIPE,
 } as const;
 
 export interface DefectsConfig extends TrainConfig {
@@ -252,7 +254,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: DEFAULT_MAP_LOSS, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },

@@ -15,7 +15,7 @@ import { auroc } from '../metrics';
 import { ProCurve } from '../metrics/aupro';
 import { WEIGHTS_FILE } from '../model-folder';
 import { Rng } from '../rng';
-import { mapLoss } from './loss';
+import { DEFAULT_MAP_LOSS, mapLoss, type MapLossOptions } from './loss';
 import { IMAGE_SCORE_RULES, imageScore, photoMap, PixelRoc, ruleName, tileMaps } from './evaluate';
 
 const VAL_NORMAL_TILES = 1024;
@@ -54,7 +54,7 @@ export function tensors(b: MapBatch, h: number, w: number, c: number) {
 
 export interface TileEval { loss: number; pixelAuroc: number | null; tileAuroc: Record<string, number | null>; select: number }
 
-export async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, t: Tiles, h: number, w: number, c: number): Promise<TileEval> {
+export async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, t: Tiles, h: number, w: number, c: number, lossOptions: MapLossOptions = DEFAULT_MAP_LOSS): Promise<TileEval> {
   const maps = await tileMaps(gen, net, t.pixels, t.n, h, w, c);
   const per = h * w;
   // Validation loss: the training loss on these tiles (normal tiles: known all-normal pixels; defect tiles: their mask, or MIL without one).
@@ -65,7 +65,7 @@ export async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, 
     const l = tf.tidy(() => {
       const p = tf.tensor4d(maps.subarray(i * per, (i + k) * per), [k, h, w, 1]);
       const m = tf.tensor4d(t.mask ? Float32Array.from(t.mask.subarray(i * per, (i + k) * per)) : new Float32Array(k * per), [k, h, w, 1]);
-      const parts = mapLoss(p, { mask: m, hasMask: tf.tensor1d(hasMask), label: tf.tensor1d(Float32Array.from(t.isAnomaly.subarray(i, i + k))), imageOnly: tf.tensor1d(hasMask.map((v) => 1 - v)) });
+      const parts = mapLoss(p, { mask: m, hasMask: tf.tensor1d(hasMask), label: tf.tensor1d(Float32Array.from(t.isAnomaly.subarray(i, i + k))), imageOnly: tf.tensor1d(hasMask.map((v) => 1 - v)) }, lossOptions);
       return parts.total;
     });
     loss += (await l.data())[0] * k;
