@@ -97,7 +97,7 @@ const defectMapSchema = z.object({
 
 const rate = z.number().min(0).max(1);
 /** How a threshold was chosen, and what it did on the images it was chosen on (trainer/threshold.ts). */
-const thresholdRuleSchema = z.object({
+export const thresholdRuleSchema = z.object({
   method: z.enum(THRESHOLD_METHODS),
   /** The false-alarm rate R or the expected defect rate P asked for; in (0, 0.5]. */
   target: z.number().gt(0).max(0.5),
@@ -107,7 +107,7 @@ const thresholdRuleSchema = z.object({
    * chosen on only (the plain rule; older models, and `flawscope calibrate`).
    */
   confidence: z.number().gt(0).lt(1).optional(),
-  bound: z.enum(['order-statistic', 'log-normal', 'normal', 'highest-normal', 'too-few']).optional(),
+  bound: z.enum(['order-statistic', 'log-normal', 'logit-normal', 'normal', 'highest-normal', 'too-few']).optional(),
   /** Share of the normal images scoring above the threshold. */
   expectedFalseAlarmRate: rate,
   /** Share of the anomalies scoring above it; null when there were none. */
@@ -305,7 +305,7 @@ function ruleFor(key: string, raw: unknown, path: ReadonlyArray<string | number>
     case 'rule': return `"${ruleName}" must be an object`;
     case 'rule.method': return `"${ruleName}.method" must be ${list(THRESHOLD_METHODS)}, got ${JSON.stringify(at(raw, [...path]))}`;
     case 'rule.confidence': return `"${ruleName}.confidence" must be a number in (0, 1), got ${JSON.stringify(at(raw, [...path]))}`;
-    case 'rule.bound': return `"${ruleName}.bound" must be "order-statistic", "log-normal", "normal", "highest-normal" or "too-few", got ${JSON.stringify(at(raw, [...path]))}`;
+    case 'rule.bound': return `"${ruleName}.bound" must be "order-statistic", "log-normal", "logit-normal", "normal", "highest-normal" or "too-few", got ${JSON.stringify(at(raw, [...path]))}`;
     case 'rule.target': return `"${ruleName}.target" must be a number in (0, 0.5], got ${JSON.stringify(at(raw, [...path]))}`;
     case 'rule.expectedFalseAlarmRate': return `"${ruleName}.expectedFalseAlarmRate" must be a number in [0, 1]`;
     case 'rule.expectedDetectionRate': return `"${ruleName}.expectedDetectionRate" must be null or a number in [0, 1]`;

@@ -21,7 +21,9 @@
  *     P(Binomial(n, R) ≥ j); the threshold is the j-th highest score for the largest j with that
  *     probability ≥ γ. No assumption about the scores' distribution.
  *   · fewer: parametric. A normal tolerance bound on the log scores (reconstruction errors are
- *     positive and skewed to the right; raw scores when any is ≤ 0): mean + K·sd, with K the
+ *     positive and skewed to the right; raw scores when any is ≤ 0), or on the logits when the
+ *     caller says the scores are probabilities (a defect map's: a bound on their own scale can
+ *     pass 1, which no score reaches, J67): mean + K·sd, with K the
  *     one-sided normal tolerance factor for coverage 1−R at confidence γ (exact: a quantile of
  *     the noncentral t distribution, trainer/tolerance.ts). Limit: it
  *     assumes that the log scores' upper tail is normal; a heavier tail gives more false alarms.
@@ -110,8 +112,21 @@ export function falseAlarmRateThreshold(normals: ArrayLike<number>, rate: number
 
 export type ToleranceBound = NonNullable<ThresholdRule['bound']>;
 
+/**
+ * What the scores are: 'error' (a reconstruction error, positive, no upper limit) or 'probability'
+ * (a defect map's, in [0, 1]): it decides the scale the parametric bound is fitted on.
+ */
+export type ScoreScale = 'error' | 'probability';
+
+/** Probabilities are clamped this far inside (0, 1) before the logit: float32 sigmoids reach 0 and 1 exactly. */
+const LOGIT_EPS = 1e-7;
+const logit = (p: number): number => {
+  const q = Math.min(1 - LOGIT_EPS, Math.max(LOGIT_EPS, p));
+  return Math.log(q / (1 - q));
+};
+
 /** The tolerance-bound rule (see the module comment): the threshold and how it was computed. */
-export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number, anomalies?: ArrayLike<number>): { threshold: number; bound: ToleranceBound } {
+export function toleranceThreshold(normals: ArrayLike<number>, rate: number, confidence: number, anomalies?: ArrayLike<number>, scale: ScoreScale = 'error'): { threshold: number; bound: ToleranceBound } {
   const plain = falseAlarmRateThreshold(normals, rate);
   if (!(confidence > 0 && confidence < 1)) throw new ThresholdRuleError(`confidence ${confidence}: expected a number above 0 and below 1`);
   const s = finiteCopy(normals, 'normal').sort().reverse();
@@ -121,14 +136,15 @@ export function toleranceThreshold(normals: ArrayLike<number>, rate: number, con
     while (j < n && binomialTail(n, rate, j + 1) >= confidence) j++;
     return { threshold: Math.max(plain, s[j - 1]), bound: 'order-statistic' };
   }
-  const useLog = s.every((v) => v > 0);
-  const xs = Array.from(s, (v) => (useLog ? Math.log(v) : v));
+  if (scale === 'probability' && !s.every((v) => v >= 0 && v <= 1)) throw new ThresholdRuleError('probability scores must lie in [0, 1]');
+  const kind: ToleranceBound = scale === 'probability' ? 'logit-normal' : s.every((v) => v > 0) ? 'log-normal' : 'normal';
+  const xs = Array.from(s, (v) => (kind === 'logit-normal' ? logit(v) : kind === 'log-normal' ? Math.log(v) : v));
   const mean = xs.reduce((a, v) => a + v, 0) / n;
   const sd = Math.sqrt(xs.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, n - 1));
   const k = toleranceFactor(n, rate, confidence);
   if (k === null || !(sd > 0)) return { threshold: plain, bound: 'too-few' };
   const t = mean + k * sd;
-  const bound = useLog ? Math.exp(t) : t;
+  const bound = kind === 'logit-normal' ? 1 / (1 + Math.exp(-t)) : kind === 'log-normal' ? Math.exp(t) : t;
   // A few high normals (a second cluster of normal scores) can widen sd until the bound lands above
   // nearly every anomaly: a model that flags nothing (J63). When the bound keeps less than half of
   // the validation anomalies that the highest normal's score flags, it is capped there.
@@ -136,7 +152,7 @@ export function toleranceThreshold(normals: ArrayLike<number>, rate: number, con
     const above = (th: number) => Array.from(anomalies).filter((a) => a > th).length;
     if (above(bound) * 2 < above(s[0])) return { threshold: Math.max(plain, s[0]), bound: 'highest-normal' };
   }
-  return { threshold: Math.max(plain, bound), bound: useLog ? 'log-normal' : 'normal' };
+  return { threshold: Math.max(plain, bound), bound: kind };
 }
 
 /** The defect-rate rule (see the module comment). */
@@ -165,18 +181,18 @@ export function defectRateThreshold(normals: ArrayLike<number>, anomalies: Array
 
 /** Applies a rule and measures what its threshold does on the same scores. */
 /** chooseThreshold for a command: a refusal names the flag that asked for the rule (train, the defects preset, calibrate). */
-export function chooseThresholdForFlag(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
+export function chooseThresholdForFlag(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest, scale: ScoreScale = 'error'): ThresholdChoice {
   try {
-    return chooseThreshold(normals, anomalies, r);
+    return chooseThreshold(normals, anomalies, r, scale);
   } catch (e) {
     if (e instanceof ThresholdRuleError) throw new InputError(`--${r.method} ${r.target}: ${e.message}`);
     throw e;
   }
 }
 
-export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest): ThresholdChoice {
+export function chooseThreshold(normals: ArrayLike<number>, anomalies: ArrayLike<number>, r: ThresholdRequest, scale: ScoreScale = 'error'): ThresholdChoice {
   if (r.method === 'false-alarm-rate' && r.confidence !== undefined) {
-    const { threshold, bound } = toleranceThreshold(normals, r.target, r.confidence, anomalies);
+    const { threshold, bound } = toleranceThreshold(normals, r.target, r.confidence, anomalies, scale);
     return { threshold, bound, ...ratesAt(normals, anomalies, threshold) };
   }
   const threshold = r.method === 'false-alarm-rate' ? falseAlarmRateThreshold(normals, r.target) : defectRateThreshold(normals, anomalies, r.target);

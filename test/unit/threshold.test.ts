@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allowedFalseAlarms, binomialTail, smallSampleWarning, chooseThreshold, defectRateThreshold, falseAlarmRateThreshold, normalQuantile, ruleRecord, ThresholdRuleError, toleranceFactor, toleranceThreshold } from '../../trainer/threshold';
+import { thresholdRuleSchema } from '../../scorer/model-info';
 import { thresholdRequest } from '../../trainer/train-config';
 import { createRng } from '../../trainer/rng';
 import { thresholdRecordError, validateModelInfo } from '../../scorer/model-format';
@@ -257,4 +258,27 @@ test('a second cluster of high normals: the tolerance bound is capped at the hig
   const d = chooseThreshold(one, far, { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 });
   assert.equal(d.bound, 'log-normal');
   assert.ok(d.threshold > 1.14);
+});
+
+test('probability scores (a defect map): the bound is fitted on the logits and stays below 1, where one on the raw scores passes every possible score', () => {
+  // 15 validation photos' map scores high in (0, 1), as J67's defect map gave (0.9990–0.9998), and anomalies at 0.99985–0.99999.
+  const normals = Array.from({ length: 15 }, (_, i) => 0.999 + i * 0.00006);
+  const anomalies = Array.from({ length: 10 }, (_, i) => 0.99985 + i * 0.000015);
+  const raw = toleranceThreshold(normals, 0.01, 0.9);
+  assert.ok(raw.threshold > 0.99999, `on the raw scale the bound passes every anomaly (${raw.threshold})`);
+  const c = chooseThreshold(normals, anomalies, { method: 'false-alarm-rate', target: 0.01, confidence: 0.9 }, 'probability');
+  assert.equal(c.bound, 'logit-normal');
+  assert.ok(c.threshold < 1 && c.threshold >= Math.max(...normals), `${c.threshold} lies between the highest normal and 1`);
+  // Saturated float32 sigmoids (exactly 0 or 1) still give a finite threshold below 1.
+  const sat = toleranceThreshold([0, 0.01, 0.02, 0.015, 0.03, 0.005, 1e-9, 0.02], 0.01, 0.9, undefined, 'probability');
+  assert.ok(Number.isFinite(sat.threshold) && sat.threshold > 0.03 && sat.threshold < 1, String(sat.threshold));
+  assert.throws(() => toleranceThreshold([0.2, 0.5, 1.5], 0.01, 0.9, undefined, 'probability'), ThresholdRuleError);
+});
+
+test("a threshold rule with bound 'logit-normal' is a valid flawscope.json field", () => {
+  const req = { method: 'false-alarm-rate' as const, target: 0.01, confidence: 0.9 };
+  const normals = Array.from({ length: 15 }, (_, i) => 0.2 + i * 0.01);
+  const rule = ruleRecord(req, chooseThreshold(normals, [], req, 'probability'), 'validation', new Date('2024-01-02T03:04:05Z'));
+  assert.equal(rule.bound, 'logit-normal');
+  assert.equal(thresholdRuleSchema.safeParse(rule).success, true);
 });

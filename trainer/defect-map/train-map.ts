@@ -206,7 +206,8 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     if (normalScores.length === 0) throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal photo; raise it or add normal images — the threshold is set on them`);
     // The deployment threshold (trainer/threshold.ts): --false-alarm-rate R (default 1 %) or --defect-rate P, on the validation photos' map scores.
     const request = thresholdRequest(cfg);
-    const choice = chooseThresholdForFlag(normalScores, anomalyScores, request);
+    // The map's image scores are probabilities: the bound is fitted on their logits (threshold.ts).
+    const choice = chooseThresholdForFlag(normalScores, anomalyScores, request, 'probability');
     const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, 'the validation photos') : null;
     if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
     const threshold = Math.max(0, choice.threshold);
