@@ -149,6 +149,8 @@ test('class folders without masks (image labels only) train with the preset as g
   const cfg = trainConfigFromFlags(flags({ data: noMasks, out, preset: 'defects', epochs: '1' })) as DefectsConfig;
   assert.equal(await trainDefects(cfg, { emit: (e) => events.push(e), shouldStop: () => false, loadData: () => { throw new Error('unused'); } }), 'done');
   assert.ok(events.some((e) => e.type === 'stage' && /image labels only/.test(e.message)));
+  // The user is told, before the budget is spent, that mask-free images are read whole at the model size (J67: at chance on Magnetic tile).
+  assert.ok(events.some((e) => e.type === 'warning' && /no masks, so each image is read whole, resized to \d+x\d+ px/.test((e as { message: string }).message)));
   assert.deepEqual(events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message).filter((m) => /tile-stride|tileStride/.test(m)), []);
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.formatVersion, 6);

@@ -141,6 +141,9 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       data = { ...data, training: { ...data.training, anomaly: null }, anomalyMasks: null, anomalyHasMask: new Uint8Array(0), labels: 'none' };
     }
     const d = data;
+    if (d.labels === 'image' && !d.patchSize)
+      // J67: on Magnetic tile this trained a map at chance; say so before the user spends the budget.
+      hooks.emit({ type: 'warning', message: `${cfg.data}: the defect images have no masks, so each image is read whole, resized to ${cfg.size}x${cfg.size} px, and learnt from its image label only; a defect much smaller than the image may not survive the resize. Pixel masks (an image + mask layout or MVTec's ground_truth/: README "Real defects") let the map learn from crops at the photos' own scale` });
     const useSynthetic = synth === 'add' || synth === 'only' || (synth === 'auto' && d.labels === 'none');
     const genDir = join(stageDir, 'generator');
     let stage1Seconds: number;
