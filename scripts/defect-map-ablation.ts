@@ -26,9 +26,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { loadMapData, MapSampler, type MapData, type PhotoRef, type SyntheticSource } from '../trainer/data/map-data';
+import { loadMapData, MapSampler, type MapData, type PhotoRef } from '../trainer/data/map-data';
+import { mapStreams } from '../trainer/defect-map/map-loop';
 import { readMask } from '../trainer/data/patches';
-import { synthesizeDefect } from '../trainer/defects/synthetic';
 import { loadGenerator, validationTiles, evaluateTiles, tensors, type Tiles } from '../trainer/defect-map/validate';
 import { buildDefectMap, INPUT_NORM_LAYER } from '../trainer/defect-map/network';
 import { measureMapInit } from '../trainer/defect-map/input-stats';
@@ -41,7 +41,6 @@ import { auroc } from '../trainer/metrics';
 import { ProCurve } from '../trainer/metrics/aupro';
 import { chooseThresholdForFlag } from '../trainer/threshold';
 import { thresholdRequest } from '../trainer/train-config';
-import { Rng } from '../trainer/rng';
 import type { ModelInfo } from '../scorer/model-format';
 
 /** What a variant changes against the preset. */
@@ -176,16 +175,8 @@ async function runVariant(name: string, v: Variant, s: Scale, a: Args, valTiles:
   const { gen, size: H } = s;
   const W = H, C = 1 as const;
   const d = variantData(s.d, v);
-  // The preset's streams (map-loop.ts): the sampler's and the synthetic defects' seeds.
-  const rng = new Rng(a.seed ^ 0xdefec7), synRng = new Rng(a.seed ^ 0x5e7e7);
-  const synthetic: SyntheticSource | undefined = v.synthetic
-    ? (tile, donor) => {
-        const buf = (data: Uint8Array) => ({ data, width: W, height: H, channels: C });
-        const r = synthesizeDefect(buf(tile), synRng, { donor: buf(donor) });
-        tile.set(r.image.data);
-        return r.mask;
-      }
-    : undefined;
+  // The preset's streams and synthetic source (map-loop.ts).
+  const { rng, synthetic } = mapStreams(a.seed, { height: H, width: W, channels: C }, !!v.synthetic);
   const sampler = new MapSampler(d, 32, () => rng.next(), synthetic);
   const init = await measureMapInit(gen, await Promise.all(Array.from({ length: 8 }, () => sampler.next())), H, W, C);
   const net = buildDefectMap({ height: H, width: W, channels: C }, a.seed, { ...init, init: 'he' });

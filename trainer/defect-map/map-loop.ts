@@ -66,15 +66,15 @@ export interface MapStageResult {
   stopPoint?: { epoch: number; step: number };
 }
 
-export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
-  const { cfg, hooks, d, generator, useSynthetic, resumed } = m;
-  const { height: H, width: W, channels: C } = m.shape;
-  // Adam's usual β1 = 0.9: the GAN's 0.5 (cfg.beta1) is for the adversarial game, which the map does not play.
-  const recipe = MAP_RECIPE;
-  const lr = cfg.lr * recipe.lrFactor;
-  const opt = tf.train.adam(lr, 0.9, 0.999);
-  const rng = new Rng(cfg.seed ^ 0xdefec7);
-  const synRng = new Rng(cfg.seed ^ 0x5e7e7);
+/**
+ * The map stage's two random streams (the sampler's draws, the synthetic defects') and the
+ * synthetic-defect source on them, from the training seed: one place, so a resumed run and the
+ * experiment scripts draw what the preset draws.
+ */
+export function mapStreams(seed: number, shape: ModelInfo['input'], useSynthetic: boolean): { rng: Rng; synRng: Rng; synthetic: SyntheticSource | undefined } {
+  const { height: H, width: W, channels: C } = shape;
+  const rng = new Rng(seed ^ 0xdefec7);
+  const synRng = new Rng(seed ^ 0x5e7e7);
   const synthetic: SyntheticSource | undefined = useSynthetic
     ? (tile, donor) => {
         const buf = (data: Uint8Array) => ({ data, width: W, height: H, channels: C });
@@ -83,6 +83,17 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
         return s.mask;
       }
     : undefined;
+  return { rng, synRng, synthetic };
+}
+
+export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
+  const { cfg, hooks, d, generator, useSynthetic, resumed } = m;
+  const { height: H, width: W, channels: C } = m.shape;
+  // Adam's usual β1 = 0.9: the GAN's 0.5 (cfg.beta1) is for the adversarial game, which the map does not play.
+  const recipe = MAP_RECIPE;
+  const lr = cfg.lr * recipe.lrFactor;
+  const opt = tf.train.adam(lr, 0.9, 0.999);
+  const { rng, synRng, synthetic } = mapStreams(cfg.seed, m.shape, useSynthetic);
   const radius = jitterRadius(recipe, W);
   const store = radius > 0 ? await loadJitterStore(d) : null;
   const sampler = new MapSampler(d, cfg.batch, () => rng.next(), synthetic, store ? { store, radius } : undefined);
