@@ -6,7 +6,12 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelInfo } from '../../scorer/model-format';
 import type { PhotoRef } from '../data/map-data';
-import { auroc } from '../metrics';
+import { InputError } from '../data/types';
+import { auroc, meanStd, quantile } from '../metrics';
+import { chooseThresholdForFlag, smallSampleWarning } from '../threshold';
+import { thresholdRequest } from '../train-config';
+import type { TrainConfig } from '../train';
+import { percentiles } from '../../scorer/familiarity';
 import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { chooseTileStride, STRIDE_BOOTSTRAP, type StrideChoice } from './stride-choice';
 import { evaluatePhotos, nullable, type PhotoEval } from './validate';
@@ -84,4 +89,23 @@ function bestRule(vp: PhotoEval, fallback: ImageScoreRule): { rule: ImageScoreRu
   let rule = fallback, bestA = -1;
   for (const r of IMAGE_SCORE_RULES) { const a = ruleAuroc[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
   return { rule, ruleAuroc };
+}
+
+/**
+ * The deployment threshold (trainer/threshold.ts: --false-alarm-rate R, default 1 %, or
+ * --defect-rate P) and normalStats, on the validation photos' image scores at the chosen stride
+ * and rule. The map's scores are probabilities, so the bound is fitted on their logits.
+ */
+export function deployedThreshold(scores: number[], labels: number[], cfg: Pick<TrainConfig, 'validationFraction' | 'falseAlarmRate' | 'defectRate'>) {
+  const normalScores = scores.filter((_, i) => !labels[i]);
+  const anomalyScores = scores.filter((_, i) => labels[i]);
+  if (normalScores.length === 0) throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal photo; raise it or add normal images — the threshold is set on them`);
+  const request = thresholdRequest(cfg as TrainConfig);
+  const choice = chooseThresholdForFlag(normalScores, anomalyScores, request, 'probability');
+  const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, 'the validation photos') : null;
+  const { mean, std } = meanStd(normalScores);
+  return {
+    threshold: Math.max(0, choice.threshold), request, choice, warning: few ? `threshold: ${few}` : null,
+    normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
+  };
 }

@@ -20,14 +20,12 @@ import { InputError } from '../data/types';
 import { loadMapData, type MapData } from '../data/map-data';
 import type { SyntheticMode } from '../train-options';
 import { acquireLock, writeFolderAtomically } from '../fs-safe';
-import { auroc, meanStd, quantile } from '../metrics';
+import { auroc } from '../metrics';
 import { modelArtifacts, WEIGHTS_FILE } from '../model-folder';
 import { checkCheckpointFolder, checkOutputFolder } from '../out-guard';
 import { checkpointPath, resumeTarget, train, type ResumeRequest, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
-import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from '../threshold';
-import { thresholdRequest } from '../train-config';
-import { percentiles } from '../../scorer/familiarity';
+import { ruleRecord } from '../threshold';
 import { MAP_INPUTS } from './network';
 import { MAP_RECIPE } from './recipe';
 import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
@@ -35,7 +33,7 @@ import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoi
 import { runMapStage } from './map-loop';
 import { fitToBudget } from './stage1';
 import { evaluatePhotos, loadGenerator, nullable, type PhotoEval } from './validate';
-import { chooseScoring, strideCandidates, type StrideRecord } from './photo-scoring';
+import { chooseScoring, deployedThreshold, strideCandidates, type StrideRecord } from './photo-scoring';
 
 export const MAP_FILE = 'defect-map.json';
 export const MAP_WEIGHTS_FILE = 'defect-map.bin';
@@ -199,18 +197,9 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     const { rule, validation: vp, ruleAuroc: valPhotoAuroc } = scoring;
     if (scoring.text) hooks.emit({ type: 'stage', stage: 'defect-map', message: scoring.text });
     const modelInfo: ModelInfo = scoring.stride === null ? genInfo : { ...genInfo, preprocess: { ...genInfo.preprocess!, tileStride: scoring.stride } };
-    const vScores = vp.scores[ruleName(rule)];
-    const normalScores = vScores.filter((_, i) => !vp.labels[i]);
-    const anomalyScores = vScores.filter((_, i) => vp.labels[i]);
-    if (normalScores.length === 0) throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal photo; raise it or add normal images — the threshold is set on them`);
-    // The deployment threshold (trainer/threshold.ts): --false-alarm-rate R (default 1 %) or --defect-rate P, on the validation photos' map scores.
-    const request = thresholdRequest(cfg);
-    // The map's image scores are probabilities: the bound is fitted on their logits (threshold.ts).
-    const choice = chooseThresholdForFlag(normalScores, anomalyScores, request, 'probability');
-    const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, 'the validation photos') : null;
-    if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
-    const threshold = Math.max(0, choice.threshold);
-    const { mean, std } = meanStd(normalScores);
+    const deployed = deployedThreshold(vp.scores[ruleName(rule)], vp.labels, cfg);
+    if (deployed.warning) hooks.emit({ type: 'warning', message: deployed.warning });
+    const { threshold, request, choice, normalStats } = deployed;
     let test: PhotoEval | null = null;
     // A stop skips the test photos: the user is waiting for the process to end.
     if (d.photos.test.length && !signal) test = await evaluatePhotos(generator, net, d.photos.test, modelInfo, numberOr(cfg.dataOptions.maxPixels));
@@ -248,7 +237,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       defectMap,
       threshold,
       thresholdRule: ruleRecord(request, choice, 'validation'),
-      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
+      normalStats,
       metrics,
       config: {
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
