@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   const kept = Object.fromEntries(Object.entries(info.metrics).map(([k, v]) => [k, k.startsWith('test') ? null : v]));
   const metrics = { ...kept, valPhotoAuroc: scoring.ruleAuroc[ruleName(scoring.rule)], valPhotoPixelAuroc: vp.pixelAuroc, valPhotoAupro: vp.aupro, tileStride: scoring.stride };
   for (const c of scoring.record!.candidates) (metrics as Record<string, unknown>)[`valPhotoAuroc_stride${c.stride}`] = c.auroc;
+  (metrics as Record<string, unknown>).tileStrideMargin = Math.max(...scoring.record!.candidates.map((c) => c.margin ?? 0));
   const next = {
     ...info,
     preprocess: { ...info.preprocess, tileStride: scoring.stride! },
