@@ -14,7 +14,7 @@ import type { TrainConfig } from '../train';
 import { percentiles } from '../../scorer/familiarity';
 import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { chooseTileStride, STRIDE_BOOTSTRAP, type StrideChoice } from './stride-choice';
-import { evaluatePhotos, nullable, type PhotoEval } from './validate';
+import { evaluatePhotos, evaluatePhotosAt, nullable, type PhotoEval } from './validate';
 
 /**
  * The candidate strides for a model of tile side `size` when the user gave none: the whole tile
@@ -63,10 +63,8 @@ export async function chooseScoring(
   }
   const strides = o.strides;
   const evals = new Map<number, { vp: PhotoEval; rule: ImageScoreRule; ruleAuroc: Record<string, number | null> }>();
-  for (const stride of strides) {
-    const vp = await evaluatePhotos(generator, net, photos, { ...genInfo, preprocess: { ...prep, tileStride: stride } }, o.maxPixels);
-    evals.set(stride, { vp, ...bestRule(vp, o.fallbackRule) });
-  }
+  const vps = await evaluatePhotosAt(generator, net, photos, genInfo, strides, o.maxPixels);
+  strides.forEach((stride, k) => evals.set(stride, { vp: vps[k], ...bestRule(vps[k], o.fallbackRule) }));
   const labels = photos.map((p) => p.isAnomaly);
   const choice = chooseTileStride(strides.map((stride) => ({ stride, scores: scoresAt(evals.get(stride)!) })), labels);
   const chosen = evals.get(choice.stride)!;
