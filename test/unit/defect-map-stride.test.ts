@@ -9,6 +9,7 @@ import { chooseTileStride, pairedDifferenceSe, STRIDE_BOOTSTRAP } from '../../tr
 import { strideCandidates } from '../../trainer/defect-map/photo-scoring';
 import { Rng } from '../../trainer/rng';
 import { auroc } from '../../trainer/metrics';
+import { join } from 'node:path';
 
 /** n normal then n defect photos; defects score `gap` higher on average, plus seeded noise. */
 function photos(n: number, gap: number, seed: number): { scores: number[]; labels: number[] } {
@@ -102,4 +103,38 @@ test('deterministic (fixed seed) and independent of the candidates\' order; the 
 test('a score list of the wrong length is a bug, refused', () => {
   assert.throws(() => chooseTileStride([{ stride: 32, scores: [1, 2] }], [0, 1, 1]), /stride 32 has 2 scores for 3 photos/);
   assert.throws(() => chooseTileStride([], [0, 1]), /no candidate/);
+});
+
+test('photoMapsAt: both strides\' maps from one pass over the distinct tiles, each equal to photoMap at that stride', async () => {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  await tf.setBackend('cpu');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const sharp = (await import('sharp')).default;
+  const { photoMap, photoMapsAt } = await import('../../trainer/defect-map/evaluate');
+  const { tempDir } = await import('../helpers/cli');
+  const S = 16;
+  // Any networks of the contract's shapes: a 3x3 conv as the generator, a 3x3 conv + sigmoid as the map.
+  const gen = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [S, S, 1], filters: 1, kernelSize: 3, padding: 'same', kernelInitializer: 'glorotUniform', seed: 1 } as never)] });
+  const net = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [S, S, 3], filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: 'glorotUniform', seed: 2 } as never)] });
+  let tilesRun = 0;
+  const predict = net.predict.bind(net);
+  net.predict = ((x: import('@tensorflow/tfjs-core').Tensor) => { tilesRun += x.shape[0]; return predict(x); }) as typeof net.predict;
+  const rng = new Rng(11);
+  const w = 70, h = 45;
+  const file = join(tempDir(), 'p.png');
+  await sharp(Buffer.from(Uint8Array.from({ length: w * h }, () => Math.floor(rng.next() * 256))), { raw: { width: w, height: h, channels: 1 } }).png().toFile(file);
+  const model = { width: S, height: S, channels: 1 as const };
+  const prep = { mode: 'tile' as const, scale: 1 };
+  const both = await photoMapsAt(gen, net, { source: file }, model, prep, [16, 8]);
+  // Grids: x 0,16,32,48,54 / y 0,16,29 (stride 16) and x 0,8,…,48,54 / y 0,8,16,24,29 (stride 8), the first a subset of the second.
+  assert.equal(tilesRun, 8 * 5);
+  for (const [k, stride] of [16, 8].entries()) {
+    const one = await photoMap(gen, net, { source: file }, model, { ...prep, tileStride: stride });
+    assert.equal(one.map.length, both.maps[k].length);
+    let worst = 0;
+    for (let i = 0; i < one.map.length; i++) worst = Math.max(worst, Math.abs(one.map[i] - both.maps[k][i]));
+    assert.ok(worst < 1e-6, `stride ${stride}: max difference ${worst}`);
+  }
+  assert.ok(both.maps[0].some((v, i) => Math.abs(v - both.maps[1][i]) > 1e-4), 'the two strides average different tiles');
 });
