@@ -314,7 +314,8 @@ async function trainGenerator(
 }
 
 function bestTileRule(tileAuroc: Record<string, number | null>): ImageScoreRule {
-  let rule: ImageScoreRule = IMAGE_SCORE_RULES[0], bestA = -1;
+  // Max of a 5x5 mean when no rule has a tile AUROC (no defect tile in validation), as before.
+  let rule: ImageScoreRule = { kind: 'max', smooth: 5 }, bestA = -1;
   for (const r of IMAGE_SCORE_RULES) { const a = tileAuroc[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
   return rule;
 }
