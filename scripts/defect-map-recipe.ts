@@ -36,6 +36,8 @@ interface Variant {
   loss: Partial<MapLossOptions>;
   /** Crop jitter radius in working-image pixels (0: the fixed grid crops). */
   jitter: number;
+  /** Batch normalisation in the map (network.ts `batchNorm`); validation runs it in inference mode. */
+  bn?: boolean;
 }
 
 const base: Variant = { lr: 1e-3, warmup: 0, loss: {}, jitter: 0 };
@@ -51,6 +53,11 @@ const variants: Record<string, Variant> = {
   lr3w_a50: { ...base, lr: 3e-3, warmup: 100, loss: { alpha: 0.5 } },
   lr3w_jit16: { ...base, lr: 3e-3, warmup: 100, jitter: 16 },
   lr3w_a50_jit16: { ...base, lr: 3e-3, warmup: 100, loss: { alpha: 0.5 }, jitter: 16 },
+  /** J70: the preset's recipe (lr3w) with batch normalisation and nothing else changed. */
+  bn: { ...base, lr: 3e-3, warmup: 100, bn: true },
+  /** J70: lr3w with plain BCE (focal γ 0, α as the preset's 0.25). */
+  bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 } },
+  bn_bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 }, bn: true },
 };
 
 const f4 = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(4));
@@ -87,7 +94,7 @@ async function main() {
     const store = v.jitter ? await loadJitterStore(d) : null;
     const sampler = new MapSampler(d, 32, () => rng.next(), undefined, store ? { store, radius: v.jitter } : undefined);
     const init = await measureMapInit(gen, await Promise.all(Array.from({ length: 8 }, () => sampler.next())), H, W, C);
-    const net = buildDefectMap({ height: H, width: W, channels: C }, 0, { ...init, init: 'he' });
+    const net = buildDefectMap({ height: H, width: W, channels: C }, 0, { ...init, init: 'he', batchNorm: !!v.bn });
     const opt = tf.train.adam(v.lr, 0.9, 0.999);
     const lo = { ...DEFAULT_MAP_LOSS, ...v.loss };
     console.log(`== ${name} ${JSON.stringify(v)} prior ${init.prior.toFixed(4)}`);

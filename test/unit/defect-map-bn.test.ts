@@ -1,0 +1,79 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { buildDefectMap, bnName } from '../../trainer/defect-map/network';
+import { foldBatchNorm } from '../../trainer/defect-map/fold-bn';
+import { Rng } from '../../trainer/rng';
+
+before(() => tf.setBackend('cpu'));
+
+const shape = { height: 32, width: 32, channels: 1 };
+const stats = { inputStats: { mean: [0.1, -0.2, 0.05], std: [0.5, 0.4, 0.02] }, prior: 0.2 };
+
+/** Gives every BN layer statistics far from the identity (as training would), so a missing or wrong fold shows. */
+function randomiseBn(m: tfl.LayersModel, seed: number) {
+  const rng = new Rng(seed);
+  const u = (n: number, lo: number, hi: number) => tf.tensor1d(Array.from({ length: n }, () => lo + (hi - lo) * rng.next()));
+  for (const l of m.layers) {
+    if (l.getClassName() !== 'BatchNormalization') continue;
+    const n = l.getWeights()[0].size;
+    l.setWeights([u(n, 0.5, 2), u(n, -0.5, 0.5), u(n, -0.3, 0.3), u(n, 0.2, 3)]);
+  }
+}
+
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+test('batchNorm builds conv → BN → leaky ReLU after every hidden conv and transposed conv, not the input standardisation or the output', () => {
+  const m = buildDefectMap(shape, 0, { ...stats, batchNorm: true });
+  const bn = m.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name);
+  assert.deepEqual(bn, ['map_stem', 'map_enc1', 'map_enc2', 'map_enc3', 'map_enc4', 'map_context', 'map_dec1', 'map_dec2', 'map_dec3', 'map_dec4'].map(bnName));
+  assert.ok(m.getLayer('map_dec1').getClassName() === 'Conv2DTranspose');
+  // The conv's bias would duplicate BN's β.
+  assert.equal(m.getLayer('map_enc1').getWeights().length, 1);
+  assert.equal(m.getLayer('map_out').getWeights().length, 2);
+});
+
+test('the folded plain map gives the BN map\'s inference output (moving statistics) within 1e-4, conv and transposed conv alike', () => {
+  const bnNet = buildDefectMap(shape, 3, { ...stats, batchNorm: true });
+  randomiseBn(bnNet, 7);
+  const plain = buildDefectMap(shape, 11, stats);
+  foldBatchNorm(bnNet, plain);
+  // The plain topology: only the layer kinds the scorers load.
+  assert.deepEqual([...new Set(plain.layers.map((l) => l.getClassName()))].sort(), ['Concatenate', 'Conv2D', 'Conv2DTranspose', 'InputLayer', 'LeakyReLU']);
+  const x = tf.randomUniform([3, 32, 32, 3], -1, 1, 'float32', 5);
+  // The output's pre-sigmoid logit is where a folding error is least hidden by saturation: compare the last hidden layer too.
+  const hidden = (m: tfl.LayersModel) => tfl.model({ inputs: m.inputs, outputs: m.getLayer('map_skip4').output as tfl.SymbolicTensor });
+  const hb = hidden(bnNet).predict(x) as tf.Tensor, hp = hidden(plain).predict(x) as tf.Tensor;
+  assert.ok(maxDiff(hb, hp) <= 1e-4 * Math.max(1, tf.max(tf.abs(hb)).dataSync()[0]), `hidden max |diff| ${maxDiff(hb, hp)}`);
+  const yb = bnNet.predict(x) as tf.Tensor, yp = plain.predict(x) as tf.Tensor;
+  assert.ok(maxDiff(yb, yp) <= 1e-4, `output max |diff| ${maxDiff(yb, yp)}`);
+  // Inference mode is not training mode: batch statistics would give another map (what the fold must not reproduce).
+  const yt = bnNet.apply(x, { training: true }) as tf.Tensor;
+  assert.ok(maxDiff(yt, yp) > 1e-3);
+});
+
+test('one conv2d and one conv2dTranspose with BN fold exactly (kernel layouts [kh,kw,in,out] and [kh,kw,out,in])', () => {
+  for (const kind of ['conv2d', 'conv2dTranspose'] as const) {
+    const make = (bn: boolean) => {
+      const input = tfl.input({ shape: [8, 8, 3] });
+      const layer = tfl.layers[kind]({ filters: 5, kernelSize: 4, strides: 2, padding: 'same', useBias: !bn, name: 'c', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) });
+      let y = layer.apply(input) as tfl.SymbolicTensor;
+      if (bn) y = tfl.layers.batchNormalization({ epsilon: 1e-3, name: bnName('c') }).apply(y) as tfl.SymbolicTensor;
+      return tfl.model({ inputs: input, outputs: y });
+    };
+    const b = make(true), p = make(false);
+    randomiseBn(b, 9);
+    foldBatchNorm(b, p);
+    const x = tf.randomUniform([2, 8, 8, 3], -1, 1, 'float32', 2);
+    const d = maxDiff(b.predict(x) as tf.Tensor, p.predict(x) as tf.Tensor);
+    assert.ok(d <= 1e-4, `${kind}: max |diff| ${d}`);
+  }
+});
+
+test('fold refuses networks that do not match layer for layer', () => {
+  const bnNet = buildDefectMap(shape, 0, { ...stats, batchNorm: true });
+  const other = buildDefectMap({ height: 32, width: 32, channels: 3 }, 0);
+  assert.throws(() => foldBatchNorm(bnNet, other), /kernel|no layer/);
+});
