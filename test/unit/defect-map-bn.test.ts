@@ -5,11 +5,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildDefectMap, bnName } from '../../trainer/defect-map/network';
 import { foldBatchNorm } from '../../trainer/defect-map/fold-bn';
+import { MapBatchNorm } from '../../trainer/defect-map/batch-norm';
 import { Rng } from '../../trainer/rng';
 
 before(() => tf.setBackend('cpu'));
 
-const shape = { height: 32, width: 32, channels: 1 };
+const shape = { height: 32, width: 32, channels: 1 as const };
 const stats = { inputStats: { mean: [0.1, -0.2, 0.05], std: [0.5, 0.4, 0.02] }, prior: 0.2 };
 
 /** Gives every BN layer statistics far from the identity (as training would), so a missing or wrong fold shows. */
@@ -17,7 +18,7 @@ function randomiseBn(m: tfl.LayersModel, seed: number) {
   const rng = new Rng(seed);
   const u = (n: number, lo: number, hi: number) => tf.tensor1d(Array.from({ length: n }, () => lo + (hi - lo) * rng.next()));
   for (const l of m.layers) {
-    if (l.getClassName() !== 'BatchNormalization') continue;
+    if (!['BatchNormalization', 'MapBatchNorm'].includes(l.getClassName())) continue;
     const n = l.getWeights()[0].size;
     l.setWeights([u(n, 0.5, 2), u(n, -0.5, 0.5), u(n, -0.3, 0.3), u(n, 0.2, 3)]);
   }
@@ -27,7 +28,7 @@ const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.s
 
 test('batchNorm builds conv → BN → leaky ReLU after every hidden conv and transposed conv, not the input standardisation or the output', () => {
   const m = buildDefectMap(shape, 0, { ...stats, batchNorm: true });
-  const bn = m.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name);
+  const bn = m.layers.filter((l) => l.getClassName() === 'MapBatchNorm').map((l) => l.name);
   assert.deepEqual(bn, ['map_stem', 'map_enc1', 'map_enc2', 'map_enc3', 'map_enc4', 'map_context', 'map_dec1', 'map_dec2', 'map_dec3', 'map_dec4'].map(bnName));
   assert.ok(m.getLayer('map_dec1').getClassName() === 'Conv2DTranspose');
   // The conv's bias would duplicate BN's β.
@@ -76,4 +77,32 @@ test('fold refuses networks that do not match layer for layer', () => {
   const bnNet = buildDefectMap(shape, 0, { ...stats, batchNorm: true });
   const other = buildDefectMap({ height: 32, width: 32, channels: 3 }, 0);
   assert.throws(() => foldBatchNorm(bnNet, other), /kernel|no layer/);
+});
+
+test('MapBatchNorm = tfjs-layers BatchNormalization: training output, input and γ/β gradients, moving statistics, inference output', () => {
+  const make = (ours: boolean) => {
+    const input = tfl.input({ shape: [6, 5, 4] });
+    const layer = ours ? new MapBatchNorm({ name: 'n', epsilon: 1e-3 }) : tfl.layers.batchNormalization({ name: 'n', epsilon: 1e-3 });
+    return { model: tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor }), layer };
+  };
+  const a = make(true), b = make(false);
+  randomiseBn(a.model, 4);
+  b.model.setWeights(a.model.getWeights());
+  const x = tf.randomNormal([3, 6, 5, 4], 0.7, 2, 'float32', 8);
+  const dy = tf.randomNormal([3, 6, 5, 4], 0, 1, 'float32', 9);
+  const run = (m: tfl.LayersModel) => {
+    const f = () => tf.sum(tf.mul(m.apply(x, { training: true }) as tf.Tensor, dy)) as tf.Scalar;
+    const vars = m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const { value, grads: g } = tf.variableGrads(f, vars);
+    const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(m.apply(xi, { training: true }) as tf.Tensor, dy)))(x);
+    return { value: value.dataSync()[0], g: vars.map((v) => g[v.name]), dx };
+  };
+  const ra = run(a.model), rb = run(b.model);
+  assert.ok(Math.abs(ra.value - rb.value) <= 1e-3 * Math.max(1, Math.abs(rb.value)), `${ra.value} vs ${rb.value}`);
+  ra.g.forEach((g, i) => assert.ok(maxDiff(g, rb.g[i]) <= 1e-3, `γ/β gradient ${i}: ${maxDiff(g, rb.g[i])}`));
+  assert.ok(maxDiff(ra.dx, rb.dx) <= 1e-4, `input gradient ${maxDiff(ra.dx, rb.dx)}`);
+  // Both ran training mode three times (variableGrads, grad): the moving statistics moved alike.
+  a.model.getWeights().forEach((w, i) => assert.ok(maxDiff(w, b.model.getWeights()[i]) <= 1e-5, `weight ${i}`));
+  assert.ok(maxDiff(a.model.getWeights()[2], tf.zeros([4])) > 1e-3, 'the moving mean moved');
+  assert.ok(maxDiff(a.model.predict(x) as tf.Tensor, b.model.predict(x) as tf.Tensor) <= 1e-4);
 });

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkInputShape, type InputShape } from '../model';
+import { MapBatchNorm } from './batch-norm';
 
 /** Filters of the four downsampling stages; the decoder mirrors them. */
 export const MAP_ENCODER_FILTERS = [16, 32, 48, 64] as const;
@@ -85,7 +86,7 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   let i = 0;
   const bn = !!o.batchNorm;
   // With BN the conv's bias is redundant (BN's β replaces it); the folded conv gets one.
-  const norm2 = (x: tfl.SymbolicTensor, name: string) => (bn ? (tfl.layers.batchNormalization({ axis: -1, epsilon: BN_EPSILON, name: bnName(name) }).apply(x) as tfl.SymbolicTensor) : x);
+  const norm2 = (x: tfl.SymbolicTensor, name: string) => (bn ? (new MapBatchNorm({ epsilon: BN_EPSILON, name: bnName(name) }).apply(x) as tfl.SymbolicTensor) : x);
   const conv = (x: tfl.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string) =>
     norm2(tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: !bn, kernelInitializer: init(seed, i++, kind), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor, name);
   const act = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: LEAK, name }).apply(x) as tfl.SymbolicTensor;

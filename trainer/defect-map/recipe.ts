@@ -14,6 +14,8 @@ export interface MapRecipe {
   loss: MapLossOptions;
   /** Crop jitter radius as a share of the tile side (0: the fixed grid crops; map-data.ts CropJitter). */
   cropJitter: number;
+  /** Batch normalisation in the map while it trains, folded into plain convs when written (network.ts, fold-bn.ts). */
+  batchNorm: boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface MapRecipe {
  * jitter (0.25) lowered the image figure in every pairing (jitter raised pixel AUROC by ~0.02):
  * kept at α 0.25 and off.
  */
-export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0 };
+export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: false };
 
 /** The jitter radius in working-image pixels for a tile of side `tile`. */
 export function jitterRadius(r: Pick<MapRecipe, 'cropJitter'>, tile: number): number {
