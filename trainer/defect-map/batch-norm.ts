@@ -18,7 +18,8 @@ export interface MapBatchNormArgs { name: string; epsilon: number; momentum?: nu
 export class MapBatchNorm extends tfl.layers.Layer {
   static className = 'MapBatchNorm';
   readonly epsilon: number;
-  readonly momentum: number;
+  /** Share of the moving statistics kept each training batch (public: a re-estimate sets it per batch for a plain average). */
+  momentum: number;
   private gamma!: LayerVariable;
   private beta!: LayerVariable;
   private movingMean!: LayerVariable;
