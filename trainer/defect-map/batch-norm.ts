@@ -5,8 +5,13 @@
  * BatchNormalization, or the same formula in tf ops: both build it from ten or so full-size
  * element-wise ops and reductions over the leading axes, which made a map update 2–3x slower on
  * the CPU backends (J70: 1.2 against 0.6 s, batch 32, 64 px). Same function and weights
- * (γ, β, moving mean, moving variance, in that getWeights order; Keras' momentum and ε), so
- * fold-bn.ts folds either. Never written to a model folder: the map is folded first.
+ * (γ, β, moving mean, moving variance, first in that getWeights order; Keras' momentum and ε), so
+ * fold-bn.ts folds either — with one difference: the moving statistics start as the plain
+ * average of the batches seen (momentum min(0.99, n/(n+1)) at the n-th batch, n kept as a fifth,
+ * untrainable weight so a checkpoint restores it), not as an average with the initial 0 and 1.
+ * Why: Keras' start needs some 300 batches before the moving statistics forget (0, 1), and the
+ * preset validates — and a short run deploys — after a 20-step epoch. Never written to a model
+ * folder: the map is folded first.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -24,6 +29,8 @@ export class MapBatchNorm extends tfl.layers.Layer {
   private beta!: LayerVariable;
   private movingMean!: LayerVariable;
   private movingVariance!: LayerVariable;
+  /** Training batches seen (float, [1]). */
+  private batches!: LayerVariable;
 
   constructor(args: MapBatchNormArgs) {
     super({ name: args.name });
@@ -38,6 +45,7 @@ export class MapBatchNorm extends tfl.layers.Layer {
     this.beta = this.addWeight('beta', [c], 'float32', tfl.initializers.zeros(), undefined, true);
     this.movingMean = this.addWeight('moving_mean', [c], 'float32', tfl.initializers.zeros(), undefined, false);
     this.movingVariance = this.addWeight('moving_variance', [c], 'float32', tfl.initializers.ones(), undefined, false);
+    this.batches = this.addWeight('batches', [1], 'float32', tfl.initializers.zeros(), undefined, false);
     this.built = true;
   }
 
@@ -54,10 +62,13 @@ export class MapBatchNorm extends tfl.layers.Layer {
         return tf.add(tf.mul(x, scale), tf.sub(this.beta.read(), tf.mul(this.movingMean.read(), scale)));
       }
       const { y, mean, variance } = batchNormTraining(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon);
-      const keep = this.momentum;
-      // Keras' update (biased batch variance, as tfjs-layers' BatchNormalization keeps).
-      this.movingMean.write(tf.add(tf.mul(this.movingMean.read(), keep), tf.mul(mean, 1 - keep)));
-      this.movingVariance.write(tf.add(tf.mul(this.movingVariance.read(), keep), tf.mul(variance, 1 - keep)));
+      const n = this.batches.read();
+      // min(momentum, n / (n + 1)): the running average of the first batches, then Keras' update (biased batch variance, as tfjs-layers keeps).
+      const keep = tf.minimum(this.momentum, tf.div(n, tf.add(n, 1)));
+      const drop = tf.sub(1, keep);
+      this.movingMean.write(tf.add(tf.mul(this.movingMean.read(), keep), tf.mul(mean, drop)));
+      this.movingVariance.write(tf.add(tf.mul(this.movingVariance.read(), keep), tf.mul(variance, drop)));
+      this.batches.write(tf.add(n, 1));
       return y;
     });
   }
