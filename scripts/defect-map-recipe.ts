@@ -28,11 +28,7 @@ import { selectTrainingBackend } from '../trainer/backend';
 import { auroc } from '../trainer/metrics';
 import { Rng } from '../trainer/rng';
 import { INFO_FILE, type ModelInfo } from '../scorer/model-format';
-import { NORMALIZATION } from '../scorer/preprocess';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import type { MapData } from '../trainer/data/map-data';
-import type { Tiles } from '../trainer/defect-map/validate';
-import { MapBatchNorm } from '../trainer/defect-map/batch-norm';
+import { bnStatsCheck } from './defect-map-bn-stats';
 
 interface Variant {
   lr: number;
@@ -79,32 +75,6 @@ function photoLine(label: string, e: PhotoEval): string {
     return `${t.replace(/^MT_/, '')} ${f4(auroc(idx.map((i) => s[i]), idx.map((i) => e.labels[i])))}`;
   });
   return `${label}: image ${f4(bestA)} (${bestRule}) | ${perType.join(', ')} | pixel ${f4(e.pixelAuroc)} AUPRO ${f4(e.aupro)} | rules ${byRule.map(([n, a]) => `${n} ${f4(a)}`).join(', ')}`;
-}
-
-/**
- * Do the moving statistics of half-defect batches matter? Re-estimates every BN layer's
- * statistics as the plain average over NORMAL-only training batches (the batch mean and biased
- * variance each, as training keeps them), scores the validation tiles with them, then puts the
- * trained statistics back.
- */
-async function bnStatsCheck(net: tfl.LayersModel, gen: tfl.LayersModel, d: MapData, val: Tiles, H: number, W: number, C: number): Promise<string> {
-  const layers = net.layers.filter((l): l is MapBatchNorm => l instanceof MapBatchNorm);
-  const saved = net.getWeights().map((t) => tf.clone(t));
-  const normal = d.training.normal;
-  const rng = new Rng(0x57a75);
-  const batches = 40;
-  for (let b = 0; b < batches; b++) {
-    layers.forEach((l) => (l.momentum = b / (b + 1)));
-    const idx = Array.from({ length: 32 }, () => Math.floor(rng.next() * normal.count));
-    const px = await normal.readBatch(idx);
-    const f = Float32Array.from(px, (p) => p * NORMALIZATION.scale + NORMALIZATION.offset);
-    tf.tidy(() => { net.apply(mapInput(gen, tf.tensor4d(f, [32, H, W, C])), { training: true }); });
-  }
-  layers.forEach((l) => (l.momentum = 0.99));
-  const ev = await evaluateTiles(gen, net, val, H, W, C);
-  net.setWeights(saved);
-  saved.forEach((t) => t.dispose());
-  return `  BN statistics re-estimated on ${batches} normal-only batches: val tiles pixel ${f4(ev.pixelAuroc)} select ${f4(ev.select)} (the trained moving statistics restored after)`;
 }
 
 async function main() {
