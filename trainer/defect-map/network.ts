@@ -86,9 +86,9 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   let i = 0;
   const bn = !!o.batchNorm;
   // With BN the conv's bias is redundant (BN's β replaces it); the folded conv gets one.
-  const norm2 = (x: tfl.SymbolicTensor, name: string) => (bn ? (new MapBatchNorm({ epsilon: BN_EPSILON, name: bnName(name) }).apply(x) as tfl.SymbolicTensor) : x);
+  const withBn = (x: tfl.SymbolicTensor, name: string) => (bn ? (new MapBatchNorm({ epsilon: BN_EPSILON, name: bnName(name) }).apply(x) as tfl.SymbolicTensor) : x);
   const conv = (x: tfl.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string) =>
-    norm2(tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: !bn, kernelInitializer: init(seed, i++, kind), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor, name);
+    withBn(tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: !bn, kernelInitializer: init(seed, i++, kind), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor, name);
   const act = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: LEAK, name }).apply(x) as tfl.SymbolicTensor;
 
   let norm: tfl.layers.Layer | null = null;
@@ -108,7 +108,7 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   x = act(conv(x, MAP_ENCODER_FILTERS[3], 3, 1, 'map_context'), 'map_context_act');
   const decoder = [MAP_ENCODER_FILTERS[2], MAP_ENCODER_FILTERS[1], MAP_ENCODER_FILTERS[0], MAP_STEM_FILTERS];
   decoder.forEach((f, k) => {
-    x = norm2(tfl.layers
+    x = withBn(tfl.layers
       .conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: init(seed, 50 + k, kind), biasInitializer: 'zeros', name: `map_dec${k + 1}` })
       .apply(x) as tfl.SymbolicTensor, `map_dec${k + 1}`);
     x = act(x, `map_dec${k + 1}_act`);

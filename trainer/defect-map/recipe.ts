@@ -30,7 +30,9 @@ export interface MapRecipe {
  * model is written) lowered the training loss below the plain map's from ~750 updates on and
  * lifted the validation tiles where the plain map stayed flat (table in J70); plain BCE (γ 0)
  * was worse on the training Dice and the validation tiles at 250–750 updates. An update costs
- * about twice the plain map's on the CPU (BN's own passes over every activation).
+ * about twice the plain map's on the CPU (BN's own passes over every activation). Not a shown gain
+ * on whole photos: J70's 30-minute run (1,408 updates, another stage-1 generator) scored lower
+ * image AUROC than J68's plain-map run (4,967 updates) and higher pixel AUROC.
  */
 export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: true };
 
