@@ -28,6 +28,7 @@ import { selectTrainingBackend } from '../trainer/backend';
 import { auroc } from '../trainer/metrics';
 import { Rng } from '../trainer/rng';
 import { INFO_FILE, type ModelInfo } from '../scorer/model-format';
+import { bnStatsCheck } from './defect-map-bn-stats';
 
 interface Variant {
   lr: number;
@@ -36,6 +37,8 @@ interface Variant {
   loss: Partial<MapLossOptions>;
   /** Crop jitter radius in working-image pixels (0: the fixed grid crops). */
   jitter: number;
+  /** Batch normalisation in the map (network.ts `batchNorm`); validation runs it in inference mode. */
+  bn?: boolean;
 }
 
 const base: Variant = { lr: 1e-3, warmup: 0, loss: {}, jitter: 0 };
@@ -51,6 +54,13 @@ const variants: Record<string, Variant> = {
   lr3w_a50: { ...base, lr: 3e-3, warmup: 100, loss: { alpha: 0.5 } },
   lr3w_jit16: { ...base, lr: 3e-3, warmup: 100, jitter: 16 },
   lr3w_a50_jit16: { ...base, lr: 3e-3, warmup: 100, loss: { alpha: 0.5 }, jitter: 16 },
+  /** J70: the preset's recipe (lr3w) with batch normalisation and nothing else changed. */
+  bn: { ...base, lr: 3e-3, warmup: 100, bn: true },
+  /** J70: lr3w with plain BCE (focal γ 0, α as the preset's 0.25). */
+  bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 } },
+  bn_bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 }, bn: true },
+  /** J70: BN at 10 x --lr (what BN is said to allow), same warmup. */
+  bn_lr10: { ...base, lr: 1e-2, warmup: 100, bn: true },
 };
 
 const f4 = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(4));
@@ -87,7 +97,7 @@ async function main() {
     const store = v.jitter ? await loadJitterStore(d) : null;
     const sampler = new MapSampler(d, 32, () => rng.next(), undefined, store ? { store, radius: v.jitter } : undefined);
     const init = await measureMapInit(gen, await Promise.all(Array.from({ length: 8 }, () => sampler.next())), H, W, C);
-    const net = buildDefectMap({ height: H, width: W, channels: C }, 0, { ...init, init: 'he' });
+    const net = buildDefectMap({ height: H, width: W, channels: C }, 0, { ...init, init: 'he', batchNorm: !!v.bn });
     const opt = tf.train.adam(v.lr, 0.9, 0.999);
     const lo = { ...DEFAULT_MAP_LOSS, ...v.loss };
     console.log(`== ${name} ${JSON.stringify(v)} prior ${init.prior.toFixed(4)}`);
@@ -117,6 +127,7 @@ async function main() {
         acc = [0, 0, 0]; genMs = 0; stepMs = 0;
       }
     }
+    if (v.bn) console.log(await bnStatsCheck(net, gen, d, val, H, W, C));
     const tv = Date.now();
     console.log(photoLine(`${name} validation photos`, await evaluatePhotos(gen, net, d.photos.validation, info, d.maxPixels)) + ` [${((Date.now() - tv) / 1000).toFixed(0)} s]`);
     if (withTest) console.log(photoLine(`${name} TEST photos`, await evaluatePhotos(gen, net, d.photos.test, info, d.maxPixels)));

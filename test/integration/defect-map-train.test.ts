@@ -21,7 +21,7 @@ before(async () => { data = await paintedDefects({ normal: 10, defect: 8 }); });
 
 const flags = (o: Record<string, string>) => new Map(Object.entries(o));
 
-test('--preset defects trains both stages on a tiny painted set and writes a valid format-6 model folder', { timeout: 120_000 }, async () => {
+test('--preset defects trains both stages on a tiny painted set and writes a valid format-6 model folder', { timeout: 300_000 }, async () => {
   const out = join(tempDir(), 'model');
   const cfg = trainConfigFromFlags(flags({ data, out, preset: 'defects', epochs: '1', 'time-budget': '5m' })) as DefectsConfig;
   assert.equal(cfg.preset, 'defects');
@@ -67,6 +67,9 @@ test('--preset defects trains both stages on a tiny painted set and writes a val
   assert.equal(info.config.defectMap.warmup, Math.min(100, Math.floor(info.config.defectMap.stepsPerEpoch / 2)));
   assert.equal(info.config.defectMap.cropJitter, 0);
   assert.equal(info.config.defectMap.loss.alpha, 0.25);
+  // Trained with batch normalisation, written folded: only the plain layer kinds every scorer loads.
+  assert.equal(info.config.defectMap.batchNorm, 'folded');
+  assert.deepEqual([...new Set(net.layers.map((l) => l.getClassName()))].sort(), ['Concatenate', 'Conv2D', 'Conv2DTranspose', 'InputLayer', 'LeakyReLU']);
   // Region-level figures beside pixel AUROC where the photos have masks.
   for (const k of ['valPhotoAupro', 'testPhotoAupro'])
     if (info.metrics[k.replace('Aupro', 'PixelAuroc')] !== null) assert.ok(info.metrics[k] >= 0 && info.metrics[k] <= 1, `${k} ${info.metrics[k]}`);

@@ -39,6 +39,8 @@ const MapStateSchema = z.object({
   samplerPos: z.object({ normal: count, defect: count.nullable() }, { invalid_type_error: 'expected an object {normal, defect}', required_error: 'missing; expected an object {normal, defect}' }),
   /** The map's measured start (network.ts): kept for the model's record and to rebuild the same network. */
   init: z.object({ mean: z.array(finite), std: z.array(finite), prior: z.number().gt(0, { message: 'expected a number in (0, 1)' }).lt(1, { message: 'expected a number in (0, 1)' }) }, { invalid_type_error: 'expected an object {mean, std, prior}', required_error: 'missing; expected an object {mean, std, prior}' }),
+  /** Whether the map trains with batch normalisation (its moving statistics are map/i tensors); absent in older checkpoints: false. */
+  batchNorm: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
   /** The best epoch's validation selection figure (null before any epoch). */
   bestSelect: finite.nullable(),
   seconds: z.object({ generator: secs, map: secs }, { invalid_type_error: 'expected an object {generator, map}', required_error: 'missing; expected an object {generator, map}' }),

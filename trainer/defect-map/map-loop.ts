@@ -62,6 +62,8 @@ export interface MapStageResult {
   stoppedBy?: 'signal' | 'time-budget';
   /** The map's training seconds, over every run of this training. */
   mapSeconds: number;
+  /** The map trains with batch normalisation: `net` must be folded (fold-bn.ts) before it is written. */
+  batchNorm: boolean;
   /** Where a stop left the checkpoint: epochs done and steps into the next. */
   stopPoint?: { epoch: number; step: number };
 }
@@ -103,14 +105,16 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
   let best: MapStageResult['best'] = null;
   const history: Record<string, unknown>[] = [];
   let updates = 0, startEpoch = 0, startStep = 0, mapSecondsBefore = 0;
+  // A resumed run keeps the network it started with, whatever the recipe says now.
+  const batchNorm = resumed ? resumed.state.defectMap.batchNorm ?? false : recipe.batchNorm;
   if (!resumed) {
     // The input standardisation and the output's starting bias, from batches drawn as training draws them (network.ts).
     init = await measureMapInit(generator, await Promise.all(Array.from({ length: INIT_BATCHES }, () => sampler.next())), H, W, C);
-    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he' });
+    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he', batchNorm });
   } else {
     const s = resumed.state, ms = s.defectMap, t = resumed.tensors;
     init = { inputStats: { mean: ms.init.mean, std: ms.init.std }, prior: ms.init.prior };
-    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he' });
+    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he', batchNorm });
     const refuse = (why: string) => { net.dispose(); return new InputError(`${where}: the checkpoint does not fit this model or data (${why}) — start a new training`); };
     const weights = numbered(t, 'map');
     if (!weights || weights.length !== net.weights.length) throw refuse(`${weights?.length ?? 0} map tensors for ${net.weights.length} weights`);
@@ -167,7 +171,7 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
         config: cfg as unknown as Record<string, unknown>, elapsedSeconds: m.elapsed(),
         defectMap: {
           stage: 'defect-map', stepsPerEpoch, updates, synRngState: synRng.seed, samplerPos: { normal: sm.normal.pos, defect: sm.defect?.pos ?? null },
-          init: { mean: init.inputStats.mean, std: init.inputStats.std, prior: init.prior }, bestSelect: best?.select ?? null,
+          init: { mean: init.inputStats.mean, std: init.inputStats.std, prior: init.prior }, batchNorm, bestSelect: best?.select ?? null,
           seconds: { generator: m.stage1Seconds, map: mapSeconds() },
         },
       }, named, m.genDir);
@@ -235,5 +239,5 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     hooks.emit({ type: 'checkpoint', path: m.ckpt, epoch, reason: 'epoch' });
   }
   opt.dispose();
-  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, warmup, stoppedBy, stopPoint, mapSeconds: mapSeconds() };
+  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, warmup, stoppedBy, stopPoint, mapSeconds: mapSeconds(), batchNorm };
 }

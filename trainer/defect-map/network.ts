@@ -6,8 +6,12 @@
  * Layers: only what the generator itself uses (conv2d, conv2dTranspose, concatenate, leakyReLU)
  * plus a sigmoid on the last conv, so every scorer that loads the generator loads this too, and
  * the trainer's fast kernels (trainer/kernels: conv2d without dilation, transposed conv) run it.
- * No batch normalisation, for the generator's reason (trainer/model.ts): batch statistics would
- * make training-time maps differ from deployed ones.
+ * Batch normalisation (optional, `batchNorm`): conv → BN → leaky ReLU while training, FOLDED into
+ * the conv kernels and biases with the moving statistics when the model is written (foldBatchNorm
+ * in fold-bn.ts). The generator avoids BN (trainer/model.ts) because batch statistics make
+ * training-time outputs differ from deployed ones; folding with the moving statistics is the
+ * standard answer: the deployed network is exactly the BN network in inference mode, and the
+ * written topology is the plain one every scorer already loads.
  *
  * Receptive field: four stride-2 convs (k 4) take a 64 px tile to a 4x4 grid, and a 3x3 conv
  * there sees every cell of it: each output pixel can see the whole tile, so an area-wide change
@@ -16,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkInputShape, type InputShape } from '../model';
+import { MapBatchNorm } from './batch-norm';
 
 /** Filters of the four downsampling stages; the decoder mirrors them. */
 export const MAP_ENCODER_FILTERS = [16, 32, 48, 64] as const;
@@ -50,7 +55,19 @@ export interface DefectMapOptions {
    * activations shrink by about 1/√6 per layer — the old map's, kept for comparison.
    */
   init?: 'he' | 'torch';
+  /**
+   * Batch normalisation after every hidden conv and transposed conv (not the input
+   * standardisation, not the output conv). Why: without it the map's training loss stayed flat
+   * for ~4,500 updates on Magnetic tile (J68, J70). Only for training: write foldBatchNorm's plain
+   * network.
+   */
+  batchNorm?: boolean;
 }
+
+/** The BN layer after the conv named `conv`. */
+export const bnName = (conv: string) => `${conv}_bn`;
+/** Keras' default; small against the activations' variance, large enough for a dead channel. */
+export const BN_EPSILON = 1e-3;
 
 function init(seed: number, i: number, kind: 'he' | 'torch') {
   return tfl.initializers.varianceScaling({ scale: kind === 'he' ? 2 / (1 + LEAK * LEAK) : 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seed * 1000 + 700 + i });
@@ -67,8 +84,11 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   const cin = 3 * shape.channels;
   const input = tfl.input({ shape: [shape.height, shape.width, cin], name: 'map_input' });
   let i = 0;
+  const bn = !!o.batchNorm;
+  // With BN the conv's bias is redundant (BN's β replaces it); the folded conv gets one.
+  const withBn = (x: tfl.SymbolicTensor, name: string) => (bn ? (new MapBatchNorm({ epsilon: BN_EPSILON, name: bnName(name) }).apply(x) as tfl.SymbolicTensor) : x);
   const conv = (x: tfl.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string) =>
-    tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', kernelInitializer: init(seed, i++, kind), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor;
+    withBn(tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: !bn, kernelInitializer: init(seed, i++, kind), biasInitializer: 'zeros', name }).apply(x) as tfl.SymbolicTensor, name);
   const act = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: LEAK, name }).apply(x) as tfl.SymbolicTensor;
 
   let norm: tfl.layers.Layer | null = null;
@@ -88,9 +108,9 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   x = act(conv(x, MAP_ENCODER_FILTERS[3], 3, 1, 'map_context'), 'map_context_act');
   const decoder = [MAP_ENCODER_FILTERS[2], MAP_ENCODER_FILTERS[1], MAP_ENCODER_FILTERS[0], MAP_STEM_FILTERS];
   decoder.forEach((f, k) => {
-    x = tfl.layers
-      .conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(seed, 50 + k, kind), biasInitializer: 'zeros', name: `map_dec${k + 1}` })
-      .apply(x) as tfl.SymbolicTensor;
+    x = withBn(tfl.layers
+      .conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: init(seed, 50 + k, kind), biasInitializer: 'zeros', name: `map_dec${k + 1}` })
+      .apply(x) as tfl.SymbolicTensor, `map_dec${k + 1}`);
     x = act(x, `map_dec${k + 1}_act`);
     x = tfl.layers.concatenate({ name: `map_skip${k + 1}` }).apply([x, skips[3 - k]]) as tfl.SymbolicTensor;
   });
@@ -99,7 +119,7 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   const out = tfl.layers
     .conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init(seed, 99, 'torch'), biasInitializer: tfl.initializers.constant({ value: Math.log(prior / (1 - prior)) }), name: 'map_out' })
     .apply(x) as tfl.SymbolicTensor;
-  const model = tfl.model({ inputs: input, outputs: out, name: 'flawscope_defect_map' });
+  const model = tfl.model({ inputs: input, outputs: out, name: bn ? 'flawscope_defect_map_bn' : 'flawscope_defect_map' });
   if (norm && o.inputStats) {
     const { mean, std } = o.inputStats;
     // A channel that barely varies in training (a flat set's reconstruction) is only centred: dividing by ~0 would blow up any deviation at scoring time.

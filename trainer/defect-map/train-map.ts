@@ -26,7 +26,8 @@ import { checkCheckpointFolder, checkOutputFolder } from '../out-guard';
 import { checkpointPath, resumeTarget, train, type ResumeRequest, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
 import { ruleRecord } from '../threshold';
-import { MAP_INPUTS } from './network';
+import { buildDefectMap, MAP_INPUTS } from './network';
+import { foldBatchNorm } from './fold-bn';
 import { MAP_RECIPE } from './recipe';
 import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoint, type MapCheckpoint, type Stage1Resume } from './map-checkpoint';
@@ -180,13 +181,16 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     if (!resumed && stoppedBy === 'time-budget' && Date.now() > deadline + 1000 * 60 && history.length <= 1)
       hooks.emit({ type: 'warning', message: `--time-budget ${cfg.timeBudget}: the generator stage (${stage1Seconds.toFixed(0)} s) left no time for the defect map; it had only its first ${MIN_STEPS} steps — give a larger budget` });
     net.setWeights(best.weights);
+    // What is validated and written is the plain network the scorers load: with BN, its fold (exact, fold-bn.ts).
+    const mapNet = stage.batchNorm ? buildDefectMap(genInfo.input, cfg.seed, { ...init, init: 'he' }) : net;
+    if (stage.batchNorm) foldBatchNorm(net, mapNet);
     const trainingSeconds = elapsed();
     const sampler = { composition: stage.composition };
 
     // The tile stride, then the image-score rule at it, then (below) the threshold on those scores: all on the whole validation photos.
     const te = Date.now();
     const bestEpochRec = history.find((h) => h.epoch === best!.epoch)!;
-    const scoring = await chooseScoring(generator, net, d.photos.validation, genInfo, {
+    const scoring = await chooseScoring(generator, mapNet, d.photos.validation, genInfo, {
       // --tile-stride (config "tileStride") wins: nothing is compared. Crops of photos otherwise compare the candidates; whole images have no tiles.
       strides: cfg.tileStride != null ? [cfg.tileStride] : d.patchSize ? strideCandidates(cfg.size) : null,
       source: cfg.tileStride != null ? 'user' : 'validation',
@@ -202,7 +206,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     const { threshold, request, choice, normalStats } = deployed;
     let test: PhotoEval | null = null;
     // A stop skips the test photos: the user is waiting for the process to end.
-    if (d.photos.test.length && !signal) test = await evaluatePhotos(generator, net, d.photos.test, modelInfo, numberOr(cfg.dataOptions.maxPixels));
+    if (d.photos.test.length && !signal) test = await evaluatePhotos(generator, mapNet, d.photos.test, modelInfo, numberOr(cfg.dataOptions.maxPixels));
     const testAuroc = (r: ImageScoreRule) => (test ? nullable(auroc(test.scores[ruleName(r)], test.labels)) : null);
     const perClass: Record<string, number | null> = {};
     if (test) {
@@ -243,14 +247,14 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },
       createdAt: new Date().toISOString(),
       trainingSeconds,
     };
-    const mapArt = await modelArtifacts(net);
+    const mapArt = await modelArtifacts(mapNet);
     const mapJson = JSON.parse(mapArt.modelJson);
     mapJson.weightsManifest[0].paths = [MAP_WEIGHTS_FILE];
     try {
@@ -261,6 +265,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       else throw new InputError(`${(e as Error).message}. The trained state is kept in ${ckpt}: flawscope train --resume ${ckpt} --out OTHER_DIR`);
     }
     net.dispose(); generator.dispose(); best.weights.forEach((t) => t.dispose());
+    if (mapNet !== net) mapNet.dispose();
     if (signal) {
       const at = stage.stopPoint!;
       hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: at.epoch, ...(at.step ? { step: at.step } : {}), ...(existsSync(join(out, MAP_FILE)) ? { model: out, bestEpoch: best.epoch } : {}) });
