@@ -6,9 +6,10 @@
  * Which labels a layout gives:
  * - masks beside the images (Magnetic tile) or MVTec's ground_truth: crops of the photos at the
  *   model size, each defect crop with its own mask (pixel labels);
- * - class folders with defect folders but no masks: whole images, squeezed to the model size,
- *   with their image label only (a crop of a defect photo without a mask may hold no defect, so
- *   the image is the smallest unit whose label is known): multiple-instance loss;
+ * - class folders with defect folders but no masks: every photo cut into the same crops at its own
+ *   scale; a defect photo's crops are one bag (PhotoBag) whose label is the photo's: a crop alone
+ *   may hold no defect, but one of a bag covering the whole photo does. The map learns them by
+ *   the multiple-instance loss on the bag (trainer/defect-map/loss.ts bagMilLoss);
  * - normal images only: synthetic defects (trainer/defects/synthetic.ts) once they exist.
  */
 import { readCatalog } from './read';
@@ -46,6 +47,61 @@ export interface MapData {
   defectItems?: CatalogItem[];
   /** The reader's pixel limit, to read the photos again as the crops were read. */
   maxPixels?: number;
+  /** Image labels only: the training defect crops grouped by photo (indices into training.anomaly). */
+  bags?: PhotoBag[];
+}
+
+/** A training defect photo without a mask, as the crops cut from it: a multiple-instance bag. */
+export interface PhotoBag {
+  source: string;
+  /** Indices into training.anomaly. */
+  tiles: Int32Array;
+  /** Each crop's origin in photo pixels, aligned with tiles. */
+  x: Int32Array;
+  y: Int32Array;
+  /** Crop side in photo pixels. */
+  patch: number;
+}
+
+/** Groups crops (aligned with training.anomaly) by their photo, in first-seen order. */
+export function photoBags(items: CatalogItem[], patch: number): PhotoBag[] {
+  const by = new Map<string, number[]>();
+  items.forEach((it, i) => by.set(it.source, [...(by.get(it.source) ?? []), i]));
+  return [...by].map(([source, idx]) => ({
+    source, patch, tiles: Int32Array.from(idx), x: Int32Array.from(idx, (i) => items[i].crop?.x ?? 0), y: Int32Array.from(idx, (i) => items[i].crop?.y ?? 0),
+  }));
+}
+
+/**
+ * Crop origins along one axis (sorted, from 0) that cover it: the crop at 0, then each next the
+ * farthest one that leaves no gap, starting `shift` (1..patch) pixels in. shift = patch gives
+ * crops side by side; a smaller one moves the cover's seams, so a defect cut by a seam in one
+ * draw is whole in another. A grid gap wider than a crop is stepped over, not filled.
+ */
+export function coverAxis(xs: number[], patch: number, shift: number): number[] {
+  const end = xs[xs.length - 1] + patch;
+  const out = [xs[0]];
+  let c = xs[0] + Math.max(1, Math.min(patch, shift));
+  let j = 0;
+  while (c < end) {
+    let k = j;
+    while (k + 1 < xs.length && xs[k + 1] <= c) k++;
+    if (k === j) k = j + 1; // no crop starts inside the covered part: take the next one
+    if (k >= xs.length) break;
+    out.push(xs[k]);
+    j = k;
+    c = xs[k] + patch;
+  }
+  return out;
+}
+
+/** The bag's tiles that cover its photo once (coverAxis on each axis), as indices into training.anomaly. */
+export function bagCover(b: PhotoBag, shiftX: number, shiftY: number): number[] {
+  const ux = [...new Set(b.x)].sort((a, c) => a - c), uy = [...new Set(b.y)].sort((a, c) => a - c);
+  const cx = new Set(coverAxis(ux, b.patch, shiftX)), cy = new Set(coverAxis(uy, b.patch, shiftY));
+  const out: number[] = [];
+  for (let i = 0; i < b.tiles.length; i++) if (cx.has(b.x[i]) && cy.has(b.y[i])) out.push(b.tiles[i]);
+  return out;
 }
 
 /** Options the defects preset sets unless the user set them (the defect protocol, every crop, no generic augmentation). */
@@ -74,10 +130,12 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
   const cat = await readCatalog(opts.root, d);
   const withMask = cat.items.filter((i) => i.maskPath).length;
   const labels: MapData['labels'] = withMask > 0 ? 'masks' : 'image';
-  if (d.patchSize === undefined && labels === 'masks') o.patchSize = opts.size;
-  if (d.patchSize !== undefined && labels !== 'masks')
+  // Several classes and no mask: image labels only, learnt from bags of crops (one per defect photo).
+  const bagged = labels === 'image' && cat.classNames.length > 1;
+  if (d.patchSize === undefined && (labels === 'masks' || bagged)) o.patchSize = opts.size;
+  if (d.patchSize !== undefined && labels !== 'masks' && !bagged)
     throw new InputError(`${flagName('patchSize')} ${d.patchSize}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (whole images are used, with their image labels)`);
-  const p = await planDataset(o);
+  const p = await planDataset(o, bagged ? { unmaskedDefectCrops: true } : {});
   if (p.plan.trainAnomaly.length === 0 && !allowNoDefects)
     throw new InputError(
       `--preset defects: ${opts.root} has no defect images for training (normal class "${p.normalClass}"${cat.classNames.length > 1 ? `, classes ${cat.classNames.join(', ')}` : ''}) and --synthetic is off. ` +
@@ -108,6 +166,7 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
     labels: items.length ? labels : 'none',
     defectItems: items,
     maxPixels: p.maxPixels,
+    ...(bagged && items.length && p.patchSize ? { bags: photoBags(items, p.patchSize) } : {}),
   };
 }
 
@@ -135,6 +194,23 @@ export function batchComposition(batch: number, has: { real: boolean; synthetic:
   if (!has.real) return { normal, real: 0, synthetic: defect };
   const real = Math.ceil(defect / 2);
   return { normal, real, synthetic: defect - real };
+}
+
+/** Defect photos (bags) a batch holds when the defect data is image-labelled photos. */
+export const BAGS_PER_BATCH = 1;
+/**
+ * Most crops a bag holds. A cover of a Magnetic-tile photo (about 250 x 370 px) by 64 px crops
+ * is 20-35 crops, so most bags are whole photos; a larger cover is cut to a random subset of
+ * this many (the bag may then miss its defect: a noisy label, rare on photos under ~0.13 MP).
+ */
+export const MAX_BAG_TILES = 32;
+
+export interface Composition { normal: number; real: number; synthetic: number; bags?: number; bagTiles?: number }
+
+/** batchComposition's normal (and synthetic) share, with the real defect share given to whole-photo bags. */
+export function bagComposition(batch: number, synthetic: boolean): Composition {
+  const base = batchComposition(batch, { real: true, synthetic });
+  return { normal: base.normal, real: 0, synthetic: base.synthetic, bags: BAGS_PER_BATCH, bagTiles: MAX_BAG_TILES };
 }
 
 /** Walks a seeded permutation of 0..n-1, reshuffling at each pass. */
@@ -192,6 +268,8 @@ export interface MapBatch {
   label: Float32Array;
   imageOnly: Float32Array;
   count: number;
+  /** Image-labelled bags only: each tile's bag number in this batch, -1 for tiles outside a bag. */
+  bag?: Int32Array;
 }
 
 export interface SyntheticSource {
@@ -209,12 +287,29 @@ export interface CropJitter {
 export class MapSampler {
   private normal: IndexCycle;
   private defect: IndexCycle | null;
-  readonly composition: ReturnType<typeof batchComposition>;
-  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter) {
+  readonly composition: Composition;
+  private readonly bags: MapData['bags'] | null;
+  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask' | 'bags'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter) {
     const n = data.training.anomaly?.count ?? 0;
-    this.composition = batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
+    this.bags = n > 0 && data.bags?.length ? data.bags : null;
+    this.composition = this.bags ? bagComposition(batch, !!synthetic) : batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
     this.normal = new IndexCycle(data.training.normal.count, rng);
-    this.defect = n > 0 ? new IndexCycle(n, rng) : null;
+    // With bags the defect order is over photos, not crops.
+    this.defect = this.bags ? new IndexCycle(this.bags.length, rng) : n > 0 ? new IndexCycle(n, rng) : null;
+  }
+
+  /** The next bags' crops: a cover of each photo with random seams, cut to MAX_BAG_TILES at random. */
+  private drawBags(): number[][] {
+    return this.defect!.take(this.composition.bags!).map((b) => {
+      const bag = this.bags![b];
+      const shift = () => 1 + Math.floor(this.rng() * bag.patch);
+      const tiles = bagCover(bag, shift(), shift());
+      for (let i = 0; i < Math.min(tiles.length, MAX_BAG_TILES); i++) {
+        const j = i + Math.floor(this.rng() * (tiles.length - i));
+        const t = tiles[i]; tiles[i] = tiles[j]; tiles[j] = t;
+      }
+      return tiles.slice(0, MAX_BAG_TILES);
+    });
   }
 
   /** Each tile order and its position (a checkpoint's sampler/* tensors and defectMap.samplerPos). */
@@ -232,7 +327,9 @@ export class MapSampler {
     const set = this.data.training;
     const H = set.normal.height, W = set.normal.width, C = set.normal.channels;
     const per = H * W * C, mper = H * W;
-    const count = nN + nR + nS;
+    const bagTiles = this.bags ? this.drawBags() : [];
+    const nB = bagTiles.reduce((a, t) => a + t.length, 0);
+    const count = nN + nR + nS + nB;
     const pixels = new Uint8Array(count * per);
     const mask = new Uint8Array(count * mper);
     const hasMask = new Float32Array(count);
@@ -267,6 +364,17 @@ export class MapSampler {
       hasMask[i] = 1;
       label[i] = 1;
     }
+    let bag: Int32Array | undefined;
+    if (this.bags) {
+      bag = new Int32Array(count).fill(-1);
+      let i = nN + nR + nS;
+      for (const [b, tiles] of bagTiles.entries()) {
+        pixels.set(await set.anomaly!.readBatch(tiles), i * per);
+        bag.fill(b, i, i + tiles.length);
+        label.fill(1, i, i + tiles.length);
+        i += tiles.length;
+      }
+    }
     if (H === W) {
       for (let i = 0; i < count; i++) {
         const t = Math.floor(this.rng() * 8);
@@ -275,6 +383,6 @@ export class MapSampler {
         dihedral(mask.subarray(i * mper, (i + 1) * mper), H, 1, t);
       }
     }
-    return { pixels, mask, hasMask, label, imageOnly, count };
+    return { pixels, mask, hasMask, label, imageOnly, count, ...(bag ? { bag } : {}) };
   }
 }

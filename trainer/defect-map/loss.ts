@@ -9,6 +9,9 @@
  * - for tiles with an image label only (defect photos without masks), a multiple-instance loss:
  *   binary cross-entropy of the image label against the pooled map (the mean of its top-k
  *   pixels), so "this tile has a defect somewhere" trains without saying where.
+ * - for defect photos without masks cut into crops (bags, trainer/data/map-data.ts), the
+ *   multiple-instance loss on the photo: BCE of the photo's label against its highest crop's
+ *   top-k mean, and of 0 against each normal tile's top-k mean (bagMilLoss).
  * All take probabilities (the network ends in a sigmoid), clipped to [EPS, 1 - EPS].
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -117,6 +120,30 @@ export function milLoss(p: tf.Tensor4D, label: tf.Tensor1D, weight: tf.Tensor1D,
   });
 }
 
+/**
+ * Multiple-instance loss over bags (Ilse et al. 2018's max-pooling MIL on the map's tile scores):
+ * a bag's score is the highest of its tiles' top-k means, so only the tile that makes the
+ * photo's score, and within it only its top k pixels, get the gradient; BCE against label 1.
+ * Each normal tile (label 0, in no bag) is a negative bag of its own, BCE against 0 on its
+ * top-k mean: a normal photo's verdict is its worst tile's, so every normal tile is pushed
+ * down where it is highest. The two sides are averaged apart and then together, so the one
+ * defect bag of a batch weighs as much as its many normal tiles. 0 when there is no bag.
+ */
+export function bagMilLoss(p: tf.Tensor4D, bag: tf.Tensor1D, label: tf.Tensor1D, k: number): tf.Scalar {
+  const ids = bag.dataSync();
+  const groups = new Map<number, number[]>();
+  ids.forEach((b, i) => { if (b >= 0) groups.set(b, [...(groups.get(b) ?? []), i]); });
+  if (!groups.size) return tf.scalar(0);
+  return tf.tidy(() => {
+    const s = clip(topKMean(p, k));
+    const bagScores = tf.stack([...groups.values()].map((idx) => tf.max(tf.gather(s, tf.tensor1d(idx, 'int32'))))) as tf.Tensor1D;
+    const pos = tf.mean(tf.neg(tf.log(bagScores)));
+    const neg = tf.mul(tf.cast(tf.less(bag, 0), 'float32'), tf.sub(1, label));
+    const negLoss = tf.div(tf.sum(tf.mul(neg, tf.neg(tf.log(tf.sub(1, s))))), tf.maximum(tf.sum(neg), 1));
+    return tf.div(tf.add(pos, negLoss), 2) as tf.Scalar;
+  });
+}
+
 export interface MapBatchTargets {
   /** [N, H, W, 1] 0/1 masks (zeros for tiles without one). */
   mask: tf.Tensor4D;
@@ -126,6 +153,8 @@ export interface MapBatchTargets {
   label: tf.Tensor1D;
   /** [N] 1 = image label only (trained by the multiple-instance term). */
   imageOnly: tf.Tensor1D;
+  /** [N] int32: the tile's bag in the batch, -1 outside any; present only for image-labelled bags (bagMilLoss replaces milLoss). */
+  bag?: tf.Tensor1D;
 }
 
 export interface MapLossParts { total: tf.Scalar; focal: tf.Scalar; dice: tf.Scalar; mil: tf.Scalar }
@@ -134,7 +163,7 @@ export interface MapLossParts { total: tf.Scalar; focal: tf.Scalar; dice: tf.Sca
 export function mapLoss(p: tf.Tensor4D, t: MapBatchTargets, o: MapLossOptions = DEFAULT_MAP_LOSS): MapLossParts {
   const focal = focalLoss(p, t.mask, t.hasMask, o);
   const dice = o.diceMode === 'batch' ? softDiceLoss(p, t.mask, t.hasMask) : tileDiceLoss(p, t.mask, t.hasMask);
-  const mil = milLoss(p, t.label, t.imageOnly, o.milTopK);
+  const mil = t.bag ? bagMilLoss(p, t.bag, t.label, o.milTopK) : milLoss(p, t.label, t.imageOnly, o.milTopK);
   const total = tf.tidy(() => tf.addN([focal, tf.mul(dice, o.dice), tf.mul(mil, o.mil)]) as tf.Scalar);
   return { total, focal, dice, mil };
 }
