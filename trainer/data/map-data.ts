@@ -208,10 +208,13 @@ export const MAX_BAG_TILES = 32;
 export interface Composition { normal: number; real: number; synthetic: number; bags?: number; bagTiles?: number }
 
 /** batchComposition's normal (and synthetic) share, with the real defect share given to whole-photo bags. */
-export function bagComposition(batch: number, synthetic: boolean): Composition {
+export function bagComposition(batch: number, synthetic: boolean, shape: BagShape = { bags: BAGS_PER_BATCH, bagTiles: MAX_BAG_TILES }): Composition {
   const base = batchComposition(batch, { real: true, synthetic });
-  return { normal: base.normal, real: 0, synthetic: base.synthetic, bags: BAGS_PER_BATCH, bagTiles: MAX_BAG_TILES };
+  return { normal: base.normal, real: 0, synthetic: base.synthetic, ...shape };
 }
+
+/** Bags a batch and most tiles a bag: the preset's constants, or another shape for an equal-update comparison (scripts/mil-bag-shapes.ts). */
+export interface BagShape { bags: number; bagTiles: number }
 
 /** Walks a seeded permutation of 0..n-1, reshuffling at each pass. */
 export class IndexCycle {
@@ -289,26 +292,27 @@ export class MapSampler {
   private defect: IndexCycle | null;
   readonly composition: Composition;
   private readonly bags: MapData['bags'] | null;
-  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask' | 'bags'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter) {
+  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask' | 'bags'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter, bagShape?: BagShape) {
     const n = data.training.anomaly?.count ?? 0;
     this.bags = n > 0 && data.bags?.length ? data.bags : null;
-    this.composition = this.bags ? bagComposition(batch, !!synthetic) : batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
+    this.composition = this.bags ? bagComposition(batch, !!synthetic, bagShape) : batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
     this.normal = new IndexCycle(data.training.normal.count, rng);
     // With bags the defect order is over photos, not crops.
     this.defect = this.bags ? new IndexCycle(this.bags.length, rng) : n > 0 ? new IndexCycle(n, rng) : null;
   }
 
-  /** The next bags' crops: a cover of each photo with random seams, cut to MAX_BAG_TILES at random. */
+  /** The next bags' crops: a cover of each photo with random seams, cut to composition.bagTiles at random. */
   private drawBags(): number[][] {
+    const most = this.composition.bagTiles!;
     return this.defect!.take(this.composition.bags!).map((b) => {
       const bag = this.bags![b];
       const shift = () => 1 + Math.floor(this.rng() * bag.patch);
       const tiles = bagCover(bag, shift(), shift());
-      for (let i = 0; i < Math.min(tiles.length, MAX_BAG_TILES); i++) {
+      for (let i = 0; i < Math.min(tiles.length, most); i++) {
         const j = i + Math.floor(this.rng() * (tiles.length - i));
         const t = tiles[i]; tiles[i] = tiles[j]; tiles[j] = t;
       }
-      return tiles.slice(0, MAX_BAG_TILES);
+      return tiles.slice(0, most);
     });
   }
 
