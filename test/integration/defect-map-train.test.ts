@@ -152,14 +152,14 @@ test('class folders without masks (image labels only) train on native 64 px tile
   assert.deepEqual(warnings.filter((m) => /read whole|resized to \d+x\d+|tile-stride|tileStride/.test(m)), []);
   const stages = events.filter((e) => e.type === 'stage').map((e) => (e as { message: string }).message);
   assert.ok(stages.some((m) => /image labels only/.test(m)), stages.join('\n'));
-  assert.ok(stages.some((m) => /1 defect photo\(s\) as a bag of up to 32 tiles/.test(m) && /validation on \d+ whole photos/.test(m)), stages.join('\n'));
+  assert.ok(stages.some((m) => /1 normal photo\(s\) \+ 1 defect photo\(s\), each photo a bag of up to 32 tiles/.test(m) && /validation on \d+ whole photos/.test(m)), stages.join('\n'));
   assert.deepEqual(readdirSync(out).sort(), ['defect-map.bin', 'defect-map.json', 'flawscope.json', 'model.json', 'weights.bin']);
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.formatVersion, 6);
   // Native tiles, scored as photos in tiles half a tile apart, as with masks.
   assert.deepEqual(info.preprocess, { mode: 'tile', scale: 1, tileStride: 32 });
   assert.equal(info.config.dataOptions.patchSize, 64);
-  assert.deepEqual(info.config.defectMap.batch, { normal: 16, real: 0, synthetic: 0, bags: 1, bagTiles: 32 });
+  assert.deepEqual(info.config.defectMap.batch, { normal: 0, real: 0, synthetic: 0, bags: 1, bagTiles: 32, normalBags: 1 });
   assert.ok(info.config.defectMap.bags.photos >= 5, JSON.stringify(info.config.defectMap.bags));
   const h = info.config.defectMap.history;
   assert.equal(h.length, 2);

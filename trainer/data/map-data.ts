@@ -49,6 +49,8 @@ export interface MapData {
   maxPixels?: number;
   /** Image labels only: the training defect crops grouped by photo (indices into training.anomaly). */
   bags?: PhotoBag[];
+  /** With bags: the training normal crops grouped by photo (indices into training.normal), the negative bags. */
+  normalBags?: PhotoBag[];
 }
 
 /** A training defect photo without a mask, as the crops cut from it: a multiple-instance bag. */
@@ -167,6 +169,8 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
     defectItems: items,
     maxPixels: p.maxPixels,
     ...(bagged && items.length && p.patchSize ? { bags: photoBags(items, p.patchSize) } : {}),
+    // Aligned only when every normal crop was read; otherwise the normal tiles stay single negatives.
+    ...(bagged && items.length && p.patchSize && training.normal.count === p.plan.trainNormal.length ? { normalBags: photoBags(p.plan.trainNormal, p.patchSize) } : {}),
   };
 }
 
@@ -205,12 +209,16 @@ export const BAGS_PER_BATCH = 1;
  */
 export const MAX_BAG_TILES = 32;
 
-export interface Composition { normal: number; real: number; synthetic: number; bags?: number; bagTiles?: number }
+export interface Composition { normal: number; real: number; synthetic: number; bags?: number; bagTiles?: number; normalBags?: number }
 
-/** batchComposition's normal (and synthetic) share, with the real defect share given to whole-photo bags. */
-export function bagComposition(batch: number, synthetic: boolean, shape: BagShape = { bags: BAGS_PER_BATCH, bagTiles: MAX_BAG_TILES }): Composition {
+/**
+ * batchComposition's synthetic share, with the real defect share given to whole-photo bags and,
+ * when the normal photos are known (`normalBags`), the normal share to as many normal photos as
+ * negative bags, cut the same way; otherwise the normal share stays single normal tiles.
+ */
+export function bagComposition(batch: number, synthetic: boolean, shape: BagShape = { bags: BAGS_PER_BATCH, bagTiles: MAX_BAG_TILES }, normalBags = false): Composition {
   const base = batchComposition(batch, { real: true, synthetic });
-  return { normal: base.normal, real: 0, synthetic: base.synthetic, ...shape };
+  return { normal: normalBags ? 0 : base.normal, real: 0, synthetic: base.synthetic, ...shape, ...(normalBags ? { normalBags: shape.bags } : {}) };
 }
 
 /** Bags a batch and most tiles a bag: the preset's constants, or another shape for an equal-update comparison (scripts/mil-bag-shapes.ts). */
@@ -292,20 +300,23 @@ export class MapSampler {
   private defect: IndexCycle | null;
   readonly composition: Composition;
   private readonly bags: MapData['bags'] | null;
-  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask' | 'bags'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter, bagShape?: BagShape) {
+  private readonly normalBags: MapData['normalBags'] | null;
+  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask' | 'bags' | 'normalBags'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter, bagShape?: BagShape) {
     const n = data.training.anomaly?.count ?? 0;
     this.bags = n > 0 && data.bags?.length ? data.bags : null;
-    this.composition = this.bags ? bagComposition(batch, !!synthetic, bagShape) : batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
-    this.normal = new IndexCycle(data.training.normal.count, rng);
+    this.normalBags = this.bags && data.normalBags?.length ? data.normalBags : null;
+    this.composition = this.bags ? bagComposition(batch, !!synthetic, bagShape, !!this.normalBags) : batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
+    // With negative bags the normal order is over normal photos, not crops.
+    this.normal = new IndexCycle(this.normalBags ? this.normalBags.length : data.training.normal.count, rng);
     // With bags the defect order is over photos, not crops.
     this.defect = this.bags ? new IndexCycle(this.bags.length, rng) : n > 0 ? new IndexCycle(n, rng) : null;
   }
 
   /** The next bags' crops: a cover of each photo with random seams, cut to composition.bagTiles at random. */
-  private drawBags(): number[][] {
+  private drawBags(cycle: IndexCycle, bags: PhotoBag[], k: number): number[][] {
     const most = this.composition.bagTiles!;
-    return this.defect!.take(this.composition.bags!).map((b) => {
-      const bag = this.bags![b];
+    return cycle.take(k).map((b) => {
+      const bag = bags[b];
       const shift = () => 1 + Math.floor(this.rng() * bag.patch);
       const tiles = bagCover(bag, shift(), shift());
       for (let i = 0; i < Math.min(tiles.length, most); i++) {
@@ -331,15 +342,17 @@ export class MapSampler {
     const set = this.data.training;
     const H = set.normal.height, W = set.normal.width, C = set.normal.channels;
     const per = H * W * C, mper = H * W;
-    const bagTiles = this.bags ? this.drawBags() : [];
-    const nB = bagTiles.reduce((a, t) => a + t.length, 0);
+    const bagTiles = this.bags ? this.drawBags(this.defect!, this.bags, this.composition.bags!) : [];
+    const negTiles = this.normalBags ? this.drawBags(this.normal, this.normalBags, this.composition.normalBags!) : [];
+    const nB = [...bagTiles, ...negTiles].reduce((a, t) => a + t.length, 0);
     const count = nN + nR + nS + nB;
     const pixels = new Uint8Array(count * per);
     const mask = new Uint8Array(count * mper);
     const hasMask = new Float32Array(count);
     const label = new Float32Array(count);
     const imageOnly = new Float32Array(count);
-    const normalIdx = this.normal.take(nN + 2 * nS);
+    // Negative bags: the normal order is over photos, so synthetic defects take their tiles at random.
+    const normalIdx = this.normalBags ? Array.from({ length: 2 * nS }, () => Math.floor(this.rng() * set.normal.count)) : this.normal.take(nN + 2 * nS);
     const np = await set.normal.readBatch(normalIdx);
     pixels.set(np.subarray(0, nN * per), 0);
     hasMask.fill(1, 0, nN);
@@ -376,6 +389,13 @@ export class MapSampler {
         pixels.set(await set.anomaly!.readBatch(tiles), i * per);
         bag.fill(b, i, i + tiles.length);
         label.fill(1, i, i + tiles.length);
+        i += tiles.length;
+      }
+      // Negative bags: normal tiles (pixel-labelled, masks all 0), numbered after the defect bags.
+      for (const [b, tiles] of negTiles.entries()) {
+        pixels.set(await set.normal.readBatch(tiles), i * per);
+        bag.fill(bagTiles.length + b, i, i + tiles.length);
+        hasMask.fill(1, i, i + tiles.length);
         i += tiles.length;
       }
     }

@@ -148,7 +148,7 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
   // Bags: a validation crop of a defect photo has no label of its own, so epochs are judged on whole validation photos.
   const val = bags ? null : await validationTiles(d, cfg.seed);
   const batchWords = bags
-    ? `${sampler.composition.normal} normal tiles${defectPerBatch ? ` + ${defectPerBatch} synthetic defect tiles` : ''} + ${sampler.composition.bags} defect photo(s) as a bag of up to ${sampler.composition.bagTiles} tiles (image labels only)`
+    ? `${sampler.composition.normalBags ? `${sampler.composition.normalBags} normal photo(s)` : `${sampler.composition.normal} normal tiles`}${defectPerBatch ? ` + ${defectPerBatch} synthetic defect tiles` : ''} + ${sampler.composition.bags} defect photo(s), each photo a bag of up to ${sampler.composition.bagTiles} tiles (image labels only)`
     : `${sampler.composition.normal} normal + ${defectPerBatch} defect tiles`;
   const valWords = val ? `${val.n} tiles` : `${d.photos.validation.length} whole photos`;
   hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${batchWords}, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Number.isFinite(m.deadline) ? `${Math.max(0, (m.deadline - Date.now()) / 1000).toFixed(0)} s` : 'no time limit'}; validation on ${valWords}${resumed ? `; resuming after epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''}` : ''}` });
