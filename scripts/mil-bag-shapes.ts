@@ -3,14 +3,15 @@
  * on the whole VALIDATION photos only (the test photos are not read).
  *
  *   node --import tsx scripts/mil-bag-shapes.ts --data IMAGE_LABEL_DIR --generator MODEL_DIR \
- *     --updates N [--shapes 1x32,2x16,4x8] [--seed 0]
+ *     --updates N [--shapes 1x32,2x16,4x8] [--lr-factor F] [--top-k K] [--seed 0]
  *
  * MODEL_DIR: a `--preset defects` model folder of the same data and seed; its generator is used
  * frozen (its map is ignored). Each shape ("BxT": B defect photos a batch, each cut to at most T
  * of its cover's tiles) starts from the same generator, data, split, random streams, network
  * start, loss and learning-rate schedule as the preset (map-loop.ts), trains N updates, and is
  * scored on the validation photos at N/2 and N (photo AUROC of every image-score rule). One JSON
- * line per shape and check point on stdout.
+ * line per shape and check point on stdout. --lr-factor and --top-k replace the recipe's map-rate
+ * factor (MAP_RECIPE.lrFactor) and the bag loss's k (milTopK), to compare those at equal updates.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -44,10 +45,12 @@ const ArgsSchema = z.object({
     return r.success ? r.data : { bags: 1, bagTiles: 1 };
   })),
   seed: z.coerce.number().int().min(0).default(0),
+  'lr-factor': z.coerce.number({ invalid_type_error: '--lr-factor: expected a number' }).positive('--lr-factor: expected > 0').default(MAP_RECIPE.lrFactor),
+  'top-k': z.coerce.number({ invalid_type_error: '--top-k: expected an integer' }).int().min(1, '--top-k: at least 1').default(MAP_RECIPE.loss.milTopK),
 });
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(['data', 'generator', 'updates', 'shapes', 'seed'].map((k) => [k, { type: 'string' as const }])) });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(['data', 'generator', 'updates', 'shapes', 'seed', 'lr-factor', 'top-k'].map((k) => [k, { type: 'string' as const }])) });
   const r = ArgsSchema.safeParse(values);
   if (!r.success) throw new InputError(r.error.issues.map((i) => i.message).join('; '));
   const a = r.data;
@@ -62,24 +65,27 @@ async function main(): Promise<void> {
     const sampler = new MapSampler(d, info.config.batch, () => rng.next(), undefined, undefined, shape);
     const init = await measureMapInit(gen, await Promise.all(Array.from({ length: 8 }, () => sampler.next())), H, W, C);
     const net = buildDefectMap(info.input, a.seed, { ...init, init: 'he' });
-    const lr = info.config.lr * MAP_RECIPE.lrFactor;
+    const lr = info.config.lr * a['lr-factor'];
+    const loss = { ...MAP_RECIPE.loss, milTopK: a['top-k'] };
     const stepsPerEpoch = Math.max(20, Math.min(400, Math.ceil(d.bags.length / shape.bags)));
     const warmup = Math.min(MAP_RECIPE.warmup, Math.floor(stepsPerEpoch / 2));
     const opt = tf.train.adam(lr, 0.9, 0.999);
     const t0 = Date.now();
-    let milSum = 0;
+    let milSum = 0, since = 0;
     for (let u = 1; u <= a.updates; u++) {
       const b = await sampler.next();
       const { x, targets } = tensors(b, H, W, C);
       const input = mapInput(gen, x);
       setLearningRate(opt, mapLearningRate(lr, warmup, u));
       let mil: tf.Scalar | null = null;
-      const total = opt.minimize(() => { const p = mapLoss(net.apply(input, { training: true }) as tf.Tensor4D, targets, MAP_RECIPE.loss); mil = tf.keep(p.mil); return p.total; }, true) as tf.Scalar;
+      const total = opt.minimize(() => { const p = mapLoss(net.apply(input, { training: true }) as tf.Tensor4D, targets, loss); mil = tf.keep(p.mil); return p.total; }, true) as tf.Scalar;
       milSum += (await mil!.data())[0];
       [total, mil!, x, input, ...Object.values(targets)].forEach((t) => t.dispose());
       if (u === Math.floor(a.updates / 2) || u === a.updates) {
         const ev = await evaluateValidationPhotos(gen, net, d, info.input);
-        process.stdout.write(JSON.stringify({ shape: `${shape.bags}x${shape.bagTiles}`, updates: u, meanMil: milSum / u, valPhotoAuroc: ev.select, byRule: ev.tileAuroc, valLoss: ev.loss, seconds: (Date.now() - t0) / 1000 }) + '\n');
+        // The training bag loss over the updates since the last check point (log 2 ≈ 0.69: no better than a constant map).
+        process.stdout.write(JSON.stringify({ shape: `${shape.bags}x${shape.bagTiles}`, lrFactor: a['lr-factor'], topK: a['top-k'], updates: u, meanMil: milSum / (u - since), valPhotoAuroc: ev.select, byRule: ev.tileAuroc, valLoss: ev.loss, seconds: (Date.now() - t0) / 1000 }) + '\n');
+        milSum = 0; since = u;
       }
     }
     opt.dispose();
