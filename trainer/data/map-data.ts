@@ -85,8 +85,9 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
   // Several classes and no mask: image labels only, learnt from bags of crops (one per defect photo).
   const bagged = labels === 'image' && cat.classNames.length > 1;
   if (d.patchSize === undefined && (labels === 'masks' || bagged)) o.patchSize = opts.size;
-  if (d.patchSize !== undefined && labels !== 'masks' && !bagged)
-    throw new InputError(`${flagName('patchSize')} ${d.patchSize}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (whole images are used, with their image labels)`);
+  // The bags' crops are the model's tiles at the photo's scale; another crop size is not offered (yet) without masks.
+  if (d.patchSize !== undefined && labels !== 'masks')
+    throw new InputError(`${flagName('patchSize')} ${d.patchSize}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (${bagged ? `the photos are cut into ${opts.size} px crops at their own scale and each defect photo is learnt as a bag of its crops` : 'whole images are used, with their image labels'})`);
   const p = await planDataset(o, bagged ? { unmaskedDefectCrops: true } : {});
   if (p.plan.trainAnomaly.length === 0 && !allowNoDefects)
     throw new InputError(
