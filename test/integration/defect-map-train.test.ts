@@ -146,28 +146,33 @@ test('a folder of normal images only trains the map on synthetic defects (h-synt
   assert.deepEqual(info.config.defectMap.batch, { normal: 16, real: 0, synthetic: 16 });
 });
 
-test('class folders without masks (image labels only) train with the preset as given: whole images, no photo-tile stride, defects by the multiple-instance term', { timeout: 120_000 }, async () => {
-  // Before: the preset's tile stride (for crops) met whole images and train() refused "--tile-stride 32", a flag the user never gave.
-  const noMasks = await paintedDefects({ normal: 8, defect: 6, masks: false });
+test('class folders without masks (image labels only) train on native 64 px tiles: each defect photo a bag of its crops, the multiple-instance loss on the bag, epochs chosen on whole validation photos; no "read whole" warning', { timeout: 180_000 }, async () => {
+  // Before: each mask-free image was read whole, squeezed to 64 x 64 px, with a warning (J67: at chance on Magnetic tile).
+  const noMasks = await paintedDefects({ normal: 10, defect: 10, masks: false, size: 128 });
   const out = join(tempDir(), 'model');
   const events: ProgressEvent[] = [];
-  const cfg = trainConfigFromFlags(flags({ data: noMasks, out, preset: 'defects', epochs: '1' })) as DefectsConfig;
+  const cfg = trainConfigFromFlags(flags({ data: noMasks, out, preset: 'defects', epochs: '2' })) as DefectsConfig;
   assert.equal(await trainDefects(cfg, { emit: (e) => events.push(e), shouldStop: () => false, loadData: () => { throw new Error('unused'); } }), 'done');
-  assert.ok(events.some((e) => e.type === 'stage' && /image labels only/.test(e.message)));
-  // The user is told, before the budget is spent, that mask-free images are read whole at the model size (J67: at chance on Magnetic tile).
-  assert.ok(events.some((e) => e.type === 'warning' && /no masks, so each image is read whole, resized to \d+x\d+ px/.test((e as { message: string }).message)));
-  assert.deepEqual(events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message).filter((m) => /tile-stride|tileStride/.test(m)), []);
+  const warnings = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+  assert.deepEqual(warnings.filter((m) => /read whole|resized to \d+x\d+|tile-stride|tileStride/.test(m)), []);
+  const stages = events.filter((e) => e.type === 'stage').map((e) => (e as { message: string }).message);
+  assert.ok(stages.some((m) => /image labels only/.test(m)), stages.join('\n'));
+  assert.ok(stages.some((m) => /1 normal photo\(s\) \+ 1 defect photo\(s\), each photo a bag of up to 32 tiles/.test(m) && /validation on \d+ whole photos/.test(m)), stages.join('\n'));
+  assert.deepEqual(readdirSync(out).sort(), ['defect-map.bin', 'defect-map.json', 'flawscope.json', 'model.json', 'weights.bin']);
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.formatVersion, 6);
-  assert.equal(info.preprocess.mode, 'resize');
-  assert.equal(info.preprocess.tileStride, undefined);
-  assert.equal(info.config.tileStride, null);
-  assert.deepEqual(info.config.defectMap.batch, { normal: 16, real: 16, synthetic: 0 });
-  // The defect images carry no mask: Dice has no tile to judge, the image term does the work.
-  const h = info.config.defectMap.history[0];
-  assert.equal(h.losses.dice, 0);
-  assert.ok(h.losses.mil > 0, JSON.stringify(h.losses));
-  // A --tile-stride the user gives on whole images is still refused, naming it.
-  const given = trainConfigFromFlags(flags({ data: noMasks, out: join(tempDir(), 'm2'), preset: 'defects', epochs: '1', 'tile-stride': '16' })) as DefectsConfig;
-  await assert.rejects(trainDefects(given, { emit: () => {}, shouldStop: () => false, loadData: () => { throw new Error('unused'); } }), /--tile-stride \(config "tileStride"\) 16: .* is read as whole images/);
+  // Native tiles, scored as photos in tiles half a tile apart, as with masks.
+  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 1, tileStride: 32 });
+  assert.equal(info.config.dataOptions.patchSize, 64);
+  assert.deepEqual(info.config.defectMap.batch, { normal: 0, real: 0, synthetic: 0, bags: 1, bagTiles: 32, normalBags: 1 });
+  assert.ok(info.config.defectMap.bags.photos >= 5, JSON.stringify(info.config.defectMap.bags));
+  const h = info.config.defectMap.history;
+  assert.equal(h.length, 2);
+  // No masks: Dice has no defect tile to judge; the bag term does the work; the epoch is judged on photos (no pixel figure).
+  assert.equal(h[0].losses.dice, 0);
+  assert.ok(h[0].losses.mil > 0, JSON.stringify(h[0].losses));
+  assert.equal(h[0].valPixelAuroc, null);
+  assert.ok(Object.values(h[0].valTileAuroc as Record<string, number | null>).every((a) => a === null || (a >= 0 && a <= 1)));
+  assert.ok(info.threshold >= 0 && info.threshold <= 1);
+  assert.equal(typeof info.metrics.valPhotoAuroc, 'number');
 });

@@ -31,6 +31,12 @@ export interface DefectOptions {
   clusters?: number;
   balance: boolean;
   maxPixels?: number;
+  /**
+   * Cut defect images without masks into the same crops as the normal ones (each crop keeps its
+   * photo's label only, no mask fraction): the defect map's multiple-instance bags
+   * (trainer/data/map-data.ts). Not a flag: only the defects preset and its eval ask for it.
+   */
+  unmaskedCrops?: boolean;
 }
 
 /** Splits source images per class into train/validation/test, seeded. */
@@ -92,7 +98,8 @@ async function cropsOf(it: CatalogItem, isNormal: boolean, opts: DefectOptions, 
   const ys = gridPositions(info.height, P, stride);
   const grid = ys.flatMap((y) => xs.map((x) => ({ x: x.start, y: y.start, w: x.len, h: y.len })));
   if (isNormal) return grid.map((crop) => ({ ...it, crop, maskFraction: 0 }));
-  if (!it.maskPath) return [{ ...it }]; // no mask: whole image, warned by the reader
+  // No mask: the whole image (warned by the reader), or, for bags, every crop with the photo's label.
+  if (!it.maskPath) return opts.unmaskedCrops ? grid.map((crop) => ({ ...it, crop })) : [{ ...it }];
   const mask = await readMask(it.maskPath, info.width, info.height, opts.maxPixels);
   const I = integralMask(mask, info.width, info.height);
   const out: CatalogItem[] = [];
@@ -108,7 +115,7 @@ export async function defectPlan(cat0: Catalog, normalClass: string, opts: Defec
   if (cat0.recordShape) throw new InputError(`--protocol defect needs image files (with masks for patches); ${cat0.root} is ${cat0.layout}.`);
   const cat = withCropDecoding(cat0, opts.patchSize);
   const warnings: string[] = [];
-  if (opts.patchSize) warnings.push(...unmaskedDefects(cat0, normalClass, opts.patchSize));
+  if (opts.patchSize && !opts.unmaskedCrops) warnings.push(...unmaskedDefects(cat0, normalClass, opts.patchSize));
   const side = splitBySource(cat.items, { validation: opts.validationFraction, test: opts.testFraction }, opts.seed);
 
   // 2. Items (whole images or crops) per side.

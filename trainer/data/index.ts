@@ -50,11 +50,17 @@ export interface PlannedDataset {
 
 /** Everything up to (not including) decoding the pixels: layout, roles and sampled items.
  * Cheap, so tests and `datasets inspect` can check the protocol counts on the full data. */
-export async function planDataset(raw: LoadOptions): Promise<PlannedDataset> {
-  return planParsed(parseDataOptions(raw));
+export async function planDataset(raw: LoadOptions, internal: PlanInternals = {}): Promise<PlannedDataset> {
+  return planParsed(parseDataOptions(raw), internal);
 }
 
-async function planParsed(opts: DataOptions): Promise<PlannedDataset> {
+/** What the program asks of the planner beyond the user's flags. */
+export interface PlanInternals {
+  /** Defect protocol with crops: cut defect images without masks into crops too (DefectOptions.unmaskedCrops). */
+  unmaskedDefectCrops?: boolean;
+}
+
+async function planParsed(opts: DataOptions, internal: PlanInternals = {}): Promise<PlannedDataset> {
   const size = opts.size;
   if (size === undefined) throw new InputError('--size is required (the model input size in pixels).');
   if (opts.root === undefined) throw new InputError('no data folder given (--data DIR).');
@@ -84,6 +90,7 @@ async function planParsed(opts: DataOptions): Promise<PlannedDataset> {
         clusters,
         balance: opts.balance ?? true,
         maxPixels,
+        ...(internal.unmaskedDefectCrops ? { unmaskedCrops: true } : {}),
       });
       break;
     }

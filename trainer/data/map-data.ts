@@ -6,9 +6,10 @@
  * Which labels a layout gives:
  * - masks beside the images (Magnetic tile) or MVTec's ground_truth: crops of the photos at the
  *   model size, each defect crop with its own mask (pixel labels);
- * - class folders with defect folders but no masks: whole images, squeezed to the model size,
- *   with their image label only (a crop of a defect photo without a mask may hold no defect, so
- *   the image is the smallest unit whose label is known): multiple-instance loss;
+ * - class folders with defect folders but no masks: every photo cut into the same crops at its own
+ *   scale; a defect photo's crops are one bag (PhotoBag) whose label is the photo's: a crop alone
+ *   may hold no defect, but one of a bag covering the whole photo does. The map learns them by
+ *   the multiple-instance loss on the bag (trainer/defect-map/loss.ts bagMilLoss);
  * - normal images only: synthetic defects (trainer/defects/synthetic.ts) once they exist.
  */
 import { readCatalog } from './read';
@@ -21,6 +22,9 @@ import type { LoadOptions, TrainingData } from './types';
 import { InputError } from './types';
 import { flagName, parseDataOptions } from './options';
 import { cutJittered, jitterOffset, loadDefectCrops, type DefectCropStore } from './defect-crops';
+import { BAGS_PER_BATCH, bagCover, MAX_BAG_TILES, photoBags, type BagShape, type PhotoBag } from './photo-bags';
+
+export { BAGS_PER_BATCH, bagCover, coverAxis, MAX_BAG_TILES, photoBags, type BagShape, type PhotoBag } from './photo-bags';
 
 export interface PhotoRef {
   source: string;
@@ -46,6 +50,10 @@ export interface MapData {
   defectItems?: CatalogItem[];
   /** The reader's pixel limit, to read the photos again as the crops were read. */
   maxPixels?: number;
+  /** Image labels only: the training defect crops grouped by photo (indices into training.anomaly). */
+  bags?: PhotoBag[];
+  /** With bags: the training normal crops grouped by photo (indices into training.normal), the negative bags. */
+  normalBags?: PhotoBag[];
 }
 
 /** Options the defects preset sets unless the user set them (the defect protocol, every crop, no generic augmentation). */
@@ -74,10 +82,13 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
   const cat = await readCatalog(opts.root, d);
   const withMask = cat.items.filter((i) => i.maskPath).length;
   const labels: MapData['labels'] = withMask > 0 ? 'masks' : 'image';
-  if (d.patchSize === undefined && labels === 'masks') o.patchSize = opts.size;
+  // Several classes and no mask: image labels only, learnt from bags of crops (one per defect photo).
+  const bagged = labels === 'image' && cat.classNames.length > 1;
+  if (d.patchSize === undefined && (labels === 'masks' || bagged)) o.patchSize = opts.size;
+  // The bags' crops are the model's tiles at the photo's scale; another crop size is not offered (yet) without masks.
   if (d.patchSize !== undefined && labels !== 'masks')
-    throw new InputError(`${flagName('patchSize')} ${d.patchSize}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (whole images are used, with their image labels)`);
-  const p = await planDataset(o);
+    throw new InputError(`${flagName('patchSize')} ${d.patchSize}: ${opts.root} has no defect masks, so a crop of a defect image has no label of its own; leave ${flagName('patchSize')} out (${bagged ? `the photos are cut into ${opts.size} px crops at their own scale and each defect photo is learnt as a bag of its crops` : 'whole images are used, with their image labels'})`);
+  const p = await planDataset(o, bagged ? { unmaskedDefectCrops: true } : {});
   if (p.plan.trainAnomaly.length === 0 && !allowNoDefects)
     throw new InputError(
       `--preset defects: ${opts.root} has no defect images for training (normal class "${p.normalClass}"${cat.classNames.length > 1 ? `, classes ${cat.classNames.join(', ')}` : ''}) and --synthetic is off. ` +
@@ -108,6 +119,9 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
     labels: items.length ? labels : 'none',
     defectItems: items,
     maxPixels: p.maxPixels,
+    ...(bagged && items.length && p.patchSize ? { bags: photoBags(items, p.patchSize) } : {}),
+    // Aligned only when every normal crop was read; otherwise the normal tiles stay single negatives.
+    ...(bagged && items.length && p.patchSize && training.normal.count === p.plan.trainNormal.length ? { normalBags: photoBags(p.plan.trainNormal, p.patchSize) } : {}),
   };
 }
 
@@ -141,6 +155,18 @@ export function batchComposition(batch: number, has: { real: boolean; synthetic:
   if (!has.real) return { normal, real: 0, synthetic: defect };
   const real = Math.ceil(defect / 2);
   return { normal, real, synthetic: defect - real };
+}
+
+export interface Composition { normal: number; real: number; synthetic: number; bags?: number; bagTiles?: number; normalBags?: number }
+
+/**
+ * batchComposition's synthetic share, with the real defect share given to whole-photo bags and,
+ * when the normal photos are known (`normalBags`), the normal share to as many normal photos as
+ * negative bags, cut the same way; otherwise the normal share stays single normal tiles.
+ */
+export function bagComposition(batch: number, synthetic: boolean, shape: BagShape = { bags: BAGS_PER_BATCH, bagTiles: MAX_BAG_TILES }, normalBags = false): Composition {
+  const base = batchComposition(batch, { real: true, synthetic });
+  return { normal: normalBags ? 0 : base.normal, real: 0, synthetic: base.synthetic, ...shape, ...(normalBags ? { normalBags: shape.bags } : {}) };
 }
 
 /** Walks a seeded permutation of 0..n-1, reshuffling at each pass. */
@@ -198,6 +224,8 @@ export interface MapBatch {
   label: Float32Array;
   imageOnly: Float32Array;
   count: number;
+  /** Image-labelled bags only: each tile's bag number in this batch, -1 for tiles outside a bag. */
+  bag?: Int32Array;
 }
 
 export interface SyntheticSource {
@@ -215,12 +243,33 @@ export interface CropJitter {
 export class MapSampler {
   private normal: IndexCycle;
   private defect: IndexCycle | null;
-  readonly composition: ReturnType<typeof batchComposition>;
-  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter) {
+  readonly composition: Composition;
+  private readonly bags: MapData['bags'] | null;
+  private readonly normalBags: MapData['normalBags'] | null;
+  constructor(private readonly data: Pick<MapData, 'training' | 'anomalyMasks' | 'anomalyHasMask' | 'bags' | 'normalBags'>, readonly batch: number, private readonly rng: () => number, private readonly synthetic?: SyntheticSource, private readonly jitter?: CropJitter, bagShape?: BagShape) {
     const n = data.training.anomaly?.count ?? 0;
-    this.composition = batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
-    this.normal = new IndexCycle(data.training.normal.count, rng);
-    this.defect = n > 0 ? new IndexCycle(n, rng) : null;
+    this.bags = n > 0 && data.bags?.length ? data.bags : null;
+    this.normalBags = this.bags && data.normalBags?.length ? data.normalBags : null;
+    this.composition = this.bags ? bagComposition(batch, !!synthetic, bagShape, !!this.normalBags) : batchComposition(batch, { real: n > 0, synthetic: !!synthetic });
+    // With negative bags the normal order is over normal photos, not crops.
+    this.normal = new IndexCycle(this.normalBags ? this.normalBags.length : data.training.normal.count, rng);
+    // With bags the defect order is over photos, not crops.
+    this.defect = this.bags ? new IndexCycle(this.bags.length, rng) : n > 0 ? new IndexCycle(n, rng) : null;
+  }
+
+  /** The next bags' crops: a cover of each photo with random seams, cut to composition.bagTiles at random. */
+  private drawBags(cycle: IndexCycle, bags: PhotoBag[], k: number): number[][] {
+    const most = this.composition.bagTiles!;
+    return cycle.take(k).map((b) => {
+      const bag = bags[b];
+      const shift = () => 1 + Math.floor(this.rng() * bag.patch);
+      const tiles = bagCover(bag, shift(), shift());
+      for (let i = 0; i < Math.min(tiles.length, most); i++) {
+        const j = i + Math.floor(this.rng() * (tiles.length - i));
+        const t = tiles[i]; tiles[i] = tiles[j]; tiles[j] = t;
+      }
+      return tiles.slice(0, most);
+    });
   }
 
   /** Each tile order and its position (a checkpoint's sampler/* tensors and defectMap.samplerPos). */
@@ -238,13 +287,17 @@ export class MapSampler {
     const set = this.data.training;
     const H = set.normal.height, W = set.normal.width, C = set.normal.channels;
     const per = H * W * C, mper = H * W;
-    const count = nN + nR + nS;
+    const bagTiles = this.bags ? this.drawBags(this.defect!, this.bags, this.composition.bags!) : [];
+    const negTiles = this.normalBags ? this.drawBags(this.normal, this.normalBags, this.composition.normalBags!) : [];
+    const nB = [...bagTiles, ...negTiles].reduce((a, t) => a + t.length, 0);
+    const count = nN + nR + nS + nB;
     const pixels = new Uint8Array(count * per);
     const mask = new Uint8Array(count * mper);
     const hasMask = new Float32Array(count);
     const label = new Float32Array(count);
     const imageOnly = new Float32Array(count);
-    const normalIdx = this.normal.take(nN + 2 * nS);
+    // Negative bags: the normal order is over photos, so synthetic defects take their tiles at random.
+    const normalIdx = this.normalBags ? Array.from({ length: 2 * nS }, () => Math.floor(this.rng() * set.normal.count)) : this.normal.take(nN + 2 * nS);
     const np = await set.normal.readBatch(normalIdx);
     pixels.set(np.subarray(0, nN * per), 0);
     hasMask.fill(1, 0, nN);
@@ -273,6 +326,24 @@ export class MapSampler {
       hasMask[i] = 1;
       label[i] = 1;
     }
+    let bag: Int32Array | undefined;
+    if (this.bags) {
+      bag = new Int32Array(count).fill(-1);
+      let i = nN + nR + nS;
+      for (const [b, tiles] of bagTiles.entries()) {
+        pixels.set(await set.anomaly!.readBatch(tiles), i * per);
+        bag.fill(b, i, i + tiles.length);
+        label.fill(1, i, i + tiles.length);
+        i += tiles.length;
+      }
+      // Negative bags: normal tiles (pixel-labelled, masks all 0), numbered after the defect bags.
+      for (const [b, tiles] of negTiles.entries()) {
+        pixels.set(await set.normal.readBatch(tiles), i * per);
+        bag.fill(bagTiles.length + b, i, i + tiles.length);
+        hasMask.fill(1, i, i + tiles.length);
+        i += tiles.length;
+      }
+    }
     if (H === W) {
       for (let i = 0; i < count; i++) {
         const t = Math.floor(this.rng() * 8);
@@ -281,6 +352,6 @@ export class MapSampler {
         dihedral(mask.subarray(i * mper, (i + 1) * mper), H, 1, t);
       }
     }
-    return { pixels, mask, hasMask, label, imageOnly, count };
+    return { pixels, mask, hasMask, label, imageOnly, count, ...(bag ? { bag } : {}) };
   }
 }

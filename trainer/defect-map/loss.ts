@@ -9,6 +9,9 @@
  * - for tiles with an image label only (defect photos without masks), a multiple-instance loss:
  *   binary cross-entropy of the image label against the pooled map (the mean of its top-k
  *   pixels), so "this tile has a defect somewhere" trains without saying where.
+ * - for defect photos without masks cut into crops (bags, trainer/data/map-data.ts), the
+ *   multiple-instance loss on the photo: BCE of the photo's label against its highest crop's
+ *   top-k mean, the normal photos' crops as negative bags alike (bagMilLoss).
  * All take probabilities (the network ends in a sigmoid), clipped to [EPS, 1 - EPS].
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -117,6 +120,43 @@ export function milLoss(p: tf.Tensor4D, label: tf.Tensor1D, weight: tf.Tensor1D,
   });
 }
 
+/**
+ * Multiple-instance loss over bags (max-pooling MIL on the map's tile scores): a bag's score is
+ * the highest of its tiles' top-k means, so only the tile that makes the photo's score, and
+ * within it only its top k pixels, get the gradient; BCE against the bag's label (its tiles'
+ * label: a defect photo 1, a normal photo 0). A normal tile in no bag (label 0) is a negative bag
+ * of its own. Defect bags and normal bags are averaged apart and then together, so each side
+ * weighs the same whatever their counts. A normal photo is judged as a defect photo is, by its
+ * worst tile: without that, the defect bags' max can be met by any pattern every photo has (its
+ * border, say) while single normal tiles rarely show it (J70). 0 when there is no bag.
+ *
+ * The clip keeps the value finite but lets the gradient through (straight-through): a map
+ * pushed past 1 - EPS must still be pulled back, which clipByValue's zero gradient would forbid.
+ */
+export function bagMilLoss(p: tf.Tensor4D, bag: tf.Tensor1D, label: tf.Tensor1D, k: number): tf.Scalar {
+  const ids = bag.dataSync();
+  const labels = label.dataSync();
+  const groups = new Map<number, number[]>();
+  let single = -1;
+  ids.forEach((b, i) => {
+    if (b >= 0) groups.set(b, [...(groups.get(b) ?? []), i]);
+    else if (labels[i] === 0) groups.set(--single, [i]);
+  });
+  const pos = [...groups.values()].filter((g) => labels[g[0]] === 1);
+  const neg = [...groups.values()].filter((g) => labels[g[0]] === 0);
+  if (!pos.length || ![...ids].some((b) => b >= 0)) return tf.scalar(0);
+  return tf.tidy(() => {
+    const raw = topKMean(p, k);
+    // The clip's shift, read out and made anew: a constant, off the gradient tape (tfjs has no stopGradient).
+    const shift = tf.tensor1d(tf.tidy(() => tf.sub(clip(raw), raw)).dataSync() as Float32Array);
+    const s = tf.add(raw, shift) as tf.Tensor1D;
+    const bagMax = (g: number[][]) => tf.stack(g.map((idx) => tf.max(tf.gather(s, tf.tensor1d(idx, 'int32'))))) as tf.Tensor1D;
+    const posLoss = tf.mean(tf.neg(tf.log(bagMax(pos))));
+    const negLoss = neg.length ? tf.mean(tf.neg(tf.log(tf.sub(1, bagMax(neg))))) : tf.scalar(0);
+    return tf.div(tf.add(posLoss, negLoss), neg.length ? 2 : 1) as tf.Scalar;
+  });
+}
+
 export interface MapBatchTargets {
   /** [N, H, W, 1] 0/1 masks (zeros for tiles without one). */
   mask: tf.Tensor4D;
@@ -126,6 +166,8 @@ export interface MapBatchTargets {
   label: tf.Tensor1D;
   /** [N] 1 = image label only (trained by the multiple-instance term). */
   imageOnly: tf.Tensor1D;
+  /** [N] int32: the tile's bag in the batch, -1 outside any; present only for image-labelled bags (bagMilLoss replaces milLoss). */
+  bag?: tf.Tensor1D;
 }
 
 export interface MapLossParts { total: tf.Scalar; focal: tf.Scalar; dice: tf.Scalar; mil: tf.Scalar }
@@ -134,7 +176,7 @@ export interface MapLossParts { total: tf.Scalar; focal: tf.Scalar; dice: tf.Sca
 export function mapLoss(p: tf.Tensor4D, t: MapBatchTargets, o: MapLossOptions = DEFAULT_MAP_LOSS): MapLossParts {
   const focal = focalLoss(p, t.mask, t.hasMask, o);
   const dice = o.diceMode === 'batch' ? softDiceLoss(p, t.mask, t.hasMask) : tileDiceLoss(p, t.mask, t.hasMask);
-  const mil = milLoss(p, t.label, t.imageOnly, o.milTopK);
+  const mil = t.bag ? bagMilLoss(p, t.bag, t.label, o.milTopK) : milLoss(p, t.label, t.imageOnly, o.milTopK);
   const total = tf.tidy(() => tf.addN([focal, tf.mul(dice, o.dice), tf.mul(mil, o.mil)]) as tf.Scalar);
   return { total, focal, dice, mil };
 }

@@ -22,7 +22,7 @@ import { numbered, writeMapCheckpoint, type MapCheckpoint } from './map-checkpoi
 import { buildDefectMap } from './network';
 import { jitterRadius, MAP_RECIPE } from './recipe';
 import { mapLearningRate, setLearningRate } from './schedule';
-import { evaluateTiles, tensors, validationTiles } from './validate';
+import { evaluateTiles, evaluateValidationPhotos, tensors, validationTiles } from './validate';
 import type { DefectsConfig } from './train-map';
 
 const MIN_STEPS = 20;
@@ -139,8 +139,9 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     updates = ms.updates; startEpoch = s.epoch; startStep = s.step ?? 0; mapSecondsBefore = ms.seconds.map;
   }
   const defectPerBatch = sampler.composition.real + sampler.composition.synthetic;
-  // Synthetic defects are endless: with them an epoch is a pass over the normal tiles.
-  const passOver = useSynthetic ? d.training.normal.count / sampler.composition.normal : (d.training.anomaly?.count ?? 0) / defectPerBatch;
+  const bags = sampler.composition.bags ? d.bags! : null;
+  // Synthetic defects are endless: with them an epoch is a pass over the normal tiles; with bags, a pass over the defect photos.
+  const passOver = useSynthetic ? d.training.normal.count / sampler.composition.normal : bags ? bags.length / sampler.composition.bags! : (d.training.anomaly?.count ?? 0) / defectPerBatch;
   const stepsPerEpoch = Math.max(MIN_STEPS, Math.min(MAX_STEPS, Math.ceil(passOver)));
   if (resumed && resumed.state.defectMap.stepsPerEpoch !== stepsPerEpoch) {
     net.dispose();
@@ -148,8 +149,13 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
   }
   // At most half the first epoch: a small set's first validation (and a short run) must see the map trained at its full rate.
   const warmup = Math.min(recipe.warmup, Math.floor(stepsPerEpoch / 2));
-  const val = await validationTiles(d, cfg.seed);
-  hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${sampler.composition.normal} normal + ${defectPerBatch} defect tiles, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Number.isFinite(m.deadline) ? `${Math.max(0, (m.deadline - Date.now()) / 1000).toFixed(0)} s` : 'no time limit'}; validation on ${val.n} tiles${resumed ? `; resuming after epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''}` : ''}` });
+  // Bags: a validation crop of a defect photo has no label of its own, so epochs are judged on whole validation photos.
+  const val = bags ? null : await validationTiles(d, cfg.seed);
+  const batchWords = bags
+    ? `${sampler.composition.normalBags ? `${sampler.composition.normalBags} normal photo(s)` : `${sampler.composition.normal} normal tiles`}${defectPerBatch ? ` + ${defectPerBatch} synthetic defect tiles` : ''} + ${sampler.composition.bags} defect photo(s), each photo a bag of up to ${sampler.composition.bagTiles} tiles (image labels only)`
+    : `${sampler.composition.normal} normal + ${defectPerBatch} defect tiles`;
+  const valWords = val ? `${val.n} tiles` : `${d.photos.validation.length} whole photos`;
+  hooks.emit({ type: 'stage', stage: 'defect-map', message: `stage 2: the defect map (${net.countParams()} weights), batches of ${batchWords}, ${stepsPerEpoch} steps an epoch, until epoch ${cfg.epochs} or ${Number.isFinite(m.deadline) ? `${Math.max(0, (m.deadline - Date.now()) / 1000).toFixed(0)} s` : 'no time limit'}; validation on ${valWords}${resumed ? `; resuming after epoch ${startEpoch}${startStep ? `, step ${startStep}` : ''}` : ''}` });
   const t2 = Date.now();
   const mapSeconds = () => mapSecondsBefore + (Date.now() - t2) / 1000;
 
@@ -222,11 +228,12 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
       break;
     }
     if (steps === 0) break;
-    const ev = await evaluateTiles(generator, net, val, H, W, C, recipe.loss);
+    const ev = val ? await evaluateTiles(generator, net, val, H, W, C, recipe.loss) : await evaluateValidationPhotos(generator, net, d, m.shape);
     const seconds = (Date.now() - te) / 1000;
     const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps]));
     history.push({ epoch, steps, updates, seconds, elapsed: m.elapsed(), losses, valLoss: ev.loss, valPixelAuroc: ev.pixelAuroc, valTileAuroc: ev.tileAuroc, valSelect: ev.select });
-    if (!best || ev.select > best.select) {
+    // NaN: no validation photo of one side (bags only), nothing to choose by: the latest epoch is kept.
+    if (!best || ev.select > best.select || Number.isNaN(ev.select)) {
       best?.weights.forEach((t) => t.dispose());
       best = { select: ev.select, epoch, weights: net.getWeights().map((t) => tf.clone(t)) };
     }

@@ -138,9 +138,6 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       data = { ...data, training: { ...data.training, anomaly: null }, anomalyMasks: null, anomalyHasMask: new Uint8Array(0), labels: 'none' };
     }
     const d = data;
-    if (d.labels === 'image' && !d.patchSize)
-      // J67: on Magnetic tile this trained a map at chance; say so before the user spends the budget.
-      hooks.emit({ type: 'warning', message: `${cfg.data}: the defect images have no masks, so each image is read whole, resized to ${cfg.size}x${cfg.size} px, and learnt from its image label only; a defect much smaller than the image may not survive the resize. Pixel masks (an image + mask layout or MVTec's ground_truth/: README "Real defects") let the map learn from crops at the photos' own scale` });
     const useSynthetic = synth === 'add' || synth === 'only' || (synth === 'auto' && d.labels === 'none');
     const genDir = join(stageDir, 'generator');
     let stage1Seconds: number;
@@ -151,7 +148,9 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       stage1Seconds = resumed.state.defectMap.seconds.generator;
       stage1 = { ...cfg, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch };
     } else {
-      const r = await trainGenerator(cfg, d, useSynthetic, genDir, out, hooks, { ckpt, elapsed, resume: stage1Resume ? { dir: resume!.dir, fraction: stage1Resume.fraction } : undefined });
+      // Bags: most crops of a defect photo show no defect, so the generator learns from the normal crops alone (its ABC term would push them away).
+      const genData: MapData = d.bags ? { ...d, training: { ...d.training, anomaly: null } } : d;
+      const r = await trainGenerator(cfg, genData, useSynthetic, genDir, out, hooks, { ckpt, elapsed, resume: stage1Resume ? { dir: resume!.dir, fraction: stage1Resume.fraction } : undefined });
       if (r === 'cancelled') return 'cancelled';
       stage1 = r;
       stage1Seconds = elapsed();
@@ -247,7 +246,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, ...(d.bags ? { bags: { photos: d.bags.length, pooling: `max over the bag's tiles of each tile's top-${MAP_RECIPE.loss.milTopK} mean`, selection: 'validation photos' } } : {}), stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },
@@ -286,7 +285,7 @@ async function trainGenerator(
   cfg: DefectsConfig, d: MapData, useSynthetic: boolean, genDir: string, out: string, hooks: TrainHooks,
   o: { ckpt: string; elapsed: () => number; resume?: { dir: string; fraction: number } },
 ): Promise<TrainConfig | 'cancelled'> {
-  hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${{ masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
+  hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${d.bags ? `image labels only: the ${d.bags.length} defect photos' crops train the map alone, as bags` : { masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
   const stage1: TrainConfig = {
     // The generator's own folder needs a stride; the model's is chosen after the map (chooseScoring), unless the user gave one.
     ...cfg, tileStride: cfg.tileStride ?? (d.patchSize ? strideCandidates(cfg.size).at(-1)! : null), out: genDir, force: false, keepCheckpoint: false, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch,

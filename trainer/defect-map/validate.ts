@@ -48,6 +48,7 @@ export function tensors(b: MapBatch, h: number, w: number, c: number) {
     targets: {
       mask: tf.tensor4d(Float32Array.from(b.mask), [b.count, h, w, 1]),
       hasMask: tf.tensor1d(b.hasMask), label: tf.tensor1d(b.label), imageOnly: tf.tensor1d(b.imageOnly),
+      ...(b.bag ? { bag: tf.tensor1d(b.bag, 'int32') } : {}),
     },
   };
 }
@@ -88,16 +89,33 @@ export async function evaluateTiles(gen: tfl.LayersModel, net: tfl.LayersModel, 
   return { loss: loss / t.n, pixelAuroc, tileAuroc, select: pixelAuroc === null ? best : (best + pixelAuroc) / 2 };
 }
 
+/**
+ * An epoch judged on the whole validation photos (image-labelled bags: their crops have no
+ * labels of their own): the photo AUROC of each image-score rule, the best of them as the
+ * selection figure (NaN without photos of both sides), and as the loss the mean BCE of the
+ * photo labels against the max rule's score. No masks needed.
+ */
+export async function evaluateValidationPhotos(gen: tfl.LayersModel, net: tfl.LayersModel, d: Pick<MapData, 'photos' | 'training' | 'maxPixels'>, input: ModelInfo['input']): Promise<TileEval> {
+  const pe = await evaluatePhotos(gen, net, d.photos.validation, { input, preprocess: d.training.preprocess }, d.maxPixels);
+  const tileAuroc: Record<string, number | null> = {};
+  for (const r of IMAGE_SCORE_RULES) tileAuroc[ruleName(r)] = nullable(auroc(pe.scores[ruleName(r)], pe.labels));
+  const known = Object.values(tileAuroc).filter((v): v is number => v !== null);
+  const maxScores = pe.scores[ruleName(IMAGE_SCORE_RULES[0])];
+  const e = 1e-6;
+  const loss = maxScores.reduce((a, s, i) => a - Math.log(pe.labels[i] ? Math.max(e, s) : Math.max(e, 1 - s)), 0) / Math.max(1, maxScores.length);
+  return { loss, pixelAuroc: null, tileAuroc, select: known.length ? Math.max(...known) : NaN };
+}
+
 export interface PhotoEval { scores: Record<string, number[]>; labels: number[]; pixelAuroc: number | null; aupro: number | null; classes: string[] }
 
 /** Image scores by every rule, pixel AUROC and AUPRO (trainer/metrics/aupro.ts) over whole photos, made as a scorer makes them. */
-export async function evaluatePhotos(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: ModelInfo, maxPixels?: number): Promise<PhotoEval> {
+export async function evaluatePhotos(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: Pick<ModelInfo, 'input' | 'preprocess'>, maxPixels?: number): Promise<PhotoEval> {
   const prep = info.preprocess ?? { mode: 'resize', scale: 1 };
   return (await evaluatePhotosAt(gen, net, photos, info, [prep.mode === 'tile' ? prep.tileStride ?? info.input.width : info.input.width], maxPixels))[0];
 }
 
 /** evaluatePhotos at several tile strides (`[i]` at `strides[i]`), each distinct tile through the networks once (photoMapsAt). */
-export async function evaluatePhotosAt(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: ModelInfo, strides: readonly number[], maxPixels?: number): Promise<PhotoEval[]> {
+export async function evaluatePhotosAt(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: Pick<ModelInfo, 'input' | 'preprocess'>, strides: readonly number[], maxPixels?: number): Promise<PhotoEval[]> {
   const prep = info.preprocess ?? { mode: 'resize', scale: 1 };
   const acc = strides.map(() => ({ scores: Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), [] as number[]])), roc: new PixelRoc(), pro: new ProCurve() }));
   let masked = false;

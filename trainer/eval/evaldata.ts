@@ -23,6 +23,8 @@ export interface EvalDataOptions {
   split: EvalSplit;
   /** Reader options (protocol, format, sampling, ...), as `train` got them. */
   dataOptions: Record<string, unknown>;
+  /** The model learnt defect photos without masks as bags of crops: cut them into crops again (trainer/data/defect.ts unmaskedCrops). */
+  unmaskedDefectCrops?: boolean;
   /** The model's photo standardisation (flawscope.json preprocess.standardize): the model decides, not the flags. */
   standardize?: Standardize;
 }
@@ -65,7 +67,7 @@ async function itemMask(it: CatalogItem, size: number, cache: Map<string, Promis
 
 export async function loadEvalSet(o: EvalDataOptions): Promise<LoadedEvalSet> {
   const { standardize: _flag, ...readerOptions } = o.dataOptions;
-  const p = await planDataset({ ...readerOptions, root: o.data, normalClass: o.normal, size: o.size, channels: o.channels, seed: o.seed, validationFraction: o.validationFraction });
+  const p = await planDataset({ ...readerOptions, root: o.data, normalClass: o.normal, size: o.size, channels: o.channels, seed: o.seed, validationFraction: o.validationFraction }, { unmaskedDefectCrops: o.unmaskedDefectCrops });
   let normals: CatalogItem[], anomalies: CatalogItem[];
   if (o.split === 'test') {
     if (!p.plan.testNormal && !p.plan.testAnomaly)

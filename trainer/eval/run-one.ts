@@ -167,7 +167,7 @@ export async function runOne(spec: RunSpec, hooks: RunHooks = {}): Promise<RunRe
     hooks.onStatus?.(`measuring on the ${spec.evalSplit} split with the scorer`);
     const set = await loadEvalSet({
       data: cfg.data, normal: cfg.normal, size: info.input.height, channels: info.input.channels, seed: cfg.seed,
-      validationFraction: cfg.validationFraction, split: spec.evalSplit, dataOptions: cfg.dataOptions ?? {}, standardize: info.preprocess?.standardize,
+      validationFraction: cfg.validationFraction, split: spec.evalSplit, dataOptions: cfg.dataOptions ?? {}, standardize: info.preprocess?.standardize, unmaskedDefectCrops: !!cfg.defectMap?.bags,
     });
     const scorer = await loadScorerFromDir(model, { backend: 'fast' });
     try {

@@ -79,7 +79,7 @@ export async function runEvalCommand(argv: string[]): Promise<number> {
         size: scorer.info.input.height, channels: scorer.info.input.channels,
         seed: o.seed ?? cfg.seed ?? 0,
         validationFraction: o.validationFraction ?? cfg.validationFraction ?? 0.1,
-        split, dataOptions, standardize: scorer.info.preprocess?.standardize,
+        split, dataOptions, standardize: scorer.info.preprocess?.standardize, unmaskedDefectCrops: !!cfg.defectMap?.bags,
       });
       if (!json) process.stderr.write(`scoring ${set.isAnomaly.length} ${split} images of ${data} (normal class "${set.normalClass}") with ${modelDir} on ${scorer.backend}…\n`);
       const { result, scores } = await evaluateSet(scorer, set, { decodePhoto: decodeImageFile, flip: o.scoreFlip, shift: o.scoreShift, tileStride });
