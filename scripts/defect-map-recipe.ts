@@ -3,7 +3,7 @@
  * 2-core machine is shared, so a time budget measures the load, not the recipe), on one frozen
  * generator and the defects preset's data, sampler and network (J68).
  *
- *   node --import tsx scripts/defect-map-recipe.ts DATA_DIR GENERATOR_MODEL_DIR VARIANT[,VARIANT…] UPDATES EVERY [--test]
+ *   node --import tsx scripts/defect-map-recipe.ts DATA_DIR GENERATOR_MODEL_DIR VARIANT[,VARIANT…] UPDATES EVERY [--test] [--max-cover F]
  *
  * GENERATOR_MODEL_DIR: a `--preset defects` model folder of the same data and seed (its
  * model.json and flawscope.json are read, nothing is written). VARIANT: a name in `variants`
@@ -77,8 +77,25 @@ function photoLine(label: string, e: PhotoEval): string {
   return `${label}: image ${f4(bestA)} (${bestRule}) | ${perType.join(', ')} | pixel ${f4(e.pixelAuroc)} AUPRO ${f4(e.aupro)} | rules ${byRule.map(([n, a]) => `${n} ${f4(a)}`).join(', ')}`;
 }
 
+/** Takes the loss off defect tiles whose mask covers more than `maxCover` of them (hasMask 0, no image-only term); returns how many. */
+function dropCovered(b: { count: number; label: Float32Array; hasMask: Float32Array; mask: Uint8Array }, mper: number, maxCover: number): number {
+  let n = 0;
+  for (let i = 0; i < b.count; i++) {
+    if (!b.label[i] || !b.hasMask[i]) continue;
+    let k = 0;
+    for (let q = 0; q < mper; q++) k += b.mask[i * mper + q];
+    if (k / mper > maxCover) { b.hasMask[i] = 0; n++; }
+  }
+  return n;
+}
+
 async function main() {
-  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const argv = process.argv.slice(2);
+  // --max-cover F: defect tiles with more than F of their pixels masked get no loss (J70: do area-wide masks stall the map?).
+  const mc = argv.indexOf('--max-cover');
+  const maxCover = mc >= 0 ? Number(argv[mc + 1]) : 1;
+  if (mc >= 0 && !(maxCover > 0 && maxCover <= 1)) throw new Error(`--max-cover ${argv[mc + 1]}: a share of a tile's pixels, in (0, 1]`);
+  const args = argv.filter((a, i) => !a.startsWith('--') && !(mc >= 0 && i === mc + 1));
   const withTest = process.argv.includes('--test');
   const [dataDir, genDir, names] = args;
   const updates = Number(args[3] ?? 800);
@@ -101,11 +118,12 @@ async function main() {
     const opt = tf.train.adam(v.lr, 0.9, 0.999);
     const lo = { ...DEFAULT_MAP_LOSS, ...v.loss };
     console.log(`== ${name} ${JSON.stringify(v)} prior ${init.prior.toFixed(4)}`);
-    let acc = [0, 0, 0], genMs = 0, stepMs = 0;
+    let acc = [0, 0, 0], genMs = 0, stepMs = 0, dropped = 0;
     for (let u = 1; u <= updates; u++) {
       const t0 = Date.now();
       setLearningRate(opt, mapLearningRate(v.lr, v.warmup, u));
       const b = await sampler.next();
+      if (maxCover < 1) dropped += dropCovered(b, H * W, maxCover);
       const { x, targets } = tensors(b, H, W, C);
       const tg = Date.now();
       const input = mapInput(gen, x);
@@ -123,7 +141,7 @@ async function main() {
       stepMs += Date.now() - t0;
       if (u % every === 0) {
         const ev = await evaluateTiles(gen, net, val, H, W, C);
-        console.log(`${name} u${u} loss ${(acc[0] / every).toFixed(4)} focal ${(acc[1] / every).toFixed(4)} dice ${(acc[2] / every).toFixed(4)} | val tiles pixel ${f4(ev.pixelAuroc)} select ${f4(ev.select)} | ${(stepMs / every / 1000).toFixed(3)} s/update (generator ${(genMs / every / 1000).toFixed(3)})`);
+        console.log(`${name} u${u} loss ${(acc[0] / every).toFixed(4)} focal ${(acc[1] / every).toFixed(4)} dice ${(acc[2] / every).toFixed(4)} | val tiles pixel ${f4(ev.pixelAuroc)} select ${f4(ev.select)} |${maxCover < 1 ? ` left out ${dropped} |` : ''} ${(stepMs / every / 1000).toFixed(3)} s/update (generator ${(genMs / every / 1000).toFixed(3)})`);
         acc = [0, 0, 0]; genMs = 0; stepMs = 0;
       }
     }
