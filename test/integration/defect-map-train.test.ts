@@ -161,8 +161,9 @@ test('class folders without masks (image labels only) train on native 64 px tile
   assert.deepEqual(readdirSync(out).sort(), ['defect-map.bin', 'defect-map.json', 'flawscope.json', 'model.json', 'weights.bin']);
   const info = JSON.parse(readFileSync(join(out, 'flawscope.json'), 'utf8'));
   assert.equal(info.formatVersion, 6);
-  // Native tiles, scored as photos in tiles half a tile apart, as with masks.
-  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 1, tileStride: 32 });
+  // Native tiles, scored as photos at the stride chosen on the validation photos, as with masks.
+  assert.equal(info.config.defectMap.tileStride.source, 'validation');
+  assert.deepEqual(info.preprocess, { mode: 'tile', scale: 1, tileStride: info.config.defectMap.tileStride.stride });
   assert.equal(info.config.dataOptions.patchSize, 64);
   assert.deepEqual(info.config.defectMap.batch, { normal: 0, real: 0, synthetic: 0, bags: 1, bagTiles: 32, normalBags: 1 });
   assert.ok(info.config.defectMap.bags.photos >= 5, JSON.stringify(info.config.defectMap.bags));
