@@ -53,7 +53,7 @@ export function trainConfigFromFlags(flags: Map<string, string>): TrainConfig | 
     const p = DEFECTS_PRESET;
     return {
       ...DEFAULT_CONFIG,
-      // No tileStride here: the preset's applies to crops only, so trainDefects sets it once it knows how the data is read.
+      // No tileStride here: trainDefects chooses one on the validation photos for crops of photos (photo-scoring.ts); a user --tile-stride skips the choice.
       size: p.size, batch: p.batch, epochs: p.epochs, lr: p.lr, timeBudget: p.timeBudget, synthetic: 'auto',
       ...rest,
       ...rule,

@@ -1,8 +1,10 @@
 /**
  * `npm run bench:score -- --only-photo`: what scoring one 1000x1000 photo costs end to end with the
  * model `flawscope train --preset defects` writes (issue 24's "≤ 0.5 s in Node, ≤ 1 s in Chromium
- * WASM"): decode the PNG → working image → 961 tiles of 64x64 (stride 32) → generator → defect map
- * → stitched maps, image score → heatmap overlay.
+ * WASM"): decode the PNG → working image → tiles of 64x64 → generator → defect map → stitched maps,
+ * image score → heatmap overlay. Each model at several tile strides side by side in one run: its
+ * own (`preprocess.tileStride`, what `--preset defects` chose on validation), 32 and 64 (961 and
+ * 256 tiles a megapixel), each backend's rows one after another so they see the same load.
  *
  * Models: grey, the trained Magnetic-tile model at FLAWSCOPE_PHOTO_MODEL (default /tmp/dfx-mt30,
  * copied first; random weights of the same shape when it is missing), and colour, random weights
@@ -17,7 +19,8 @@
  * call (createImageBitmap, score with its defaults, overlay). WebGPU here is SwiftShader, so it runs
  * only with --photo-webgpu and its times say nothing of a GPU.
  * Options: --rounds N; --photo-backends fast,wasm,chromium (default all three); --photo-webgpu;
- * --photo-stride N (tiles N px apart instead of the model's 32: what another tile stride would cost).
+ * --photo-strides LIST (default model,32,64: "model" is the model's own stride; repeats are
+ * measured once; --photo-stride N is --photo-strides N).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +36,7 @@ const SIZE = 1000;
 const BATCH = 64;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
-interface Model { name: string; dir: string; genOnly: string; photo: string; channels: 1 | 3 }
+interface Model { name: string; dir: string; genOnly: string; photo: string; channels: 1 | 3; ownStride: number }
 /** Wall and CPU milliseconds of one step (CPU: every thread of the process, or of the browser's processes). */
 interface Cost { ms: number; cpu: number }
 interface Times { total: Cost; generator: Cost; genOnlyTotal: Cost; tiles: number }
@@ -82,19 +85,20 @@ async function models(): Promise<Model[]> {
     const photo = join(root, `photo-${channels}.png`);
     const img = testImage(SIZE, SIZE, channels, 5);
     await sharp(Buffer.from(img.data), { raw: { width: SIZE, height: SIZE, channels } }).png().toFile(photo);
-    out.push({ name, dir, genOnly: withoutDefectMap(dir, `${dir}-generator-only`), photo, channels });
+    const ownStride = JSON.parse(readFileSync(join(dir, 'flawscope.json'), 'utf8')).preprocess.tileStride as number;
+    out.push({ name, dir, genOnly: withoutDefectMap(dir, `${dir}-generator-only`), photo, channels, ownStride });
   }
   return out;
 }
 
 /** One round in Node: end to end with and without the map, and the generator's raw pass. */
-async function nodeRound(m: Model, backend: 'fast' | 'wasm', stride: number | undefined): Promise<Times> {
+async function nodeRound(m: Model, backend: 'fast' | 'wasm', stride: number): Promise<Times> {
   const e2e = async (dir: string) => {
     const s = await loadScorerFromDir(dir, { backend });
     try {
       return await cost(nodeCpu, async () => {
         const px = await decodeImageFile(m.photo);
-        const r = await s.score(px, { reconstruction: false, ...(stride ? { stride } : {}) });
+        const r = await s.score(px, { reconstruction: false, stride });
         s.overlay(r);
         return r.tiles;
       });
@@ -124,6 +128,21 @@ async function nodeRound(m: Model, backend: 'fast' | 'wasm', stride: number | un
   return { total: withMap.cost, generator, genOnlyTotal: genOnly.cost, tiles: withMap.value };
 }
 
+/** The strides to measure for a model, its own first. */
+function stridesFor(m: Model, list: string[]): number[] {
+  return [...new Set(list.map((v) => (v === 'model' ? m.ownStride : Number(v))))].filter((v) => Number.isInteger(v) && v > 0);
+}
+
+const strideLabel = (m: Model, stride: number) => `stride ${stride}${stride === m.ownStride ? " (the model's)" : ''}`;
+
+/** End to end at each stride against the first (the model's own): the bench's speed claim is this ratio, under one load. */
+function ratios(m: Model, label: string, byStride: Map<number, Times[]>): string {
+  const [first, ...rest] = [...byStride.keys()];
+  const end = (s: number) => median(byStride.get(s)!.map((t) => t.total.ms));
+  const cpu = (s: number) => median(byStride.get(s)!.map((t) => t.total.cpu));
+  return rest.map((s) => `  ${label}: stride ${s} / ${strideLabel(m, first)}: end to end ${(end(s) / end(first)).toFixed(2)}x wall, ${(cpu(s) / cpu(first)).toFixed(2)}x CPU`).join('\n');
+}
+
 function line(label: string, all: Times[], target: number | null): string {
   const med = (f: (t: Times) => Cost) => ({ ms: median(all.map((t) => f(t).ms)), cpu: median(all.map((t) => f(t).cpu)) });
   const diff = (a: Cost, b: Cost): Cost => ({ ms: a.ms - b.ms, cpu: a.cpu - b.cpu });
@@ -136,19 +155,24 @@ function line(label: string, all: Times[], target: number | null): string {
 
 export async function photoEndToEnd(argv: string[], rounds: number): Promise<void> {
   const i = argv.indexOf('--photo-backends');
-  const si = argv.indexOf('--photo-stride');
-  const stride = si >= 0 ? Number(argv[si + 1]) : undefined;
+  const si = argv.indexOf('--photo-stride'), sl = argv.indexOf('--photo-strides');
+  const strideList = sl >= 0 ? argv[sl + 1].split(',') : si >= 0 ? [argv[si + 1]] : ['model', '32', '64'];
   const want = new Set((i >= 0 ? argv[i + 1] : 'fast,wasm,chromium').split(','));
   const ms = await models();
-  console.log(`# one ${SIZE}x${SIZE} photo end to end (decode, tiles 64x64 stride ${stride ?? "32 (the model's)"}, generator, defect map, scores, overlay), the --preset defects model; medians of ${rounds} rounds`);
+  console.log(`# one ${SIZE}x${SIZE} photo end to end (decode, tiles 64x64, generator, defect map, scores, overlay), the --preset defects model at strides ${strideList.join(', ')}; medians of ${rounds} rounds`);
   for (const m of ms) {
-    console.log(`${m.name}: ${m.dir}`);
+    console.log(`${m.name}: ${m.dir} (its tile stride: ${m.ownStride})`);
     for (const backend of ['fast', 'wasm'] as const) {
       if (!want.has(backend)) continue;
-      const all: Times[] = [];
-      await nodeRound(m, backend, stride); // warm-up: kernel compilation and first-touch memory
-      for (let r = 0; r < rounds; r++) all.push(await nodeRound(m, backend, stride));
-      console.log(line(`Node ${backend} (${all[0].tiles} tiles)`, all, backend === 'fast' ? 0.5 : null));
+      const byStride = new Map<number, Times[]>();
+      for (const stride of stridesFor(m, strideList)) {
+        const all: Times[] = [];
+        await nodeRound(m, backend, stride); // warm-up: kernel compilation and first-touch memory
+        for (let r = 0; r < rounds; r++) all.push(await nodeRound(m, backend, stride));
+        byStride.set(stride, all);
+        console.log(line(`Node ${backend}, ${strideLabel(m, stride)} (${all[0].tiles} tiles)`, all, backend === 'fast' ? 0.5 : null));
+      }
+      if (byStride.size > 1) console.log(ratios(m, `Node ${backend}`, byStride));
     }
   }
   if (!want.has('chromium')) return;
@@ -162,25 +186,31 @@ export async function photoEndToEnd(argv: string[], rounds: number): Promise<voi
   try {
     for (const backend of ['wasm', ...(argv.includes('--photo-webgpu') ? ['webgpu'] : [])]) {
       for (const [k, m] of ms.entries()) {
-        const all: Times[] = [];
-        let reason = '';
-        for (let r = 0; r <= rounds; r++) {
-          const page = await browser.newPage();
-          await page.goto(`${srv.url}/blank`);
-          const mod = `${srv.url}/scorer/photo-page.js`;
-          const call = <T>(fn: string, ...args: unknown[]) => cost(childrenCpu, () => page.evaluate(`import(${JSON.stringify(mod)}).then((m) => m.${fn}(...${JSON.stringify(args)}))`) as Promise<T>);
-          const photo = `${srv.url}/p${k}/${m.photo.split('/').pop()}`;
-          reason = (await call<string>('load', 'map', `${srv.url}/m${k}/`, backend, photo)).value;
-          await call<string>('load', 'gen', `${srv.url}/g${k}/`, backend, photo);
-          const withMap = await call<{ ms: number; tiles: number }>('endToEnd', 'map', stride ?? null);
-          const genOnly = await call<{ ms: number; tiles: number }>('endToEnd', 'gen', stride ?? null);
-          const generator = await call<number>('generatorPass', 'gen', withMap.value.tiles, BATCH);
-          await page.close();
-          // In-page wall times (no messaging); CPU over the call.
-          const t: Times = { total: { ms: withMap.value.ms, cpu: withMap.cost.cpu }, genOnlyTotal: { ms: genOnly.value.ms, cpu: genOnly.cost.cpu }, generator: { ms: generator.value, cpu: generator.cost.cpu }, tiles: withMap.value.tiles };
-          if (r > 0) all.push(t); // round 0 warms the browser's caches
+        const byStride = new Map<number, Times[]>();
+        const label = `Chromium ${backend}, ${m.name.split(',')[0]}`;
+        for (const stride of stridesFor(m, strideList)) {
+          const all: Times[] = [];
+          let reason = '';
+          for (let r = 0; r <= rounds; r++) {
+            const page = await browser.newPage();
+            await page.goto(`${srv.url}/blank`);
+            const mod = `${srv.url}/scorer/photo-page.js`;
+            const call = <T>(fn: string, ...args: unknown[]) => cost(childrenCpu, () => page.evaluate(`import(${JSON.stringify(mod)}).then((m) => m.${fn}(...${JSON.stringify(args)}))`) as Promise<T>);
+            const photo = `${srv.url}/p${k}/${m.photo.split('/').pop()}`;
+            reason = (await call<string>('load', 'map', `${srv.url}/m${k}/`, backend, photo)).value;
+            await call<string>('load', 'gen', `${srv.url}/g${k}/`, backend, photo);
+            const withMap = await call<{ ms: number; tiles: number }>('endToEnd', 'map', stride);
+            const genOnly = await call<{ ms: number; tiles: number }>('endToEnd', 'gen', stride);
+            const generator = await call<number>('generatorPass', 'gen', withMap.value.tiles, BATCH);
+            await page.close();
+            // In-page wall times (no messaging); CPU over the call.
+            const t: Times = { total: { ms: withMap.value.ms, cpu: withMap.cost.cpu }, genOnlyTotal: { ms: genOnly.value.ms, cpu: genOnly.cost.cpu }, generator: { ms: generator.value, cpu: generator.cost.cpu }, tiles: withMap.value.tiles };
+            if (r > 0) all.push(t); // round 0 warms the browser's caches
+          }
+          byStride.set(stride, all);
+          console.log(line(`${label}, ${strideLabel(m, stride)} (${all[0].tiles} tiles; ${reason})`, all, backend === 'wasm' ? 1 : null));
         }
-        console.log(line(`Chromium ${backend}, ${m.name.split(',')[0]} (${reason})`, all, backend === 'wasm' ? 1 : null));
+        if (byStride.size > 1) console.log(ratios(m, label, byStride));
       }
     }
   } finally {

@@ -111,6 +111,12 @@ export async function loadMapData(opts: LoadOptions, allowNoDefects = false): Pr
   };
 }
 
+/** The validation and test photos of a defect-map training's split, without reading its crops (scripts/defect-map-stride.ts re-scores a trained model's validation photos). */
+export async function mapPhotoSplit(opts: LoadOptions): Promise<MapData['photos']> {
+  const p = await planDataset(opts);
+  return { validation: [...photosOf(p.plan.valNormal, 0), ...photosOf(p.plan.valAnomaly, 1)], test: [...photosOf(p.plan.testNormal, 0), ...photosOf(p.plan.testAnomaly, 1)] };
+}
+
 /**
  * The photos behind the training defect crops, for crop jitter; null when there is nothing to
  * jitter (no masks, or whole images rather than crops).

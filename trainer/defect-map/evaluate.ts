@@ -86,28 +86,54 @@ export async function photoMap(
   generator: tfl.LayersModel, map: tfl.LayersModel, photo: { source: string; maskPath?: string },
   model: { width: number; height: number; channels: 1 | 3 }, prep: Preprocess, maxPixels?: number,
 ): Promise<PhotoMap> {
+  const r = await photoMapsAt(generator, map, photo, model, prep, [prep.mode === 'tile' ? prep.tileStride ?? model.width : model.width], maxPixels);
+  return { map: r.maps[0], mask: r.mask, w: r.w, h: r.h };
+}
+
+/**
+ * photoMap at several tile strides at once (`maps[i]` at `strides[i]`; 'resize' models ignore
+ * them). Each distinct tile goes through the networks once: the whole-tile grid is a subset of the
+ * half-tile one (both end flush with the edge), so comparing the two costs no more than the finer.
+ */
+export async function photoMapsAt(
+  generator: tfl.LayersModel, map: tfl.LayersModel, photo: { source: string; maskPath?: string },
+  model: { width: number; height: number; channels: 1 | 3 }, prep: Preprocess, strides: readonly number[], maxPixels?: number,
+): Promise<{ maps: Float32Array[]; mask: Uint8Array | null; w: number; h: number }> {
   const img = await decodeFull(photo.source, { channels: model.channels, maxPixels });
   const { work, ww, wh } = workingImage(img.data, img.width, img.height, img.channels, model, { mode: prep.mode, scale: prep.scale, standardize: prep.standardize });
   const W = model.width, H = model.height, C = model.channels;
-  const stride = prep.mode === 'tile' ? prep.tileStride ?? W : W;
-  const xs = tileStarts(ww, W, stride), ys = prep.mode === 'tile' ? tileStarts(wh, H, prep.tileStride ?? H) : [0];
+  // Each stride's grid, as indices into one list of distinct tiles.
+  const index = new Map<number, number>();
   const tiles: [number, number][] = [];
-  for (const y of ys) for (const x of (prep.mode === 'tile' ? xs : [0])) tiles.push([x, y]);
+  const grids = strides.map((stride) => {
+    const xs = prep.mode === 'tile' ? tileStarts(ww, W, stride) : [0], ys = prep.mode === 'tile' ? tileStarts(wh, H, stride) : [0];
+    const grid: number[] = [];
+    for (const y of ys) for (const x of xs) {
+      const key = y * ww + x;
+      if (!index.has(key)) { index.set(key, tiles.length); tiles.push([x, y]); }
+      grid.push(index.get(key)!);
+    }
+    return grid;
+  });
   const px = new Uint8Array(tiles.length * W * H * C);
   tiles.forEach(([x, y], t) => {
     for (let r = 0; r < H; r++) px.set(work.subarray(((y + r) * ww + x) * C, ((y + r) * ww + x + W) * C), (t * H + r) * W * C);
   });
-  const maps = await tileMaps(generator, map, px, tiles.length, H, W, C);
-  const sum = new Float32Array(ww * wh), cnt = new Float32Array(ww * wh);
-  tiles.forEach(([x, y], t) => {
-    for (let r = 0; r < H; r++) for (let q = 0; q < W; q++) { const d = (y + r) * ww + x + q; sum[d] += maps[(t * H + r) * W + q]; cnt[d]++; }
+  const probs = await tileMaps(generator, map, px, tiles.length, H, W, C);
+  const maps = grids.map((grid) => {
+    const sum = new Float32Array(ww * wh), cnt = new Float32Array(ww * wh);
+    for (const t of grid) {
+      const [x, y] = tiles[t];
+      for (let r = 0; r < H; r++) for (let q = 0; q < W; q++) { const d = (y + r) * ww + x + q; sum[d] += probs[(t * H + r) * W + q]; cnt[d]++; }
+    }
+    for (let i = 0; i < sum.length; i++) sum[i] /= cnt[i];
+    return sum;
   });
-  for (let i = 0; i < sum.length; i++) sum[i] /= cnt[i];
   let mask: Uint8Array | null = null;
   if (photo.maskPath) {
     const m = await readMask(photo.maskPath, img.width, img.height, maxPixels);
     const mw = workingImage(m, img.width, img.height, 1, { ...model, channels: 1 }, { mode: prep.mode, scale: prep.scale }).work;
     mask = Uint8Array.from(mw, (v) => (v >= 128 ? 1 : 0));
   }
-  return { map: sum, mask, w: ww, h: wh };
+  return { maps, mask, w: ww, h: wh };
 }

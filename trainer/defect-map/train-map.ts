@@ -8,8 +8,9 @@
  * image-labelled ones (loss.ts), Adam. An epoch is a fixed number of steps (enough for each
  * training defect tile to be drawn once, within [MIN, MAX]_STEPS); after each one the map is
  * validated on a fixed seeded subset of the validation tiles, and the epoch kept is the best by
- * validation (mean of pixel AUROC and the best rule's tile AUROC). The image-score rule and the
- * threshold are then chosen on the whole validation photos; test photos are only reported.
+ * validation (mean of pixel AUROC and the best rule's tile AUROC). The tile stride, the
+ * image-score rule at it and the threshold on its scores are then chosen on the whole validation
+ * photos (photo-scoring.ts); test photos are only reported, at the chosen stride.
  */
 import { promises as fs, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -19,14 +20,12 @@ import { InputError } from '../data/types';
 import { loadMapData, type MapData } from '../data/map-data';
 import type { SyntheticMode } from '../train-options';
 import { acquireLock, writeFolderAtomically } from '../fs-safe';
-import { auroc, meanStd, quantile } from '../metrics';
+import { auroc } from '../metrics';
 import { modelArtifacts, WEIGHTS_FILE } from '../model-folder';
 import { checkCheckpointFolder, checkOutputFolder } from '../out-guard';
 import { checkpointPath, resumeTarget, train, type ResumeRequest, type TrainConfig, type TrainHooks } from '../train';
 import { selectTrainingBackend } from '../backend';
-import { chooseThresholdForFlag, ruleRecord, smallSampleWarning } from '../threshold';
-import { thresholdRequest } from '../train-config';
-import { percentiles } from '../../scorer/familiarity';
+import { ruleRecord } from '../threshold';
 import { buildDefectMap, MAP_INPUTS } from './network';
 import { foldBatchNorm } from './fold-bn';
 import { MAP_RECIPE } from './recipe';
@@ -35,6 +34,7 @@ import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoi
 import { runMapStage } from './map-loop';
 import { fitToBudget } from './stage1';
 import { evaluatePhotos, loadGenerator, nullable, type PhotoEval } from './validate';
+import { chooseScoring, deployedThreshold, strideCandidates, type StrideRecord } from './photo-scoring';
 
 export const MAP_FILE = 'defect-map.json';
 export const MAP_WEIGHTS_FILE = 'defect-map.bin';
@@ -54,12 +54,9 @@ export const DEFECTS_PRESET = {
   /** Upper bound on map epochs; the time budget normally ends the training first. */
   epochs: 200,
   lr: 1e-3,
-  /**
-   * Photo tiles half a tile apart (docs/defect-map.md: the map uses the same grid as the error
-   * map). Only for data read as crops of photos: whole images (class folders without masks) are
-   * scored whole, so there it is left out unless the user gave --tile-stride (then train() refuses it).
-   */
-  tileStride: 32,
+  // No tile stride: crops of photos get theirs chosen on the validation photos after the map
+  // trains (photo-scoring.ts: the whole tile or half of it), unless --tile-stride gives one. Whole
+  // images (class folders without masks) are scored whole and have none.
   timeBudget: 30 * 60,
   /**
    * Stage 1: the generator's epochs and batch over every training crop, with the paper's
@@ -136,7 +133,6 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     const loadOpts = () => ({ ...cfg.dataOptions, root: cfg.data, normalClass: cfg.normal, size: cfg.size, channels: cfg.channels, seed: cfg.seed, validationFraction: cfg.validationFraction });
     const synth = cfg.synthetic ?? 'auto';
     data = await loadMapData(loadOpts(), synth !== 'off');
-    if (cfg.tileStride == null && data.patchSize) cfg = { ...cfg, tileStride: DEFECTS_PRESET.tileStride };
     if (synth === 'only' && data.training.anomaly) {
       // Measuring synthetic defects alone: the real defect crops train neither stage (validation and test keep them).
       data = { ...data, training: { ...data.training, anomaly: null }, anomalyMasks: null, anomalyHasMask: new Uint8Array(0), labels: 'none' };
@@ -186,42 +182,31 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       hooks.emit({ type: 'warning', message: `--time-budget ${cfg.timeBudget}: the generator stage (${stage1Seconds.toFixed(0)} s) left no time for the defect map; it had only its first ${MIN_STEPS} steps — give a larger budget` });
     net.setWeights(best.weights);
     // What is validated and written is the plain network the scorers load: with BN, its fold (exact, fold-bn.ts).
-    const deployed = stage.batchNorm ? buildDefectMap(genInfo.input, cfg.seed, { ...init, init: 'he' }) : net;
-    if (stage.batchNorm) foldBatchNorm(net, deployed);
+    const mapNet = stage.batchNorm ? buildDefectMap(genInfo.input, cfg.seed, { ...init, init: 'he' }) : net;
+    if (stage.batchNorm) foldBatchNorm(net, mapNet);
     const trainingSeconds = elapsed();
     const sampler = { composition: stage.composition };
 
-    // The image-score rule and the threshold, on the whole validation photos.
+    // The tile stride, then the image-score rule at it, then (below) the threshold on those scores: all on the whole validation photos.
     const te = Date.now();
-    const vp = await evaluatePhotos(generator, deployed, d.photos.validation, genInfo, numberOr(cfg.dataOptions.maxPixels));
-    const hasBoth = vp.labels.some((v) => v) && vp.labels.some((v) => !v);
-    let rule: ImageScoreRule = { kind: 'max', smooth: 5 };
-    const valPhotoAuroc: Record<string, number | null> = {};
-    for (const r of IMAGE_SCORE_RULES) valPhotoAuroc[ruleName(r)] = hasBoth ? nullable(auroc(vp.scores[ruleName(r)], vp.labels)) : null;
-    if (hasBoth) {
-      let bestA = -1;
-      for (const r of IMAGE_SCORE_RULES) { const a = valPhotoAuroc[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
-    } else {
-      // Without defect photos in validation the rule cannot be chosen: the tiles' best rule.
-      const last = history.find((h) => h.epoch === best!.epoch)!.valTileAuroc as Record<string, number | null>;
-      let bestA = -1;
-      for (const r of IMAGE_SCORE_RULES) { const a = last[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
-    }
-    const vScores = vp.scores[ruleName(rule)];
-    const normalScores = vScores.filter((_, i) => !vp.labels[i]);
-    const anomalyScores = vScores.filter((_, i) => vp.labels[i]);
-    if (normalScores.length === 0) throw new InputError(`--validation-fraction ${cfg.validationFraction}: the validation split holds no normal photo; raise it or add normal images — the threshold is set on them`);
-    // The deployment threshold (trainer/threshold.ts): --false-alarm-rate R (default 1 %) or --defect-rate P, on the validation photos' map scores.
-    const request = thresholdRequest(cfg);
-    // The map's image scores are probabilities: the bound is fitted on their logits (threshold.ts).
-    const choice = chooseThresholdForFlag(normalScores, anomalyScores, request, 'probability');
-    const few = request.method === 'false-alarm-rate' ? smallSampleWarning(choice.normals, request.target, 'the validation photos') : null;
-    if (few) hooks.emit({ type: 'warning', message: `threshold: ${few}` });
-    const threshold = Math.max(0, choice.threshold);
-    const { mean, std } = meanStd(normalScores);
+    const bestEpochRec = history.find((h) => h.epoch === best!.epoch)!;
+    const scoring = await chooseScoring(generator, mapNet, d.photos.validation, genInfo, {
+      // --tile-stride (config "tileStride") wins: nothing is compared. Crops of photos otherwise compare the candidates; whole images have no tiles.
+      strides: cfg.tileStride != null ? [cfg.tileStride] : d.patchSize ? strideCandidates(cfg.size) : null,
+      source: cfg.tileStride != null ? 'user' : 'validation',
+      // Without defect photos in validation the rule cannot be chosen on photos: the tiles' best rule.
+      fallbackRule: bestTileRule(bestEpochRec.valTileAuroc as Record<string, number | null>),
+      maxPixels: numberOr(cfg.dataOptions.maxPixels),
+    });
+    const { rule, validation: vp, ruleAuroc: valPhotoAuroc } = scoring;
+    if (scoring.text) hooks.emit({ type: 'stage', stage: 'defect-map', message: scoring.text });
+    const modelInfo: ModelInfo = scoring.stride === null ? genInfo : { ...genInfo, preprocess: { ...genInfo.preprocess!, tileStride: scoring.stride } };
+    const deployed = deployedThreshold(vp.scores[ruleName(rule)], vp.labels, cfg);
+    if (deployed.warning) hooks.emit({ type: 'warning', message: deployed.warning });
+    const { threshold, request, choice, normalStats } = deployed;
     let test: PhotoEval | null = null;
     // A stop skips the test photos: the user is waiting for the process to end.
-    if (d.photos.test.length && !signal) test = await evaluatePhotos(generator, deployed, d.photos.test, genInfo, numberOr(cfg.dataOptions.maxPixels));
+    if (d.photos.test.length && !signal) test = await evaluatePhotos(generator, mapNet, d.photos.test, modelInfo, numberOr(cfg.dataOptions.maxPixels));
     const testAuroc = (r: ImageScoreRule) => (test ? nullable(auroc(test.scores[ruleName(r)], test.labels)) : null);
     const perClass: Record<string, number | null> = {};
     if (test) {
@@ -231,18 +216,18 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
         perClass[`testPhotoAuroc_${cls}`] = nullable(auroc(idx.map((i) => s[i]), idx.map((i) => test!.labels[i])));
       }
     }
-    const bestRec = history.find((h) => h.epoch === best!.epoch)!;
     const metrics: Record<string, number | null> = {
       valPhotoAuroc: valPhotoAuroc[ruleName(rule)],
       valPhotoPixelAuroc: vp.pixelAuroc,
       valPhotoAupro: vp.aupro,
-      valTilePixelAuroc: bestRec.valPixelAuroc as number | null,
+      valTilePixelAuroc: bestEpochRec.valPixelAuroc as number | null,
       testPhotoAuroc: test ? testAuroc(rule) : null,
       testPhotoPixelAuroc: test ? test.pixelAuroc : null,
       testPhotoAupro: test ? test.aupro : null,
       ...perClass,
       testFalseAlarmRate: test ? rate(test.scores[ruleName(rule)], test.labels, threshold, 0) : null,
       testDetectionRate: test ? rate(test.scores[ruleName(rule)], test.labels, threshold, 1) : null,
+      ...strideMetrics(scoring.record),
       bestEpoch: best.epoch,
       mapUpdates: updates,
       generatorValAuroc: genInfo.metrics.valAuroc ?? null,
@@ -251,25 +236,25 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
     const evalSeconds = (Date.now() - te) / 1000;
     const defectMap: DefectMapInfo = { file: MAP_FILE, inputs: [...MAP_INPUTS], imageScore: rule };
     const info = {
-      ...genInfo,
+      ...modelInfo,
       formatVersion: DEFECT_MAP_FORMAT_VERSION,
       defectMap,
       threshold,
       thresholdRule: ruleRecord(request, choice, 'validation'),
-      normalStats: { mean, std, p95: quantile(normalScores, 0.95), p99: quantile(normalScores, 0.99), count: normalScores.length, quantiles: percentiles(normalScores) },
+      normalStats,
       metrics,
       config: {
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },
       createdAt: new Date().toISOString(),
       trainingSeconds,
     };
-    const mapArt = await modelArtifacts(deployed);
+    const mapArt = await modelArtifacts(mapNet);
     const mapJson = JSON.parse(mapArt.modelJson);
     mapJson.weightsManifest[0].paths = [MAP_WEIGHTS_FILE];
     try {
@@ -280,7 +265,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       else throw new InputError(`${(e as Error).message}. The trained state is kept in ${ckpt}: flawscope train --resume ${ckpt} --out OTHER_DIR`);
     }
     net.dispose(); generator.dispose(); best.weights.forEach((t) => t.dispose());
-    if (deployed !== net) deployed.dispose();
+    if (mapNet !== net) mapNet.dispose();
     if (signal) {
       const at = stage.stopPoint!;
       hooks.emit({ type: 'cancelled', checkpoint: ckpt, epoch: at.epoch, ...(at.step ? { step: at.step } : {}), ...(existsSync(join(out, MAP_FILE)) ? { model: out, bestEpoch: best.epoch } : {}) });
@@ -303,7 +288,8 @@ async function trainGenerator(
 ): Promise<TrainConfig | 'cancelled'> {
   hooks.emit({ type: 'stage', stage: 'generator', message: `stage 1: the generator, ${DEFECTS_PRESET.generatorEpochs} epochs over ${d.training.normal.count} normal + ${d.training.anomaly?.count ?? 0} defect ${d.patchSize ? 'crops' : 'images'} (${{ masks: 'pixel masks', image: 'image labels only', none: 'no real defects' }[d.labels]}${useSynthetic ? '; the map also learns from synthetic defects' : ''})` });
   const stage1: TrainConfig = {
-    ...cfg, out: genDir, force: false, keepCheckpoint: false, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch,
+    // The generator's own folder needs a stride; the model's is chosen after the map (chooseScoring), unless the user gave one.
+    ...cfg, tileStride: cfg.tileStride ?? (d.patchSize ? strideCandidates(cfg.size).at(-1)! : null), out: genDir, force: false, keepCheckpoint: false, epochs: DEFECTS_PRESET.generatorEpochs, batch: DEFECTS_PRESET.generatorBatch,
   };
   delete (stage1 as Partial<DefectsConfig>).preset;
   delete (stage1 as Partial<DefectsConfig>).timeBudget;
@@ -330,6 +316,24 @@ async function trainGenerator(
     return 'cancelled';
   }
   return stage1;
+}
+
+function bestTileRule(tileAuroc: Record<string, number | null>): ImageScoreRule {
+  // Max of a 5x5 mean when no rule has a tile AUROC (no defect tile in validation), as before.
+  let rule: ImageScoreRule = { kind: 'max', smooth: 5 }, bestA = -1;
+  for (const r of IMAGE_SCORE_RULES) { const a = tileAuroc[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
+  return rule;
+}
+
+/** The stride comparison in metrics (flat numbers, printed with the training's other figures): each candidate's validation image AUROC, the margin, the pick. */
+function strideMetrics(r: StrideRecord | null): Record<string, number | null> {
+  if (!r) return {};
+  const out: Record<string, number | null> = { tileStride: r.stride };
+  for (const c of r.candidates) out[`valPhotoAuroc_stride${c.stride}`] = c.auroc;
+  // With two candidates the one margin that is not the best's own 0.
+  const margins = r.candidates.map((c) => c.margin);
+  if (r.candidates.length > 1) out.tileStrideMargin = margins.some((m) => m === null) ? null : Math.max(...(margins as number[]));
+  return out;
 }
 
 function numberOr(v: unknown): number | undefined {

@@ -16,7 +16,7 @@ import { ProCurve } from '../metrics/aupro';
 import { WEIGHTS_FILE } from '../model-folder';
 import { Rng } from '../rng';
 import { DEFAULT_MAP_LOSS, mapLoss, type MapLossOptions } from './loss';
-import { IMAGE_SCORE_RULES, imageScore, photoMap, PixelRoc, ruleName, tileMaps } from './evaluate';
+import { IMAGE_SCORE_RULES, imageScore, photoMapsAt, PixelRoc, ruleName, tileMaps } from './evaluate';
 
 const VAL_NORMAL_TILES = 1024;
 const VAL_DEFECT_TILES = 512;
@@ -92,23 +92,33 @@ export interface PhotoEval { scores: Record<string, number[]>; labels: number[];
 
 /** Image scores by every rule, pixel AUROC and AUPRO (trainer/metrics/aupro.ts) over whole photos, made as a scorer makes them. */
 export async function evaluatePhotos(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: ModelInfo, maxPixels?: number): Promise<PhotoEval> {
-  const scores: Record<string, number[]> = Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), []]));
-  const roc = new PixelRoc();
-  const pro = new ProCurve();
+  const prep = info.preprocess ?? { mode: 'resize', scale: 1 };
+  return (await evaluatePhotosAt(gen, net, photos, info, [prep.mode === 'tile' ? prep.tileStride ?? info.input.width : info.input.width], maxPixels))[0];
+}
+
+/** evaluatePhotos at several tile strides (`[i]` at `strides[i]`), each distinct tile through the networks once (photoMapsAt). */
+export async function evaluatePhotosAt(gen: tfl.LayersModel, net: tfl.LayersModel, photos: PhotoRef[], info: ModelInfo, strides: readonly number[], maxPixels?: number): Promise<PhotoEval[]> {
+  const prep = info.preprocess ?? { mode: 'resize', scale: 1 };
+  const acc = strides.map(() => ({ scores: Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), [] as number[]])), roc: new PixelRoc(), pro: new ProCurve() }));
   let masked = false;
   for (const ph of photos) {
-    const m = await photoMap(gen, net, ph, info.input, info.preprocess ?? { mode: 'resize', scale: 1 }, maxPixels);
-    for (const r of IMAGE_SCORE_RULES) scores[ruleName(r)].push(imageScore(m.map, m.w, m.h, r));
-    if (m.mask || !ph.isAnomaly) {
-      const mask = m.mask ?? new Uint8Array(m.map.length);
-      roc.add(m.map, mask);
-      pro.add(m.map, mask, m.w, m.h);
-      masked ||= !!m.mask;
-    }
+    const m = await photoMapsAt(gen, net, ph, info.input, prep, strides, maxPixels);
+    m.maps.forEach((map, k) => {
+      const a = acc[k];
+      for (const r of IMAGE_SCORE_RULES) a.scores[ruleName(r)].push(imageScore(map, m.w, m.h, r));
+      if (m.mask || !ph.isAnomaly) {
+        const mask = m.mask ?? new Uint8Array(map.length);
+        a.roc.add(map, mask);
+        a.pro.add(map, mask, m.w, m.h);
+      }
+    });
+    masked ||= !!m.mask;
   }
-  const a = roc.auroc();
-  const ap = pro.aupro();
-  return { scores, labels: photos.map((p) => p.isAnomaly), pixelAuroc: masked && !Number.isNaN(a) ? a : null, aupro: masked && !Number.isNaN(ap) ? ap : null, classes: photos.map((p) => p.className) };
+  return acc.map(({ scores, roc, pro }) => {
+    const a = roc.auroc();
+    const ap = pro.aupro();
+    return { scores, labels: photos.map((p) => p.isAnomaly), pixelAuroc: masked && !Number.isNaN(a) ? a : null, aupro: masked && !Number.isNaN(ap) ? ap : null, classes: photos.map((p) => p.className) };
+  });
 }
 
 export const nullable = (a: number) => (Number.isNaN(a) ? null : a);
