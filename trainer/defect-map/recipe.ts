@@ -5,6 +5,7 @@
  * any data set: each is a rule that scales with the tile (the jitter) or the user's --lr.
  */
 import { DEFAULT_MAP_LOSS, type MapLossOptions } from './loss';
+import type { MapArchitecture } from './network';
 
 export interface MapRecipe {
   /** The map's Adam rate is the run's --lr times this (the generator keeps --lr itself). */
@@ -16,6 +17,8 @@ export interface MapRecipe {
   cropJitter: number;
   /** Batch normalisation in the map while it trains, folded into plain convs when written (network.ts, fold-bn.ts). */
   batchNorm: boolean;
+  /** Which map network new models train (network.ts MAP_ARCHITECTURES). */
+  architecture: MapArchitecture;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface MapRecipe {
  * was worse on the training Dice and the validation tiles at 250–750 updates. An update costs
  * about twice the plain map's on the CPU (BN's own passes over every activation).
  */
-export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: true };
+export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: true, architecture: 'unet' };
 
 /** The jitter radius in working-image pixels for a tile of side `tile`. */
 export function jitterRadius(r: Pick<MapRecipe, 'cropJitter'>, tile: number): number {
