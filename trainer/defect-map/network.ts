@@ -157,7 +157,14 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
     out = tfl.layers.activation({ activation: 'sigmoid', name: LITE_PROBABILITY_LAYER }).apply(x) as tfl.SymbolicTensor;
   }
   const model = tfl.model({ inputs: input, outputs: out, name: bn ? 'flawscope_defect_map_bn' : 'flawscope_defect_map' });
-  upsampler?.setWeights([tf.tensor4d(bilinearUpsampleKernel(), [4, 4, 1, 1])]);
+  if (upsampler) {
+    upsampler.setWeights([tf.tensor4d(bilinearUpsampleKernel(), [4, 4, 1, 1])]);
+    // The setter, not the constructor's `trainable: false`: only the setter marks the layer's
+    // tf.Variables untrainable, and opt.minimize without a varList (map-loop.ts) trains every
+    // trainable tf.Variable. (The input standardisation above is built the constructor's way and
+    // so has trained as a 1x1 conv in every measured run; left as measured.)
+    upsampler.trainable = false;
+  }
   if (norm && o.inputStats) {
     const { mean, std } = o.inputStats;
     // A channel that barely varies in training (a flat set's reconstruction) is only centred: dividing by ~0 would blow up any deviation at scoring time.
