@@ -34,6 +34,11 @@ export interface MapRecipe {
  * lifted the validation tiles where the plain map stayed flat (table in J70); plain BCE (γ 0)
  * was worse on the training Dice and the validation tiles at 250–750 updates. An update costs
  * about twice the plain map's on the CPU (BN's own passes over every activation).
+ *
+ * J70 lite, same harness, 1,500 equal updates, BN both: the lite map (network.ts; 9.5 M
+ * multiply-adds a tile against 20.9 M, ~0.6x the seconds an update, ~0.65x the Chromium WASM
+ * scoring CPU) ended lower on the validation tiles and on whole-photo pixel AUROC, the image
+ * AUROC within the noise: not adopted as the default, kept as `architecture: 'lite'`.
  */
 export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: true, architecture: 'unet' };
 
