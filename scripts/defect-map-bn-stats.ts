@@ -59,7 +59,7 @@ async function main() {
   const d = await loadMapData({ root: dataDir, size: H, channels: C, seed: ck.cfg.seed, validationFraction: ck.cfg.validationFraction, protocol: 'defect', balance: 'false', augment: 'none' });
   const gen = await loadGenerator(join(ckptDir, GENERATOR_DIR));
   const val = await validationTiles(d, ck.cfg.seed);
-  const net = buildDefectMap(info.input, ck.cfg.seed, { inputStats: { mean: ms.init.mean, std: ms.init.std }, prior: ms.init.prior, init: 'he', batchNorm: true });
+  const net = buildDefectMap(info.input, ck.cfg.seed, { inputStats: { mean: ms.init.mean, std: ms.init.std }, prior: ms.init.prior, init: 'he', batchNorm: true, architecture: ms.architecture });
   // The best epoch's weights (what the model folder holds), else the last.
   net.setWeights(numbered(ck.tensors, 'best') ?? numbered(ck.tensors, 'map')!);
   const ev = await evaluateTiles(gen, net, val, H, W, C);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadJitterStore, loadMapData, MapSampler } from '../trainer/data/map-data';
 import { evaluatePhotos, evaluateTiles, loadGenerator, tensors, validationTiles, type PhotoEval } from '../trainer/defect-map/validate';
-import { buildDefectMap } from '../trainer/defect-map/network';
+import { buildDefectMap, type MapArchitecture } from '../trainer/defect-map/network';
 import { measureMapInit } from '../trainer/defect-map/input-stats';
 import { DEFAULT_MAP_LOSS, mapLoss, type MapLossOptions } from '../trainer/defect-map/loss';
 import { IMAGE_SCORE_RULES, mapInput, ruleName } from '../trainer/defect-map/evaluate';
@@ -39,6 +39,8 @@ interface Variant {
   jitter: number;
   /** Batch normalisation in the map (network.ts `batchNorm`); validation runs it in inference mode. */
   bn?: boolean;
+  /** The map network (network.ts MAP_ARCHITECTURES); default 'unet'. */
+  architecture?: MapArchitecture;
 }
 
 const base: Variant = { lr: 1e-3, warmup: 0, loss: {}, jitter: 0 };
@@ -61,6 +63,8 @@ const variants: Record<string, Variant> = {
   bn_bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 }, bn: true },
   /** J70: BN at 10 x --lr (what BN is said to allow), same warmup. */
   bn_lr10: { ...base, lr: 1e-2, warmup: 100, bn: true },
+  /** J70 (lite): bn with the lite map (no full-resolution layer, a fixed bilinear 2x upsampling of the logit). */
+  bn_lite: { ...base, lr: 3e-3, warmup: 100, bn: true, architecture: 'lite' },
 };
 
 const f4 = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(4));
@@ -114,7 +118,7 @@ async function main() {
     const store = v.jitter ? await loadJitterStore(d) : null;
     const sampler = new MapSampler(d, 32, () => rng.next(), undefined, store ? { store, radius: v.jitter } : undefined);
     const init = await measureMapInit(gen, await Promise.all(Array.from({ length: 8 }, () => sampler.next())), H, W, C);
-    const net = buildDefectMap({ height: H, width: W, channels: C }, 0, { ...init, init: 'he', batchNorm: !!v.bn });
+    const net = buildDefectMap({ height: H, width: W, channels: C }, 0, { ...init, init: 'he', batchNorm: !!v.bn, architecture: v.architecture });
     const opt = tf.train.adam(v.lr, 0.9, 0.999);
     const lo = { ...DEFAULT_MAP_LOSS, ...v.loss };
     console.log(`== ${name} ${JSON.stringify(v)} prior ${init.prior.toFixed(4)}`);

@@ -7,7 +7,8 @@
  * 256 tiles a megapixel), each backend's rows one after another so they see the same load.
  *
  * Models: grey, the trained Magnetic-tile model at FLAWSCOPE_PHOTO_MODEL (default /tmp/dfx-mt30,
- * copied first; random weights of the same shape when it is missing), and colour, random weights
+ * copied first; random weights of the same shape when it is missing; DIR,DIR… measures each, one
+ * after another, in the same run), and colour, random weights
  * through the trainer's own builders (presetModelFolder). Per backend the median over --rounds of:
  * - end to end: decode + score + overlay with the defect-map model;
  * - generator: its raw forward pass over as many tiles, batched as the scorer batches them;
@@ -19,12 +20,13 @@
  * call (createImageBitmap, score with its defaults, overlay). WebGPU here is SwiftShader, so it runs
  * only with --photo-webgpu and its times say nothing of a GPU.
  * Options: --rounds N; --photo-backends fast,wasm,chromium (default all three); --photo-webgpu;
+ * --photo-no-colour (the grey models only);
  * --photo-strides LIST (default model,32,64: "model" is the model's own stride; repeats are
  * measured once; --photo-stride N is --photo-strides N).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { presetModelFolder, tempDir, testImage, withoutDefectMap } from '../browser/fixtures';
 import * as esbuild from 'esbuild';
@@ -69,20 +71,26 @@ async function cost<T>(cpuNow: () => number, f: () => Promise<T>): Promise<{ val
   return { value, cost: { ms: performance.now() - t, cpu: cpuNow() - c } };
 }
 
-async function models(): Promise<Model[]> {
+async function models(withColour: boolean): Promise<Model[]> {
   const root = tempDir('flawscope-photo-');
-  const trained = process.env.FLAWSCOPE_PHOTO_MODEL ?? '/tmp/dfx-mt30';
-  const grey = join(root, 'grey');
-  let greyName = `grey 64x64x1, trained (${trained}, copied)`;
-  if (existsSync(join(trained, 'defect-map.json'))) cpSync(trained, grey, { recursive: true });
-  else {
-    await presetModelFolder(grey, 1, 1);
-    greyName = `grey 64x64x1, random weights (${trained} not found)`;
+  // Several grey models (comma-separated) are measured one after another in the same run: a map against another under one load.
+  const trainedList = (process.env.FLAWSCOPE_PHOTO_MODEL ?? '/tmp/dfx-mt30').split(',');
+  const list: [string, string, 1 | 3][] = [];
+  for (const [k, trained] of trainedList.entries()) {
+    const grey = join(root, `grey${k}`);
+    const tag = trainedList.length > 1 ? ` (${basename(trained)})` : '';
+    let greyName = `grey 64x64x1${tag}, trained (${trained}, copied)`;
+    if (existsSync(join(trained, 'defect-map.json'))) cpSync(trained, grey, { recursive: true });
+    else {
+      await presetModelFolder(grey, 1, 1);
+      greyName = `grey 64x64x1${tag}, random weights (${trained} not found)`;
+    }
+    list.push([greyName, grey, 1]);
   }
-  const colour = await presetModelFolder(join(root, 'colour'), 3, 2);
+  if (withColour) list.push(['colour 64x64x3, random weights', await presetModelFolder(join(root, 'colour'), 3, 2), 3]);
   const out: Model[] = [];
-  for (const [name, dir, channels] of [[greyName, grey, 1], ['colour 64x64x3, random weights', colour, 3]] as const) {
-    const photo = join(root, `photo-${channels}.png`);
+  for (const [k, [name, dir, channels]] of list.entries()) {
+    const photo = join(root, `photo-${k}.png`);
     const img = testImage(SIZE, SIZE, channels, 5);
     await sharp(Buffer.from(img.data), { raw: { width: SIZE, height: SIZE, channels } }).png().toFile(photo);
     const ownStride = JSON.parse(readFileSync(join(dir, 'flawscope.json'), 'utf8')).preprocess.tileStride as number;
@@ -158,7 +166,7 @@ export async function photoEndToEnd(argv: string[], rounds: number): Promise<voi
   const si = argv.indexOf('--photo-stride'), sl = argv.indexOf('--photo-strides');
   const strideList = sl >= 0 ? argv[sl + 1].split(',') : si >= 0 ? [argv[si + 1]] : ['model', '32', '64'];
   const want = new Set((i >= 0 ? argv[i + 1] : 'fast,wasm,chromium').split(','));
-  const ms = await models();
+  const ms = await models(!argv.includes('--photo-no-colour'));
   console.log(`# one ${SIZE}x${SIZE} photo end to end (decode, tiles 64x64, generator, defect map, scores, overlay), the --preset defects model at strides ${strideList.join(', ')}; medians of ${rounds} rounds`);
   for (const m of ms) {
     console.log(`${m.name}: ${m.dir} (its tile stride: ${m.ownStride})`);

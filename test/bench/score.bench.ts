@@ -14,7 +14,7 @@
  *    of both (they must agree).
  * 5. One 1000x1000 photo end to end with the model `--preset defects` writes (--only-photo, alone;
  *    score-photo.ts): Node fast and wasm, Chromium WASM; medians and the generator / map / rest split.
- * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --only-eval (part 4 alone), --only-photo (part 5 alone; --photo-backends, --photo-webgpu, --photo-strides model,32,64), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
+ * Options: --rounds N (default 3), --skip-browser, --skip-torch, --skip-defect-map, --only-defect-map (part 3 alone), --only-eval (part 4 alone), --only-photo (part 5 alone; --photo-backends, --photo-webgpu, --photo-strides model,32,64, --photo-no-colour; FLAWSCOPE_PHOTO_MODEL=DIR[,DIR…]), --webgpu-tiled (SwiftShader takes ~1 min for it; off by default).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGenerator } from '../../trainer/model';
 import { modelArtifacts, writeModelFolder } from '../../trainer/model-folder';
-import { buildDefectMap, MAP_INPUTS } from '../../trainer/defect-map/network';
+import { buildDefectMap, MAP_INPUTS, type MapArchitecture } from '../../trainer/defect-map/network';
 import { DEFECTS_PRESET, MAP_FILE, MAP_WEIGHTS_FILE } from '../../trainer/defect-map/train-map';
 import { strideCandidates } from '../../trainer/defect-map/photo-scoring';
 import { defaultPatchSpec, formatVersionFor, type FlipMode, type ModelInfo, type ScoreKind, type ShiftMode } from '../../scorer/model-format';
@@ -100,11 +100,11 @@ export async function addDefectMap(dir: string, hidden = 16, seed = 1): Promise<
  * tiles at the photo's own scale, stride 32 (the finer of the preset's two candidates,
  * photo-scoring.ts strideCandidates), and the map's "max of a 5x5 mean" image score. For timings and plumbing: its scores mean nothing.
  */
-export async function presetModelFolder(dir: string, channels: 1 | 3, seed = 1): Promise<string> {
+export async function presetModelFolder(dir: string, channels: 1 | 3, seed = 1, architecture: MapArchitecture = 'unet'): Promise<string> {
   const size = DEFECTS_PRESET.size;
   await makeModelFolder(dir, { height: size, width: size, channels, seed, kind: 'topPatch', preprocess: { mode: 'tile', scale: 1, tileStride: strideCandidates(size).at(-1)! } });
   const stat = (x: number, r: number, d: number) => [...Array(channels).fill(x), ...Array(channels).fill(r), ...Array(channels).fill(d)];
-  const net = buildDefectMap({ height: size, width: size, channels }, seed, { inputStats: { mean: stat(0, 0, 0.03), std: stat(0.37, 0.35, 0.035) } });
+  const net = buildDefectMap({ height: size, width: size, channels }, seed, { inputStats: { mean: stat(0, 0, 0.03), std: stat(0.37, 0.35, 0.035) }, architecture });
   const art = await modelArtifacts(net);
   net.dispose();
   const json = JSON.parse(art.modelJson);

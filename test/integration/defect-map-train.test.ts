@@ -69,6 +69,8 @@ test('--preset defects trains both stages on a tiny painted set and writes a val
   assert.equal(info.config.defectMap.loss.alpha, 0.25);
   // Trained with batch normalisation, written folded: only the plain layer kinds every scorer loads.
   assert.equal(info.config.defectMap.batchNorm, 'folded');
+  // The map's architecture is on record (network.ts MAP_ARCHITECTURES): the recipe's default, the U-Net.
+  assert.equal(info.config.defectMap.architecture, 'unet');
   assert.deepEqual([...new Set(net.layers.map((l) => l.getClassName()))].sort(), ['Concatenate', 'Conv2D', 'Conv2DTranspose', 'InputLayer', 'LeakyReLU']);
   // Region-level figures beside pixel AUROC where the photos have masks.
   for (const k of ['valPhotoAupro', 'testPhotoAupro'])

@@ -18,6 +18,7 @@ import { writeFolderAtomically } from '../fs-safe';
 import { WEIGHTS_FILE } from '../model-folder';
 import { savedConfig } from '../train-config';
 import type { DefectsConfig } from './train-map';
+import { MAP_ARCHITECTURES } from './network';
 
 export const GENERATOR_DIR = 'generator';
 
@@ -41,6 +42,8 @@ const MapStateSchema = z.object({
   init: z.object({ mean: z.array(finite), std: z.array(finite), prior: z.number().gt(0, { message: 'expected a number in (0, 1)' }).lt(1, { message: 'expected a number in (0, 1)' }) }, { invalid_type_error: 'expected an object {mean, std, prior}', required_error: 'missing; expected an object {mean, std, prior}' }),
   /** Whether the map trains with batch normalisation (its moving statistics are map/i tensors); absent in older checkpoints: false. */
   batchNorm: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
+  /** Which map network (network.ts MAP_ARCHITECTURES); absent in older checkpoints: 'unet'. */
+  architecture: z.enum(MAP_ARCHITECTURES, { errorMap: () => ({ message: `expected one of ${MAP_ARCHITECTURES.join(', ')}` }) }).optional(),
   /** The best epoch's validation selection figure (null before any epoch). */
   bestSelect: finite.nullable(),
   seconds: z.object({ generator: secs, map: secs }, { invalid_type_error: 'expected an object {generator, map}', required_error: 'missing; expected an object {generator, map}' }),

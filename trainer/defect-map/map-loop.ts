@@ -19,7 +19,7 @@ import { mapInput } from './evaluate';
 import { measureMapInit, type MapInit } from './input-stats';
 import { mapLoss } from './loss';
 import { numbered, writeMapCheckpoint, type MapCheckpoint } from './map-checkpoint';
-import { buildDefectMap } from './network';
+import { buildDefectMap, type MapArchitecture } from './network';
 import { jitterRadius, MAP_RECIPE } from './recipe';
 import { mapLearningRate, setLearningRate } from './schedule';
 import { evaluateTiles, evaluateValidationPhotos, tensors, validationTiles } from './validate';
@@ -64,6 +64,8 @@ export interface MapStageResult {
   mapSeconds: number;
   /** The map trains with batch normalisation: `net` must be folded (fold-bn.ts) before it is written. */
   batchNorm: boolean;
+  /** Which map network `net` is (network.ts MAP_ARCHITECTURES). */
+  architecture: MapArchitecture;
   /** Where a stop left the checkpoint: epochs done and steps into the next. */
   stopPoint?: { epoch: number; step: number };
 }
@@ -107,14 +109,15 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
   let updates = 0, startEpoch = 0, startStep = 0, mapSecondsBefore = 0;
   // A resumed run keeps the network it started with, whatever the recipe says now.
   const batchNorm = resumed ? resumed.state.defectMap.batchNorm ?? false : recipe.batchNorm;
+  const architecture = resumed ? resumed.state.defectMap.architecture ?? 'unet' : recipe.architecture;
   if (!resumed) {
     // The input standardisation and the output's starting bias, from batches drawn as training draws them (network.ts).
     init = await measureMapInit(generator, await Promise.all(Array.from({ length: INIT_BATCHES }, () => sampler.next())), H, W, C);
-    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he', batchNorm });
+    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he', batchNorm, architecture });
   } else {
     const s = resumed.state, ms = s.defectMap, t = resumed.tensors;
     init = { inputStats: { mean: ms.init.mean, std: ms.init.std }, prior: ms.init.prior };
-    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he', batchNorm });
+    net = buildDefectMap({ height: H, width: W, channels: C }, cfg.seed, { ...init, init: 'he', batchNorm, architecture });
     const refuse = (why: string) => { net.dispose(); return new InputError(`${where}: the checkpoint does not fit this model or data (${why}) — start a new training`); };
     const weights = numbered(t, 'map');
     if (!weights || weights.length !== net.weights.length) throw refuse(`${weights?.length ?? 0} map tensors for ${net.weights.length} weights`);
@@ -177,7 +180,7 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
         config: cfg as unknown as Record<string, unknown>, elapsedSeconds: m.elapsed(),
         defectMap: {
           stage: 'defect-map', stepsPerEpoch, updates, synRngState: synRng.seed, samplerPos: { normal: sm.normal.pos, defect: sm.defect?.pos ?? null },
-          init: { mean: init.inputStats.mean, std: init.inputStats.std, prior: init.prior }, batchNorm, bestSelect: best?.select ?? null,
+          init: { mean: init.inputStats.mean, std: init.inputStats.std, prior: init.prior }, batchNorm, architecture, bestSelect: best?.select ?? null,
           seconds: { generator: m.stage1Seconds, map: mapSeconds() },
         },
       }, named, m.genDir);
@@ -246,5 +249,5 @@ export async function runMapStage(m: MapStageInput): Promise<MapStageResult> {
     hooks.emit({ type: 'checkpoint', path: m.ckpt, epoch, reason: 'epoch' });
   }
   opt.dispose();
-  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, warmup, stoppedBy, stopPoint, mapSeconds: mapSeconds(), batchNorm };
+  return { net, best, history, updates, init, composition: sampler.composition, stepsPerEpoch, warmup, stoppedBy, stopPoint, mapSeconds: mapSeconds(), batchNorm, architecture };
 }

@@ -29,6 +29,20 @@ export const MAP_STEM_FILTERS = 8;
 /** Largest weight count we accept: the map is scored in the browser beside the generator. */
 export const MAP_MAX_WEIGHTS = 300_000;
 export const MAP_INPUTS = ['image', 'reconstruction', 'difference'] as const;
+/**
+ * 'unet': the map of J62–J70 (a full-resolution stem and last decoder stage, ~21 M multiply-adds
+ * a 64 px grey tile). 'lite' (J70 lite): no full-resolution layer — enc1 is the first conv, the
+ * decoder is narrower and ends at half resolution, and a fixed bilinear 2x upsampling of the logit
+ * gives the full-resolution map (~9.5 M multiply-adds), because scoring cost is what issue 24's
+ * speed target is missed by and the two full-resolution stages were 40 % of it.
+ */
+export const MAP_ARCHITECTURES = ['unet', 'lite'] as const;
+export type MapArchitecture = (typeof MAP_ARCHITECTURES)[number];
+/** Filters of the lite map's decoder stages (8, 16, 32 px at a 64 px tile), from coarse to fine. */
+export const LITE_DECODER_FILTERS = [32, 16, 8] as const;
+/** The lite map's fixed upsampler (a 1 → 1 transposed conv with bilinear weights) and its sigmoid. */
+export const LITE_UPSAMPLE_LAYER = 'map_upsample';
+export const LITE_PROBABILITY_LAYER = 'map_probability';
 
 const LEAK = 0.2;
 
@@ -62,6 +76,8 @@ export interface DefectMapOptions {
    * network.
    */
   batchNorm?: boolean;
+  /** Which network (MAP_ARCHITECTURES); default 'unet', what older model folders hold. */
+  architecture?: MapArchitecture;
 }
 
 /** The BN layer after the conv named `conv`. */
@@ -98,28 +114,57 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
     norm = tfl.layers.conv2d({ filters: cin, kernelSize: 1, padding: 'valid', trainable: false, name: INPUT_NORM_LAYER });
     x = norm.apply(x) as tfl.SymbolicTensor;
   }
-  x = act(conv(x, MAP_STEM_FILTERS, 3, 1, 'map_stem'), 'map_stem_act');
-  const skips: tfl.SymbolicTensor[] = [x];
-  MAP_ENCODER_FILTERS.forEach((f, k) => {
-    x = act(conv(x, f, 4, 2, `map_enc${k + 1}`), `map_enc${k + 1}_act`);
-    skips.push(x);
-  });
-  // Context at the coarsest grid: a 3x3 conv over the 4x4 (at 64 px) cells.
-  x = act(conv(x, MAP_ENCODER_FILTERS[3], 3, 1, 'map_context'), 'map_context_act');
-  const decoder = [MAP_ENCODER_FILTERS[2], MAP_ENCODER_FILTERS[1], MAP_ENCODER_FILTERS[0], MAP_STEM_FILTERS];
-  decoder.forEach((f, k) => {
-    x = withBn(tfl.layers
-      .conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: init(seed, 50 + k, kind), biasInitializer: 'zeros', name: `map_dec${k + 1}` })
-      .apply(x) as tfl.SymbolicTensor, `map_dec${k + 1}`);
-    x = act(x, `map_dec${k + 1}_act`);
-    x = tfl.layers.concatenate({ name: `map_skip${k + 1}` }).apply([x, skips[3 - k]]) as tfl.SymbolicTensor;
-  });
+  const convT = (x: tfl.SymbolicTensor, filters: number, k: number, name: string) =>
+    withBn(tfl.layers
+      .conv2dTranspose({ filters, kernelSize: 4, strides: 2, padding: 'same', useBias: !bn, kernelInitializer: init(seed, 50 + k, kind), biasInitializer: 'zeros', name })
+      .apply(x) as tfl.SymbolicTensor, name);
   const prior = Math.min(0.5, Math.max(1e-4, o.prior ?? 0.018));
   // The output layer starts with small weights (the torch gain): its logit is the prior's, not noise around it.
-  const out = tfl.layers
-    .conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init(seed, 99, 'torch'), biasInitializer: tfl.initializers.constant({ value: Math.log(prior / (1 - prior)) }), name: 'map_out' })
+  const outConv = (x: tfl.SymbolicTensor, activation: 'sigmoid' | 'linear') => tfl.layers
+    .conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation, kernelInitializer: init(seed, 99, 'torch'), biasInitializer: tfl.initializers.constant({ value: Math.log(prior / (1 - prior)) }), name: 'map_out' })
     .apply(x) as tfl.SymbolicTensor;
+  const encode = (x: tfl.SymbolicTensor, skips: tfl.SymbolicTensor[]) => {
+    MAP_ENCODER_FILTERS.forEach((f, k) => {
+      x = act(conv(x, f, 4, 2, `map_enc${k + 1}`), `map_enc${k + 1}_act`);
+      skips.push(x);
+    });
+    // Context at the coarsest grid: a 3x3 conv over the 4x4 (at 64 px) cells.
+    return act(conv(x, MAP_ENCODER_FILTERS[3], 3, 1, 'map_context'), 'map_context_act');
+  };
+  let out: tfl.SymbolicTensor;
+  let upsampler: tfl.layers.Layer | null = null;
+  if ((o.architecture ?? 'unet') === 'unet') {
+    x = act(conv(x, MAP_STEM_FILTERS, 3, 1, 'map_stem'), 'map_stem_act');
+    const skips: tfl.SymbolicTensor[] = [x];
+    x = encode(x, skips);
+    const decoder = [MAP_ENCODER_FILTERS[2], MAP_ENCODER_FILTERS[1], MAP_ENCODER_FILTERS[0], MAP_STEM_FILTERS];
+    decoder.forEach((f, k) => {
+      x = act(convT(x, f, k, `map_dec${k + 1}`), `map_dec${k + 1}_act`);
+      x = tfl.layers.concatenate({ name: `map_skip${k + 1}` }).apply([x, skips[3 - k]]) as tfl.SymbolicTensor;
+    });
+    out = outConv(x, 'sigmoid');
+  } else {
+    const skips: tfl.SymbolicTensor[] = [];
+    x = encode(x, skips);
+    LITE_DECODER_FILTERS.forEach((f, k) => {
+      x = act(convT(x, f, k, `map_dec${k + 1}`), `map_dec${k + 1}_act`);
+      x = tfl.layers.concatenate({ name: `map_skip${k + 1}` }).apply([x, skips[2 - k]]) as tfl.SymbolicTensor;
+    });
+    // The logit, not the probability, is upsampled: interpolating probabilities would blur a
+    // sharp 0/1 edge into a ramp the loss cannot sharpen; a logit ramp stays steep after the sigmoid.
+    upsampler = tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', useBias: false, trainable: false, name: LITE_UPSAMPLE_LAYER });
+    x = upsampler.apply(outConv(x, 'linear')) as tfl.SymbolicTensor;
+    out = tfl.layers.activation({ activation: 'sigmoid', name: LITE_PROBABILITY_LAYER }).apply(x) as tfl.SymbolicTensor;
+  }
   const model = tfl.model({ inputs: input, outputs: out, name: bn ? 'flawscope_defect_map_bn' : 'flawscope_defect_map' });
+  if (upsampler) {
+    upsampler.setWeights([tf.tensor4d(bilinearUpsampleKernel(), [4, 4, 1, 1])]);
+    // The setter, not the constructor's `trainable: false`: only the setter marks the layer's
+    // tf.Variables untrainable, and opt.minimize without a varList (map-loop.ts) trains every
+    // trainable tf.Variable. (The input standardisation above is built the constructor's way and
+    // so has trained as a 1x1 conv in every measured run; left as measured.)
+    upsampler.trainable = false;
+  }
   if (norm && o.inputStats) {
     const { mean, std } = o.inputStats;
     // A channel that barely varies in training (a flat set's reconstruction) is only centred: dividing by ~0 would blow up any deviation at scoring time.
@@ -130,4 +175,16 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   }
   if (model.countParams() > MAP_MAX_WEIGHTS) throw new Error(`defect map has ${model.countParams()} weights, over ${MAP_MAX_WEIGHTS}`);
   return model;
+}
+
+/**
+ * The 4x4 kernel of a stride-2 'same' transposed conv that is bilinear 2x upsampling with
+ * half-pixel centres (tf.image.resizeBilinear's halfPixelCenters): each output pixel is 3/4 of
+ * its nearest input pixel and 1/4 of the next one per axis, the outer product [1, 3, 3, 1] / 4.
+ * At a tile's outer ring the missing neighbour is a zero (the conv's padding), so the border logit
+ * is 3/4 (corners 9/16) of the clamped bilinear value; the map is trained through it.
+ */
+export function bilinearUpsampleKernel(): Float32Array {
+  const w = [0.25, 0.75, 0.75, 0.25];
+  return Float32Array.from({ length: 16 }, (_, i) => w[i >> 2] * w[i & 3]);
 }

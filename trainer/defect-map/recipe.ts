@@ -5,6 +5,7 @@
  * any data set: each is a rule that scales with the tile (the jitter) or the user's --lr.
  */
 import { DEFAULT_MAP_LOSS, type MapLossOptions } from './loss';
+import type { MapArchitecture } from './network';
 
 export interface MapRecipe {
   /** The map's Adam rate is the run's --lr times this (the generator keeps --lr itself). */
@@ -16,6 +17,8 @@ export interface MapRecipe {
   cropJitter: number;
   /** Batch normalisation in the map while it trains, folded into plain convs when written (network.ts, fold-bn.ts). */
   batchNorm: boolean;
+  /** Which map network new models train (network.ts MAP_ARCHITECTURES). */
+  architecture: MapArchitecture;
 }
 
 /**
@@ -33,8 +36,13 @@ export interface MapRecipe {
  * about twice the plain map's on the CPU (BN's own passes over every activation). Not a shown gain
  * on whole photos: J70's 30-minute run (1,408 updates, another stage-1 generator) scored lower
  * image AUROC than J68's plain-map run (4,967 updates) and higher pixel AUROC.
+ *
+ * J70 lite, same harness, 1,500 equal updates, BN both: the lite map (network.ts; 9.5 M
+ * multiply-adds a tile against 20.9 M, ~0.6x the seconds an update, ~0.65x the Chromium WASM
+ * scoring CPU) ended lower on the validation tiles and on whole-photo pixel AUROC, the image
+ * AUROC within the noise: not adopted as the default, kept as `architecture: 'lite'`.
  */
-export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: true };
+export const MAP_RECIPE: MapRecipe = { lrFactor: 3, warmup: 100, loss: DEFAULT_MAP_LOSS, cropJitter: 0, batchNorm: true, architecture: 'unet' };
 
 /** The jitter radius in working-image pixels for a tile of side `tile`. */
 export function jitterRadius(r: Pick<MapRecipe, 'cropJitter'>, tile: number): number {

@@ -181,7 +181,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
       hooks.emit({ type: 'warning', message: `--time-budget ${cfg.timeBudget}: the generator stage (${stage1Seconds.toFixed(0)} s) left no time for the defect map; it had only its first ${MIN_STEPS} steps — give a larger budget` });
     net.setWeights(best.weights);
     // What is validated and written is the plain network the scorers load: with BN, its fold (exact, fold-bn.ts).
-    const mapNet = stage.batchNorm ? buildDefectMap(genInfo.input, cfg.seed, { ...init, init: 'he' }) : net;
+    const mapNet = stage.batchNorm ? buildDefectMap(genInfo.input, cfg.seed, { ...init, init: 'he', architecture: stage.architecture }) : net;
     if (stage.batchNorm) foldBatchNorm(net, mapNet);
     const trainingSeconds = elapsed();
     const sampler = { composition: stage.composition };
@@ -246,7 +246,7 @@ export async function trainDefects(cfgIn: DefectsConfig, hooks: TrainHooks, resu
         // The crop size the data was read with (the preset's default included), so `flawscope eval` re-plans the same split.
         ...cfg, dataOptions: { ...cfg.dataOptions, ...(d.patchSize ? { patchSize: d.patchSize } : {}) }, ...(stoppedBy ? { stoppedBy } : {}), generator: { epochs: stage1.epochs, batch: stage1.batch, weights: stage1.weights, history: (genInfo.config as { history?: unknown }).history, metrics: genInfo.metrics, threshold: genInfo.threshold, score: genInfo.score },
         defectMap: {
-          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, ...(d.bags ? { bags: { photos: d.bags.length, pooling: `max over the bag's tiles of each tile's top-${MAP_RECIPE.loss.milTopK} mean`, selection: 'validation photos' } } : {}), stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
+          loss: MAP_RECIPE.loss, lr: cfg.lr * MAP_RECIPE.lrFactor, warmup: stage.warmup, cropJitter: MAP_RECIPE.cropJitter, batchNorm: stage.batchNorm ? 'folded' : false, architecture: stage.architecture, init: { ...init.inputStats, prior: init.prior, weights: 'he' }, batch: sampler.composition, ...(d.bags ? { bags: { photos: d.bags.length, pooling: `max over the bag's tiles of each tile's top-${MAP_RECIPE.loss.milTopK} mean`, selection: 'validation photos' } } : {}), stepsPerEpoch, history, valPhotoAuroc, tileStride: scoring.record, testPhotoAurocByRule: test ? Object.fromEntries(IMAGE_SCORE_RULES.map((r) => [ruleName(r), testAuroc(r)])) : null,
           seconds: { generator: stage1Seconds, map: mapSeconds, evaluation: evalSeconds },
         },
       },
