@@ -51,7 +51,7 @@ export interface MapInputStats { mean: number[]; std: number[] }
 
 export interface DefectMapOptions {
   /**
-   * Standardise each input channel with these training statistics (a fixed 1x1 conv, the first
+   * Standardise each input channel with these training statistics (a 1x1 conv set to them, the first
    * layer, so every scorer applies it too). Why: |x - r| is an order of magnitude smaller than x
    * and r in the generator's [-1, 1] scale, so without it the channel that carries the anomaly
    * signal barely moves the first layer.
@@ -111,6 +111,8 @@ export function buildDefectMap(shape: InputShape, seed = 0, o: DefectMapOptions 
   let x = input;
   if (o.inputStats) {
     if (o.inputStats.mean.length !== cin || o.inputStats.std.length !== cin) throw new Error(`buildDefectMap: inputStats must have ${cin} channels`);
+    // `trainable: false` here does not reach the layer's tf.Variables (see the upsampler below), so this layer starts as the
+    // standardisation and trains with the map, as in every measured run; the flag stays because it fixes the weights' order in checkpoints.
     norm = tfl.layers.conv2d({ filters: cin, kernelSize: 1, padding: 'valid', trainable: false, name: INPUT_NORM_LAYER });
     x = norm.apply(x) as tfl.SymbolicTensor;
   }
