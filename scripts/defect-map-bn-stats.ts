@@ -1,6 +1,6 @@
 /**
  * Do a BN map's moving statistics, kept from training batches that are half defect tiles, score
- * differently from statistics of normal tiles only (J70)? bnStatsCheck is called by
+ * differently from statistics of normal tiles only (J71)? bnStatsCheck is called by
  * scripts/defect-map-recipe.ts for BN variants; run alone it checks a `--preset defects`
  * checkpoint's map (OUT.checkpoint, kept when the time budget ends), reading nothing else and
  * writing nothing:

@@ -56,14 +56,14 @@ const variants: Record<string, Variant> = {
   lr3w_a50: { ...base, lr: 3e-3, warmup: 100, loss: { alpha: 0.5 } },
   lr3w_jit16: { ...base, lr: 3e-3, warmup: 100, jitter: 16 },
   lr3w_a50_jit16: { ...base, lr: 3e-3, warmup: 100, loss: { alpha: 0.5 }, jitter: 16 },
-  /** J70: the preset's recipe (lr3w) with batch normalisation and nothing else changed. */
+  /** J71: the preset's recipe (lr3w) with batch normalisation and nothing else changed. */
   bn: { ...base, lr: 3e-3, warmup: 100, bn: true },
-  /** J70: lr3w with plain BCE (focal γ 0, α as the preset's 0.25). */
+  /** J71: lr3w with plain BCE (focal γ 0, α as the preset's 0.25). */
   bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 } },
   bn_bce: { ...base, lr: 3e-3, warmup: 100, loss: { gamma: 0 }, bn: true },
-  /** J70: BN at 10 x --lr (what BN is said to allow), same warmup. */
+  /** J71: BN at 10 x --lr (what BN is said to allow), same warmup. */
   bn_lr10: { ...base, lr: 1e-2, warmup: 100, bn: true },
-  /** J70 (lite): bn with the lite map (no full-resolution layer, a fixed bilinear 2x upsampling of the logit). */
+  /** J74: bn with the lite map (no full-resolution layer, a fixed bilinear 2x upsampling of the logit). */
   bn_lite: { ...base, lr: 3e-3, warmup: 100, bn: true, architecture: 'lite' },
 };
 
@@ -95,7 +95,7 @@ function dropCovered(b: { count: number; label: Float32Array; hasMask: Float32Ar
 
 async function main() {
   const argv = process.argv.slice(2);
-  // --max-cover F: defect tiles with more than F of their pixels masked get no loss (J70: do area-wide masks stall the map?).
+  // --max-cover F: defect tiles with more than F of their pixels masked get no loss (J73: do area-wide masks stall the map?).
   const mc = argv.indexOf('--max-cover');
   const maxCover = mc >= 0 ? Number(argv[mc + 1]) : 1;
   if (mc >= 0 && !(maxCover > 0 && maxCover <= 1)) throw new Error(`--max-cover ${argv[mc + 1]}: a share of a tile's pixels, in (0, 1]`);

@@ -4,7 +4,7 @@
  * textbook BN backward, dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))). Why not tfjs-layers'
  * BatchNormalization, or the same formula in tf ops: both build it from ten or so full-size
  * element-wise ops and reductions over the leading axes, which made a map update 2–3x slower on
- * the CPU backends (J70: 1.2 against 0.6 s, batch 32, 64 px). Same function and weights
+ * the CPU backends (J71: 1.2 against 0.6 s, batch 32, 64 px). Same function and weights
  * (γ, β, moving mean, moving variance, first in that getWeights order; Keras' momentum and ε), so
  * fold-bn.ts folds either — with one difference: the moving statistics start as the plain
  * average of the batches seen (momentum min(0.99, n/(n+1)) at the n-th batch, n kept as a fifth,

@@ -128,7 +128,7 @@ export function milLoss(p: tf.Tensor4D, label: tf.Tensor1D, weight: tf.Tensor1D,
  * of its own. Defect bags and normal bags are averaged apart and then together, so each side
  * weighs the same whatever their counts. A normal photo is judged as a defect photo is, by its
  * worst tile: without that, the defect bags' max can be met by any pattern every photo has (its
- * border, say) while single normal tiles rarely show it (J70). 0 when there is no bag.
+ * border, say) while single normal tiles rarely show it (J72). 0 when there is no bag.
  *
  * The clip keeps the value finite but lets the gradient through (straight-through): a map
  * pushed past 1 - EPS must still be pulled back, which clipByValue's zero gradient would forbid.

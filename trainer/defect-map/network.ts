@@ -30,8 +30,8 @@ export const MAP_STEM_FILTERS = 8;
 export const MAP_MAX_WEIGHTS = 300_000;
 export const MAP_INPUTS = ['image', 'reconstruction', 'difference'] as const;
 /**
- * 'unet': the map of J62–J70 (a full-resolution stem and last decoder stage, ~21 M multiply-adds
- * a 64 px grey tile). 'lite' (J70 lite): no full-resolution layer — enc1 is the first conv, the
+ * 'unet': the map of J62–J74 (a full-resolution stem and last decoder stage, ~21 M multiply-adds
+ * a 64 px grey tile). 'lite' (J74): no full-resolution layer — enc1 is the first conv, the
  * decoder is narrower and ends at half resolution, and a fixed bilinear 2x upsampling of the logit
  * gives the full-resolution map (~9.5 M multiply-adds), because scoring cost is what issue 24's
  * speed target is missed by and the two full-resolution stages were 40 % of it.
@@ -72,7 +72,7 @@ export interface DefectMapOptions {
   /**
    * Batch normalisation after every hidden conv and transposed conv (not the input
    * standardisation, not the output conv). Why: without it the map's training loss stayed flat
-   * for ~4,500 updates on Magnetic tile (J68, J70). Only for training: write foldBatchNorm's plain
+   * for ~4,500 updates on Magnetic tile (J68, J71). Only for training: write foldBatchNorm's plain
    * network.
    */
   batchNorm?: boolean;

@@ -29,15 +29,15 @@ export interface MapRecipe {
  * jitter (0.25) lowered the image figure in every pairing (jitter raised pixel AUROC by ~0.02):
  * kept at α 0.25 and off.
  *
- * J70, 1,500 equal updates, same harness: batch normalisation (folded into the convs when the
+ * J71, 1,500 equal updates, same harness: batch normalisation (folded into the convs when the
  * model is written) lowered the training loss below the plain map's from ~750 updates on and
- * lifted the validation tiles where the plain map stayed flat (table in J70); plain BCE (γ 0)
+ * lifted the validation tiles where the plain map stayed flat (table in J71); plain BCE (γ 0)
  * was worse on the training Dice and the validation tiles at 250–750 updates. An update costs
  * about twice the plain map's on the CPU (BN's own passes over every activation). Not a shown gain
- * on whole photos: J70's 30-minute run (1,408 updates, another stage-1 generator) scored lower
+ * on whole photos: J71's 30-minute run (1,408 updates, another stage-1 generator) scored lower
  * image AUROC than J68's plain-map run (4,967 updates) and higher pixel AUROC.
  *
- * J70 lite, same harness, 1,500 equal updates, BN both: the lite map (network.ts; 9.5 M
+ * J74, same harness, 1,500 equal updates, BN both: the lite map (network.ts; 9.5 M
  * multiply-adds a tile against 20.9 M, ~0.6x the seconds an update, ~0.65x the Chromium WASM
  * scoring CPU) ended lower on the validation tiles and on whole-photo pixel AUROC, the image
  * AUROC within the noise: not adopted as the default, kept as `architecture: 'lite'`.
