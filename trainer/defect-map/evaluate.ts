@@ -22,6 +22,13 @@ export const IMAGE_SCORE_RULES: readonly ImageScoreRule[] = [
 
 export const ruleName = (r: ImageScoreRule): string => (r.kind === 'max' ? `max k=${r.smooth}` : `topMean f=${r.fraction}`);
 
+/** The rule with the highest AUROC in `byRule` (keyed by ruleName; ties: the first in IMAGE_SCORE_RULES), `fallback` when none has one. */
+export function bestRuleBy(byRule: Record<string, number | null>, fallback: ImageScoreRule): ImageScoreRule {
+  let rule = fallback, bestA = -1;
+  for (const r of IMAGE_SCORE_RULES) { const a = byRule[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
+  return rule;
+}
+
 /**
  * A probability map's image score: the scorers' own function (scorer/score.ts defectImageScore:
  * `max` over k x k windows wholly inside the map, `topMean` of the max(1, round(f · n)) highest),

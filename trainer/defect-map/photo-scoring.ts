@@ -12,7 +12,7 @@ import { chooseThresholdForFlag, smallSampleWarning } from '../threshold';
 import { thresholdRequest } from '../train-config';
 import type { TrainConfig } from '../train';
 import { percentiles } from '../../scorer/familiarity';
-import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
+import { bestRuleBy, IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { chooseTileStride, STRIDE_BOOTSTRAP, type StrideChoice } from './stride-choice';
 import { evaluatePhotos, evaluatePhotosAt, nullable, type PhotoEval } from './validate';
 
@@ -84,9 +84,7 @@ function bestRule(vp: PhotoEval, fallback: ImageScoreRule): { rule: ImageScoreRu
   const ruleAuroc: Record<string, number | null> = {};
   for (const r of IMAGE_SCORE_RULES) ruleAuroc[ruleName(r)] = hasBoth ? nullable(auroc(vp.scores[ruleName(r)], vp.labels)) : null;
   if (!hasBoth) return { rule: fallback, ruleAuroc };
-  let rule = fallback, bestA = -1;
-  for (const r of IMAGE_SCORE_RULES) { const a = ruleAuroc[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
-  return { rule, ruleAuroc };
+  return { rule: bestRuleBy(ruleAuroc, fallback), ruleAuroc };
 }
 
 /**

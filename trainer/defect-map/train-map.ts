@@ -29,7 +29,7 @@ import { ruleRecord } from '../threshold';
 import { buildDefectMap, MAP_INPUTS } from './network';
 import { foldBatchNorm } from './fold-bn';
 import { MAP_RECIPE } from './recipe';
-import { IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
+import { bestRuleBy, IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoint, type MapCheckpoint, type Stage1Resume } from './map-checkpoint';
 import { runMapStage } from './map-loop';
 import { fitToBudget } from './stage1';
@@ -319,9 +319,7 @@ async function trainGenerator(
 
 function bestTileRule(tileAuroc: Record<string, number | null>): ImageScoreRule {
   // Max of a 5x5 mean when no rule has a tile AUROC (no defect tile in validation), as before.
-  let rule: ImageScoreRule = { kind: 'max', smooth: 5 }, bestA = -1;
-  for (const r of IMAGE_SCORE_RULES) { const a = tileAuroc[ruleName(r)] ?? -1; if (a > bestA) { bestA = a; rule = r; } }
-  return rule;
+  return bestRuleBy(tileAuroc, { kind: 'max', smooth: 5 });
 }
 
 /** The stride comparison in metrics (flat numbers, printed with the training's other figures): each candidate's validation image AUROC, the margin, the pick. */
