@@ -25,7 +25,8 @@ import { mapLearningRate, setLearningRate } from './schedule';
 import { evaluateTiles, evaluateValidationPhotos, tensors, validationTiles } from './validate';
 import type { DefectsConfig } from './train-map';
 
-const MIN_STEPS = 20;
+/** The map's budget floor: the first epoch always makes this many steps (train-map.ts names it when stage 1 left no time). */
+export const MIN_STEPS = 20;
 const MAX_STEPS = 400;
 /** Batches measured for the map's input statistics and defect-pixel prior. */
 const INIT_BATCHES = 8;

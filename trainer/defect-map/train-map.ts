@@ -31,7 +31,7 @@ import { foldBatchNorm } from './fold-bn';
 import { MAP_RECIPE } from './recipe';
 import { bestRuleBy, IMAGE_SCORE_RULES, ruleName, type ImageScoreRule } from './evaluate';
 import { GENERATOR_DIR, readMapCheckpoint, readStage1Marker, writeStage1Checkpoint, type MapCheckpoint, type Stage1Resume } from './map-checkpoint';
-import { runMapStage } from './map-loop';
+import { MIN_STEPS, runMapStage } from './map-loop';
 import { fitToBudget } from './stage1';
 import { evaluatePhotos, loadGenerator, nullable, type PhotoEval } from './validate';
 import { chooseScoring, deployedThreshold, strideCandidates, type StrideRecord } from './photo-scoring';
@@ -88,8 +88,6 @@ export interface DefectMapInfo {
   imageScore: ImageScoreRule;
 }
 
-/** The map's own budget floor (map-loop.ts): named in the warning when stage 1 left it no time. */
-const MIN_STEPS = 20;
 /**
  * Runs both stages and writes the model folder, or (`resume`) continues a checkpoint of either
  * stage (map-checkpoint.ts). Returns 'done' or 'cancelled': a stop leaves OUT.checkpoint; one
